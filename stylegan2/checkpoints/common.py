@@ -1,0 +1,50 @@
+"""What every checkpoint reader returns, and the one error type they raise.
+
+Importers turn a file into plain data: a config dataclass plus a state dict whose keys are our
+canonical parameter names (stylegan2-ada-pytorch's `named_parameters()` / persistent buffers,
+minus the constant `resample_filter` buffers, which importers verify and drop). Nothing here builds
+a network; `stylegan2.checkpoints.load_network` does that once the data is complete and checked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from stylegan2.config import DiscriminatorConfig, GeneratorConfig
+
+#: Files larger than this are refused before they are parsed (the largest official pickle,
+#: stylegan2-ffhq-config-f with G, D and Gs, is about 380 MB).
+MAX_CHECKPOINT_BYTES = 4 * 1024**3
+
+
+class CheckpointError(Exception):
+    """A checkpoint that cannot be loaded. The message is one line meant for the user."""
+
+
+@dataclass
+class NetworkWeights:
+    """An architecture and the tensors that fill it (canonical names, float tensors, CPU)."""
+
+    config: GeneratorConfig | DiscriminatorConfig
+    state_dict: dict[str, torch.Tensor]
+
+
+@dataclass
+class CheckpointContents:
+    """Everything a checkpoint file holds that we understand.
+
+    `format` is one of: 'native', 'ada-pkl', 'tf-pkl', 'rosinality-pt'.
+    `G_ema` is what the explorer and `generate` use; `G`/`D` are present in training snapshots.
+    `w_avg_missing` is set when the file carries no w average (rosinality training checkpoints);
+    the loader then estimates it from mapping outputs the way rosinality's `mean_latent` does.
+    """
+
+    format: str
+    G_ema: NetworkWeights
+    G: NetworkWeights | None = None
+    D: NetworkWeights | None = None
+    w_avg_missing: bool = False
+    metadata: dict[str, Any] = field(default_factory=dict)

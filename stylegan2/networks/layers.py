@@ -1,0 +1,333 @@
+"""Building-block layers with equalized learning rate (SPEC §4.1, §4.4, §4.7).
+
+Parameter names and shapes match stylegan2-ada-pytorch so that its state dicts load as they are.
+The constant FIR filter is a non-persistent buffer: importers verify it and leave it out.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import torch
+from torch import nn
+
+from stylegan2 import ops
+
+NoiseMode = Literal["const", "random", "none"]
+NOISE_MODES = ("const", "random", "none")
+
+
+class FullyConnectedLayer(nn.Module):
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        bias: bool = True,
+        activation: str = "linear",
+        lr_multiplier: float = 1.0,
+        bias_init: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        self.activation = activation
+        # Stored as N(0, 1/lr_mul^2) and scaled at run time: that is what equalizes the lr.
+        self.weight = nn.Parameter(torch.randn([out_features, in_features]) / lr_multiplier)
+        self.bias = nn.Parameter(torch.full([out_features], float(bias_init))) if bias else None
+        self.weight_gain = lr_multiplier / math.sqrt(in_features)
+        self.bias_gain = lr_multiplier
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        w = self.weight.to(x.dtype) * self.weight_gain
+        b = self.bias
+        if b is not None:
+            b = b.to(x.dtype)
+            if self.bias_gain != 1:
+                b = b * self.bias_gain
+        if self.activation == "linear" and b is not None:
+            return torch.addmm(b.unsqueeze(0), x, w.t())
+        x = x.matmul(w.t())
+        return ops.bias_act(x, b, act=self.activation, inplace=ops.can_inplace(x))
+
+    def extra_repr(self) -> str:
+        return f"in={self.in_features}, out={self.out_features}, act={self.activation}"
+
+
+class Conv2dLayer(nn.Module):
+    """Equalized-lr convolution with optional FIR resampling (discriminator, G resnet skip)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size: int,
+        bias: bool = True,
+        activation: str = "linear",
+        up: int = 1,
+        down: int = 1,
+        resample_filter: tuple[int, ...] = (1, 3, 3, 1),
+        conv_clamp: float | None = None,
+        trainable: bool = True,
+    ) -> None:
+        super().__init__()
+        self.activation = activation
+        self.up = up
+        self.down = down
+        self.conv_clamp = conv_clamp
+        self.register_buffer("resample_filter", ops.setup_filter(resample_filter), persistent=False)
+        self.padding = kernel_size // 2
+        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size**2)
+        self.act_gain = ops.activation_gain(activation)
+        weight = torch.randn([out_channels, in_channels, kernel_size, kernel_size])
+        b = torch.zeros([out_channels]) if bias else None
+        if trainable:
+            self.weight = nn.Parameter(weight)
+            self.bias = nn.Parameter(b) if b is not None else None
+        else:
+            # Frozen layers (ada's freeze-D) keep the same names, as buffers.
+            self.register_buffer("weight", weight)
+            self.register_buffer("bias", b)
+
+    def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+        w = (self.weight * self.weight_gain).to(x.dtype)
+        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            w = w.contiguous(memory_format=torch.channels_last)
+        x = ops.conv2d_resample(
+            x, w, self.resample_filter, up=self.up, down=self.down, padding=self.padding
+        )
+        clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
+        return ops.bias_act(
+            x,
+            self.bias,
+            act=self.activation,
+            gain=self.act_gain * gain,
+            clamp=clamp,
+            inplace=ops.can_inplace(x),
+        )
+
+
+def make_noise(
+    mode: NoiseMode,
+    shape: tuple[int, int, int, int],
+    const: torch.Tensor,
+    strength: torch.Tensor,
+    gain: float,
+    generator: torch.Generator | None,
+) -> torch.Tensor | None:
+    """The noise image of one layer, or None. Random noise is drawn on the CPU so that a seeded
+    generator gives the same noise on every device."""
+    if mode == "none" or gain == 0:
+        return None
+    if mode == "random":
+        noise = torch.randn(shape, generator=generator).to(const.device)
+    elif mode == "const":
+        noise = const
+    else:
+        raise ValueError(f"unknown noise mode {mode!r}; expected one of {NOISE_MODES}")
+    s = strength if strength.ndim == 0 else strength.reshape(1, -1, 1, 1)
+    return noise * (s * gain)
+
+
+class SynthesisLayer(nn.Module):
+    """Modulated 3x3 convolution with weight demodulation, noise, bias and activation."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        w_dim: int,
+        resolution: int,
+        up: int = 1,
+        use_noise: bool = True,
+        activation: str = "lrelu",
+        resample_filter: tuple[int, ...] = (1, 3, 3, 1),
+        conv_clamp: float | None = None,
+        kernel_size: int = 3,
+    ) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.resolution = resolution
+        self.up = up
+        self.use_noise = use_noise
+        self.activation = activation
+        self.conv_clamp = conv_clamp
+        self.padding = kernel_size // 2
+        self.act_gain = ops.activation_gain(activation)
+        self.register_buffer("resample_filter", ops.setup_filter(resample_filter), persistent=False)
+        self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
+        self.weight = nn.Parameter(
+            torch.randn([out_channels, in_channels, kernel_size, kernel_size])
+        )
+        if use_noise:
+            self.register_buffer("noise_const", torch.randn([resolution, resolution]))
+            self.noise_strength = nn.Parameter(torch.zeros([]))
+        self.bias = nn.Parameter(torch.zeros([out_channels]))
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        w: torch.Tensor,
+        noise_mode: NoiseMode = "random",
+        noise_gain: float = 1.0,
+        noise_generator: torch.Generator | None = None,
+        fused_modconv: bool = True,
+        gain: float = 1.0,
+    ) -> torch.Tensor:
+        styles = self.affine(w)
+        noise = None
+        if self.use_noise:
+            shape = (x.shape[0], 1, self.resolution, self.resolution)
+            noise = make_noise(
+                noise_mode,
+                shape,
+                self.noise_const,
+                self.noise_strength,
+                noise_gain,
+                noise_generator,
+            )
+        x = ops.modulated_conv2d(
+            x,
+            self.weight,
+            styles,
+            noise=noise,
+            up=self.up,
+            padding=self.padding,
+            resample_filter=self.resample_filter,
+            fused_modconv=fused_modconv,
+        )
+        clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
+        return ops.bias_act(
+            x,
+            self.bias,
+            act=self.activation,
+            gain=self.act_gain * gain,
+            clamp=clamp,
+            inplace=ops.can_inplace(x),
+        )
+
+
+class AdaINLayer(nn.Module):
+    """StyleGAN1-style layer ("config A"): conv, per-channel noise, bias, activation, instance
+    normalization, then the style's per-channel scale and shift (SPEC §2.7, §4.7).
+
+    Shares the StyleGAN2 skeleton (same FIR up-sampling conv) so that a comparison isolates
+    normalization versus demodulation. No clamp is applied: clamping before the instance norm
+    would cut exactly the spikes the normalization provokes.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        w_dim: int,
+        resolution: int,
+        up: int = 1,
+        use_noise: bool = True,
+        activation: str = "lrelu",
+        resample_filter: tuple[int, ...] = (1, 3, 3, 1),
+        conv_clamp: float | None = None,
+        kernel_size: int = 3,
+    ) -> None:
+        super().__init__()
+        del conv_clamp  # see the class docstring
+        self.in_channels = in_channels
+        self.out_channels = out_channels
+        self.resolution = resolution
+        self.up = up
+        self.use_noise = use_noise
+        self.activation = activation
+        self.padding = kernel_size // 2
+        self.register_buffer("resample_filter", ops.setup_filter(resample_filter), persistent=False)
+        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size**2)
+        self.affine = FullyConnectedLayer(w_dim, 2 * out_channels, bias_init=0)
+        self.weight = nn.Parameter(
+            torch.randn([out_channels, in_channels, kernel_size, kernel_size])
+        )
+        if use_noise:
+            self.register_buffer("noise_const", torch.randn([resolution, resolution]))
+            self.noise_strength = nn.Parameter(torch.zeros([out_channels]))
+        self.bias = nn.Parameter(torch.zeros([out_channels]))
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        w: torch.Tensor,
+        noise_mode: NoiseMode = "random",
+        noise_gain: float = 1.0,
+        noise_generator: torch.Generator | None = None,
+        fused_modconv: bool = True,
+        gain: float = 1.0,
+    ) -> torch.Tensor:
+        del fused_modconv  # nothing to fuse: the weight is shared by the whole batch
+        weight = (self.weight * self.weight_gain).to(x.dtype)
+        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+            weight = weight.contiguous(memory_format=torch.channels_last)
+        x = ops.conv2d_resample(x, weight, self.resample_filter, up=self.up, padding=self.padding)
+        if self.use_noise:
+            shape = (x.shape[0], 1, self.resolution, self.resolution)
+            noise = make_noise(
+                noise_mode,
+                shape,
+                self.noise_const,
+                self.noise_strength,
+                noise_gain,
+                noise_generator,
+            )
+            if noise is not None:
+                x = x + noise.to(x.dtype)
+        x = ops.bias_act(x, self.bias, act=self.activation, inplace=ops.can_inplace(x))
+        x = x.float()  # instance statistics in fp32 even for fp16 blocks
+        x = x - x.mean(dim=[2, 3], keepdim=True)
+        x = x * (x.square().mean(dim=[2, 3], keepdim=True) + 1e-8).rsqrt()
+        style = self.affine(w.float()).reshape(-1, 2, self.out_channels, 1, 1)
+        x = torch.addcmul(style[:, 1], x, style[:, 0] + 1)
+        return x * gain if gain != 1 else x
+
+
+class ToRGBLayer(nn.Module):
+    """Modulated 1x1 convolution without demodulation (the tRGB outputs of the skip generator)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        w_dim: int,
+        conv_clamp: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.conv_clamp = conv_clamp
+        self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
+        self.weight = nn.Parameter(torch.randn([out_channels, in_channels, 1, 1]))
+        self.bias = nn.Parameter(torch.zeros([out_channels]))
+        self.weight_gain = 1 / math.sqrt(in_channels)
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, fused_modconv: bool = True) -> torch.Tensor:
+        styles = self.affine(w) * self.weight_gain
+        x = ops.modulated_conv2d(
+            x, self.weight, styles, demodulate=False, fused_modconv=fused_modconv
+        )
+        return ops.bias_act(x, self.bias, clamp=self.conv_clamp, inplace=ops.can_inplace(x))
+
+
+class MinibatchStdLayer(nn.Module):
+    """Appends the standard deviation of features across groups of samples (SPEC §4.5)."""
+
+    def __init__(self, group_size: int | None, num_channels: int = 1) -> None:
+        super().__init__()
+        self.group_size = group_size
+        self.num_channels = num_channels
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        g = n if self.group_size is None else min(self.group_size, n)
+        if n % g != 0:
+            raise ValueError(f"batch size {n} is not divisible by the mbstd group size {g}")
+        f = self.num_channels
+        y = x.reshape(g, -1, f, c // f, h, w).float()  # [G, n/G, F, c/F, H, W]
+        y = y - y.mean(dim=0)
+        y = (y.square().mean(dim=0) + 1e-8).sqrt()  # [n/G, F, c/F, H, W]
+        y = y.mean(dim=[2, 3, 4]).to(x.dtype)  # [n/G, F]
+        y = y.reshape(-1, f, 1, 1).repeat(g, 1, h, w)  # [N, F, H, W]
+        return torch.cat([x, y], dim=1)

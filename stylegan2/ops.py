@@ -1,0 +1,250 @@
+"""Low-level operations of StyleGAN2 in plain PyTorch: FIR resampling, resampling convolutions,
+bias + activation, and the modulated convolution.
+
+Every function here is the reference definition (SPEC §4.1, §4.4, §4.6). They run on any device and
+dtype and are autograd-friendly. The only speed-motivated choices are ones that do not change the
+mathematics: in-place epilogues when no gradient is needed, and respecting the input's memory
+format so channels-last tensors stay channels-last.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+_ACT_DEFAULT_GAIN = {"linear": 1.0, "relu": math.sqrt(2.0), "lrelu": math.sqrt(2.0)}
+LRELU_ALPHA = 0.2
+
+
+def activation_gain(act: str) -> float:
+    return _ACT_DEFAULT_GAIN[act]
+
+
+# --------------------------------------------------------------------------------------------
+# Bias + activation
+# --------------------------------------------------------------------------------------------
+def bias_act(
+    x: torch.Tensor,
+    b: torch.Tensor | None = None,
+    act: str = "linear",
+    gain: float | None = None,
+    clamp: float | None = None,
+    inplace: bool = False,
+) -> torch.Tensor:
+    """`clamp(act(x + b) * gain)`; `b` runs along dim 1. `gain=None` uses the activation's default.
+
+    `inplace=True` overwrites `x` (callers pass `can_inplace(x)` for intermediates): at high
+    resolution this saves several full passes of allocation over the feature maps.
+    """
+    gain = _ACT_DEFAULT_GAIN[act] if gain is None else gain
+    if b is not None:
+        b = b.to(x.dtype).reshape([1, -1] + [1] * (x.ndim - 2))
+        x = x.add_(b) if inplace else x + b
+    if act == "lrelu":
+        x = F.leaky_relu(x, LRELU_ALPHA, inplace=inplace)
+    elif act == "relu":
+        x = F.relu(x, inplace=inplace)
+    elif act != "linear":
+        raise ValueError(f"unknown activation {act!r}")
+    if gain != 1:
+        x = x.mul_(gain) if inplace else x * gain
+    if clamp is not None and clamp >= 0:
+        x = x.clamp_(-clamp, clamp) if inplace else x.clamp(-clamp, clamp)
+    return x
+
+
+def can_inplace(x: torch.Tensor) -> bool:
+    """True when autograd will not need `x`, so an intermediate may be overwritten."""
+    return not (torch.is_grad_enabled() and x.requires_grad)
+
+
+def normalize_2nd_moment(x: torch.Tensor, dim: int = 1, eps: float = 1e-8) -> torch.Tensor:
+    return x * (x.square().mean(dim=dim, keepdim=True) + eps).rsqrt()
+
+
+# --------------------------------------------------------------------------------------------
+# FIR filtering (upfirdn2d)
+# --------------------------------------------------------------------------------------------
+def setup_filter(f: Sequence[float] | torch.Tensor, normalize: bool = True) -> torch.Tensor:
+    """A 1-D tap list -> the normalised 2-D separable filter [fh, fw] (outer product)."""
+    f = torch.as_tensor(f, dtype=torch.float32)
+    if f.ndim == 1:
+        f = f.ger(f)
+    if normalize:
+        f = f / f.sum()
+    return f
+
+
+def upfirdn2d(
+    x: torch.Tensor,
+    f: torch.Tensor,
+    up: int = 1,
+    down: int = 1,
+    padding: Sequence[int] = (0, 0, 0, 0),
+    gain: float = 1.0,
+) -> torch.Tensor:
+    """Upsample by zero insertion, pad (negative = crop), convolve with `f * gain`, decimate.
+
+    x: [N, C, H, W]; f: [fh, fw]; padding: (x0, x1, y0, y1).
+    """
+    n, c, h, w = x.shape
+    px0, px1, py0, py1 = padding
+    if up > 1:
+        x = x.reshape(n, c, h, 1, w, 1)
+        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])
+        x = x.reshape(n, c, h * up, w * up)
+    x = F.pad(x, [max(px0, 0), max(px1, 0), max(py0, 0), max(py1, 0)])
+    x = x[
+        :,
+        :,
+        max(-py0, 0) : x.shape[2] - max(-py1, 0),
+        max(-px0, 0) : x.shape[3] - max(-px1, 0),
+    ]
+    # conv2d correlates; flipping makes it a true convolution (a no-op for symmetric filters).
+    weight = (f * gain).flip([0, 1]).to(x.dtype)[None, None].repeat(c, 1, 1, 1)
+    x = F.conv2d(x, weight, groups=c)
+    if down > 1:
+        x = x[:, :, ::down, ::down]
+    return x
+
+
+def upsample2d(x: torch.Tensor, f: torch.Tensor, up: int = 2) -> torch.Tensor:
+    fh, fw = f.shape
+    p = [(fw + up - 1) // 2, (fw - up) // 2, (fh + up - 1) // 2, (fh - up) // 2]
+    return upfirdn2d(x, f, up=up, padding=p, gain=up * up)
+
+
+def downsample2d(x: torch.Tensor, f: torch.Tensor, down: int = 2) -> torch.Tensor:
+    fh, fw = f.shape
+    p = [(fw - down + 1) // 2, (fw - down) // 2, (fh - down + 1) // 2, (fh - down) // 2]
+    return upfirdn2d(x, f, down=down, padding=p)
+
+
+# --------------------------------------------------------------------------------------------
+# Convolution with optional FIR up/down-sampling
+# --------------------------------------------------------------------------------------------
+def conv2d_resample(
+    x: torch.Tensor,
+    w: torch.Tensor,
+    f: torch.Tensor | None = None,
+    up: int = 1,
+    down: int = 1,
+    padding: int = 0,
+    groups: int = 1,
+) -> torch.Tensor:
+    """2-D convolution with StyleGAN2's resampling conventions (SPEC §4.6).
+
+    Plain convs correlate with `w` (as `F.conv2d`); the up-sampling conv is a transposed conv, i.e.
+    a true convolution with `w`, followed by the FIR filter. w: [C_out, C_in/groups, kh, kw].
+    """
+    assert not (up > 1 and down > 1), "up and down at once is not used by StyleGAN2"
+    _, _, kh, kw = w.shape
+    if up == 1 and down == 1:
+        return F.conv2d(x, w, padding=padding, groups=groups)
+    assert f is not None
+    fw = f.shape[1]
+    if kh == 1 and kw == 1:
+        # Resample on the side with fewer channels.
+        if down > 1:
+            x = upfirdn2d(
+                x,
+                f,
+                down=down,
+                padding=_pad4(padding + (fw - down + 1) // 2, padding + (fw - down) // 2),
+            )
+            return F.conv2d(x, w, groups=groups)
+        x = F.conv2d(x, w, groups=groups)
+        return upfirdn2d(
+            x,
+            f,
+            up=up,
+            padding=_pad4(padding + (fw + up - 1) // 2, padding + (fw - up) // 2),
+            gain=up * up,
+        )
+    if down > 1:
+        p0 = padding + (fw - down + 1) // 2
+        p1 = padding + (fw - down) // 2
+        x = upfirdn2d(x, f, padding=_pad4(p0, p1))
+        return F.conv2d(x, w, stride=down, groups=groups)
+    # Up-sampling conv: transposed conv (true convolution), then FIR with the remaining padding.
+    p0 = padding + (fw + up - 1) // 2 - (kw - 1)
+    p1 = padding + (fw - up) // 2 - (kw - up)
+    assert p0 >= 0 and p1 >= 0, "padding too small for this kernel"
+    if groups == 1:
+        wt = w.transpose(0, 1)
+    else:
+        c_out, c_in_g = w.shape[0], w.shape[1]
+        wt = w.reshape(groups, c_out // groups, c_in_g, kh, kw).transpose(1, 2)
+        wt = wt.reshape(groups * c_in_g, c_out // groups, kh, kw)
+    x = F.conv_transpose2d(x, wt, stride=up, groups=groups)
+    return upfirdn2d(x, f, padding=_pad4(p0, p1), gain=up * up)
+
+
+def _pad4(p0: int, p1: int) -> list[int]:
+    return [p0, p1, p0, p1]
+
+
+# --------------------------------------------------------------------------------------------
+# Modulated convolution
+# --------------------------------------------------------------------------------------------
+def modulated_conv2d(
+    x: torch.Tensor,
+    weight: torch.Tensor,
+    styles: torch.Tensor,
+    noise: torch.Tensor | None = None,
+    up: int = 1,
+    padding: int = 0,
+    resample_filter: torch.Tensor | None = None,
+    demodulate: bool = True,
+    fused_modconv: bool = True,
+) -> torch.Tensor:
+    """Convolve each sample with the weight scaled by its own styles (SPEC §4.4).
+
+    x: [N, C_in, H, W]; weight: [C_out, C_in, kh, kw]; styles: [N, C_in];
+    noise: broadcastable to the output, added after the conv (and demodulation).
+    """
+    n = x.shape[0]
+    c_in, kh, kw = weight.shape[1:]
+
+    # Pre-normalise in reduced precision to avoid overflow; demodulation cancels it.
+    if x.dtype == torch.float16 and demodulate:
+        weight = weight * (
+            1 / math.sqrt(c_in * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True)
+        )
+        styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
+
+    dcoefs = None
+    if demodulate or fused_modconv:
+        wm = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, O, I, kh, kw]
+        if demodulate:
+            dcoefs = (wm.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
+            wm = wm * dcoefs.reshape(n, -1, 1, 1, 1)
+
+    if not fused_modconv:
+        x = x * styles.to(x.dtype).reshape(n, -1, 1, 1)
+        x = conv2d_resample(x, weight.to(x.dtype), resample_filter, up=up, padding=padding)
+        if dcoefs is not None:
+            x = x * dcoefs.to(x.dtype).reshape(n, -1, 1, 1)
+        if noise is not None:
+            x = x + noise.to(x.dtype)
+        return x
+
+    # Fused: one grouped convolution over the batch.
+    memory_format = (
+        torch.channels_last
+        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+        else torch.contiguous_format
+    )
+    x = x.reshape(1, -1, *x.shape[2:])
+    wm = wm.reshape(-1, c_in, kh, kw).to(x.dtype)
+    if memory_format is torch.channels_last:
+        x = x.contiguous(memory_format=memory_format)
+        wm = wm.contiguous(memory_format=memory_format)
+    x = conv2d_resample(x, wm, resample_filter, up=up, padding=padding, groups=n)
+    x = x.reshape(n, -1, *x.shape[2:])
+    if noise is not None:
+        x = x.add_(noise.to(x.dtype)) if can_inplace(x) else x + noise.to(x.dtype)
+    return x

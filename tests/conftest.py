@@ -1,0 +1,46 @@
+"""Shared fixtures: tiny networks and the golden reference data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(autouse=True)
+def _seed_torch():
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA
+
+
+def tiny_config(**synthesis):
+    from stylegan2.config import GeneratorConfig, MappingConfig, SynthesisConfig
+
+    return GeneratorConfig(
+        z_dim=16,
+        w_dim=16,
+        img_resolution=16,
+        mapping=MappingConfig(num_layers=2),
+        synthesis=SynthesisConfig(channel_base=128, channel_max=16, **synthesis),
+    )
+
+
+def randomize_(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
+    """Random values everywhere (zero-initialised noise strengths would hide bugs)."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in list(module.named_parameters()) + list(module.named_buffers()):
+            if p.is_floating_point() and not name.endswith("resample_filter"):
+                scale = 0.3 if "noise_strength" in name else 0.5
+                p.copy_(torch.randn(p.shape, generator=gen) * scale)
+    return module
