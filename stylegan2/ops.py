@@ -88,8 +88,43 @@ def upfirdn2d(
 ) -> torch.Tensor:
     """Upsample by zero insertion, pad (negative = crop), convolve with `f * gain`, decimate.
 
-    x: [N, C, H, W]; f: [fh, fw]; padding: (x0, x1, y0, y1).
+    x: [N, C, H, W]; f: [fh, fw]; padding: (x0, x1, y0, y1). The common cases run as one
+    depthwise (transposed) convolution that never materialises the zero-inserted or padded
+    image and keeps the input's memory format; everything else takes `upfirdn2d_ref`.
     """
+    c = x.shape[1]
+    fh, fw = f.shape
+    px0, px1, py0, py1 = padding
+    if up == 1 and px0 == px1 >= 0 and py0 == py1 >= 0:
+        # conv2d correlates; the flip makes it a true convolution.
+        weight = _depthwise(f.flip([0, 1]), gain, c, x.dtype)
+        return F.conv2d(x, weight, stride=down, padding=(py0, px0), groups=c)
+    if down == 1 and up > 1:
+        # A transposed conv is the full convolution of the zero-inserted signal; its symmetric
+        # `padding` crops what the reference's padding leaves out.
+        h, w = x.shape[2:]
+        crop_x0, crop_y0 = fw - 1 - px0, fh - 1 - py0
+        crop_x1 = (w - 1) * up + fw - (crop_x0 + up * w + px0 + px1 - fw + 1)
+        crop_y1 = (h - 1) * up + fh - (crop_y0 + up * h + py0 + py1 - fh + 1)
+        if crop_x0 == crop_x1 >= 0 and crop_y0 == crop_y1 >= 0:
+            weight = _depthwise(f, gain, c, x.dtype)
+            return F.conv_transpose2d(x, weight, stride=up, padding=(crop_y0, crop_x0), groups=c)
+    return upfirdn2d_ref(x, f, up=up, down=down, padding=padding, gain=gain)
+
+
+def _depthwise(f: torch.Tensor, gain: float, channels: int, dtype: torch.dtype) -> torch.Tensor:
+    return (f * gain).to(dtype)[None, None].expand(channels, 1, *f.shape).contiguous()
+
+
+def upfirdn2d_ref(
+    x: torch.Tensor,
+    f: torch.Tensor,
+    up: int = 1,
+    down: int = 1,
+    padding: Sequence[int] = (0, 0, 0, 0),
+    gain: float = 1.0,
+) -> torch.Tensor:
+    """The literal definition of `upfirdn2d`, step by step (the reference the fast forms match)."""
     n, c, h, w = x.shape
     px0, px1, py0, py1 = padding
     if up > 1:
@@ -103,7 +138,6 @@ def upfirdn2d(
         max(-py0, 0) : x.shape[2] - max(-py1, 0),
         max(-px0, 0) : x.shape[3] - max(-px1, 0),
     ]
-    # conv2d correlates; flipping makes it a true convolution (a no-op for symmetric filters).
     weight = (f * gain).flip([0, 1]).to(x.dtype)[None, None].repeat(c, 1, 1, 1)
     x = F.conv2d(x, weight, groups=c)
     if down > 1:
@@ -200,11 +234,21 @@ def modulated_conv2d(
     resample_filter: torch.Tensor | None = None,
     demodulate: bool = True,
     fused_modconv: bool = True,
+    out_gain: float = 1.0,
+    weight_sq: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Convolve each sample with the weight scaled by its own styles (SPEC §4.4).
 
     x: [N, C_in, H, W]; weight: [C_out, C_in, kh, kw]; styles: [N, C_in];
     noise: broadcastable to the output, added after the conv (and demodulation).
+    out_gain scales the conv result (not the noise) for free by folding into the weights; callers
+    use it to move a positive activation gain ahead of a (positively homogeneous) activation.
+    weight_sq: optional cached `weight.square().sum([2, 3])` for the non-fused path.
+
+    Fused: modulate and demodulate the weight per sample, one grouped conv. Non-fused: scale the
+    input by the styles, convolve with the shared weight, scale the output by the demodulation
+    coefficients `rsqrt(sum_i s_i^2 sum_k W_oik^2)`; no per-sample weight is ever built, which is
+    what makes it the cheaper choice when the weight is larger than the feature maps.
     """
     n = x.shape[0]
     c_in, kh, kw = weight.shape[1:]
@@ -215,21 +259,41 @@ def modulated_conv2d(
             1 / math.sqrt(c_in * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True)
         )
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
-
-    dcoefs = None
-    if demodulate or fused_modconv:
-        wm = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, O, I, kh, kw]
-        if demodulate:
-            dcoefs = (wm.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
-            wm = wm * dcoefs.reshape(n, -1, 1, 1, 1)
+        weight_sq = None
 
     if not fused_modconv:
+        dcoefs = None
+        if demodulate:
+            wsq = weight.square().sum(dim=[2, 3]) if weight_sq is None else weight_sq  # [O, I]
+            dcoefs = (styles.square() @ wsq.t() + 1e-8).rsqrt()  # [N, O]
+            if out_gain != 1:
+                dcoefs = dcoefs * out_gain
+        elif out_gain != 1:
+            styles = styles * out_gain
         x = x * styles.to(x.dtype).reshape(n, -1, 1, 1)
         x = conv2d_resample(x, weight.to(x.dtype), resample_filter, up=up, padding=padding)
+        inplace = can_inplace(x)
         if dcoefs is not None:
-            x = x * dcoefs.to(x.dtype).reshape(n, -1, 1, 1)
+            d = dcoefs.to(x.dtype).reshape(n, -1, 1, 1)
+            x = x.mul_(d) if inplace else x * d
         if noise is not None:
-            x = x + noise.to(x.dtype)
+            x = x.add_(noise.to(x.dtype)) if inplace else x + noise.to(x.dtype)
+        return x
+
+    wm = weight.unsqueeze(0) * styles.reshape(n, 1, -1, 1, 1)  # [N, O, I, kh, kw]
+    if demodulate:
+        dcoefs = (wm.square().sum(dim=[2, 3, 4]) + 1e-8).rsqrt()  # [N, O]
+        if out_gain != 1:
+            dcoefs = dcoefs * out_gain
+        wm = wm * dcoefs.reshape(n, -1, 1, 1, 1)
+    elif out_gain != 1:
+        wm = wm * out_gain
+
+    if kh == 1 and kw == 1 and up == 1 and padding == 0:
+        # A 1x1 conv is a batched matmul; oneDNN handles 3-channel outputs poorly.
+        x = _batched_1x1(x, wm.reshape(n, -1, c_in).to(x.dtype))
+        if noise is not None:
+            x = x.add_(noise.to(x.dtype)) if can_inplace(x) else x + noise.to(x.dtype)
         return x
 
     # Fused: one grouped convolution over the batch.
@@ -238,13 +302,25 @@ def modulated_conv2d(
         if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
         else torch.contiguous_format
     )
-    x = x.reshape(1, -1, *x.shape[2:])
+    if n > 1:  # (for n == 1 the reshape would leave a batch stride oneDNN reads as NCHW)
+        x = x.reshape(1, -1, *x.shape[2:])
     wm = wm.reshape(-1, c_in, kh, kw).to(x.dtype)
     if memory_format is torch.channels_last:
+        # oneDNN runs up to twice as fast when the weight is channels-last too.
         x = x.contiguous(memory_format=memory_format)
         wm = wm.contiguous(memory_format=memory_format)
     x = conv2d_resample(x, wm, resample_filter, up=up, padding=padding, groups=n)
-    x = x.reshape(n, -1, *x.shape[2:])
+    if n > 1:
+        x = x.reshape(n, -1, *x.shape[2:])
     if noise is not None:
         x = x.add_(noise.to(x.dtype)) if can_inplace(x) else x + noise.to(x.dtype)
     return x
+
+
+def _batched_1x1(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """x: [N, I, H, W], w: [N, O, I] -> [N, O, H, W], keeping channels-last inputs channels-last."""
+    n, i, h, wd = x.shape
+    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+        y = torch.matmul(x.permute(0, 2, 3, 1).reshape(n, h * wd, i), w.transpose(1, 2))
+        return y.reshape(n, h, wd, -1).permute(0, 3, 1, 2)
+    return torch.matmul(w, x.reshape(n, i, h * wd)).reshape(n, -1, h, wd)

@@ -43,9 +43,13 @@ class DiscriminatorBlock(nn.Module):
         )
         if cfg.architecture == "resnet":
             self.skip = Conv2dLayer(
-                tmp_channels, out_channels, 1, bias=False, down=2,
+                tmp_channels,
+                out_channels,
+                1,
+                bias=False,
+                down=2,
                 resample_filter=cfg.resample_filter,
-            )  # fmt: skip
+            )
 
     def forward(
         self, x: torch.Tensor | None, img: torch.Tensor | None, dtype: torch.dtype
@@ -83,9 +87,12 @@ class DiscriminatorEpilogue(nn.Module):
             else None
         )
         self.conv = Conv2dLayer(
-            in_channels + cfg.mbstd_num_channels, in_channels, 3,
-            activation=cfg.activation, conv_clamp=cfg.conv_clamp,
-        )  # fmt: skip
+            in_channels + cfg.mbstd_num_channels,
+            in_channels,
+            3,
+            activation=cfg.activation,
+            conv_clamp=cfg.conv_clamp,
+        )
         self.fc = FullyConnectedLayer(in_channels * 16, in_channels, activation=cfg.activation)
         self.out = FullyConnectedLayer(in_channels, 1 if cmap_dim == 0 else cmap_dim)
 

@@ -172,7 +172,7 @@ class SynthesisLayer(nn.Module):
         noise_mode: NoiseMode = "random",
         noise_gain: float = 1.0,
         noise_generator: torch.Generator | None = None,
-        fused_modconv: bool = True,
+        fused_modconv: bool | None = True,
         gain: float = 1.0,
     ) -> torch.Tensor:
         styles = self.affine(w)
@@ -187,25 +187,54 @@ class SynthesisLayer(nn.Module):
                 noise_gain,
                 noise_generator,
             )
+        out_res = self.resolution
+        if fused_modconv is None:
+            # Build per-sample weights only when they are smaller than the feature maps they
+            # would save touching (high resolutions); otherwise scale the activations.
+            acts = self.in_channels * x.shape[2] * x.shape[3] + self.out_channels * out_res**2
+            fused_modconv = self.weight.numel() < acts
+        weight, weight_sq = self._weights(x, fused_modconv)
+        # act(y) * g == act(y * g) for g > 0 (lrelu, relu, linear), so the activation gain rides
+        # on the demodulation coefficients instead of costing a pass over the feature maps.
+        g = self.act_gain * gain
         x = ops.modulated_conv2d(
             x,
-            self.weight,
+            weight,
             styles,
-            noise=noise,
+            weight_sq=weight_sq,
+            noise=noise * g if noise is not None else None,
             up=self.up,
             padding=self.padding,
             resample_filter=self.resample_filter,
             fused_modconv=fused_modconv,
+            out_gain=g,
         )
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return ops.bias_act(
-            x,
-            self.bias,
-            act=self.activation,
-            gain=self.act_gain * gain,
-            clamp=clamp,
-            inplace=ops.can_inplace(x),
+            x, self.bias * g, act=self.activation, gain=1.0, clamp=clamp, inplace=ops.can_inplace(x)
         )
+
+    def _weights(self, x: torch.Tensor, fused: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """The raw weight for the non-fused path, in x's memory format, and sum_k W^2; cached
+        across frames while the weight is unchanged and no gradient is needed."""
+        w = self.weight
+        if fused or (torch.is_grad_enabled() and w.requires_grad):
+            return w, None
+        channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
+        key = (w._version, w.data_ptr(), w.device, w.dtype, channels_last)
+        cache = getattr(self, "_weight_cache", None)
+        if cache is None or cache[0] != key:
+            fmt = torch.channels_last if channels_last else torch.contiguous_format
+            wd = w.detach()
+            if self.up > 1:
+                # The up-sampling conv runs as a transposed conv on W^T: make *that* contiguous,
+                # or oneDNN copies the whole weight every frame.
+                wd = wd.transpose(0, 1).contiguous(memory_format=fmt).transpose(0, 1)
+            else:
+                wd = wd.contiguous(memory_format=fmt)
+            cache = (key, wd, wd.square().sum([2, 3]))
+            self._weight_cache = cache
+        return cache[1], cache[2]
 
 
 class AdaINLayer(nn.Module):
@@ -257,7 +286,7 @@ class AdaINLayer(nn.Module):
         noise_mode: NoiseMode = "random",
         noise_gain: float = 1.0,
         noise_generator: torch.Generator | None = None,
-        fused_modconv: bool = True,
+        fused_modconv: bool | None = True,
         gain: float = 1.0,
     ) -> torch.Tensor:
         del fused_modconv  # nothing to fuse: the weight is shared by the whole batch
@@ -303,7 +332,11 @@ class ToRGBLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros([out_channels]))
         self.weight_gain = 1 / math.sqrt(in_channels)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, fused_modconv: bool = True) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, w: torch.Tensor, fused_modconv: bool | None = True
+    ) -> torch.Tensor:
+        if fused_modconv is None:
+            fused_modconv = True  # a 1x1 weight is always smaller than the feature maps
         styles = self.affine(w) * self.weight_gain
         x = ops.modulated_conv2d(
             x, self.weight, styles, demodulate=False, fused_modconv=fused_modconv

@@ -94,9 +94,13 @@ class SynthesisBlock(nn.Module):
             self.num_torgb += 1
         if in_channels != 0 and sc.architecture == "resnet":
             self.skip = Conv2dLayer(
-                in_channels, out_channels, kernel_size=1, bias=False, up=2,
+                in_channels,
+                out_channels,
+                kernel_size=1,
+                bias=False,
+                up=2,
                 resample_filter=sc.resample_filter,
-            )  # fmt: skip
+            )
 
     def forward(
         self,
@@ -105,7 +109,7 @@ class SynthesisBlock(nn.Module):
         ws: torch.Tensor,
         dtype: torch.dtype,
         memory_format: torch.memory_format,
-        fused_modconv: bool,
+        fused_modconv: bool | None,
         noise_mode: NoiseMode,
         noise_gains: Mapping[str, float],
         noise_generator: torch.Generator | None,
@@ -117,8 +121,13 @@ class SynthesisBlock(nn.Module):
         if self.in_channels == 0:
             x = self.const.to(dtype).unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)
             x = x.contiguous(memory_format=memory_format)
-            x = self.conv1(x, next(w_iter), fused_modconv=fused_modconv,
-                           noise_gain=noise_gains.get(f"b{r}.conv1", 1.0), **noise)  # fmt: skip
+            x = self.conv1(
+                x,
+                next(w_iter),
+                fused_modconv=fused_modconv,
+                noise_gain=noise_gains.get(f"b{r}.conv1", 1.0),
+                **noise,
+            )
             if capture:
                 capture(f"b{r}.conv1", x)
         else:
@@ -126,13 +135,24 @@ class SynthesisBlock(nn.Module):
             x = x.to(dtype=dtype, memory_format=memory_format)
             if self.architecture == "resnet":
                 y = self.skip(x, gain=math.sqrt(0.5))
-            x = self.conv0(x, next(w_iter), fused_modconv=fused_modconv,
-                           noise_gain=noise_gains.get(f"b{r}.conv0", 1.0), **noise)  # fmt: skip
+            x = self.conv0(
+                x,
+                next(w_iter),
+                fused_modconv=fused_modconv,
+                noise_gain=noise_gains.get(f"b{r}.conv0", 1.0),
+                **noise,
+            )
             if capture:
                 capture(f"b{r}.conv0", x)
             gain = math.sqrt(0.5) if self.architecture == "resnet" else 1.0
-            x = self.conv1(x, next(w_iter), fused_modconv=fused_modconv, gain=gain,
-                           noise_gain=noise_gains.get(f"b{r}.conv1", 1.0), **noise)  # fmt: skip
+            x = self.conv1(
+                x,
+                next(w_iter),
+                fused_modconv=fused_modconv,
+                gain=gain,
+                noise_gain=noise_gains.get(f"b{r}.conv1", 1.0),
+                **noise,
+            )
             if self.architecture == "resnet":
                 x = y.add_(x) if ops.can_inplace(y) else y + x
             if capture:
@@ -142,7 +162,7 @@ class SynthesisBlock(nn.Module):
             img = ops.upsample2d(img, self.resample_filter)
         if self.is_last or self.architecture == "skip":
             y = self.torgb(x, next(w_iter), fused_modconv=fused_modconv)
-            y = y.to(dtype=torch.float32, memory_format=torch.contiguous_format)
+            y = y.to(dtype=torch.float32, memory_format=memory_format)
             if capture:
                 capture(f"b{r}.torgb", y)
             img = (img.add_(y) if ops.can_inplace(img) else img + y) if img is not None else y
@@ -231,13 +251,21 @@ class SynthesisNetwork(nn.Module):
             use_fp16 = block.use_fp16 and not force_fp32 and ws.device.type == "cuda"
             dtype = torch.float16 if use_fp16 else torch.float32
             fused = fused_modconv
-            if fused is None:
-                fused = not self.training and (dtype == torch.float32 or ws.shape[0] == 1)
+            if fused is None and (self.training or (dtype == torch.float16 and ws.shape[0] > 1)):
+                fused = False  # None lets each layer pick the cheaper form
             block_ws = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)
             x, img = block(
-                x, img, block_ws, dtype, memory_format, fused,
-                noise_mode, noise_gains, noise_generator, capture,
-            )  # fmt: skip
+                x,
+                img,
+                block_ws,
+                dtype,
+                memory_format,
+                fused,
+                noise_mode,
+                noise_gains,
+                noise_generator,
+                capture,
+            )
             w_idx += block.num_conv
         assert img is not None
-        return img
+        return img.contiguous()

@@ -1,0 +1,141 @@
+"""Our own checkpoint format: one `.safetensors` file whose header metadata holds the JSON configs
+and the model card.
+
+Tensors are stored as `G_ema.<name>`, `G.<name>` and `D.<name>` under the canonical names, so a
+file can hold just the generator people use or a complete training snapshot. Loading runs no code:
+safetensors is a plain header plus raw little-endian buffers.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from stylegan2.checkpoints.common import (
+    MAX_CHECKPOINT_BYTES,
+    CheckpointContents,
+    CheckpointError,
+    NetworkWeights,
+)
+from stylegan2.config import ConfigError, DiscriminatorConfig, GeneratorConfig
+
+FORMAT_NAME = "stylegan2-explorer"
+FORMAT_VERSION = 1
+_ROLES = ("G_ema", "G", "D")
+
+
+def is_native(path: str | Path) -> bool:
+    """True when the file is a safetensors file written by `save_checkpoint`."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(8)
+            if len(head) < 8:
+                return False
+            (n,) = struct.unpack("<Q", head)
+            if n > 100 * 1024**2:
+                return False
+            header = f.read(n)
+        meta = json.loads(header).get("__metadata__", {})
+    except (OSError, ValueError, UnicodeDecodeError):
+        return False
+    return isinstance(meta, dict) and meta.get("format") == FORMAT_NAME
+
+
+def save_checkpoint(
+    path: str | Path,
+    G_ema: torch.nn.Module,
+    G: torch.nn.Module | None = None,
+    D: torch.nn.Module | None = None,
+    card: dict[str, Any] | None = None,
+    dtype: torch.dtype | None = None,
+    extra_metadata: dict[str, Any] | None = None,
+    extra_tensors: dict[str, torch.Tensor] | None = None,
+) -> Path:
+    """Write networks (each with a `.cfg` config) to `path`, atomically.
+
+    dtype=torch.float16 halves the file for distribution; loading converts back to float32.
+    extra_tensors are stored under `state.<name>` (training state: optimizer moments, RNG).
+    """
+    path = Path(path)
+    tensors: dict[str, torch.Tensor] = {}
+    meta: dict[str, str] = {"format": FORMAT_NAME, "format_version": str(FORMAT_VERSION)}
+    for role, net in (("G_ema", G_ema), ("G", G), ("D", D)):
+        if net is None:
+            continue
+        meta[f"{role}_config"] = json.dumps(net.cfg.to_dict())
+        for name, t in net.state_dict().items():
+            t = t.detach().cpu()
+            if dtype is not None and t.is_floating_point():
+                t = t.to(dtype)
+            tensors[f"{role}.{name}"] = t.clone(memory_format=torch.contiguous_format)
+    for name, t in (extra_tensors or {}).items():
+        tensors[f"state.{name}"] = t.detach().cpu().clone(memory_format=torch.contiguous_format)
+    meta["card"] = json.dumps(card or {})
+    meta["extra"] = json.dumps(extra_metadata or {})
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        save_file(tensors, str(tmp), metadata=meta)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise CheckpointError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def read_native(path: str | Path) -> CheckpointContents:
+    path = Path(path)
+    if path.stat().st_size > MAX_CHECKPOINT_BYTES:
+        raise CheckpointError(f"{path}: file is larger than the {MAX_CHECKPOINT_BYTES} byte limit")
+    try:
+        with open(path, "rb") as f:
+            (n,) = struct.unpack("<Q", f.read(8))
+            meta = json.loads(f.read(n)).get("__metadata__", {})
+        tensors = load_file(str(path), device="cpu")
+    except (SafetensorError, OSError, ValueError, struct.error) as exc:
+        raise CheckpointError(f"{path}: damaged checkpoint ({_first_line(exc)})") from None
+    version = int(meta.get("format_version", "0"))
+    if version > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: written by a newer version (format {version}); please update this program"
+        )
+    parts: dict[str, NetworkWeights] = {}
+    for role in _ROLES:
+        key = f"{role}_config"
+        if key not in meta:
+            continue
+        try:
+            cfg_dict = json.loads(meta[key])
+            cfg = (DiscriminatorConfig if role == "D" else GeneratorConfig).from_dict(cfg_dict)
+        except (ValueError, TypeError, ConfigError) as exc:
+            raise CheckpointError(f"{path}: bad {role} config ({_first_line(exc)})") from None
+        prefix = role + "."
+        sd = {k[len(prefix) :]: _to_float32(v) for k, v in tensors.items() if k.startswith(prefix)}
+        parts[role] = NetworkWeights(cfg, sd)
+    if "G_ema" not in parts:
+        raise CheckpointError(f"{path}: the checkpoint holds no generator (G_ema)")
+    return CheckpointContents(
+        format="native",
+        G_ema=parts["G_ema"],
+        G=parts.get("G"),
+        D=parts.get("D"),
+        metadata={
+            "card": json.loads(meta.get("card", "{}")),
+            "extra": json.loads(meta.get("extra", "{}")),
+            "state_tensors": {k[6:]: v for k, v in tensors.items() if k.startswith("state.")},
+        },
+    )
+
+
+def _to_float32(t: torch.Tensor) -> torch.Tensor:
+    return t.float() if t.is_floating_point() and t.dtype != torch.float32 else t
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

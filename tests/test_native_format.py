@@ -1,0 +1,95 @@
+"""Our safetensors checkpoint format: bit-exact round trips and safe failure."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+
+from stylegan2.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+from stylegan2.config import DiscriminatorConfig
+from stylegan2.networks import Discriminator, Generator
+from tests.conftest import randomize_, tiny_config
+
+
+def _pair(norm: str = "demod"):
+    G = randomize_(Generator(tiny_config(normalization=norm)), 1)
+    D = randomize_(
+        Discriminator(DiscriminatorConfig(img_resolution=16, channel_base=128, channel_max=16)), 2
+    )
+    return G, D
+
+
+@pytest.mark.parametrize("norm", ["demod", "adain"])
+def test_round_trip_is_bit_exact(tmp_path, norm):
+    G, D = _pair(norm)
+    path = save_checkpoint(tmp_path / "net.safetensors", G, G=G, D=D, card={"dataset": "x"})
+    ck = load_checkpoint(path)
+    assert ck.format == "native" and ck.G_ema.cfg == G.cfg and ck.D.cfg == D.cfg
+    for a, b in ((G, ck.G_ema), (G, ck.G), (D, ck.D)):
+        sa, sb = a.state_dict(), b.state_dict()
+        assert sa.keys() == sb.keys()
+        for k in sa:
+            assert torch.equal(sa[k], sb[k]), k
+    assert ck.metadata["card"] == {"dataset": "x"}
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_fp16_storage_loads_as_float32(tmp_path):
+    G, _ = _pair()
+    ck = load_checkpoint(save_checkpoint(tmp_path / "h.safetensors", G, dtype=torch.float16))
+    w = ck.G_ema.synthesis.b8.conv0.weight
+    assert w.dtype == torch.float32
+    torch.testing.assert_close(w, G.synthesis.b8.conv0.weight.half().float(), atol=0, rtol=0)
+    full = save_checkpoint(tmp_path / "f.safetensors", G).stat().st_size
+    half = (tmp_path / "h.safetensors").stat().st_size
+    tensor_bytes = sum(t.numel() * 2 for t in G.state_dict().values())
+    assert abs((full - half) - tensor_bytes) < 256  # only the header offsets differ
+
+
+def test_unwritable_destination_is_a_clear_error_and_leaves_nothing(tmp_path):
+    G, _ = _pair()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    os.chmod(ro, 0o500)
+    try:
+        if os.access(ro, os.W_OK):
+            pytest.skip("running as a user who can write anywhere")
+        with pytest.raises(CheckpointError, match="cannot write"):
+            save_checkpoint(ro / "x.safetensors", G)
+    finally:
+        os.chmod(ro, 0o700)
+    with pytest.raises(CheckpointError, match="cannot write"):
+        save_checkpoint(tmp_path / "missing-dir" / "x.safetensors", G)
+
+
+def test_damaged_native_file(tmp_path):
+    G, _ = _pair()
+    path = save_checkpoint(tmp_path / "n.safetensors", G)
+    data = path.read_bytes()
+    for cut in (len(data) // 2, len(data) - 10):
+        bad = tmp_path / f"cut{cut}.safetensors"
+        bad.write_bytes(data[:cut])
+        with pytest.raises(CheckpointError) as info:
+            load_checkpoint(bad)
+        assert "\n" not in str(info.value)
+
+
+def test_shape_mismatch_is_refused_whole(tmp_path):
+    """A config that disagrees with the tensors: one line naming the tensor, no network."""
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    G, _ = _pair()
+    path = save_checkpoint(tmp_path / "n.safetensors", G)
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        meta = json.loads(f.read(n))["__metadata__"]
+    cfg = json.loads(meta["G_ema_config"])
+    cfg["synthesis"]["channel_max"] = 8
+    meta["G_ema_config"] = json.dumps(cfg)
+    save_file(load_file(str(path)), str(path), metadata=meta)
+    with pytest.raises(CheckpointError, match="wrong shape for synthesis"):
+        load_checkpoint(path)
