@@ -44,3 +44,13 @@ def randomize_(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
                 scale = 0.3 if "noise_strength" in name else 0.5
                 p.copy_(torch.randn(p.shape, generator=gen) * scale)
     return module
+
+
+def pytest_collection_modifyitems(config, items):
+    """GPU tests run wherever CUDA exists and are skipped (visibly) elsewhere."""
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip)

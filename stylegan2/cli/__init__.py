@@ -1,0 +1,1 @@
+"""The `stylegan2` command line: generate, mix, convert, info, bench."""

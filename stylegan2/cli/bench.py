@@ -1,0 +1,112 @@
+"""`stylegan2 bench`: median ms/image of mapping + synthesis, reference path beside fast path."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+
+import torch
+
+from stylegan2.cli.common import CLIError, add_device_arg
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from stylegan2.presets import PRESETS
+
+    p = sub.add_parser("bench", help="generator speed: reference vs fast path (medians)")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument("--network", help="checkpoint to time")
+    src.add_argument(
+        "--config",
+        choices=sorted(PRESETS),
+        default="small",
+        help="time a random-weight preset architecture (default small)",
+    )
+    p.add_argument("--resolution", type=int, default=None, help="override the preset resolution")
+    p.add_argument("--batch", type=int, default=1)
+    p.add_argument(
+        "--paths",
+        default=None,
+        help="comma list of reference,fast,bf16,fp16 (default: reference,fast "
+        "plus bf16 on CPUs that have it, fp16 on CUDA)",
+    )
+    p.add_argument("--min-time", type=float, default=3.0, help="seconds per path (default 3)")
+    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument("--json", action="store_true")
+    add_device_arg(p)
+    p.set_defaults(func=run_bench)
+
+
+def _default_paths(device: torch.device) -> tuple[str, ...]:
+    if device.type == "cuda":
+        return ("reference", "fast", "fp16")
+    paths: tuple[str, ...] = ("reference", "fast")
+    if _cpu_has_bf16():
+        paths += ("bf16",)
+    return paths
+
+
+def _cpu_has_bf16() -> bool:
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def run_bench(args: argparse.Namespace) -> int:
+    from stylegan2.bench import PATHS, bench_generator
+    from stylegan2.device import resolve_device
+    from stylegan2.networks import Generator
+    from stylegan2.presets import generator_preset
+
+    device = resolve_device(args.device)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.network:
+        from stylegan2.checkpoints import load_network
+
+        G = load_network(args.network, device=device)
+        what = args.network
+    else:
+        G = Generator(generator_preset(args.config, args.resolution)).eval().to(device)
+        what = f"--config {args.config} ({G.img_resolution} px, random weights)"
+    paths = tuple(args.paths.split(",")) if args.paths else _default_paths(device)
+    unknown = [p for p in paths if p not in PATHS]
+    if unknown:
+        raise CLIError(f"unknown path(s) {unknown}; choose from {', '.join(PATHS)}")
+    rows = bench_generator(G, batch=args.batch, paths=paths, min_time=args.min_time)
+    params = sum(p.numel() for p in G.parameters())
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "network": what,
+                    "device": str(device),
+                    "threads": torch.get_num_threads(),
+                    "resolution": G.img_resolution,
+                    "parameters": params,
+                    "cpu": platform.processor() or platform.machine(),
+                    "torch": torch.__version__,
+                    "rows": [r.as_dict() for r in rows],
+                },
+                indent=2,
+            )
+        )
+        return 0
+    print(
+        f"{what}: {G.img_resolution} px, {params / 1e6:.1f} M parameters, device {device}, "
+        f"{torch.get_num_threads()} threads, batch {args.batch}"
+    )
+    print(f"{'path':>10} {'median ms/img':>14} {'min':>9} {'reps':>5} {'speedup':>8}  pixel error")
+    for r in rows:
+        err = ""
+        if r.max_abs_error is not None:
+            err = f"max {r.max_abs_error:.3g}, PSNR {r.psnr_db:.1f} dB"
+        speed = f"{r.speedup_vs_reference:.2f}x" if r.speedup_vs_reference else "-"
+        print(
+            f"{r.path:>10} {r.ms_per_image:>14.1f} {r.ms_min:>9.1f} {r.reps:>5} {speed:>8}  {err}"
+        )
+    return 0

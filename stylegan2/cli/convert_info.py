@@ -1,0 +1,97 @@
+"""`stylegan2 convert` (any supported file -> our format) and `stylegan2 info`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stylegan2.checkpoints import LoadedCheckpoint, load_checkpoint, save_checkpoint
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("convert", help="convert a checkpoint to our safetensors format")
+    p.add_argument("src", help="input checkpoint (.pkl, .pt, .safetensors)")
+    p.add_argument("dst", help="output .safetensors path")
+    p.add_argument("--g-ema-only", action="store_true", help="drop G and D (smaller file)")
+    p.add_argument("--fp16", action="store_true", help="store weights as float16")
+    p.set_defaults(func=run_convert)
+
+    p = sub.add_parser("info", help="describe a checkpoint")
+    p.add_argument("path")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=run_info)
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    ckpt = load_checkpoint(args.src)
+    G, D = (None, None) if args.g_ema_only else (ckpt.G, ckpt.D)
+    card = dict(ckpt.metadata.get("card") or {})
+    card.setdefault("converted_from", {"file": Path(args.src).name, "format": ckpt.format})
+    save_checkpoint(
+        args.dst, ckpt.G_ema, G=G, D=D, card=card, dtype=torch.float16 if args.fp16 else None
+    )
+    print(f"wrote {args.dst} ({_roles(ckpt, args.g_ema_only)})")
+    return 0
+
+
+def _roles(ckpt: LoadedCheckpoint, g_ema_only: bool = False) -> str:
+    roles = ["G_ema"]
+    if not g_ema_only:
+        roles += [r for r in ("G", "D") if getattr(ckpt, r) is not None]
+    return ", ".join(roles)
+
+
+def describe(ckpt: LoadedCheckpoint) -> dict[str, Any]:
+    G = ckpt.G_ema
+    cfg = G.cfg
+    info: dict[str, Any] = {
+        "path": str(ckpt.path),
+        "format": ckpt.format,
+        "networks": _roles(ckpt),
+        "resolution": cfg.img_resolution,
+        "img_channels": cfg.img_channels,
+        "z_dim": cfg.z_dim,
+        "w_dim": cfg.w_dim,
+        "c_dim": cfg.c_dim,
+        "num_ws": G.num_ws,
+        "mapping_layers": cfg.mapping.num_layers,
+        "architecture": cfg.synthesis.architecture,
+        "normalization": cfg.synthesis.normalization,
+        "channels": {str(r): cfg.channels(r) for r in cfg.resolutions},
+        "conv_clamp": cfg.synthesis.conv_clamp,
+        "num_fp16_res": cfg.synthesis.num_fp16_res,
+        "parameters": {
+            "G_ema": sum(p.numel() for p in G.parameters()),
+            "mapping": sum(p.numel() for p in G.mapping.parameters()),
+            "synthesis": sum(p.numel() for p in G.synthesis.parameters()),
+        },
+    }
+    if ckpt.D is not None:
+        info["parameters"]["D"] = sum(p.numel() for p in ckpt.D.parameters())
+        info["discriminator_architecture"] = ckpt.D.cfg.architecture
+    card = ckpt.metadata.get("card")
+    if card:
+        info["card"] = card
+    return info
+
+
+def run_info(args: argparse.Namespace) -> int:
+    info = describe(load_checkpoint(args.path))
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    params = info.pop("parameters")
+    channels = info.pop("channels")
+    card = info.pop("card", None)
+    for k, v in info.items():
+        print(f"{k:>26}: {v}")
+    print(f"{'channels':>26}: " + ", ".join(f"{r}:{c}" for r, c in channels.items()))
+    for k, v in params.items():
+        print(f"{'parameters ' + k:>26}: {v:,}")
+    if card:
+        print(f"{'model card':>26}: {json.dumps(card)}")
+    return 0

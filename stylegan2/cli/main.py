@@ -1,0 +1,45 @@
+"""Entry point of the `stylegan2` command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from stylegan2.cli import bench, convert_info, dataset, generate
+from stylegan2.cli.common import CLIError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="stylegan2", description="StyleGAN2 generators: generate, mix, convert, inspect, bench"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    sub = parser.add_subparsers(dest="command", required=True)
+    generate.add_parsers(sub)
+    convert_info.add_parsers(sub)
+    bench.add_parser(sub)
+    dataset.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from stylegan2.checkpoints import CheckpointError
+    from stylegan2.device import DeviceError
+
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
+    )
+    try:
+        return int(args.func(args) or 0)
+    except (CLIError, CheckpointError, DeviceError) as exc:
+        print(f"stylegan2 {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"stylegan2 {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

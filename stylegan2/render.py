@@ -1,0 +1,184 @@
+"""The small rendering API shared by the GUI and the CLI: a frozen `RenderRequest` in, a
+`RenderResult` out. Same request, same pixels, on every device.
+
+Semantics follow NVIDIA's scripts so that "seed 42" means the same image here and there:
+z = RandomState(seed).randn(1, z_dim); truncation `w_avg + psi * (w - w_avg)` on the first
+`cutoff` ws; style mixing copies the chosen ws from another source after truncation; uint8 via
+`clamp(img * 127.5 + 128)`. Errors come back as data (`RenderResult.error`), never as exceptions.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from stylegan2.networks import Capture, Generator, NoiseMode, truncate, z_from_seed
+
+
+@dataclass(frozen=True, eq=False)
+class Latent:
+    """One source of ws: a weighted blend of seeds in W (seed dragging), or explicit ws.
+
+    Explicit `w` ([w_dim] or [num_ws, w_dim], e.g. a projection result) is used as it is, without
+    truncation; seed latents are truncated by the request's psi and cutoff.
+    """
+
+    seeds: tuple[tuple[int, float], ...] = ((0, 1.0),)
+    w: np.ndarray | None = None
+    class_idx: int | None = None
+
+    @staticmethod
+    def from_seed(seed: int, class_idx: int | None = None) -> Latent:
+        return Latent(seeds=((int(seed), 1.0),), class_idx=class_idx)
+
+
+@dataclass(frozen=True, eq=False)
+class RenderRequest:
+    latent: Latent = field(default_factory=Latent)
+    # Style mixing: layer_sources[i] says which latent drives ws[:, i] (0 = `latent`,
+    # k = style_sources[k-1]); None means every layer uses `latent`.
+    style_sources: tuple[Latent, ...] = ()
+    layer_sources: tuple[int, ...] | None = None
+    psi: float = 1.0
+    cutoff: int | None = None
+    noise_mode: NoiseMode = "const"
+    noise_gains: tuple[tuple[str, float], ...] = ()  # (layer name, multiplier); 0 = off
+    noise_seed: int = 0  # seeds 'random' noise
+    w_offset: np.ndarray | None = None  # [num_ws, w_dim] added last (direction sliders)
+    capture: tuple[str, ...] = ()  # layer names, see Generator.layers(); also 'b64.img'
+    force_fp32: bool = False
+    request_id: int = 0
+
+
+@dataclass(eq=False)
+class RenderResult:
+    request_id: int
+    image: np.ndarray | None = None  # uint8 [H, W, C]
+    ws: np.ndarray | None = None  # float32 [num_ws, w_dim], what the synthesis received
+    captures: dict[str, np.ndarray] = field(default_factory=dict)  # float32 [C, H, W]
+    timings: dict[str, float] = field(default_factory=dict)  # milliseconds
+    error: str | None = None
+
+
+def to_uint8(img: torch.Tensor) -> np.ndarray:
+    """[N, C, H, W] float in [-1, 1] -> uint8 [N, H, W, C] (NVIDIA's conversion)."""
+    img = (img.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+    return img.cpu().numpy()
+
+
+class Renderer:
+    """Renders requests with one generator; caches mapped seeds (a few hundred KB each)."""
+
+    def __init__(self, G: Generator, cache_size: int = 256) -> None:
+        self.G = G
+        self.device = G.device
+        self._cache: OrderedDict[tuple[int, int | None], torch.Tensor] = OrderedDict()
+        self._cache_size = cache_size
+
+    @torch.no_grad()
+    def mapped_ws(self, seed: int, class_idx: int | None = None) -> torch.Tensor:
+        """Untruncated ws [num_ws, w_dim] of a seed."""
+        key = (int(seed), class_idx)
+        ws = self._cache.get(key)
+        if ws is None:
+            z = z_from_seed(seed, self.G.z_dim).to(self.device)
+            ws = self.G.mapping(z, self._class_vector(class_idx), update_w_avg=False)[0]
+            self._cache[key] = ws
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        return ws
+
+    def _class_vector(self, class_idx: int | None) -> torch.Tensor | None:
+        if self.G.c_dim == 0:
+            return None
+        if class_idx is None:
+            raise ValueError(f"this network is conditional: choose a class 0-{self.G.c_dim - 1}")
+        if not 0 <= class_idx < self.G.c_dim:
+            raise ValueError(f"class {class_idx} is out of range 0-{self.G.c_dim - 1}")
+        c = torch.zeros([1, self.G.c_dim], device=self.device)
+        c[0, class_idx] = 1
+        return c
+
+    @torch.no_grad()
+    def latent_ws(self, latent: Latent, psi: float, cutoff: int | None) -> torch.Tensor:
+        """The ws [num_ws, w_dim] of one latent after truncation."""
+        num_ws, w_dim = self.G.num_ws, self.G.w_dim
+        if latent.w is not None:
+            w = torch.as_tensor(np.asarray(latent.w, dtype=np.float32), device=self.device)
+            if w.shape == (w_dim,):
+                w = w.expand(num_ws, w_dim)
+            if w.shape != (num_ws, w_dim):
+                raise ValueError(f"w must be [{w_dim}] or [{num_ws}, {w_dim}], got {list(w.shape)}")
+            return w.clone()
+        if not latent.seeds:
+            raise ValueError("a latent needs at least one seed or an explicit w")
+        w_avg = self.G.w_avg
+        parts = [
+            (truncate(self.mapped_ws(s, latent.class_idx)[None], w_avg, psi, cutoff)[0], wt)
+            for s, wt in latent.seeds
+        ]
+        if len(parts) == 1 and parts[0][1] == 1.0:
+            return parts[0][0]  # exactly NVIDIA's arithmetic for a plain seed
+        return w_avg + sum(wt * (ws - w_avg) for ws, wt in parts)
+
+    @torch.no_grad()
+    def request_ws(self, req: RenderRequest) -> torch.Tensor:
+        """The ws [1, num_ws, w_dim] a request renders, after mixing and offsets."""
+        ws = self.latent_ws(req.latent, req.psi, req.cutoff)
+        if req.layer_sources is not None:
+            if len(req.layer_sources) != self.G.num_ws:
+                raise ValueError(f"layer_sources needs {self.G.num_ws} entries")
+            ws = ws.clone()
+            for k, src in enumerate(req.style_sources, start=1):
+                idx = [i for i, s in enumerate(req.layer_sources) if s == k]
+                if idx:
+                    ws[idx] = self.latent_ws(src, req.psi, req.cutoff)[idx]
+            if any(s < 0 or s > len(req.style_sources) for s in req.layer_sources):
+                raise ValueError("layer_sources names a style source that does not exist")
+        if req.w_offset is not None:
+            ws = ws + torch.as_tensor(req.w_offset, dtype=torch.float32, device=self.device)
+        return ws[None]
+
+    @torch.no_grad()
+    def synthesize(self, req: RenderRequest, ws: torch.Tensor) -> tuple[torch.Tensor, Capture]:
+        capture = Capture(req.capture)
+        gen = torch.Generator().manual_seed(req.noise_seed)
+        img = self.G.synthesis(
+            ws,
+            noise_mode=req.noise_mode,
+            noise_gains=dict(req.noise_gains),
+            noise_generator=gen,
+            force_fp32=req.force_fp32,
+            capture=capture,
+        )
+        return img, capture
+
+    def render(self, req: RenderRequest) -> RenderResult:
+        result = RenderResult(request_id=req.request_id)
+        try:
+            t0 = time.perf_counter()
+            ws = self.request_ws(req)
+            t1 = time.perf_counter()
+            img, capture = self.synthesize(req, ws)
+            if img.is_cuda:
+                torch.cuda.synchronize()
+            t2 = time.perf_counter()
+            result.image = to_uint8(img)[0]
+            result.ws = ws[0].cpu().numpy()
+            result.captures = {k: v[0].float().cpu().numpy() for k, v in capture.outputs.items()}
+            t3 = time.perf_counter()
+            result.timings = {
+                "mapping": (t1 - t0) * 1e3,
+                "synthesis": (t2 - t1) * 1e3,
+                "convert": (t3 - t2) * 1e3,
+                "total": (t3 - t0) * 1e3,
+            }
+        except (ValueError, RuntimeError, TypeError, IndexError) as exc:
+            result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return result

@@ -1,0 +1,145 @@
+"""The `stylegan2` command: generate / mix / convert / info / bench on the fixtures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylegan2.checkpoints import load_network
+from stylegan2.cli.main import main
+from stylegan2.networks import z_from_seed
+from stylegan2.render import to_uint8
+from tests.conftest import DATA
+
+FORMATS = ["sg2ada_tiny_snapshot.pkl", "tf_tiny_network.pkl", "rosinality_tiny_g_ema.pt"]
+
+
+def _png(path) -> np.ndarray:
+    return np.asarray(Image.open(path))
+
+
+def test_generate_writes_nvidia_pixels_for_every_format(tmp_path):
+    G = load_network(DATA / FORMATS[0])
+    expected = {}
+    with torch.no_grad():
+        for seed in (0, 1, 2, 7):
+            img = G(z_from_seed(seed, G.z_dim), truncation_psi=0.7, noise_mode="const")
+            expected[seed] = to_uint8(img)[0]
+    for fmt in FORMATS:
+        out = tmp_path / fmt
+        rc = main(
+            [
+                "generate",
+                "--network",
+                str(DATA / fmt),
+                "--seeds",
+                "0-2,7",
+                "--trunc",
+                "0.7",
+                "--outdir",
+                str(out),
+            ]
+        )
+        assert rc == 0
+        for seed, image in expected.items():
+            got = _png(out / f"seed{seed:04d}.png")
+            # The formats agree to ~1e-6; allow a rounding flip of one level.
+            assert np.abs(got.astype(int) - image.astype(int)).max() <= 1, (fmt, seed)
+    ada = _png(tmp_path / FORMATS[0] / "seed0000.png")
+    assert np.array_equal(ada, expected[0])
+
+
+def test_mix_grid_layout(tmp_path):
+    out = tmp_path / "grid.png"
+    rc = main(
+        [
+            "mix",
+            "--network",
+            str(DATA / FORMATS[0]),
+            "--rows",
+            "1,2",
+            "--cols",
+            "3,4,5",
+            "--styles",
+            "0-2",
+            "--out",
+            str(out),
+        ]
+    )
+    assert rc == 0
+    grid = _png(out)
+    assert grid.shape == (3 * 16, 4 * 16, 3)
+    assert grid[:16, :16].max() == 0  # top-left is black
+    gen = tmp_path / "seeds"
+    main(["generate", "--network", str(DATA / FORMATS[0]), "--seeds", "1-5", "--outdir", str(gen)])
+    assert np.array_equal(grid[:16, 16:32], _png(gen / "seed0003.png"))  # column header
+    assert np.array_equal(grid[16:32, :16], _png(gen / "seed0001.png"))  # row header
+    assert not np.array_equal(grid[16:32, 16:32], _png(gen / "seed0001.png"))
+
+
+def test_convert_then_generate_is_identical(tmp_path):
+    native = tmp_path / "net.safetensors"
+    assert main(["convert", str(DATA / FORMATS[1]), str(native)]) == 0
+    for src, name in ((DATA / FORMATS[1], "a"), (native, "b")):
+        main(["generate", "--network", str(src), "--seeds", "5", "--outdir", str(tmp_path / name)])
+    assert np.array_equal(_png(tmp_path / "a/seed0005.png"), _png(tmp_path / "b/seed0005.png"))
+
+
+def test_info(capsys):
+    assert main(["info", str(DATA / FORMATS[0]), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["format"] == "ada-pkl" and info["resolution"] == 16 and info["num_ws"] == 6
+    assert info["channels"] == {"4": 32, "8": 32, "16": 16}
+    assert info["normalization"] == "demod" and info["architecture"] == "skip"
+    assert info["networks"] == "G_ema, G, D"
+    assert main(["info", str(DATA / FORMATS[2])]) == 0
+    assert "rosinality-pt" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "content", [b"", b"not a checkpoint at all", b"\x80\x04\x95garbage", b"PK\x03\x04broken"]
+)
+def test_bad_network_is_one_line_error(tmp_path, capsys, content):
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(content)
+    assert main(["generate", "--network", str(bad), "--outdir", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("stylegan2 generate: error:") and "\n" not in err
+    assert not (tmp_path / "o").exists() or not list((tmp_path / "o").iterdir())
+
+
+def test_missing_network(tmp_path, capsys):
+    assert main(["info", str(tmp_path / "nope.pkl")]) == 2
+    assert "nope.pkl" in capsys.readouterr().err
+
+
+def test_unwritable_outdir(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    rc = main(["generate", "--network", str(DATA / FORMATS[0]), "--outdir", str(blocker / "sub")])
+    assert rc == 2 and "cannot create" in capsys.readouterr().err
+
+
+def test_bench_runs_and_reports_both_paths(capsys):
+    rc = main(
+        [
+            "bench",
+            "--config",
+            "small",
+            "--resolution",
+            "16",
+            "--min-time",
+            "0",
+            "--json",
+            "--paths",
+            "reference,fast",
+        ]
+    )
+    assert rc == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["path"] for r in report["rows"]] == ["reference", "fast"]
+    assert all(r["ms_per_image"] > 0 for r in report["rows"])

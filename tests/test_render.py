@@ -1,0 +1,116 @@
+"""The rendering API: NVIDIA's semantics, mixing, truncation, errors as data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from stylegan2.networks import Generator, z_from_seed
+from stylegan2.render import Latent, Renderer, RenderRequest, to_uint8
+from tests.conftest import randomize_, tiny_config
+
+
+@pytest.fixture(scope="module")
+def renderer() -> Renderer:
+    torch.manual_seed(0)
+    return Renderer(randomize_(Generator(tiny_config())).eval())
+
+
+def test_seed_render_matches_generate_semantics(renderer):
+    G = renderer.G
+    req = RenderRequest(latent=Latent.from_seed(42), psi=0.7, cutoff=3, noise_mode="const")
+    result = renderer.render(req)
+    assert result.error is None
+    with torch.no_grad():
+        img = G(
+            z_from_seed(42, G.z_dim), truncation_psi=0.7, truncation_cutoff=3, noise_mode="const"
+        )
+    assert np.array_equal(result.image, to_uint8(img)[0])
+    assert result.image.dtype == np.uint8 and result.image.shape == (16, 16, 3)
+
+
+def test_psi_zero_gives_one_image_for_every_seed(renderer):
+    images = [
+        renderer.render(RenderRequest(latent=Latent.from_seed(s), psi=0.0)).image for s in range(4)
+    ]
+    for image in images[1:]:
+        assert np.array_equal(image, images[0])
+
+
+def test_all_layers_from_b_gives_b(renderer):
+    num_ws = renderer.G.num_ws
+    b = renderer.render(RenderRequest(latent=Latent.from_seed(7))).image
+    mixed = renderer.render(
+        RenderRequest(
+            latent=Latent.from_seed(3),
+            style_sources=(Latent.from_seed(7),),
+            layer_sources=(1,) * num_ws,
+        )
+    ).image
+    assert np.array_equal(mixed, b)
+    partly = renderer.render(
+        RenderRequest(
+            latent=Latent.from_seed(3),
+            style_sources=(Latent.from_seed(7),),
+            layer_sources=(1, 1) + (0,) * (num_ws - 2),
+        )
+    ).image
+    assert not np.array_equal(partly, b)
+
+
+def test_seed_blend_in_w(renderer):
+    w0 = renderer.mapped_ws(0)
+    w1 = renderer.mapped_ws(1)
+    blend = renderer.latent_ws(Latent(seeds=((0, 0.25), (1, 0.75))), 1.0, None)
+    torch.testing.assert_close(blend, 0.25 * w0 + 0.75 * w1, atol=1e-6, rtol=1e-6)
+
+
+def test_explicit_w_is_used_untruncated(renderer):
+    w = np.random.RandomState(0).randn(renderer.G.w_dim).astype(np.float32)
+    result = renderer.render(RenderRequest(latent=Latent(w=w), psi=0.0))
+    assert result.error is None
+    assert np.allclose(result.ws, np.broadcast_to(w, result.ws.shape))
+
+
+def test_errors_come_back_as_data(renderer):
+    bad = renderer.render(RenderRequest(latent=Latent(w=np.zeros(3, np.float32)), request_id=9))
+    assert bad.image is None and bad.request_id == 9 and "w must be" in bad.error
+    bad = renderer.render(RenderRequest(layer_sources=(0, 5, 0, 0, 0, 0)))
+    assert bad.error and "style source" in bad.error
+
+
+def test_captures_and_timings(renderer):
+    result = renderer.render(RenderRequest(capture=("b8.conv1", "b16.torgb", "b8.img")))
+    assert set(result.captures) == {"b8.conv1", "b16.torgb", "b8.img"}
+    assert result.captures["b8.conv1"].shape == (16, 8, 8)
+    assert result.timings["total"] >= result.timings["synthesis"] > 0
+
+
+def test_noise_controls(renderer):
+    base = renderer.render(RenderRequest(noise_mode="const")).image
+    off = renderer.render(
+        RenderRequest(noise_mode="const", noise_gains=(("b16.conv1", 0.0),))
+    ).image
+    assert not np.array_equal(base, off)
+    r1 = renderer.render(RenderRequest(noise_mode="random", noise_seed=1)).image
+    r1b = renderer.render(RenderRequest(noise_mode="random", noise_seed=1)).image
+    r2 = renderer.render(RenderRequest(noise_mode="random", noise_seed=2)).image
+    assert np.array_equal(r1, r1b) and not np.array_equal(r1, r2)
+
+
+def test_conditional_network_needs_a_class():
+    from stylegan2.config import GeneratorConfig, MappingConfig, SynthesisConfig
+
+    cfg = GeneratorConfig(
+        z_dim=8,
+        c_dim=3,
+        w_dim=8,
+        img_resolution=8,
+        mapping=MappingConfig(num_layers=1),
+        synthesis=SynthesisConfig(channel_base=64, channel_max=8),
+    )
+    r = Renderer(Generator(cfg).eval())
+    assert "conditional" in r.render(RenderRequest()).error
+    assert "out of range" in r.render(RenderRequest(latent=Latent.from_seed(0, 5))).error
+    assert r.render(RenderRequest(latent=Latent.from_seed(0, 2))).error is None
