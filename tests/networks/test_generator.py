@@ -60,9 +60,15 @@ def test_layers_table_and_w_indices():
     layers = g.layers()
     names = [layer.name for layer in layers]
     assert names == [
-        "b4.conv1", "b4.torgb", "b8.conv0", "b8.conv1", "b8.torgb",
-        "b16.conv0", "b16.conv1", "b16.torgb",
-    ]  # fmt: skip
+        "b4.conv1",
+        "b4.torgb",
+        "b8.conv0",
+        "b8.conv1",
+        "b8.torgb",
+        "b16.conv0",
+        "b16.conv1",
+        "b16.torgb",
+    ]
     assert [layer.w_index for layer in layers] == [0, 1, 1, 2, 3, 3, 4, 5]
     assert max(layer.w_index for layer in layers) == g.num_ws - 1
 
@@ -81,9 +87,10 @@ def test_layer_w_index_is_the_w_that_drives_it():
             cap = Capture(names)
             g.synthesis(ws2, noise_mode="const", capture=cap)
             first_changed = next(
-                layer for layer in g.layers()
+                layer
+                for layer in g.layers()
                 if not torch.equal(cap.outputs[layer.name], cap0.outputs[layer.name])
-            )  # fmt: skip
+            )
             assert first_changed.w_index == i
 
 
@@ -197,5 +204,6 @@ def test_adain_layer_normalizes_then_styles():
         y = layer(x, w, noise_mode="none")
         style = layer.affine(w).reshape(2, 2, -1)
     torch.testing.assert_close(y.mean(dim=[2, 3]), style[:, 1], atol=1e-4, rtol=1e-4)
-    torch.testing.assert_close(y.std(dim=[2, 3], unbiased=False), (style[:, 0] + 1).abs(),
-                               atol=1e-3, rtol=1e-3)  # fmt: skip
+    torch.testing.assert_close(
+        y.std(dim=[2, 3], unbiased=False), (style[:, 0] + 1).abs(), atol=1e-3, rtol=1e-3
+    )

@@ -1,0 +1,118 @@
+"""Datasets and the dataset tool: layout, labels, bad images skipped with a summary."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylegan2.cli.main import main
+from training.dataset import DatasetError, ImageDataset
+from training.dataset_tool import build_dataset
+
+
+def _write(path, w, h, mode="RGB", value=128):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.new(mode, (w, h), value if mode == "L" else (value, 50, 200)).save(path)
+
+
+def test_tool_layout_labels_and_skips(tmp_path):
+    src = tmp_path / "src"
+    for i in range(3):
+        _write(src / "cats" / f"{i}.png", 40, 30)
+        _write(src / "dogs" / f"{i}.jpg", 64, 64)
+    (src / "dogs" / "broken.png").write_bytes(b"\x89PNG not really")
+    rgba = Image.new("RGBA", (32, 32), (255, 0, 0, 0))
+    rgba.save(src / "cats" / "transparent.png")
+    dest = tmp_path / "out.zip"
+    report = build_dataset(src, dest, 16, crop="center", labels=True)
+    assert report.written == 7 and len(report.skipped) == 1 and "broken.png" in report.summary()
+    with zipfile.ZipFile(dest) as z:
+        names = sorted(z.namelist())
+        meta = json.loads(z.read("dataset.json"))
+        info = z.getinfo("00000/img00000000.png")
+    assert names[0] == "00000/img00000000.png" and "dataset.json" in names
+    assert info.compress_type == zipfile.ZIP_STORED
+    assert meta["classes"] == ["cats", "dogs"] and {lbl for _, lbl in meta["labels"]} == {0, 1}
+    ds = ImageDataset(dest, use_labels=True)
+    img, label = ds[0]
+    assert img.shape == (3, 16, 16) and img.dtype == torch.uint8
+    assert label.shape == (2,) and float(label.sum()) == 1
+    # Transparent pixels become white, not undefined colours.
+    idx = [a for a, lbl in meta["labels"]].index(
+        next(a for a, lbl in meta["labels"] if lbl == 0 and a.endswith("3.png"))
+    )
+    assert ds[idx][0].float().mean() > 250
+
+
+def test_crop_none_skips_non_square(tmp_path):
+    src = tmp_path / "src"
+    _write(src / "a.png", 32, 32)
+    _write(src / "b.png", 40, 32)
+    report = build_dataset(src, tmp_path / "o.zip", 8, crop="none")
+    assert report.written == 1 and "not square" in report.skipped[0][1]
+
+
+def test_dataset_skips_odd_sizes_and_mirrors(tmp_path):
+    src = tmp_path / "imgs"
+    for i in range(4):
+        _write(src / f"{i}.png", 8, 8, value=i * 60)
+    _write(src / "odd.png", 10, 8)
+    (src / "junk.png").write_bytes(b"junk")
+    ds = ImageDataset(src, xflip=True)
+    assert len(ds) == 8 and ds.resolution == 8 and len(ds.report.skipped) == 2
+    a, _ = ds[0]
+    b, _ = ds[4]
+    assert torch.equal(a.flip(2), b)
+
+
+def test_dataset_errors(tmp_path):
+    with pytest.raises(DatasetError, match="no such"):
+        ImageDataset(tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match="no images"):
+        ImageDataset(tmp_path / "empty")
+    _write(tmp_path / "rect" / "a.png", 8, 6)
+    with pytest.raises(DatasetError, match="square power-of-two"):
+        ImageDataset(tmp_path / "rect")
+
+
+def test_cli_dataset(tmp_path, capsys):
+    src = tmp_path / "s"
+    for i in range(2):
+        _write(src / f"{i}.png", 20, 20, mode="L", value=i * 100)
+    assert (
+        main(
+            [
+                "dataset",
+                "--source",
+                str(src),
+                "--dest",
+                str(tmp_path / "d.zip"),
+                "--resolution",
+                "8",
+            ]
+        )
+        == 0
+    )
+    assert "wrote 2 images" in capsys.readouterr().out
+    ds = ImageDataset(tmp_path / "d.zip")
+    assert ds.num_channels == 1 and np.asarray(ds[1][0]).max() > 0
+    assert (
+        main(
+            [
+                "dataset",
+                "--source",
+                str(src),
+                "--dest",
+                str(tmp_path / "x.zip"),
+                "--resolution",
+                "6",
+            ]
+        )
+        == 2
+    )

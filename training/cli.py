@@ -1,0 +1,89 @@
+"""`stylegan2-train`: train StyleGAN2 (or its AdaIN twin) on a folder or zip of images."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+
+from training.options import CFGS, TrainOptions
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stylegan2-train", description=__doc__)
+    p.add_argument("--data", required=True, help="folder of images or dataset zip")
+    p.add_argument("--outdir", required=True, help="where run folders are created")
+    p.add_argument("--cfg", choices=CFGS, default="auto")
+    p.add_argument("--norm", choices=["demod", "adain"], default="demod")
+    p.add_argument("--arch", choices=["skip", "resnet", "orig"], default="skip")
+    p.add_argument("--batch", type=int, default=None, help="total batch over all processes")
+    p.add_argument("--gamma", type=float, default=None, help="R1 weight")
+    p.add_argument("--kimg", type=float, default=25000, help="training length in kimg")
+    p.add_argument("--tick", type=float, default=4.0, help="kimg per progress tick")
+    p.add_argument("--snap", type=int, default=50, help="ticks between snapshots")
+    p.add_argument("--mirror", action="store_true", help="x-flip augmentation")
+    p.add_argument(
+        "--aug",
+        choices=["none"],
+        default="none",
+        help="adaptive augmentation (ADA) is not implemented yet",
+    )
+    p.add_argument("--resume", default=None, help="snapshot path or 'latest'")
+    p.add_argument("--labels", action="store_true", help="conditional training on dataset.json")
+    p.add_argument("--lr", type=float, default=None)
+    p.add_argument("--channel-max", type=int, default=None)
+    p.add_argument("--map", type=int, default=None, help="mapping layers")
+    p.add_argument("--workers", type=int, default=2, help="data loading processes")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--no-progress", action="store_true")
+    # For the multi-process equivalence test: no per-sample noise, mbstd groups of one and no
+    # path-length term, whose batch differs by design between one and N processes.
+    p.add_argument("--test-equivalence", action="store_true", help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    opts = TrainOptions(
+        data=args.data,
+        outdir=args.outdir,
+        cfg=args.cfg,
+        norm=args.norm,
+        arch=args.arch,
+        batch=args.batch,
+        gamma=args.gamma,
+        kimg=args.kimg,
+        tick_kimg=args.tick,
+        snap=args.snap,
+        mirror=args.mirror,
+        aug=args.aug,
+        resume=args.resume,
+        use_labels=args.labels,
+        lr=args.lr,
+        channel_max=args.channel_max,
+        map_layers=args.map,
+        num_workers=args.workers,
+        device=args.device,
+        seed=args.seed,
+    )
+    if args.test_equivalence:
+        opts = dataclasses.replace(opts, use_noise=False, mbstd_group=1, pl_weight=0.0)
+    from stylegan2.checkpoints import CheckpointError
+    from stylegan2.device import DeviceError
+    from training.dataset import DatasetError
+    from training.loop import train
+
+    try:
+        run_dir = train(opts, progress=not args.no_progress)
+    except (DatasetError, CheckpointError, DeviceError, ValueError, FileNotFoundError) as exc:
+        print(f"stylegan2-train: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"run folder: {run_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

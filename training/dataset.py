@@ -1,0 +1,207 @@
+"""Image datasets: a folder of images (searched recursively) or a zip in NVIDIA's dataset_tool
+layout, with optional `dataset.json` labels and x-flip augmentation (SPEC §5.4).
+
+Images are validated once when the dataset is opened: unreadable files and ones whose size or
+channel count differs from the rest are listed and skipped with a summary, never a crash mid-run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+log = logging.getLogger(__name__)
+
+IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be used; the message is for the user."""
+
+
+@dataclass
+class DatasetReport:
+    """What opening a dataset found."""
+
+    used: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (name, reason)
+
+    def summary(self) -> str:
+        text = f"{self.used} images"
+        if self.skipped:
+            shown = "; ".join(f"{n}: {why}" for n, why in self.skipped[:5])
+            more = f" (+{len(self.skipped) - 5} more)" if len(self.skipped) > 5 else ""
+            text += f", {len(self.skipped)} skipped: {shown}{more}"
+        return text
+
+
+class _Source:
+    """Uniform access to the files of a folder or a zip."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        if path.is_dir():
+            self.names = sorted(
+                str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*") if p.is_file()
+            )
+        elif path.is_file() and zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as z:
+                self.names = sorted(z.namelist())
+        else:
+            raise DatasetError(f"{path}: not a folder of images or a zip file")
+
+    def read(self, name: str) -> bytes:
+        if self.path.is_dir():
+            return (self.path / name).read_bytes()
+        if self._zip is None:  # opened lazily so that worker processes get their own handle
+            self._zip = zipfile.ZipFile(self.path)
+        return self._zip.read(name)
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "_zip": None}
+
+
+def decode_image(data: bytes) -> np.ndarray:
+    """Bytes -> uint8 HWC with 1 or 3 channels (palette, alpha and 16-bit images converted)."""
+    with Image.open(io.BytesIO(data)) as img:
+        img.load()
+        has_alpha = img.mode in ("RGBA", "LA", "PA") or (
+            img.mode == "P" and "transparency" in img.info
+        )
+        if has_alpha:
+            # Composite onto white rather than letting undefined colours under alpha through.
+            rgba = img.convert("RGBA")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(white, rgba).convert("RGB")
+        elif img.mode in ("L", "I;16", "I"):
+            img = img.convert("L")
+        elif img.mode != "RGB":
+            img = img.convert("RGB")
+        arr = np.asarray(img)
+    return arr[:, :, None] if arr.ndim == 2 else arr
+
+
+class ImageDataset(torch.utils.data.Dataset):
+    """Images as uint8 CHW tensors with their label vectors (c_dim zeros when unlabelled)."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        resolution: int | None = None,
+        use_labels: bool = False,
+        xflip: bool = False,
+        max_size: int | None = None,
+        random_seed: int = 0,
+    ) -> None:
+        self.path = Path(path)
+        if not self.path.exists():
+            raise DatasetError(f"{self.path}: no such file or folder")
+        self._source = _Source(self.path)
+        names = [n for n in self._source.names if Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+        if not names:
+            raise DatasetError(f"{self.path}: contains no images")
+        self.report = DatasetReport()
+        self.names, shape = self._validate(names, resolution)
+        self.resolution = shape[1]
+        self.num_channels = shape[0]
+        self.labels = self._load_labels() if use_labels else None
+        if max_size is not None and len(self.names) > max_size:
+            keep = np.sort(
+                np.random.RandomState(random_seed).permutation(len(self.names))[:max_size]
+            )
+            self.names = [self.names[i] for i in keep]
+            if self.labels is not None:
+                self.labels = self.labels[keep]
+        self.xflip = xflip
+        self.report.used = len(self.names)
+        log.info("%s: %s", self.path, self.report.summary())
+
+    def _validate(self, names: list[str], resolution: int | None) -> tuple[list[str], tuple]:
+        good: list[str] = []
+        shapes: dict[tuple, int] = {}
+        decoded: dict[str, tuple] = {}
+        for name in names:
+            try:
+                arr = decode_image(self._source.read(name))
+            except (UnidentifiedImageError, OSError, ValueError) as exc:
+                self.report.skipped.append((name, f"unreadable ({type(exc).__name__})"))
+                continue
+            h, w, c = arr.shape
+            decoded[name] = (c, h, w)
+            shapes[(c, h, w)] = shapes.get((c, h, w), 0) + 1
+        if not decoded:
+            raise DatasetError(f"{self.path}: none of the {len(names)} images could be read")
+        if resolution is not None:
+            target = next((s for s in shapes if s[1] == s[2] == resolution), None)
+            if target is None:
+                raise DatasetError(
+                    f"{self.path}: no {resolution}x{resolution} images (found "
+                    f"{', '.join(f'{h}x{w}' for _, h, w in shapes)}); resize them with "
+                    f"`stylegan2 dataset --resolution {resolution}`"
+                )
+        else:
+            target = max(shapes, key=lambda s: shapes[s])
+        c, h, w = target
+        if h != w or h & (h - 1) or h < 4:
+            raise DatasetError(
+                f"{self.path}: images are {h}x{w}; training needs square power-of-two images"
+            )
+        for name, shape in decoded.items():
+            if shape == target:
+                good.append(name)
+            else:
+                self.report.skipped.append(
+                    (name, f"{shape[1]}x{shape[2]}x{shape[0]}, expected {h}x{w}x{c}")
+                )
+        return good, target
+
+    def _load_labels(self) -> np.ndarray:
+        if "dataset.json" not in self._source.names:
+            raise DatasetError(f"{self.path}: --labels needs a dataset.json with labels")
+        try:
+            meta = json.loads(self._source.read("dataset.json"))
+        except ValueError as exc:
+            raise DatasetError(f"{self.path}: dataset.json is not valid JSON ({exc})") from None
+        table = meta.get("labels")
+        if table is None:
+            raise DatasetError(f"{self.path}: dataset.json has no labels")
+        labels = dict(table)
+        missing = [n for n in self.names if n not in labels]
+        if missing:
+            raise DatasetError(f"{self.path}: no label for {missing[0]} (+{len(missing) - 1} more)")
+        raw = [labels[n] for n in self.names]
+        if all(isinstance(v, int) for v in raw):
+            arr = np.array(raw, dtype=np.int64)
+            onehot = np.zeros((len(arr), int(arr.max()) + 1), dtype=np.float32)
+            onehot[np.arange(len(arr)), arr] = 1
+            return onehot
+        return np.array(raw, dtype=np.float32).reshape(len(raw), -1)
+
+    @property
+    def c_dim(self) -> int:
+        return 0 if self.labels is None else int(self.labels.shape[1])
+
+    def __len__(self) -> int:
+        return len(self.names) * (2 if self.xflip else 1)
+
+    def __getitem__(self, idx: int) -> tuple[torch.Tensor, torch.Tensor]:
+        flip = idx >= len(self.names)
+        name = self.names[idx % len(self.names)]
+        arr = decode_image(self._source.read(name)).transpose(2, 0, 1)  # CHW
+        if flip:
+            arr = arr[:, :, ::-1]
+        label = (
+            torch.from_numpy(self.labels[idx % len(self.names)])
+            if self.labels is not None
+            else torch.zeros([0])
+        )
+        return torch.from_numpy(np.array(arr, copy=True, order="C")), label

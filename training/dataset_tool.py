@@ -1,0 +1,127 @@
+"""`stylegan2 dataset`: turn a folder (or zip) of images into a training zip in NVIDIA's
+dataset_tool layout: `00000/img00000000.png` (uncompressed PNG) plus `dataset.json` labels.
+
+Images are centre-cropped (or must already be square), resized with Lanczos, converted to RGB (or
+kept grey when every image is grey). Unreadable images are listed and skipped, never fatal. The zip
+is written to a temporary name and renamed when complete.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from training.dataset import IMAGE_EXTENSIONS, DatasetError, _Source, decode_image
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ToolReport:
+    written: int = 0
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    classes: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        text = f"wrote {self.written} images"
+        if self.classes:
+            text += f" in {len(self.classes)} classes"
+        if self.skipped:
+            shown = "; ".join(f"{n}: {why}" for n, why in self.skipped[:5])
+            more = f" (+{len(self.skipped) - 5} more)" if len(self.skipped) > 5 else ""
+            text += f"; skipped {len(self.skipped)}: {shown}{more}"
+        return text
+
+
+def prepare_image(arr: np.ndarray, resolution: int, crop: str) -> np.ndarray | None:
+    """uint8 HWC -> uint8 [R, R, C], or None when the image cannot be used without cropping."""
+    h, w = arr.shape[:2]
+    if crop == "center":
+        s = min(h, w)
+        y, x = (h - s) // 2, (w - s) // 2
+        arr = arr[y : y + s, x : x + s]
+    elif h != w:
+        return None
+    img = Image.fromarray(arr[:, :, 0] if arr.shape[2] == 1 else arr)
+    if img.size != (resolution, resolution):
+        img = img.resize((resolution, resolution), Image.LANCZOS)
+    out = np.asarray(img)
+    return out[:, :, None] if out.ndim == 2 else out
+
+
+def build_dataset(
+    source: str | Path,
+    dest: str | Path,
+    resolution: int,
+    crop: str = "center",
+    labels: bool = False,
+    max_images: int | None = None,
+) -> ToolReport:
+    if resolution < 4 or resolution & (resolution - 1):
+        raise DatasetError(f"--resolution must be a power of two >= 4, got {resolution}")
+    if crop not in ("center", "none"):
+        raise DatasetError(f"--crop must be center or none, got {crop!r}")
+    src = _Source(Path(source))
+    dest = Path(dest)
+    names = [n for n in src.names if Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+    if max_images is not None:
+        names = names[:max_images]
+    if not names:
+        raise DatasetError(f"{source}: contains no images")
+    report = ToolReport()
+    class_of: dict[str, int] = {}
+    if labels:
+        report.classes = sorted({str(Path(n).parent) for n in names})
+        if len(report.classes) < 2:
+            raise DatasetError(
+                "--labels takes classes from sub-folder names; found only one folder"
+            )
+        class_of = {c: i for i, c in enumerate(report.classes)}
+    decoded: list[tuple[str, np.ndarray]] = []
+    for name in names:
+        try:
+            arr = decode_image(src.read(name))
+        except (UnidentifiedImageError, OSError, ValueError) as exc:
+            report.skipped.append((name, f"unreadable ({type(exc).__name__})"))
+            continue
+        out = prepare_image(arr, resolution, crop)
+        if out is None:
+            report.skipped.append(
+                (name, f"not square ({arr.shape[1]}x{arr.shape[0]}), use --crop center")
+            )
+            continue
+        decoded.append((name, out))
+    if not decoded:
+        raise DatasetError(f"{source}: none of the {len(names)} images could be used")
+    grey = all(a.shape[2] == 1 for _, a in decoded)
+    tmp = dest.with_name(dest.name + ".part")
+    table = []
+    try:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+            for idx, (name, arr) in enumerate(decoded):
+                if not grey and arr.shape[2] == 1:
+                    arr = np.repeat(arr, 3, axis=2)
+                arc = f"{idx:08d}"[:5] + f"/img{idx:08d}.png"
+                buf = io.BytesIO()
+                Image.fromarray(arr[:, :, 0] if grey else arr).save(
+                    buf, format="PNG", compress_level=0
+                )
+                z.writestr(arc, buf.getvalue())
+                table.append([arc, class_of[str(Path(name).parent)]] if labels else None)
+            meta = {"labels": table if labels else None}
+            if labels:
+                meta["classes"] = report.classes
+            z.writestr("dataset.json", json.dumps(meta))
+        tmp.replace(dest)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise DatasetError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    report.written = len(decoded)
+    return report

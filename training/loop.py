@@ -1,0 +1,377 @@
+"""The training loop: phases with lazy regularization and Adam corrections, EMA with ramp-up,
+w-average tracking, ticks, logs, sample grids, atomic snapshots, exact resume, DDP.
+
+Determinism: the data order is a function of (seed, image position) and every step reseeds the
+RNGs from (seed, step, rank), so a resumed run continues exactly as the uninterrupted run would
+have, whatever killed it. Latents are drawn for the whole global batch from a shared generator and
+sliced per rank, so N processes compute what one process with the same total batch computes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import signal
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stylegan2.analysis import resolution_usage
+from stylegan2.device import resolve_device
+from stylegan2.networks import Discriminator, Generator
+from stylegan2.render import to_uint8
+from training.dataset import ImageDataset
+from training.distributed import (
+    DistInfo,
+    all_reduce_mean,
+    average_gradients,
+    broadcast_module,
+    init_distributed,
+)
+from training.loss import LossConfig, StyleGAN2Loss
+from training.options import ResolvedConfig, TrainOptions, resolve
+from training.snapshot import latest_snapshot, load_snapshot, save_snapshot, snapshot_path
+
+log = logging.getLogger("training")
+
+
+@dataclass
+class Phase:
+    name: str
+    module: torch.nn.Module
+    opt: torch.optim.Optimizer
+    interval: int
+
+
+class StopRequested(Exception):
+    pass
+
+
+def _step_seed(seed: int, step: int, salt: int) -> int:
+    return (seed * 1_000_003 + step * 7919 + salt) % (2**63 - 1)
+
+
+class StepSampler(torch.utils.data.Sampler):
+    """Batches of dataset indices for one rank, from step `start` on; epoch e is the permutation
+    RandomState(seed + e), so the order does not depend on where a run was interrupted."""
+
+    def __init__(self, n: int, batch: int, rank: int, world: int, seed: int, start: int) -> None:
+        self.n, self.batch, self.rank, self.world = n, batch, rank, world
+        self.seed, self.start = seed, start
+
+    def __iter__(self):
+        per_rank = self.batch // self.world
+        step = self.start
+        cache: dict[int, np.ndarray] = {}
+        while True:
+            lo = step * self.batch + self.rank * per_rank
+            out = []
+            for pos in range(lo, lo + per_rank):
+                epoch = pos // self.n
+                if epoch not in cache:
+                    cache = {epoch: np.random.RandomState(self.seed + epoch).permutation(self.n)}
+                out.append(int(cache[epoch][pos % self.n]))
+            yield out
+            step += 1
+
+
+def _new_run_dir(opts: TrainOptions) -> Path:
+    out = Path(opts.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    ids = [int(p.name[:5]) for p in out.iterdir() if p.is_dir() and p.name[:5].isdigit()]
+    name = f"{max(ids, default=-1) + 1:05d}-{Path(opts.data).stem}-{opts.cfg}-{opts.norm}"
+    run_dir = out / name
+    run_dir.mkdir()
+    return run_dir
+
+
+def find_resume(opts: TrainOptions) -> tuple[Path, Path] | None:
+    """(run dir, snapshot) for --resume latest|PATH, or None for a fresh run."""
+    if not opts.resume:
+        return None
+    if opts.resume != "latest":
+        snap = Path(opts.resume)
+        if not snap.is_file():
+            raise FileNotFoundError(f"--resume {snap}: no such snapshot")
+        return snap.parent, snap
+    out = Path(opts.outdir)
+    candidates = [p for p in sorted(out.iterdir()) if p.is_dir()] if out.is_dir() else []
+    for run_dir in reversed(candidates):
+        snap = latest_snapshot(run_dir)
+        if snap is not None:
+            return run_dir, snap
+    return None  # nothing to resume: start fresh, as a first run with --resume latest should
+
+
+def _setup_logging(run_dir: Path, dist: DistInfo) -> None:
+    if not dist.is_main:
+        return
+    handler = logging.FileHandler(run_dir / "log.txt")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def _save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
+    from PIL import Image
+
+    with torch.no_grad():
+        images = np.concatenate([to_uint8(G(zz, noise_mode="const")) for zz in z.split(16)])
+    n = int(math.sqrt(len(images)))
+    h, w, c = images.shape[1:]
+    grid = images[: n * n].reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
+    Image.fromarray(grid[:, :, 0] if c == 1 else grid).save(path)
+
+
+def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = True) -> Path:
+    """Run (or resume) training; returns the run directory. `max_steps` stops early (tests)."""
+    device = resolve_device(opts.device)
+    dist = init_distributed(device)
+    dataset = ImageDataset(opts.data, use_labels=opts.use_labels, xflip=opts.mirror)
+    rc = resolve(opts, dataset.resolution, dataset.num_channels, dataset.c_dim, dist.world)
+    resume = find_resume(opts)
+    if dist.is_main:
+        run_dir = resume[0] if resume else _new_run_dir(opts)
+    if dist.world > 1:  # every rank needs the same run dir
+        names = [str(run_dir) if dist.is_main else None]
+        torch.distributed.broadcast_object_list(names, src=0)
+        run_dir = Path(names[0])
+    _setup_logging(run_dir, dist)
+    if dist.is_main:
+        log.info("dataset %s: %s", opts.data, dataset.report.summary())
+        (run_dir / "training_options.json").write_text(
+            json.dumps(
+                {
+                    "options": opts.as_dict(),
+                    "G": rc.G.to_dict(),
+                    "D": rc.D.to_dict(),
+                    "batch": rc.batch,
+                    "lr": rc.lr,
+                    "gamma": rc.gamma,
+                    "ema_kimg": rc.ema_kimg,
+                    "world": dist.world,
+                },
+                indent=2,
+            )
+        )
+    return _Trainer(opts, rc, dataset, run_dir, dist, device, resume).run(max_steps, progress)
+
+
+class _Trainer:
+    def __init__(self, opts, rc: ResolvedConfig, dataset, run_dir, dist, device, resume) -> None:
+        self.opts, self.rc, self.dataset, self.run_dir = opts, rc, dataset, run_dir
+        self.dist, self.device = dist, device
+        torch.manual_seed(opts.seed)
+        self.G = Generator(rc.G).to(device).train()
+        self.D = Discriminator(rc.D).to(device).train()
+        self.G_ema = Generator(rc.G).to(device).eval().requires_grad_(False)
+        self.G_ema.load_state_dict(self.G.state_dict())
+        self.phases = self._make_phases()
+        self.loss = StyleGAN2Loss(
+            self.G,
+            self.D,
+            LossConfig(
+                r1_gamma=rc.gamma,
+                pl_weight=opts.pl_weight,
+                style_mixing_prob=opts.style_mixing_prob,
+            ),
+            all_reduce_mean=all_reduce_mean,
+        )
+        self.counters = {"cur_nimg": 0, "step": 0, "tick": 0, "elapsed": 0.0}
+        if resume is not None:
+            self._resume(resume[1])
+        else:
+            broadcast_module(self.G)
+            broadcast_module(self.D)
+            self.G_ema.load_state_dict(self.G.state_dict())
+        self.stop = False
+
+    def _make_phases(self) -> list[Phase]:
+        phases = []
+        for name, module, interval in (
+            ("G", self.G, self.opts.G_reg_interval),
+            ("D", self.D, self.opts.D_reg_interval),
+        ):
+            c = interval / (interval + 1)  # lazy regularization: scale lr and betas
+            opt = torch.optim.Adam(
+                module.parameters(), lr=self.rc.lr * c, betas=(0.0, 0.99**c), eps=1e-8
+            )
+            phases.append(Phase(name + "main", module, opt, 1))
+            phases.append(Phase(name + "reg", module, opt, interval))
+        return phases
+
+    def _resume(self, path: Path) -> None:
+        snap = load_snapshot(path, self.device)
+        self.G.load_state_dict(snap["G"].state_dict())
+        self.D.load_state_dict(snap["D"].state_dict())
+        self.G_ema.load_state_dict(snap["G_ema"].state_dict())
+        for phase in self.phases[::2]:
+            phase.opt.load_state_dict(snap["optimizers"][phase.name[0]])
+        self.counters.update(snap["counters"])
+        self.loss.pl_mean.copy_(snap["pl_mean"])
+        if self.dist.is_main:
+            log.info("resumed from %s at %.1f kimg", path, self.counters["cur_nimg"] / 1000)
+
+    def _loader(self):
+        sampler = StepSampler(
+            len(self.dataset),
+            self.rc.batch,
+            self.dist.rank,
+            self.dist.world,
+            self.opts.seed,
+            self.counters["step"],
+        )
+        workers = self.opts.num_workers
+        return iter(
+            torch.utils.data.DataLoader(
+                self.dataset,
+                batch_sampler=sampler,
+                num_workers=workers,
+                persistent_workers=workers > 0,
+                pin_memory=self.device.type == "cuda",
+            )
+        )
+
+    def _draws(self, step: int) -> tuple[list[torch.Tensor], list, torch.Tensor | None]:
+        """Latents and style-mixing draws for every phase, from the step's shared generator."""
+        gen = torch.Generator().manual_seed(_step_seed(self.opts.seed, step, 0))
+        b, per = self.rc.batch, self.rc.batch // self.dist.world
+        sl = slice(self.dist.rank * per, (self.dist.rank + 1) * per)
+        zs, mixes = [], []
+        num_ws = self.G.num_ws
+        for _ in self.phases:
+            z = torch.randn([b, self.G.z_dim], generator=gen)[sl].to(self.device)
+            u = float(torch.rand([], generator=gen))
+            cutoff = int(torch.randint(1, num_ws, [], generator=gen)) if num_ws > 1 else num_ws
+            z2 = torch.randn([b, self.G.z_dim], generator=gen)[sl].to(self.device)
+            zs.append(z)
+            mixes.append((u, cutoff, z2))
+        gen_c = None
+        if self.dataset.c_dim:
+            idx = torch.randint(len(self.dataset.names), [b], generator=gen)[sl]
+            gen_c = torch.from_numpy(self.dataset.labels[idx.numpy()]).to(self.device)
+        return zs, mixes, gen_c
+
+    def _step(self, real_img: torch.Tensor, real_c: torch.Tensor | None, stats) -> None:
+        step = self.counters["step"]
+        torch.manual_seed(_step_seed(self.opts.seed, step, 1 + self.dist.rank))
+        real = real_img.to(self.device, torch.float32) / 127.5 - 1
+        real_c = real_c.to(self.device) if self.dataset.c_dim else None
+        zs, mixes, gen_c = self._draws(step)
+        for phase, z, mix in zip(self.phases, zs, mixes, strict=True):
+            if step % phase.interval != 0:
+                continue
+            if phase.name.endswith("reg") and (
+                (phase.name == "Greg" and self.opts.pl_weight == 0)
+                or (phase.name == "Dreg" and self.rc.gamma == 0)
+            ):
+                continue
+            self.G.requires_grad_(phase.module is self.G)
+            self.D.requires_grad_(phase.module is self.D)
+            phase.opt.zero_grad(set_to_none=True)
+            for k, v in self.loss.accumulate_gradients(
+                phase.name, real, real_c, z, gen_c, mix, gain=phase.interval
+            ).items():
+                stats[k].append(v)
+            params = [p for p in phase.module.parameters()]
+            average_gradients(params)
+            for p in params:
+                if p.grad is not None:
+                    torch.nan_to_num(p.grad, nan=0, posinf=1e5, neginf=-1e5, out=p.grad)
+            phase.opt.step()
+        self.G.requires_grad_(False)
+        self.D.requires_grad_(False)
+        with torch.no_grad():
+            # Mean of per-rank lerps == lerp of the global batch mean: ranks stay in step.
+            self.G.mapping.w_avg.copy_(all_reduce_mean(self.G.mapping.w_avg))
+            self._update_ema()
+        self.counters["cur_nimg"] += self.rc.batch
+        self.counters["step"] += 1
+
+    def _update_ema(self) -> None:
+        ema_nimg = self.rc.ema_kimg * 1000
+        if self.rc.ema_rampup is not None:
+            ema_nimg = min(ema_nimg, self.counters["cur_nimg"] * self.rc.ema_rampup)
+        beta = 0.5 ** (self.rc.batch / max(ema_nimg, 1e-8))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
+            p_ema.copy_(p.detach().lerp(p_ema, beta))
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            b_ema.copy_(b)
+
+    def run(self, max_steps: int | None, progress: bool) -> Path:
+        from training.progress import TickReporter
+
+        reporter = TickReporter(self, progress and self.dist.is_main)
+        old_handler = signal.signal(signal.SIGINT, self._on_sigint) if self.dist.is_main else None
+        loader = self._loader()
+        stats: dict[str, list[float]] = defaultdict(list)
+        total_nimg = int(self.opts.kimg * 1000)
+        steps_done = 0
+        try:
+            while self.counters["cur_nimg"] < total_nimg:
+                real_img, real_c = next(loader)
+                self._step(real_img, real_c, stats)
+                steps_done += 1
+                done = self.counters["cur_nimg"] >= total_nimg or (
+                    max_steps is not None and steps_done >= max_steps
+                )
+                if reporter.step(stats, force=done or self.stop):
+                    stats = defaultdict(list)
+                if done or self.stop:
+                    break
+            self.write_snapshot()
+        finally:
+            reporter.close()
+            if old_handler is not None:
+                signal.signal(signal.SIGINT, old_handler)
+        if self.stop and self.dist.is_main:
+            log.info("interrupted: snapshot written, resume with --resume latest")
+        return self.run_dir
+
+    def _on_sigint(self, signum, frame) -> None:
+        if self.stop:  # a second Ctrl-C leaves at once
+            raise KeyboardInterrupt
+        self.stop = True
+
+    def write_snapshot(self) -> Path | None:
+        if not self.dist.is_main:
+            return None
+        kimg = self.counters["cur_nimg"] / 1000
+        path = snapshot_path(self.run_dir, kimg)
+        save_snapshot(
+            path,
+            self.G,
+            self.D,
+            self.G_ema,
+            {p.name[0]: p.opt for p in self.phases[::2]},
+            dict(self.counters),
+            self.loss.pl_mean,
+            card={
+                "trained_with": "stylegan2-explorer",
+                "kimg": kimg,
+                "dataset": str(self.opts.data),
+                "options": self.opts.as_dict(),
+            },
+        )
+        log.info("snapshot %s", path.name)
+        return path
+
+    def image_grid(self, path: Path) -> None:
+        z = torch.from_numpy(np.random.RandomState(self.opts.seed).randn(64, self.G.z_dim))
+        c = None
+        if self.dataset.c_dim:
+            return  # class grids come with conditional sampling support in the explorer
+        _save_grid(self.G_ema, z.float().to(self.device), path)
+        del c
+
+    def usage(self) -> dict[int, float]:
+        gen = torch.Generator().manual_seed(self.opts.seed)
+        z = torch.randn([64, self.G.z_dim], generator=gen).to(self.device)
+        if self.dataset.c_dim:
+            return {}
+        ws = self.G_ema.mapping(z, None)
+        return resolution_usage(self.G_ema, ws)

@@ -1,0 +1,125 @@
+"""Training options and the named configurations they resolve to (SPEC §5.2)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+from stylegan2.config import DiscriminatorConfig, GeneratorConfig, MappingConfig, SynthesisConfig
+
+CFGS = ("auto", "small", "paper256", "paper512", "paper1024", "stylegan2")
+
+#: cfg -> (batch, mbstd group, channel_base, lr, gamma, ema_kimg, ema_rampup, mapping layers)
+_SPECS: dict[str, tuple[int, int, int, float, float, float, float | None, int]] = {
+    "small": (16, 4, 4096, 0.0025, 0.05, 5.0, 0.05, 2),  # the 64 px net of the speed targets
+    "paper256": (64, 8, 16384, 0.0025, 1.0, 20.0, None, 8),
+    "paper512": (64, 8, 32768, 0.0025, 0.5, 20.0, None, 8),
+    "paper1024": (32, 4, 32768, 0.002, 2.0, 10.0, None, 8),
+    "stylegan2": (32, 4, 32768, 0.002, 10.0, 10.0, None, 8),
+}
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    data: str
+    outdir: str
+    cfg: str = "auto"
+    norm: str = "demod"  # 'adain' trains the config-A twin
+    arch: str = "skip"  # generator architecture
+    d_arch: str = "resnet"
+    batch: int | None = None  # total over all ranks; None -> the cfg's
+    gamma: float | None = None
+    kimg: float = 25000
+    tick_kimg: float = 4.0
+    snap: int = 50  # ticks between snapshots
+    mirror: bool = False
+    aug: str = "none"
+    seed: int = 0
+    device: str = "auto"
+    lr: float | None = None
+    use_labels: bool = False
+    resume: str | None = None
+    channel_max: int | None = None
+    map_layers: int | None = None
+    pl_weight: float = 2.0
+    style_mixing_prob: float = 0.9
+    G_reg_interval: int = 4
+    D_reg_interval: int = 16
+    num_workers: int = 2
+    image_snapshot_ticks: int | None = None  # default: snap
+    # Test hooks: make distributed results comparable with one process.
+    mbstd_group: int | None = None
+    use_noise: bool = True
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass(frozen=True)
+class ResolvedConfig:
+    G: GeneratorConfig
+    D: DiscriminatorConfig
+    batch: int
+    lr: float
+    gamma: float
+    ema_kimg: float
+    ema_rampup: float | None
+
+
+def resolve(
+    opts: TrainOptions, resolution: int, img_channels: int, c_dim: int, world: int = 1
+) -> ResolvedConfig:
+    if opts.cfg not in CFGS:
+        raise ValueError(f"unknown --cfg {opts.cfg!r}; choose from {', '.join(CFGS)}")
+    if opts.cfg == "auto":
+        batch = max(min(world * min(4096 // resolution, 32), 64), world)
+        mbstd = min(batch // world, 4)
+        channel_base = 32768 if resolution >= 512 else 16384
+        lr = 0.002 if resolution >= 1024 else 0.0025
+        gamma = 0.0002 * resolution**2 / batch
+        ema_kimg, ema_rampup, map_layers = batch * 10 / 32, 0.05, 2
+        channel_max = 512
+    else:
+        batch, mbstd, channel_base, lr, gamma, ema_kimg, ema_rampup, map_layers = _SPECS[opts.cfg]
+        channel_max = 256 if opts.cfg == "small" else 512
+    if opts.batch is not None:
+        batch = opts.batch
+    if batch % world:
+        raise ValueError(f"--batch {batch} is not divisible by the {world} processes")
+    channel_max = opts.channel_max or channel_max
+    map_layers = opts.map_layers or map_layers
+    mbstd = opts.mbstd_group or min(mbstd, batch // world)
+    G = GeneratorConfig(
+        z_dim=512,
+        c_dim=c_dim,
+        w_dim=512,
+        img_resolution=resolution,
+        img_channels=img_channels,
+        mapping=MappingConfig(num_layers=map_layers),
+        synthesis=SynthesisConfig(
+            channel_base=channel_base,
+            channel_max=channel_max,
+            architecture=opts.arch,  # type: ignore[arg-type]
+            normalization=opts.norm,  # type: ignore[arg-type]
+            use_noise=opts.use_noise,
+        ),
+    )
+    D = DiscriminatorConfig(
+        c_dim=c_dim,
+        img_resolution=resolution,
+        img_channels=img_channels,
+        architecture=opts.d_arch,  # type: ignore[arg-type]
+        channel_base=channel_base,
+        channel_max=channel_max,
+        mbstd_group_size=mbstd,
+    )
+    return ResolvedConfig(
+        G=G,
+        D=D,
+        batch=batch,
+        lr=opts.lr or lr,
+        gamma=opts.gamma if opts.gamma is not None else gamma,
+        ema_kimg=ema_kimg,
+        ema_rampup=ema_rampup,
+    )

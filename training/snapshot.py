@@ -1,0 +1,92 @@
+"""Training snapshots: networks plus everything needed to continue exactly (optimizer moments,
+counters, the loss's running path-length mean), in one atomically written safetensors file that
+`load_network` also opens like any other checkpoint."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stylegan2.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
+
+SNAPSHOT_RE = re.compile(r"network-snapshot-(\d{6})\.safetensors$")
+
+
+def snapshot_path(run_dir: Path, kimg: float) -> Path:
+    return run_dir / f"network-snapshot-{int(kimg):06d}.safetensors"
+
+
+def _flatten_optimizer(name: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
+    sd = opt.state_dict()
+    tensors = {}
+    for idx, state in sd["state"].items():
+        for key, value in state.items():
+            tensors[f"{name}.{idx}.{key}"] = torch.as_tensor(value)
+    return tensors, {"param_groups": sd["param_groups"]}
+
+
+def _unflatten_optimizer(name: str, tensors: dict, meta: dict) -> dict:
+    state: dict[int, dict[str, torch.Tensor]] = {}
+    prefix = name + "."
+    for key, value in tensors.items():
+        if key.startswith(prefix):
+            idx, field = key[len(prefix) :].split(".", 1)
+            state.setdefault(int(idx), {})[field] = value
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def save_snapshot(
+    path: Path,
+    G: torch.nn.Module,
+    D: torch.nn.Module,
+    G_ema: torch.nn.Module,
+    optimizers: dict[str, torch.optim.Optimizer],
+    counters: dict[str, Any],
+    pl_mean: torch.Tensor,
+    card: dict[str, Any] | None = None,
+) -> Path:
+    tensors: dict[str, torch.Tensor] = {"pl_mean": pl_mean.reshape([1])}
+    opt_meta = {}
+    for name, opt in optimizers.items():
+        t, m = _flatten_optimizer(f"opt_{name}", opt)
+        tensors.update(t)
+        opt_meta[name] = m
+    return save_checkpoint(
+        path,
+        G_ema,
+        G=G,
+        D=D,
+        card=card,
+        extra_metadata={"counters": counters, "optimizers": opt_meta},
+        extra_tensors=tensors,
+    )
+
+
+def load_snapshot(path: Path, device: torch.device) -> dict[str, Any]:
+    """Networks, optimizer state dicts, counters and pl_mean of a training snapshot."""
+    ckpt = load_checkpoint(path, device=device)
+    if ckpt.G is None or ckpt.D is None:
+        raise CheckpointError(f"{path}: holds no G and D, so training cannot resume from it")
+    extra = ckpt.metadata.get("extra", {})
+    tensors = ckpt.metadata.get("state_tensors", {})
+    opt_meta = extra.get("optimizers", {})
+    return {
+        "G": ckpt.G,
+        "D": ckpt.D,
+        "G_ema": ckpt.G_ema,
+        "optimizers": {
+            n: _unflatten_optimizer(f"opt_{n}", tensors, m) for n, m in opt_meta.items()
+        },
+        "counters": extra.get("counters", {}),
+        "pl_mean": tensors["pl_mean"][0] if "pl_mean" in tensors else torch.zeros([]),
+    }
+
+
+def latest_snapshot(run_dir: Path) -> Path | None:
+    snaps = sorted(
+        p for p in run_dir.glob("network-snapshot-*.safetensors") if SNAPSHOT_RE.search(p.name)
+    )
+    return snaps[-1] if snaps else None
