@@ -25,10 +25,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mirror", action="store_true", help="x-flip augmentation")
     p.add_argument(
         "--aug",
-        choices=["none"],
+        choices=["ada", "none"],
         default="none",
-        help="adaptive augmentation (ADA) is not implemented yet",
+        help="adaptive discriminator augmentation (for small datasets)",
     )
+    p.add_argument("--target", type=float, default=0.6, help="ADA target for E[sign(D(real))]")
     p.add_argument("--resume", default=None, help="snapshot path or 'latest'")
     p.add_argument("--labels", action="store_true", help="conditional training on dataset.json")
     p.add_argument("--lr", type=float, default=None)
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         snap=args.snap,
         mirror=args.mirror,
         aug=args.aug,
+        ada_target=args.target,
         resume=args.resume,
         use_labels=args.labels,
         lr=args.lr,

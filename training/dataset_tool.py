@@ -100,12 +100,25 @@ def build_dataset(
         decoded.append((name, out))
     if not decoded:
         raise DatasetError(f"{source}: none of the {len(names)} images could be used")
-    grey = all(a.shape[2] == 1 for _, a in decoded)
+    labels_list = [class_of[str(Path(n).parent)] for n, _ in decoded] if labels else None
+    write_zip(dest, decoded, labels_list, {"classes": report.classes} if labels else None)
+    report.written = len(decoded)
+    return report
+
+
+def write_zip(
+    dest: Path,
+    images: list[tuple[str, np.ndarray]],
+    labels: list[int] | None = None,
+    extra: dict | None = None,
+) -> None:
+    """Write images (uint8 HWC) in the dataset_tool layout, atomically."""
+    grey = all(a.shape[2] == 1 for _, a in images)
     tmp = dest.with_name(dest.name + ".part")
     table = []
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
-            for idx, (name, arr) in enumerate(decoded):
+            for idx, (_, arr) in enumerate(images):
                 if not grey and arr.shape[2] == 1:
                     arr = np.repeat(arr, 3, axis=2)
                 arc = f"{idx:08d}"[:5] + f"/img{idx:08d}.png"
@@ -114,14 +127,33 @@ def build_dataset(
                     buf, format="PNG", compress_level=0
                 )
                 z.writestr(arc, buf.getvalue())
-                table.append([arc, class_of[str(Path(name).parent)]] if labels else None)
-            meta = {"labels": table if labels else None}
-            if labels:
-                meta["classes"] = report.classes
+                if labels is not None:
+                    table.append([arc, labels[idx]])
+            meta = {"labels": table if labels is not None else None, **(extra or {})}
             z.writestr("dataset.json", json.dumps(meta))
         tmp.replace(dest)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise DatasetError(f"cannot write {dest}: {exc.strerror or exc}") from None
-    report.written = len(decoded)
-    return report
+
+
+def build_emoji_dataset(
+    font: str | Path, dest: str | Path, resolution: int, max_images: int | None = None
+) -> int:
+    """The bundled models' dataset (see training.emoji); returns the number of images."""
+    from training.emoji import font_sha256, render_emoji
+
+    images = []
+    for item in render_emoji(font, resolution):
+        images.append(item)
+        if max_images is not None and len(images) >= max_images:
+            break
+    if not images:
+        raise DatasetError(f"{font}: the font drew no emoji")
+    extra = {
+        "source": "Noto Color Emoji (SIL Open Font License 1.1)",
+        "font_sha256": font_sha256(font),
+        "names": [n for n, _ in images],
+    }
+    write_zip(Path(dest), images, None, extra)
+    return len(images)

@@ -181,7 +181,13 @@ class _Trainer:
             ),
             all_reduce_mean=all_reduce_mean,
         )
-        self.counters = {"cur_nimg": 0, "step": 0, "tick": 0, "elapsed": 0.0}
+        self.ada = None
+        if opts.aug == "ada":
+            from training.augment import AdaptiveP, AugmentPipe
+
+            self.loss.augment = AugmentPipe().to(device)
+            self.ada = AdaptiveP(self.loss.augment, target=opts.ada_target)
+        self.counters = {"cur_nimg": 0, "step": 0, "tick": 0, "elapsed": 0.0, "augment_p": 0.0}
         if resume is not None:
             self._resume(resume[1])
         else:
@@ -213,6 +219,8 @@ class _Trainer:
             phase.opt.load_state_dict(snap["optimizers"][phase.name[0]])
         self.counters.update(snap["counters"])
         self.loss.pl_mean.copy_(snap["pl_mean"])
+        if self.ada is not None:
+            self.ada.pipe.p.fill_(float(self.counters.get("augment_p", 0.0)))
         if self.dist.is_main:
             log.info("resumed from %s at %.1f kimg", path, self.counters["cur_nimg"] / 1000)
 
@@ -273,10 +281,13 @@ class _Trainer:
             self.G.requires_grad_(phase.module is self.G)
             self.D.requires_grad_(phase.module is self.D)
             phase.opt.zero_grad(set_to_none=True)
-            for k, v in self.loss.accumulate_gradients(
+            phase_stats = self.loss.accumulate_gradients(
                 phase.name, real, real_c, z, gen_c, mix, gain=phase.interval
-            ).items():
+            )
+            for k, v in phase_stats.items():
                 stats[k].append(v)
+            if self.ada is not None and "Loss/signs/real" in phase_stats:
+                self.ada.observe(phase_stats["Loss/signs/real"])
             params = [p for p in phase.module.parameters()]
             average_gradients(params)
             for p in params:
@@ -289,6 +300,10 @@ class _Trainer:
             # Mean of per-rank lerps == lerp of the global batch mean: ranks stay in step.
             self.G.mapping.w_avg.copy_(all_reduce_mean(self.G.mapping.w_avg))
             self._update_ema()
+        if self.ada is not None:
+            self.ada.maybe_adjust(step, self.rc.batch, all_reduce_mean)
+            self.counters["augment_p"] = float(self.ada.pipe.p)
+            stats["augment_p"].append(self.counters["augment_p"])
         self.counters["cur_nimg"] += self.rc.batch
         self.counters["step"] += 1
 

@@ -34,7 +34,8 @@ class TrainOptions:
     tick_kimg: float = 4.0
     snap: int = 50  # ticks between snapshots
     mirror: bool = False
-    aug: str = "none"
+    aug: str = "none"  # 'ada': adaptive discriminator augmentation
+    ada_target: float = 0.6
     seed: int = 0
     device: str = "auto"
     lr: float | None = None

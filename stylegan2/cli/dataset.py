@@ -1,4 +1,5 @@
-"""`stylegan2 dataset`: build a training zip from a folder of images (see training.dataset_tool)."""
+"""`stylegan2 dataset`: build a training zip from a folder of images, or the emoji dataset of the
+bundled models from the Noto Color Emoji font (see training.dataset_tool, training.emoji)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import argparse
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dataset", help="build a training zip from a folder of images")
-    p.add_argument("--source", required=True, help="folder (searched recursively) or zip")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--source", help="folder (searched recursively) or zip")
+    src.add_argument("--emoji-font", help="render every emoji of this Noto Color Emoji TTF")
     p.add_argument("--dest", required=True, help="output .zip")
     p.add_argument("--resolution", type=int, required=True)
     p.add_argument("--crop", choices=["center", "none"], default="center")
@@ -19,13 +22,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from stylegan2.cli.common import CLIError
     from training.dataset import DatasetError
-    from training.dataset_tool import build_dataset
+    from training.dataset_tool import build_dataset, build_emoji_dataset
 
     try:
+        if args.emoji_font:
+            n = build_emoji_dataset(args.emoji_font, args.dest, args.resolution, args.max_images)
+            print(f"{args.dest}: wrote {n} emoji")
+            return 0
         report = build_dataset(
             args.source, args.dest, args.resolution, args.crop, args.labels, args.max_images
         )
-    except DatasetError as exc:
+    except (DatasetError, ValueError) as exc:
         raise CLIError(str(exc)) from None
     print(f"{args.dest}: {report.summary()}")
     return 0
