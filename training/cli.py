@@ -39,6 +39,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--no-progress", action="store_true")
+    p.add_argument(
+        "--bench",
+        action="store_true",
+        help="measure img/s per phase on random data at this config, then exit",
+    )
     # For the multi-process equivalence test: no per-sample noise, mbstd groups of one and no
     # path-length term, whose batch differs by design between one and N processes.
     p.add_argument("--test-equivalence", action="store_true", help=argparse.SUPPRESS)
@@ -79,11 +84,36 @@ def main(argv: list[str] | None = None) -> int:
     from training.loop import train
 
     try:
+        if args.bench:
+            return _bench(opts)
         run_dir = train(opts, progress=not args.no_progress)
     except (DatasetError, CheckpointError, DeviceError, ValueError, FileNotFoundError) as exc:
         print(f"stylegan2-train: error: {exc}", file=sys.stderr)
         return 2
     print(f"run folder: {run_dir}")
+    return 0
+
+
+def _bench(opts: TrainOptions) -> int:
+    import torch
+
+    from stylegan2.device import resolve_device
+    from stylegan2.networks import Generator
+    from training.bench import bench_training
+    from training.dataset import ImageDataset
+    from training.options import resolve
+
+    ds = ImageDataset(opts.data, use_labels=opts.use_labels)
+    rc = resolve(opts, ds.resolution, ds.num_channels, ds.c_dim)
+    device = resolve_device(opts.device)
+    res = bench_training(rc, device)
+    g = sum(p.numel() for p in Generator(rc.G).parameters())
+    print(
+        f"{ds.resolution} px, batch {rc.batch}, G {g / 1e6:.1f} M params, device {device}, "
+        f"{torch.get_num_threads()} threads"
+    )
+    for k, v in res.items():
+        print(f"{k:>14}: {v:.3f}")
     return 0
 
 

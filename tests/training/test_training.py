@@ -19,9 +19,18 @@ from training.options import TrainOptions
 
 def _opts(data, out, **kw) -> TrainOptions:
     base = dict(
-        data=str(data), outdir=str(out), cfg="small", batch=4, kimg=1, tick_kimg=0.008,
-        snap=1000, channel_max=16, map_layers=1, num_workers=0, device="cpu",
-    )  # fmt: skip
+        data=str(data),
+        outdir=str(out),
+        cfg="small",
+        batch=4,
+        kimg=1,
+        tick_kimg=0.008,
+        snap=1000,
+        channel_max=16,
+        map_layers=1,
+        num_workers=0,
+        device="cpu",
+    )
     base.update(kw)
     return TrainOptions(**base)
 
@@ -172,9 +181,27 @@ def test_two_processes_equal_one(tiny_data, tmp_path):
     import subprocess
     import sys
 
-    common = ["--data", str(tiny_data), "--cfg", "small", "--batch", "4", "--kimg", "0.016",
-              "--channel-max", "16", "--map", "1", "--workers", "0", "--device", "cpu",
-              "--no-progress", "--tick", "1"]  # fmt: skip
+    common = [
+        "--data",
+        str(tiny_data),
+        "--cfg",
+        "small",
+        "--batch",
+        "4",
+        "--kimg",
+        "0.016",
+        "--channel-max",
+        "16",
+        "--map",
+        "1",
+        "--workers",
+        "0",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--tick",
+        "1",
+    ]
     # mbstd groups and per-sample noise would differ between layouts by design; PL is per rank.
     env_opts = ["--test-equivalence"]
     one = subprocess.run(
@@ -219,3 +246,93 @@ def test_two_processes_equal_one(tiny_data, tmp_path):
         sa, sb = getattr(a, net).state_dict(), getattr(b, net).state_dict()
         for k in sa:
             torch.testing.assert_close(sa[k], sb[k], atol=1e-4, rtol=1e-3, msg=f"{net}.{k}")
+
+
+def test_conditional_training_and_generate(tmp_path):
+    from stylegan2.cli.main import main as cli
+    from tests.training.conftest import make_images
+    from training.dataset_tool import build_dataset
+
+    for cls in ("a", "b", "c"):
+        make_images(tmp_path / "src" / cls, n=4, seed=ord(cls))
+    build_dataset(tmp_path / "src", tmp_path / "d.zip", 16, labels=True)
+    run = train(
+        _opts(tmp_path / "d.zip", tmp_path / "r", kimg=0.016, use_labels=True), progress=False
+    )
+    snap = sorted(run.glob("network-snapshot-*"))[-1]
+    ck = load_checkpoint(snap)
+    assert ck.G_ema.c_dim == 3 and ck.D.c_dim == 3
+    out = tmp_path / "o"
+    assert (
+        cli(
+            [
+                "generate",
+                "--network",
+                str(snap),
+                "--seeds",
+                "0",
+                "--class",
+                "2",
+                "--outdir",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert cli(["generate", "--network", str(snap), "--seeds", "0", "--outdir", str(out)]) == 2
+
+
+@pytest.mark.slow
+def test_ctrl_c_writes_a_snapshot_and_resumes(tiny_data, tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    args = [
+        sys.executable,
+        "-m",
+        "training.cli",
+        "--data",
+        str(tiny_data),
+        "--outdir",
+        str(tmp_path / "r"),
+        "--cfg",
+        "small",
+        "--batch",
+        "4",
+        "--kimg",
+        "1000",
+        "--channel-max",
+        "16",
+        "--map",
+        "1",
+        "--workers",
+        "0",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--snap",
+        "100000",
+        "--tick",
+        "0.008",
+    ]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not list((tmp_path / "r").glob("*/stats.jsonl")):
+        time.sleep(0.5)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err[-2000:]
+    snaps = list((tmp_path / "r").glob("*/network-snapshot-*.safetensors"))
+    assert len(snaps) == 1 and "interrupted" in err
+    step = load_checkpoint(snaps[0]).metadata["extra"]["counters"]["step"]
+    assert step > 0
+    # ...and it resumes from there.
+    run = train(
+        _opts(tiny_data, tmp_path / "r", kimg=(step + 2) * 4 / 1000, resume="latest"),
+        progress=False,
+    )
+    last = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    assert last.metadata["extra"]["counters"]["step"] == step + 2

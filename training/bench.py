@@ -1,0 +1,53 @@
+"""`stylegan2-train --bench`: training throughput per phase (img/s), measured on random data with
+the run's real networks and loss, so that it can be compared with other trainers at equal config."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import torch
+
+from stylegan2.networks import Discriminator, Generator
+from training.loss import LossConfig, StyleGAN2Loss
+from training.options import ResolvedConfig
+
+
+def bench_training(
+    rc: ResolvedConfig,
+    device: torch.device,
+    reps: int = 3,
+    reg_intervals: tuple[int, int] = (4, 16),
+) -> dict[str, float]:
+    """Median seconds per call of each phase, and the img/s of a full step with lazy
+    regularization amortised over its intervals."""
+    G = Generator(rc.G).to(device).train()
+    D = Discriminator(rc.D).to(device).train()
+    loss = StyleGAN2Loss(G, D, LossConfig(r1_gamma=rc.gamma))
+    n = rc.batch
+    real = torch.randn(
+        n, rc.G.img_channels, rc.G.img_resolution, rc.G.img_resolution, device=device
+    )
+    c = None
+    if rc.G.c_dim:
+        c = torch.nn.functional.one_hot(torch.arange(n) % rc.G.c_dim, rc.G.c_dim).float().to(device)
+    times: dict[str, float] = {}
+    for phase in ("Gmain", "Greg", "Dmain", "Dreg"):
+        samples = []
+        for i in range(reps + 1):
+            z = torch.randn(n, rc.G.z_dim, device=device)
+            mix = (0.5, max(G.num_ws // 2, 1), torch.randn(n, rc.G.z_dim, device=device))
+            G.requires_grad_(phase[0] == "G")
+            D.requires_grad_(phase[0] == "D")
+            t0 = time.perf_counter()
+            loss.accumulate_gradients(phase, real, c, z, c, mix, gain=1)
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            if i > 0:  # the first call warms up
+                samples.append(time.perf_counter() - t0)
+            G.zero_grad(set_to_none=True)
+            D.zero_grad(set_to_none=True)
+        times[phase] = statistics.median(samples)
+    g_int, d_int = reg_intervals
+    step = times["Gmain"] + times["Dmain"] + times["Greg"] / g_int + times["Dreg"] / d_int
+    return {**{f"{k}_sec": v for k, v in times.items()}, "img_per_sec": n / step}
