@@ -64,6 +64,58 @@ class RenderResult:
     error: str | None = None
 
 
+def _latent_to_dict(latent: Latent) -> dict:
+    return {
+        "seeds": [[int(s), float(wt)] for s, wt in latent.seeds],
+        "w": None if latent.w is None else np.asarray(latent.w, dtype=np.float32).tolist(),
+        "class_idx": latent.class_idx,
+    }
+
+
+def _latent_from_dict(d: dict) -> Latent:
+    w = d.get("w")
+    return Latent(
+        seeds=tuple((int(s), float(wt)) for s, wt in d.get("seeds", [])),
+        w=None if w is None else np.asarray(w, dtype=np.float32),
+        class_idx=d.get("class_idx"),
+    )
+
+
+def request_to_dict(req: RenderRequest) -> dict:
+    """A JSON-able form of a request (what explorer state files embed for the CLI)."""
+    return {
+        "latent": _latent_to_dict(req.latent),
+        "style_sources": [_latent_to_dict(s) for s in req.style_sources],
+        "layer_sources": None if req.layer_sources is None else list(req.layer_sources),
+        "psi": req.psi,
+        "cutoff": req.cutoff,
+        "noise_mode": req.noise_mode,
+        "noise_gains": [[k, float(v)] for k, v in req.noise_gains],
+        "noise_seed": req.noise_seed,
+        "w_offset": None if req.w_offset is None else np.asarray(req.w_offset).tolist(),
+        "force_fp32": req.force_fp32,
+    }
+
+
+def request_from_dict(d: dict) -> RenderRequest:
+    try:
+        offset = d.get("w_offset")
+        return RenderRequest(
+            latent=_latent_from_dict(d["latent"]),
+            style_sources=tuple(_latent_from_dict(s) for s in d.get("style_sources", [])),
+            layer_sources=None if d.get("layer_sources") is None else tuple(d["layer_sources"]),
+            psi=float(d.get("psi", 1.0)),
+            cutoff=d.get("cutoff"),
+            noise_mode=d.get("noise_mode", "const"),
+            noise_gains=tuple((str(k), float(v)) for k, v in d.get("noise_gains", [])),
+            noise_seed=int(d.get("noise_seed", 0)),
+            w_offset=None if offset is None else np.asarray(offset, dtype=np.float32),
+            force_fp32=bool(d.get("force_fp32", False)),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ValueError(f"not a render request ({exc})") from None
+
+
 def to_uint8(img: torch.Tensor) -> np.ndarray:
     """[N, C, H, W] float in [-1, 1] -> uint8 [N, H, W, C] (NVIDIA's conversion)."""
     img = (img.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
 
 import torch
 
-from stylegan2.checkpoints import LoadedCheckpoint, load_checkpoint, save_checkpoint
+from stylegan2.checkpoints import load_checkpoint, save_checkpoint
+from stylegan2.info import describe, roles
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -34,49 +34,8 @@ def run_convert(args: argparse.Namespace) -> int:
     save_checkpoint(
         args.dst, ckpt.G_ema, G=G, D=D, card=card, dtype=torch.float16 if args.fp16 else None
     )
-    print(f"wrote {args.dst} ({_roles(ckpt, args.g_ema_only)})")
+    print(f"wrote {args.dst} ({roles(ckpt, args.g_ema_only)})")
     return 0
-
-
-def _roles(ckpt: LoadedCheckpoint, g_ema_only: bool = False) -> str:
-    roles = ["G_ema"]
-    if not g_ema_only:
-        roles += [r for r in ("G", "D") if getattr(ckpt, r) is not None]
-    return ", ".join(roles)
-
-
-def describe(ckpt: LoadedCheckpoint) -> dict[str, Any]:
-    G = ckpt.G_ema
-    cfg = G.cfg
-    info: dict[str, Any] = {
-        "path": str(ckpt.path),
-        "format": ckpt.format,
-        "networks": _roles(ckpt),
-        "resolution": cfg.img_resolution,
-        "img_channels": cfg.img_channels,
-        "z_dim": cfg.z_dim,
-        "w_dim": cfg.w_dim,
-        "c_dim": cfg.c_dim,
-        "num_ws": G.num_ws,
-        "mapping_layers": cfg.mapping.num_layers,
-        "architecture": cfg.synthesis.architecture,
-        "normalization": cfg.synthesis.normalization,
-        "channels": {str(r): cfg.channels(r) for r in cfg.resolutions},
-        "conv_clamp": cfg.synthesis.conv_clamp,
-        "num_fp16_res": cfg.synthesis.num_fp16_res,
-        "parameters": {
-            "G_ema": sum(p.numel() for p in G.parameters()),
-            "mapping": sum(p.numel() for p in G.mapping.parameters()),
-            "synthesis": sum(p.numel() for p in G.synthesis.parameters()),
-        },
-    }
-    if ckpt.D is not None:
-        info["parameters"]["D"] = sum(p.numel() for p in ckpt.D.parameters())
-        info["discriminator_architecture"] = ckpt.D.cfg.architecture
-    card = ckpt.metadata.get("card")
-    if card:
-        info["card"] = card
-    return info
 
 
 def run_info(args: argparse.Namespace) -> int:

@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="images for seeds (as NVIDIA's generate.py)")
     p.add_argument("--network", required=True, help="checkpoint path (any supported format)")
-    p.add_argument("--seeds", type=parse_range, default=[0], help="e.g. 0-3,7")
+    p.add_argument("--seeds", type=parse_range, default=None, help="e.g. 0-3,7 (default 0)")
+    p.add_argument("--state", help="explorer state JSON: render exactly what the explorer showed")
     _add_common(p)
     p.add_argument("--class", dest="class_idx", type=int, default=None, help="class label")
     p.add_argument("--outdir", required=True)
@@ -62,9 +63,14 @@ def _render(renderer: Renderer, req: RenderRequest) -> np.ndarray:
 
 
 def run_generate(args: argparse.Namespace) -> int:
+    if args.state and args.seeds:
+        raise CLIError("--state and --seeds cannot be combined")
     renderer = _renderer(args)
     outdir = ensure_dir(args.outdir)
-    for seed in args.seeds:
+    if args.state:
+        return _generate_state(renderer, args.state, outdir)
+    seeds = args.seeds or [0]
+    for seed in seeds:
         req = RenderRequest(
             latent=Latent.from_seed(seed, args.class_idx),
             psi=args.trunc,
@@ -73,7 +79,24 @@ def run_generate(args: argparse.Namespace) -> int:
         )
         save_png(_render(renderer, req), outdir / f"seed{seed:04d}.png")
         log.info("seed %d -> %s", seed, outdir / f"seed{seed:04d}.png")
-    print(f"wrote {len(args.seeds)} image(s) to {outdir}")
+    print(f"wrote {len(seeds)} image(s) to {outdir}")
+    return 0
+
+
+def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
+    import json
+    from pathlib import Path
+
+    from stylegan2.render import request_from_dict
+
+    try:
+        data = json.loads(Path(state_path).read_text())
+        req = request_from_dict(data["request"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise CLIError(f"{state_path}: not an explorer state file ({exc})") from None
+    out = outdir / (Path(state_path).stem + ".png")
+    save_png(_render(renderer, req), out)
+    print(f"wrote {out}")
     return 0
 
 

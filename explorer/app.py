@@ -1,0 +1,66 @@
+"""`stylegan2-explorer`: launch the desktop explorer."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+
+def default_network() -> str | None:
+    """The bundled default model, when one ships with the package."""
+    from importlib import resources
+
+    try:
+        candidate = resources.files("assets").joinpath("models/default.safetensors")
+    except ModuleNotFoundError:
+        return None
+    return str(candidate) if candidate.is_file() else None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="stylegan2-explorer", description="Explore StyleGAN2 by hand")
+    p.add_argument("--network", help="checkpoint to open (default: the bundled model)")
+    p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+    p.add_argument("--state", help="explorer state JSON to start from")
+    p.add_argument("--screenshot", help="save a PNG of the window once the first image shows, exit")
+    p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from PySide6.QtWidgets import QApplication
+
+    from explorer.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("stylegan2-explorer")
+    win = MainWindow(device=args.device)
+    if not args.screenshot:
+        win.restore()
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"stylegan2-explorer: error: --size must look like 1280x800, got {args.size}")
+        return 2
+    win.resize(w, h)
+    if args.state and not win.load_state(args.state):
+        print(f"stylegan2-explorer: error: cannot load state {args.state}", file=sys.stderr)
+        return 2
+    network = args.network or default_network() or win.most_recent_network()
+    if network:
+        if not Path(network).exists():
+            print(f"stylegan2-explorer: error: {network}: no such file", file=sys.stderr)
+            return 2
+        win.open_network(network)
+    if args.screenshot:
+        win.screenshot_when_ready(args.screenshot)
+    win.show()
+    return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,307 @@
+"""The main window: image view, panels, toolbar, welcome page, file handling, settings."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.image_view import ImageView
+from explorer.panels.latent import LatentPanel
+from explorer.panels.noise import NoisePanel
+from explorer.panels.performance import PerformancePanel
+from explorer.panels.truncation import TruncationPanel
+from explorer.state import ExplorerState, StateModel
+from explorer.worker import RenderWorker
+from stylegan2.render import RenderResult
+
+log = logging.getLogger(__name__)
+NETWORK_FILTER = "StyleGAN2 networks (*.pkl *.pt *.pth *.safetensors);;All files (*)"
+NETWORK_SUFFIXES = {".pkl", ".pt", ".pth", ".safetensors"}
+
+
+class MainWindow(QMainWindow):
+    first_image_shown = Signal()
+
+    def __init__(self, device: str = "auto", settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.setWindowTitle("StyleGAN2 Explorer")
+        self.setAcceptDrops(True)
+        self.settings = settings or QSettings("stylegan2-explorer", "explorer")
+        self.device = device
+        self.model = StateModel()
+        self.worker = RenderWorker()
+        self.worker.result_ready.connect(self._on_result)
+        self.worker.network_loaded.connect(self._on_network)
+        self.worker.network_failed.connect(self._on_network_failed)
+        self.next_id = 1
+        self.shown_id = 0
+        self.network_path: str | None = None
+        self.network_info: dict | None = None
+        self.last_result: RenderResult | None = None
+        self._build()
+        self.model.subscribe(lambda changed: self.request_render())
+        self.worker.start()
+
+    # Layout -------------------------------------------------------------------------------------
+    def _build(self) -> None:
+        self.view = ImageView()
+        self.view.hovered.connect(lambda text: self.pixel_label.setText(text))
+        self.latent = LatentPanel(self.model)
+        self.truncation = TruncationPanel(self.model)
+        self.noise = NoisePanel(self.model)
+        self.performance = PerformancePanel(self.model)
+        side = QWidget()
+        col = QVBoxLayout(side)
+        for panel in (self.latent, self.truncation, self.noise, self.performance):
+            col.addWidget(panel)
+        col.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidget(side)
+        scroll.setWidgetResizable(True)
+        scroll.setMinimumWidth(400)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.view)
+        splitter.addWidget(scroll)
+        splitter.setStretchFactor(0, 1)
+        splitter.setSizes([820, 440])
+
+        welcome = QWidget()
+        wl = QVBoxLayout(welcome)
+        wl.addStretch(1)
+        title = QLabel(
+            "<h2>StyleGAN2 Explorer</h2><p>Open a network to start: NVIDIA "
+            "stylegan2-ada-pytorch or TensorFlow StyleGAN2 <tt>.pkl</tt>, rosinality "
+            "<tt>.pt</tt>, or our <tt>.safetensors</tt>. You can also drop a file here."
+            "</p><p>No code stored in a file is ever run.</p>"
+        )
+        title.setWordWrap(True)
+        title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome_error = QLabel("")
+        self.welcome_error.setStyleSheet("color: #f28b82;")
+        self.welcome_error.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.welcome_error.setWordWrap(True)
+        open_btn = QPushButton("Open network…")
+        open_btn.clicked.connect(self.open_dialog)
+        wl.addWidget(title)
+        wl.addWidget(open_btn, 0, Qt.AlignmentFlag.AlignCenter)
+        wl.addWidget(self.welcome_error)
+        wl.addStretch(1)
+
+        self.stack = QStackedWidget()
+        self.stack.addWidget(welcome)
+        self.stack.addWidget(splitter)
+        self.setCentralWidget(self.stack)
+
+        self.net_label = QLabel("no network")
+        self.pixel_label = QLabel("")
+        self.statusBar().addWidget(self.net_label, 1)
+        self.statusBar().addPermanentWidget(self.pixel_label)
+        self._actions()
+        self.resize(1280, 800)
+
+    def _actions(self) -> None:
+        tb = self.addToolBar("Main")
+        tb.setMovable(False)
+
+        def act(text, slot, shortcut=None, checkable=False) -> QAction:
+            a = QAction(text, self)
+            a.triggered.connect(slot)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            a.setCheckable(checkable)
+            tb.addAction(a)
+            return a
+
+        act("Open network…", self.open_dialog, "Ctrl+O")
+        tb.addSeparator()
+        act("Save image…", self.save_image_dialog, "Ctrl+S")
+        act("Copy", self.copy_image, "Ctrl+C")
+        act("Save state…", self.save_state_dialog)
+        act("Load state…", self.load_state_dialog)
+        tb.addSeparator()
+        act("Fit", self.view.fit, "F")
+        act("1:1", self.view.actual_size, "1")
+        self.smooth_action = act("Smooth", lambda on: self.view.set_smooth(on), checkable=True)
+
+    # Networks -----------------------------------------------------------------------------------
+    def open_network(self, path: str) -> None:
+        self.net_label.setText(f"loading {Path(path).name}…")
+        self.worker.load_network(path, self.device)
+
+    def open_dialog(self) -> None:
+        start = str(Path(self.network_path).parent) if self.network_path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Open network", start, NETWORK_FILTER)
+        if path:
+            self.open_network(path)
+
+    def _on_network(self, info: dict, path: str) -> None:
+        self.network_path, self.network_info = path, info
+        self.stack.setCurrentIndex(1)
+        self.welcome_error.setText("")
+        self.truncation.set_num_ws(info["num_ws"])
+        self.noise.set_layers(info["layers"])
+        self.latent.set_num_classes(info["c_dim"])
+        self.performance.set_device(info["device"], info["device"].startswith("cuda"))
+        self.net_label.setText(
+            f"{Path(path).name} — {info['format']}, {info['resolution']} px, "
+            f"{info['num_ws']} ws, {info['normalization']}, {info['architecture']}"
+        )
+        recent = [p for p in self._recent() if p != path]
+        self.settings.setValue("recent_networks", [path, *recent][:10])
+        self.shown_id = 0
+        self.view.image = None
+        self.request_render()
+
+    def _on_network_failed(self, path: str, error: str) -> None:
+        msg = f"Could not open {Path(path).name}: {error}"
+        log.warning(msg)
+        if self.network_path is None:
+            self.welcome_error.setText(msg)
+            self.net_label.setText("no network")
+        else:
+            self.net_label.setText(f"{msg} — still showing {Path(self.network_path).name}")
+
+    def _recent(self) -> list[str]:
+        value = self.settings.value("recent_networks", [])
+        return [value] if isinstance(value, str) else list(value or [])
+
+    def most_recent_network(self) -> str | None:
+        return next((p for p in self._recent() if Path(p).is_file()), None)
+
+    # Rendering ----------------------------------------------------------------------------------
+    def request_render(self) -> None:
+        if self.network_info is None:
+            return
+        self.worker.submit(self.model.state.to_request(request_id=self.next_id))
+        self.next_id += 1
+
+    def _on_result(self, result: RenderResult) -> None:
+        if result.request_id <= self.shown_id:
+            return  # stale: a newer image is already on screen
+        self.shown_id = result.request_id
+        if result.error:
+            self.net_label.setText(f"render error: {result.error}")
+            return
+        first = self.view.image is None
+        self.last_result = result
+        self.view.set_image(result.image)
+        self.latent.show_w(result.ws)
+        self.performance.frame(result.timings)
+        if first:
+            self.first_image_shown.emit()
+
+    # Files --------------------------------------------------------------------------------------
+    def save_image_dialog(self) -> None:
+        if self.last_result is None:
+            return
+        name = f"seed{self.model.state.seed:04d}.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save image", name, "PNG (*.png)")
+        if path:
+            self.save_image(path)
+
+    def save_image(self, path: str) -> bool:
+        from stylegan2.cli.common import CLIError, save_png
+
+        try:
+            save_png(self.last_result.image, path)
+        except CLIError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return False
+        self.statusBar().showMessage(f"saved {path}", 4000)
+        return True
+
+    def copy_image(self) -> None:
+        if self.last_result is None:
+            return
+        img = self.last_result.image
+        h, w, c = img.shape
+        fmt = QImage.Format.Format_RGB888 if c == 3 else QImage.Format.Format_Grayscale8
+        QGuiApplication.clipboard().setImage(QImage(img.tobytes(), w, h, w * c, fmt).copy())
+
+    def save_state_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save state", "state.json", "JSON (*.json)")
+        if path:
+            try:
+                self.model.state.save(path)
+            except OSError as exc:
+                self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
+
+    def load_state_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load state", "", "JSON (*.json)")
+        if path:
+            self.load_state(path)
+
+    def load_state(self, path: str) -> bool:
+        try:
+            self.model.replace_all(ExplorerState.load(path))
+        except (OSError, ValueError, TypeError) as exc:
+            self.statusBar().showMessage(f"cannot load {Path(path).name}: {exc}", 8000)
+            return False
+        return True
+
+    def dragEnterEvent(self, e) -> None:
+        if e.mimeData().hasUrls():
+            e.acceptProposedAction()
+
+    def dropEvent(self, e) -> None:
+        for url in e.mimeData().urls():
+            path = url.toLocalFile()
+            if Path(path).suffix.lower() == ".json":
+                self.load_state(path)
+            else:
+                self.open_network(path)
+
+    # Lifetime -----------------------------------------------------------------------------------
+    def restore(self) -> None:
+        geometry = self.settings.value("geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        text = self.settings.value("last_state")
+        if isinstance(text, str):
+            with contextlib.suppress(ValueError, TypeError):  # a stale format is not worth a word
+                self.model.replace_all(ExplorerState.from_json(text))
+
+    def closeEvent(self, e) -> None:
+        self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("last_state", self.model.state.to_json())
+        self.latent.timer.stop()
+        self.noise.timer.stop()
+        self.worker.stop()
+        super().closeEvent(e)
+
+    def screenshot_when_ready(self, path: str, timeout_ms: int = 120_000) -> None:
+        """Save the whole window once the first image is shown (or on timeout), then quit."""
+        from PySide6.QtWidgets import QApplication
+
+        def shoot() -> None:
+            self.grab().save(path)
+            self.close()
+            QApplication.instance().quit()
+
+        done = []
+
+        def once() -> None:
+            if not done:
+                done.append(True)
+                shoot()
+
+        self.first_image_shown.connect(lambda: QTimer.singleShot(300, once))
+        self.worker.network_failed.connect(lambda *_: QTimer.singleShot(300, once))
+        if self.network_path is None and not self.net_label.text().startswith("loading"):
+            QTimer.singleShot(500, once)  # the welcome page is all there is to show
+        QTimer.singleShot(timeout_ms, once)

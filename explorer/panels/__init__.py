@@ -1,0 +1,1 @@
+"""One module per panel. A panel reads and writes the explorer state only."""

@@ -1,0 +1,129 @@
+"""Latent panel: seed, drag pad, snap / reset, animation, random, the current w, class."""
+
+from __future__ import annotations
+
+import math
+import random
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+)
+
+from explorer.panels.widgets import DragPad, FloatSlider
+from explorer.state import StateModel
+
+
+class LatentPanel(QGroupBox):
+    def __init__(self, model: StateModel) -> None:
+        super().__init__("Latent")
+        self.model = model
+        form = QFormLayout(self)
+        row = QHBoxLayout()
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setKeyboardTracking(False)
+        self.seed.setToolTip("z = RandomState(seed).randn(1, z_dim), as NVIDIA's scripts")
+        prev_btn, next_btn = QPushButton("◀"), QPushButton("▶")
+        rand_btn = QPushButton("Random")
+        for b in (prev_btn, next_btn):
+            b.setFixedWidth(32)
+        row.addWidget(self.seed, 1)
+        row.addWidget(prev_btn)
+        row.addWidget(next_btn)
+        row.addWidget(rand_btn)
+        form.addRow("Seed", row)
+
+        self.pad = DragPad()
+        form.addRow(self.pad)
+        row = QHBoxLayout()
+        self.snap_btn = snap_btn = QPushButton("Snap to seed")
+        reset_btn = QPushButton("Reset")
+        self.animate = QCheckBox("Animate")
+        row.addWidget(snap_btn)
+        row.addWidget(reset_btn)
+        row.addWidget(self.animate)
+        form.addRow(row)
+        self.speed = FloatSlider(0.05, 2.0, 0.05, 0.25)
+        self.speed.setToolTip("Seeds per second while animating")
+        form.addRow("Speed", self.speed)
+        self.klass = QComboBox()
+        self.klass_label = QLabel("Class")
+        form.addRow(self.klass_label, self.klass)
+        self.w_text = QLabel()
+        self.w_text.setWordWrap(True)
+        self.w_text.setStyleSheet("color: #9aa0a6; font-family: monospace;")
+        form.addRow("w", self.w_text)
+        self.set_num_classes(0)
+
+        self.seed.valueChanged.connect(self._set_seed)
+        self.seed.editingFinished.connect(lambda: self._set_seed(self.seed.value()))
+        prev_btn.clicked.connect(lambda: self.seed.setValue(max(self.seed.value() - 1, 0)))
+        next_btn.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
+        rand_btn.clicked.connect(lambda: self.seed.setValue(random.randrange(0, 100_000)))
+        self.pad.moved.connect(self._drag)
+        snap_btn.clicked.connect(self._snap)
+        reset_btn.clicked.connect(lambda: model.update(seed_x=0.0, seed_y=0.0, w=None))
+        self.klass.currentIndexChanged.connect(
+            lambda i: model.update(class_idx=i if i >= 0 and self.klass.count() else None)
+        )
+        self.timer = QTimer(self)
+        self.timer.setInterval(33)
+        self.timer.timeout.connect(self._tick)
+        self.animate.toggled.connect(lambda on: self.timer.start() if on else self.timer.stop())
+        model.subscribe(self._sync)
+        self._sync({"*"})
+
+    def set_num_classes(self, c_dim: int) -> None:
+        self.klass.blockSignals(True)
+        self.klass.clear()
+        self.klass.addItems([f"class {i}" for i in range(c_dim)])
+        self.klass.blockSignals(False)
+        self.klass.setVisible(c_dim > 0)
+        self.klass_label.setVisible(c_dim > 0)
+        if c_dim > 0 and self.model.state.class_idx is None:
+            self.model.update(class_idx=0)
+
+    def show_w(self, ws) -> None:
+        """Summary of the ws the image was rendered from: first values and norm of ws[0]."""
+        if ws is None:
+            self.w_text.setText("")
+            return
+        w0 = ws[0]
+        head = " ".join(f"{v:+.2f}" for v in w0[:6])
+        self.w_text.setText(f"[{head} …]  |w| {float((w0**2).sum()) ** 0.5:.2f}")
+
+    def _set_seed(self, seed: int) -> None:
+        stride = self.model.state.seed_stride
+        self.model.update(seed_x=float(seed % stride), seed_y=float(seed // stride), w=None)
+
+    def _drag(self, dx: float, dy: float) -> None:
+        s = self.model.state
+        self.model.update(seed_x=max(s.seed_x - dx, 0.0), seed_y=max(s.seed_y - dy, 0.0), w=None)
+
+    def _snap(self) -> None:
+        s = self.model.state
+        self.model.update(seed_x=float(round(s.seed_x)), seed_y=float(round(s.seed_y)))
+
+    def _tick(self) -> None:
+        s = self.model.state
+        self.model.update(seed_x=s.seed_x + self.speed.value() * 0.033, w=None)
+
+    def _sync(self, changed: set[str]) -> None:
+        s = self.model.state
+        self.pad.position = (s.seed_x, s.seed_y)
+        self.pad.update()
+        on_grid = math.isclose(s.seed_x, round(s.seed_x)) and math.isclose(
+            s.seed_y, round(s.seed_y)
+        )
+        self.seed.blockSignals(True)
+        self.seed.setValue(s.seed)
+        self.seed.blockSignals(False)
+        self.seed.setStyleSheet("" if on_grid and s.w is None else "color: #9aa0a6;")

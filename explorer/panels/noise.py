@@ -1,0 +1,143 @@
+"""Noise panel: global mode, noise seed and animation, per-layer on/off and strength, presets."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.state import StateModel
+from stylegan2.networks import LayerInfo
+
+MODES = ("const", "random", "none")
+
+
+class NoisePanel(QGroupBox):
+    def __init__(self, model: StateModel) -> None:
+        super().__init__("Noise")
+        self.model = model
+        self.layers: list[LayerInfo] = []
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.mode = QComboBox()
+        self.mode.addItems(MODES)
+        self.mode.setToolTip("const: the network's stored noise; random: drawn from the noise seed")
+        self.seed = QSpinBox()
+        self.seed.setRange(0, 2**31 - 1)
+        self.seed.setPrefix("seed ")
+        self.animate = QCheckBox("Animate")
+        row.addWidget(self.mode)
+        row.addWidget(self.seed, 1)
+        row.addWidget(self.animate)
+        lay.addLayout(row)
+        row = QHBoxLayout()
+        self.preset_buttons = {}
+        for name in ("All on", "All off", "Coarse only", "Fine only"):
+            b = QPushButton(name)
+            b.clicked.connect(lambda _=False, n=name: self.preset(n))
+            row.addWidget(b)
+            self.preset_buttons[name] = b
+        lay.addLayout(row)
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setVerticalSpacing(2)
+        lay.addWidget(self.grid_host)
+        self.rows: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
+
+        self.mode.currentTextChanged.connect(lambda m: model.update(noise_mode=m))
+        self.seed.valueChanged.connect(lambda v: model.update(noise_seed=v))
+        self.timer = QTimer(self)
+        self.timer.setInterval(100)
+        self.timer.timeout.connect(lambda: self.seed.setValue(self.seed.value() + 1))
+        self.animate.toggled.connect(self._animate)
+        model.subscribe(self._sync)
+
+    def set_layers(self, layers: list[LayerInfo]) -> None:
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.rows.clear()
+        self.layers = [layer for layer in layers if layer.has_noise]
+        for i, layer in enumerate(self.layers):
+            on = QCheckBox(f"{layer.name}")
+            on.setToolTip(f"{layer.resolution}x{layer.resolution}, {layer.channels} channels")
+            strength = QDoubleSpinBox()
+            strength.setRange(0.0, 10.0)
+            strength.setSingleStep(0.25)
+            strength.setPrefix("× ")
+            self.grid.addWidget(on, i // 2, (i % 2) * 2)
+            self.grid.addWidget(strength, i // 2, (i % 2) * 2 + 1)
+            on.toggled.connect(lambda _=False, n=layer.name: self._layer_changed(n))
+            strength.valueChanged.connect(lambda _=0.0, n=layer.name: self._layer_changed(n))
+            self.rows[layer.name] = (on, strength)
+        if not self.layers:
+            self.grid.addWidget(QLabel("This network has no noise inputs."), 0, 0)
+        res = sorted({layer.resolution for layer in self.layers})
+        half = res[: (len(res) + 1) // 2]
+        self.coarse = set(half)
+        if res:
+            self.preset_buttons["Coarse only"].setToolTip(f"{res[0]}–{half[-1]} px")
+            self.preset_buttons["Fine only"].setToolTip(f"above {half[-1]} px")
+        self._sync({"*"})
+
+    def preset(self, name: str) -> None:
+        gains: dict[str, float] = {}
+        for layer in self.layers:
+            on = {
+                "All on": True,
+                "All off": False,
+                "Coarse only": layer.resolution in self.coarse,
+                "Fine only": layer.resolution not in self.coarse,
+            }[name]
+            if not on:
+                gains[layer.name] = 0.0
+        self.model.update(noise_gains=gains)
+
+    def _layer_changed(self, name: str) -> None:
+        on, strength = self.rows[name]
+        gains = dict(self.model.state.noise_gains)
+        gain = strength.value() if on.isChecked() else 0.0
+        strength.setEnabled(on.isChecked())
+        if gain == 1.0:
+            gains.pop(name, None)
+        else:
+            gains[name] = gain
+        self.model.update(noise_gains=gains)
+
+    def _animate(self, on: bool) -> None:
+        if on and self.model.state.noise_mode != "random":
+            self.model.update(noise_mode="random")
+        self.timer.start() if on else self.timer.stop()
+
+    def _sync(self, changed: set[str]) -> None:
+        s = self.model.state
+        for w, v in ((self.mode, s.noise_mode), (self.seed, s.noise_seed)):
+            w.blockSignals(True)
+            if isinstance(w, QComboBox):
+                w.setCurrentText(v)
+            else:
+                w.setValue(v)
+            w.blockSignals(False)
+        for name, (on, strength) in self.rows.items():
+            gain = s.noise_gains.get(name, 1.0)
+            on.blockSignals(True)
+            strength.blockSignals(True)
+            on.setChecked(gain != 0.0)
+            strength.setValue(gain if gain != 0.0 else strength.value() or 1.0)
+            strength.setEnabled(gain != 0.0)
+            on.blockSignals(False)
+            strength.blockSignals(False)
+        self.grid_host.setEnabled(s.noise_mode != "none")

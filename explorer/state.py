@@ -1,0 +1,142 @@
+"""The explorer's whole state as plain evented Python (no Qt), saveable to JSON.
+
+Panels write fields with `update(...)`; every change notifies the listeners once with the set of
+changed field names. `to_request()` turns the state into the library's `RenderRequest`, which is
+also how `stylegan2 generate --state FILE` reproduces the image on screen.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stylegan2.render import Latent, RenderRequest, request_to_dict
+
+STATE_VERSION = 1
+Listener = Callable[[set[str]], None]
+
+
+@dataclass(frozen=True)
+class ExplorerState:
+    # Latent: a position on the seed plane. Integer points are seeds; in between, the four
+    # neighbouring seeds are blended in W (bilinear weights), as in NVIDIA's visualizer.
+    seed_x: float = 0.0
+    seed_y: float = 0.0
+    seed_stride: int = 1000  # seed = x + y * stride
+    class_idx: int | None = None
+    w: list[float] | None = None  # an explicit w (loaded or projected) replaces the seed plane
+    # Style mixing: extra source seeds, and for each ws index which source drives it (0 = main).
+    mix_seeds: list[int] = field(default_factory=list)
+    layer_sources: list[int] | None = None
+    psi: float = 1.0
+    cutoff: int | None = None
+    noise_mode: str = "const"
+    noise_gains: dict[str, float] = field(default_factory=dict)  # layer name -> multiplier
+    noise_seed: int = 0
+    force_fp32: bool = False
+
+    def seed_weights(self) -> tuple[tuple[int, float], ...]:
+        """The seeds around (seed_x, seed_y) and their bilinear weights (weights sum to 1)."""
+        x0, y0 = math.floor(self.seed_x), math.floor(self.seed_y)
+        fx, fy = self.seed_x - x0, self.seed_y - y0
+        out: dict[int, float] = {}
+        corners = ((0, 0, (1 - fx) * (1 - fy)), (1, 0, fx * (1 - fy)), (0, 1, (1 - fx) * fy))
+        for dx, dy, wt in (*corners, (1, 1, fx * fy)):
+            if wt > 0:
+                s = ((x0 + dx) + (y0 + dy) * self.seed_stride) & 0xFFFFFFFF  # RandomState range
+                out[s] = out.get(s, 0.0) + wt
+        return tuple(out.items())
+
+    @property
+    def seed(self) -> int:
+        """The nearest seed (what 'seed' means when the position sits on a grid point)."""
+        return (round(self.seed_x) + round(self.seed_y) * self.seed_stride) & 0xFFFFFFFF
+
+    def to_request(self, request_id: int = 0, capture: tuple[str, ...] = ()) -> RenderRequest:
+        if self.w is not None:
+            latent = Latent(w=np.asarray(self.w, dtype=np.float32), class_idx=self.class_idx)
+        else:
+            latent = Latent(seeds=self.seed_weights(), class_idx=self.class_idx)
+        sources = tuple(Latent.from_seed(s, self.class_idx) for s in self.mix_seeds)
+        layer_sources = tuple(self.layer_sources) if self.layer_sources and sources else None
+        return RenderRequest(
+            latent=latent,
+            style_sources=sources,
+            layer_sources=layer_sources,
+            psi=self.psi,
+            cutoff=self.cutoff,
+            noise_mode=self.noise_mode,  # type: ignore[arg-type]
+            noise_gains=tuple(sorted(self.noise_gains.items())),
+            noise_seed=self.noise_seed,
+            capture=capture,
+            force_fp32=self.force_fp32,
+            request_id=request_id,
+        )
+
+    # JSON ---------------------------------------------------------------------------------------
+    def to_json(self) -> str:
+        """The state, plus the render request it stands for, so that `stylegan2 generate
+        --state FILE` reproduces the image without knowing about the explorer."""
+        return json.dumps(
+            {
+                "version": STATE_VERSION,
+                "state": asdict(self),
+                "request": request_to_dict(self.to_request()),
+            },
+            indent=2,
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ExplorerState:
+        data = json.loads(text)
+        if not isinstance(data, dict) or "state" not in data:
+            raise ValueError("not an explorer state file")
+        if int(data.get("version", 0)) > STATE_VERSION:
+            raise ValueError("written by a newer version of the explorer")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data["state"]) - known)
+        if unknown:
+            raise ValueError(f"unknown state fields {unknown}")
+        return cls(**data["state"])
+
+    def save(self, path: str | Path) -> None:
+        path = Path(path)
+        tmp = path.with_name(path.name + ".part")
+        tmp.write_text(self.to_json())
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> ExplorerState:
+        return cls.from_json(Path(path).read_text())
+
+
+class StateModel:
+    """Holds the current state and tells listeners what changed."""
+
+    def __init__(self, state: ExplorerState | None = None) -> None:
+        self.state = state or ExplorerState()
+        self._listeners: list[Listener] = []
+
+    def subscribe(self, fn: Listener) -> None:
+        self._listeners.append(fn)
+
+    def update(self, **changes: Any) -> None:
+        changed = {k for k, v in changes.items() if getattr(self.state, k) != v}
+        if not changed:
+            return
+        self.state = replace(self.state, **changes)
+        for fn in list(self._listeners):
+            fn(changed)
+
+    def replace_all(self, state: ExplorerState) -> None:
+        old = self.state
+        self.state = state
+        changed = {f.name for f in fields(state) if getattr(old, f.name) != getattr(state, f.name)}
+        for fn in list(self._listeners):
+            fn(changed or {"*"})

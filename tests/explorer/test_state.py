@@ -1,0 +1,53 @@
+"""The explorer state without Qt: seed plane, requests, JSON, listeners."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from explorer.state import ExplorerState, StateModel
+from stylegan2.checkpoints import load_network
+from stylegan2.render import Renderer, request_from_dict, request_to_dict
+from tests.explorer.conftest import NETWORK
+
+
+def test_seed_plane_weights():
+    s = ExplorerState(seed_x=2.25, seed_y=1.5, seed_stride=1000)
+    w = dict(s.seed_weights())
+    assert w == pytest.approx({2 + 1000: 0.375, 3 + 1000: 0.125, 2 + 2000: 0.375, 3 + 2000: 0.125})
+    assert dict(ExplorerState(seed_x=4.0).seed_weights()) == {4: 1.0}
+    assert ExplorerState(seed_x=4.0, seed_y=2.0).seed == 2004
+
+
+def test_all_layers_from_b_gives_b():
+    r = Renderer(load_network(NETWORK))
+    b = r.render(ExplorerState(seed_x=7.0).to_request()).image
+    mixed = ExplorerState(seed_x=3.0, mix_seeds=[7], layer_sources=[1] * r.G.num_ws)
+    assert np.array_equal(r.render(mixed.to_request()).image, b)
+
+
+def test_json_round_trip_and_embedded_request():
+    s = ExplorerState(
+        seed_x=1.5,
+        psi=0.5,
+        cutoff=2,
+        noise_gains={"b8.conv0": 0.0},
+        mix_seeds=[4],
+        layer_sources=[0, 0, 1, 1, 1, 1],
+        w=None,
+    )
+    assert ExplorerState.from_json(s.to_json()) == s
+    req = s.to_request()
+    again = request_from_dict(request_to_dict(req))
+    assert request_to_dict(again) == request_to_dict(req)
+    with pytest.raises(ValueError):
+        ExplorerState.from_json('{"state": {"bogus": 1}}')
+
+
+def test_model_notifies_changed_fields_once():
+    model = StateModel()
+    seen = []
+    model.subscribe(seen.append)
+    model.update(psi=0.5, cutoff=None)  # cutoff unchanged
+    model.update(psi=0.5)  # nothing changed
+    assert seen == [{"psi"}]

@@ -1,0 +1,109 @@
+"""The explorer's controls change pixels the way they must (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from explorer.state import ExplorerState
+from stylegan2.checkpoints import load_network
+from stylegan2.render import Renderer
+from tests.explorer.conftest import NETWORK, settle
+
+
+def test_first_image_is_seed_zero(window, qtbot):
+    image = settle(qtbot, window)
+    ref = Renderer(load_network(NETWORK)).render(ExplorerState().to_request()).image
+    assert np.array_equal(image, ref)
+    assert "ada-pkl" in window.net_label.text()
+
+
+def test_psi_zero_same_image_for_every_seed(window, qtbot):
+    window.truncation.psi.spin.setValue(0.0)
+    images = []
+    for seed in (0, 1, 2):
+        window.latent.seed.setValue(seed)
+        images.append(settle(qtbot, window))
+    assert all(np.array_equal(images[0], im) for im in images[1:])
+    window.truncation.psi.spin.setValue(1.0)
+    assert not np.array_equal(settle(qtbot, window), images[0])
+
+
+def test_seed_buttons_and_drag_pad_blend(window, qtbot):
+    window.latent.seed.setValue(5)
+    a = settle(qtbot, window)
+    window.latent.pad.moved.emit(-0.25, 0.0)  # a quarter of the way to seed 6
+    mid = settle(qtbot, window)
+    assert window.model.state.seed_x == 5.25
+    window.latent.pad.moved.emit(-0.5, 0.0)
+    window.latent.snap_btn.click()  # 5.75 snaps to 6
+    b = settle(qtbot, window)
+    assert window.model.state.seed == 6 and window.model.state.seed_x == 6.0
+    assert not np.array_equal(mid, a) and not np.array_equal(mid, b)
+    window.latent.seed.setValue(6)  # typing the seed shown snaps exactly onto it
+    assert np.array_equal(settle(qtbot, window), b)
+
+
+def test_noise_layer_toggle_changes_and_restores(window, qtbot):
+    base = settle(qtbot, window)
+    on, _ = window.noise.rows["b16.conv1"]
+    on.setChecked(False)
+    off = settle(qtbot, window)
+    assert not np.array_equal(off, base)
+    on.setChecked(True)
+    assert np.array_equal(settle(qtbot, window), base)
+    window.noise.preset("All off")
+    none_gains = settle(qtbot, window)
+    window.noise.mode.setCurrentText("none")
+    assert np.array_equal(settle(qtbot, window), none_gains)
+
+
+def test_stale_results_never_replace_newer(window, qtbot):
+    from stylegan2.render import RenderResult
+
+    for seed in range(10):  # far faster than the worker renders
+        window.model.update(seed_x=float(seed))
+    final = settle(qtbot, window)
+    shown = window.shown_id
+    window._on_result(RenderResult(request_id=shown - 1, image=np.zeros_like(final)))
+    assert window.shown_id == shown and np.array_equal(window.last_result.image, final)
+
+
+def test_state_round_trip_and_cli_reproduce(window, qtbot, tmp_path):
+    from PIL import Image
+
+    from stylegan2.cli.main import main
+
+    window.model.update(seed_x=3.25, seed_y=1.5, psi=0.6, cutoff=3, noise_gains={"b8.conv0": 0.0})
+    image = settle(qtbot, window)
+    path = tmp_path / "state.json"
+    window.model.state.save(path)
+    window.model.update(seed_x=0.0, psi=1.0)
+    settle(qtbot, window)
+    assert window.load_state(str(path))
+    assert np.array_equal(settle(qtbot, window), image)
+    assert json.loads(path.read_text())["state"]["psi"] == 0.6
+    rc = main(["generate", "--network", NETWORK, "--state", str(path), "--outdir", str(tmp_path)])
+    assert rc == 0
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "state.png")), image)
+
+
+def test_bad_network_keeps_the_previous_one(window, qtbot, tmp_path):
+    bad = tmp_path / "bad.pkl"
+    bad.write_bytes(b"\x80\x04garbage")
+    before = settle(qtbot, window)
+    with qtbot.waitSignal(window.worker.network_failed, timeout=10_000):
+        window.open_network(str(bad))
+    assert "Could not open bad.pkl" in window.net_label.text()
+    window.latent.seed.setValue(9)
+    assert not np.array_equal(settle(qtbot, window), before)  # still rendering
+
+
+def test_save_image_native_resolution(window, qtbot, tmp_path):
+    from PIL import Image
+
+    image = settle(qtbot, window)
+    assert window.save_image(str(tmp_path / "x.png"))
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "x.png")), image)
+    assert not window.save_image(str(tmp_path / "missing" / "x.png"))
