@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from explorer.image_view import ImageView
 from explorer.panels.latent import LatentPanel
+from explorer.panels.mixing import MixingPanel
 from explorer.panels.noise import NoisePanel
 from explorer.panels.performance import PerformancePanel
 from explorer.panels.truncation import TruncationPanel
@@ -48,6 +49,7 @@ class MainWindow(QMainWindow):
         self.worker.result_ready.connect(self._on_result)
         self.worker.network_loaded.connect(self._on_network)
         self.worker.network_failed.connect(self._on_network_failed)
+        self.worker.job_done.connect(self._on_job)
         self.next_id = 1
         self.shown_id = 0
         self.network_path: str | None = None
@@ -64,10 +66,12 @@ class MainWindow(QMainWindow):
         self.latent = LatentPanel(self.model)
         self.truncation = TruncationPanel(self.model)
         self.noise = NoisePanel(self.model)
+        self.mixing = MixingPanel(self.model)
+        self.mixing.grid_requested.connect(self.mixing_grid)
         self.performance = PerformancePanel(self.model)
         side = QWidget()
         col = QVBoxLayout(side)
-        for panel in (self.latent, self.truncation, self.noise, self.performance):
+        for panel in (self.latent, self.truncation, self.mixing, self.noise, self.performance):
             col.addWidget(panel)
         col.addStretch(1)
         scroll = QScrollArea()
@@ -155,6 +159,7 @@ class MainWindow(QMainWindow):
         self.welcome_error.setText("")
         self.truncation.set_num_ws(info["num_ws"])
         self.noise.set_layers(info["layers"])
+        self.mixing.set_layers(info["layers"], info["num_ws"])
         self.latent.set_num_classes(info["c_dim"])
         self.performance.set_device(info["device"], info["device"].startswith("cuda"))
         self.net_label.setText(
@@ -204,6 +209,27 @@ class MainWindow(QMainWindow):
         self.performance.frame(result.timings)
         if first:
             self.first_image_shown.emit()
+
+    def mixing_grid(self, rows: list[int], cols: list[int], styles: list[int]) -> None:
+        from stylegan2.render import style_mixing_grid
+
+        s = self.model.state
+        self.statusBar().showMessage(f"rendering a {len(rows)}x{len(cols)} mixing grid…")
+        self.worker.run_job(
+            "mixing-grid",
+            lambda r: style_mixing_grid(r, rows, cols, styles, s.psi, s.cutoff, s.noise_mode),
+        )
+
+    def _on_job(self, name: str, result, error: str) -> None:
+        if error:
+            self.statusBar().showMessage(f"{name} failed: {error}", 8000)
+            return
+        self.statusBar().clearMessage()
+        if name == "mixing-grid":
+            from explorer.image_dialog import ImageDialog
+
+            self.grid_dialog = ImageDialog(self, "Style-mixing grid", result, "mixing-grid.png")
+            self.grid_dialog.show()
 
     # Files --------------------------------------------------------------------------------------
     def save_image_dialog(self) -> None:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import torch
 from PySide6.QtCore import QObject, QThread, Signal
@@ -24,19 +26,21 @@ class RenderWorker(QObject):
     result_ready = Signal(object)  # RenderResult
     network_loaded = Signal(object, str)  # (info dict, path) after a successful load
     network_failed = Signal(str, str)  # (path, error): the previous network stays in use
+    job_done = Signal(str, object, str)  # (job name, result or None, error or "")
 
     def __init__(self, threads: int | None = None) -> None:
         super().__init__()
         self._cond = threading.Condition()
         self._pending: RenderRequest | None = None
         self._pending_load: tuple[str, str] | None = None
+        self._jobs: list[tuple[str, Callable[[Renderer], Any]]] = []
         self._stop = False
         self._renderer: Renderer | None = None
         self._threads = threads
-        self._thread = QThread()
+        # The worker object stays in the GUI thread; only its loop runs in the QThread. Signals
+        # it emits from there reach GUI-thread receivers as queued calls.
+        self._thread = _LoopThread(self._loop)
         self._thread.setObjectName("render-worker")
-        self.moveToThread(self._thread)
-        self._thread.started.connect(self._loop)
 
     # Called from the GUI thread ------------------------------------------------------------------
     def start(self) -> None:
@@ -52,12 +56,18 @@ class RenderWorker(QObject):
             self._pending_load = (path, device)
             self._cond.notify()
 
+    def run_job(self, name: str, fn: Callable[[Renderer], Any]) -> None:
+        """Run fn(renderer) on the worker thread between frames; the result comes back through
+        `job_done`. Exceptions of the usual kinds come back as the error text."""
+        with self._cond:
+            self._jobs.append((name, fn))
+            self._cond.notify()
+
     def stop(self) -> None:
         with self._cond:
             self._stop = True
             self._cond.notify()
-        self._thread.quit()
-        self._thread.wait(30_000)
+        self._thread.wait()
 
     # Worker thread -------------------------------------------------------------------------------
     def _loop(self) -> None:
@@ -65,7 +75,12 @@ class RenderWorker(QObject):
             torch.set_num_threads(self._threads)
         while True:
             with self._cond:
-                while not self._stop and self._pending is None and self._pending_load is None:
+                while (
+                    not self._stop
+                    and self._pending is None
+                    and self._pending_load is None
+                    and not self._jobs
+                ):
                     self._cond.wait()
                 if self._stop:
                     return
@@ -73,10 +88,22 @@ class RenderWorker(QObject):
                 req = None if load else self._pending
                 if req is not None:
                     self._pending = None
+                job = self._jobs.pop(0) if (load is None and req is None and self._jobs) else None
             if load is not None:
                 self._load(*load)
             elif req is not None:
                 self.result_ready.emit(self._render(req))
+            elif job is not None:
+                self._run(*job)
+
+    def _run(self, name: str, fn: Callable[[Renderer], Any]) -> None:
+        if self._renderer is None:
+            self.job_done.emit(name, None, "no network loaded")
+            return
+        try:
+            self.job_done.emit(name, fn(self._renderer), "")
+        except (ValueError, RuntimeError, OSError) as exc:
+            self.job_done.emit(name, None, str(exc).splitlines()[0] if str(exc) else repr(exc))
 
     def _render(self, req: RenderRequest) -> RenderResult:
         if self._renderer is None:
@@ -98,3 +125,12 @@ class RenderWorker(QObject):
         info["layers"] = ckpt.G_ema.layers()
         info["device"] = str(ckpt.G_ema.device)
         self.network_loaded.emit(info, str(Path(path)))
+
+
+class _LoopThread(QThread):
+    def __init__(self, target: Callable[[], None]) -> None:
+        super().__init__()
+        self._target = target
+
+    def run(self) -> None:
+        self._target()

@@ -234,3 +234,54 @@ class Renderer:
         except (ValueError, RuntimeError, TypeError, IndexError) as exc:
             result.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
         return result
+
+
+def style_mixing_grid(
+    renderer: Renderer,
+    rows: list[int],
+    cols: list[int],
+    styles: list[int],
+    psi: float = 1.0,
+    cutoff: int | None = None,
+    noise_mode: str = "const",
+) -> np.ndarray:
+    """The paper's figure: column seeds across the top, row seeds down the left, and each cell
+    the row seed with `styles` ws taken from the column seed. Top-left cell is black."""
+    num_ws = renderer.G.num_ws
+    sources = tuple(1 if i in set(styles) else 0 for i in range(num_ws))
+    res, ch = renderer.G.img_resolution, renderer.G.img_channels
+    canvas = np.zeros(((len(rows) + 1) * res, (len(cols) + 1) * res, ch), dtype=np.uint8)
+
+    def cell(r: int, c: int, image: np.ndarray) -> None:
+        canvas[r * res : (r + 1) * res, c * res : (c + 1) * res] = image
+
+    common = dict(psi=psi, cutoff=cutoff, noise_mode=noise_mode)
+    for j, col in enumerate(cols):
+        cell(
+            0,
+            j + 1,
+            _render_or_raise(renderer, RenderRequest(latent=Latent.from_seed(col), **common)),
+        )
+    for i, row in enumerate(rows):
+        cell(
+            i + 1,
+            0,
+            _render_or_raise(renderer, RenderRequest(latent=Latent.from_seed(row), **common)),
+        )
+        for j, col in enumerate(cols):
+            req = RenderRequest(
+                latent=Latent.from_seed(row),
+                style_sources=(Latent.from_seed(col),),
+                layer_sources=sources,
+                **common,
+            )
+            cell(i + 1, j + 1, _render_or_raise(renderer, req))
+    return canvas
+
+
+def _render_or_raise(renderer: Renderer, req: RenderRequest) -> np.ndarray:
+    result = renderer.render(req)
+    if result.error:
+        raise ValueError(result.error)
+    assert result.image is not None
+    return result.image

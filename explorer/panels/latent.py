@@ -97,8 +97,9 @@ class LatentPanel(QGroupBox):
             self.w_text.setText("")
             return
         w0 = ws[0]
-        head = " ".join(f"{v:+.2f}" for v in w0[:6])
-        self.w_text.setText(f"[{head} …]  |w| {float((w0**2).sum()) ** 0.5:.2f}")
+        head = " ".join(f"{v:+.2f}" for v in w0[:5])
+        norm = float((w0**2).sum()) ** 0.5
+        self.w_text.setText(f"[{head} …]\n|w| {norm:.2f}   ({len(ws)} ws × {len(w0)})")
 
     def _set_seed(self, seed: int) -> None:
         stride = self.model.state.seed_stride

@@ -9,7 +9,7 @@ import logging
 import numpy as np
 
 from stylegan2.cli.common import CLIError, add_device_arg, ensure_dir, parse_range, save_png
-from stylegan2.render import Latent, Renderer, RenderRequest
+from stylegan2.render import Latent, Renderer, RenderRequest, style_mixing_grid
 
 log = logging.getLogger(__name__)
 
@@ -106,44 +106,18 @@ def run_mix(args: argparse.Namespace) -> int:
     bad = [s for s in args.styles if not 0 <= s < num_ws]
     if bad:
         raise CLIError(f"--styles {bad} out of range: this network has ws 0-{num_ws - 1}")
-    grid = style_mixing_grid(
-        renderer, args.rows, args.cols, args.styles, args.trunc, args.trunc_cutoff, args.noise_mode
-    )
+    try:
+        grid = style_mixing_grid(
+            renderer,
+            args.rows,
+            args.cols,
+            args.styles,
+            args.trunc,
+            args.trunc_cutoff,
+            args.noise_mode,
+        )
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
     save_png(grid, args.out)
     print(f"wrote {args.out}")
     return 0
-
-
-def style_mixing_grid(
-    renderer: Renderer,
-    rows: list[int],
-    cols: list[int],
-    styles: list[int],
-    psi: float = 1.0,
-    cutoff: int | None = None,
-    noise_mode: str = "const",
-) -> np.ndarray:
-    """The paper's figure: column seeds across the top, row seeds down the left, and each cell
-    the row seed with `styles` ws taken from the column seed. Top-left cell is black."""
-    num_ws = renderer.G.num_ws
-    sources = tuple(1 if i in set(styles) else 0 for i in range(num_ws))
-    res, ch = renderer.G.img_resolution, renderer.G.img_channels
-    canvas = np.zeros(((len(rows) + 1) * res, (len(cols) + 1) * res, ch), dtype=np.uint8)
-
-    def cell(r: int, c: int, image: np.ndarray) -> None:
-        canvas[r * res : (r + 1) * res, c * res : (c + 1) * res] = image
-
-    common = dict(psi=psi, cutoff=cutoff, noise_mode=noise_mode)
-    for j, col in enumerate(cols):
-        cell(0, j + 1, _render(renderer, RenderRequest(latent=Latent.from_seed(col), **common)))
-    for i, row in enumerate(rows):
-        cell(i + 1, 0, _render(renderer, RenderRequest(latent=Latent.from_seed(row), **common)))
-        for j, col in enumerate(cols):
-            req = RenderRequest(
-                latent=Latent.from_seed(row),
-                style_sources=(Latent.from_seed(col),),
-                layer_sources=sources,
-                **common,
-            )
-            cell(i + 1, j + 1, _render(renderer, req))
-    return canvas

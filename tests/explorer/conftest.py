@@ -1,7 +1,8 @@
-"""Qt fixtures: a main window on the tiny fixture network, with settings in a temp file."""
+"""Qt fixtures: a main window on a tiny random network, with settings in a temp file."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import numpy as np
@@ -9,13 +10,26 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from tests.conftest import DATA
 
-NETWORK = str(DATA / "sg2ada_tiny_snapshot.pkl")
+@pytest.fixture(scope="session")
+def explorer_network(tmp_path_factory) -> str:
+    """A tiny random network whose seeds map to clearly different ws (lr_multiplier 1), so that
+    every control visibly changes pixels."""
+    import torch
+
+    from stylegan2.checkpoints import save_checkpoint
+    from stylegan2.config import MappingConfig
+    from stylegan2.networks import Generator
+    from tests.conftest import randomize_, tiny_config
+
+    cfg = dataclasses.replace(tiny_config(), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0))
+    torch.manual_seed(0)
+    G = randomize_(Generator(cfg), seed=3)
+    return str(save_checkpoint(tmp_path_factory.mktemp("net") / "tiny.safetensors", G))
 
 
 @pytest.fixture
-def window(qtbot, tmp_path):
+def window(qtbot, tmp_path, explorer_network):
     from PySide6.QtCore import QSettings
 
     from explorer.main_window import MainWindow
@@ -24,7 +38,7 @@ def window(qtbot, tmp_path):
     win = MainWindow(device="cpu", settings=settings)
     qtbot.addWidget(win)
     with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
-        win.open_network(NETWORK)
+        win.open_network(explorer_network)
     yield win
     win.close()
     assert not win.worker._thread.isRunning(), "the render thread outlived its window"

@@ -8,7 +8,6 @@ import pytest
 from explorer.state import ExplorerState, StateModel
 from stylegan2.checkpoints import load_network
 from stylegan2.render import Renderer, request_from_dict, request_to_dict
-from tests.explorer.conftest import NETWORK
 
 
 def test_seed_plane_weights():
@@ -19,8 +18,8 @@ def test_seed_plane_weights():
     assert ExplorerState(seed_x=4.0, seed_y=2.0).seed == 2004
 
 
-def test_all_layers_from_b_gives_b():
-    r = Renderer(load_network(NETWORK))
+def test_all_layers_from_b_gives_b(explorer_network):
+    r = Renderer(load_network(explorer_network))
     b = r.render(ExplorerState(seed_x=7.0).to_request()).image
     mixed = ExplorerState(seed_x=3.0, mix_seeds=[7], layer_sources=[1] * r.G.num_ws)
     assert np.array_equal(r.render(mixed.to_request()).image, b)

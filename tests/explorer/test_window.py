@@ -9,14 +9,14 @@ import numpy as np
 from explorer.state import ExplorerState
 from stylegan2.checkpoints import load_network
 from stylegan2.render import Renderer
-from tests.explorer.conftest import NETWORK, settle
+from tests.explorer.conftest import settle
 
 
-def test_first_image_is_seed_zero(window, qtbot):
+def test_first_image_is_seed_zero(window, qtbot, explorer_network):
     image = settle(qtbot, window)
-    ref = Renderer(load_network(NETWORK)).render(ExplorerState().to_request()).image
+    ref = Renderer(load_network(explorer_network)).render(ExplorerState().to_request()).image
     assert np.array_equal(image, ref)
-    assert "ada-pkl" in window.net_label.text()
+    assert "native" in window.net_label.text()
 
 
 def test_psi_zero_same_image_for_every_seed(window, qtbot):
@@ -70,7 +70,7 @@ def test_stale_results_never_replace_newer(window, qtbot):
     assert window.shown_id == shown and np.array_equal(window.last_result.image, final)
 
 
-def test_state_round_trip_and_cli_reproduce(window, qtbot, tmp_path):
+def test_state_round_trip_and_cli_reproduce(window, qtbot, tmp_path, explorer_network):
     from PIL import Image
 
     from stylegan2.cli.main import main
@@ -84,7 +84,9 @@ def test_state_round_trip_and_cli_reproduce(window, qtbot, tmp_path):
     assert window.load_state(str(path))
     assert np.array_equal(settle(qtbot, window), image)
     assert json.loads(path.read_text())["state"]["psi"] == 0.6
-    rc = main(["generate", "--network", NETWORK, "--state", str(path), "--outdir", str(tmp_path)])
+    rc = main(
+        ["generate", "--network", explorer_network, "--state", str(path), "--outdir", str(tmp_path)]
+    )
     assert rc == 0
     assert np.array_equal(np.asarray(Image.open(tmp_path / "state.png")), image)
 
@@ -107,3 +109,29 @@ def test_save_image_native_resolution(window, qtbot, tmp_path):
     assert window.save_image(str(tmp_path / "x.png"))
     assert np.array_equal(np.asarray(Image.open(tmp_path / "x.png")), image)
     assert not window.save_image(str(tmp_path / "missing" / "x.png"))
+
+
+def test_mixing_presets_and_all_from_b(window, qtbot):
+    window.mixing.add_seed.setValue(7)
+    window.mixing.preset("Coarse (4–8)")
+    s = window.model.state
+    assert s.mix_seeds == [7] and s.layer_sources == [1, 1, 1, 0, 0, 0]  # 4, 8, 8 px ws
+    coarse = settle(qtbot, window)
+    for combo in window.mixing.combos:
+        combo.setCurrentIndex(1)  # every layer from seed 7
+    all_b = settle(qtbot, window)
+    window.model.update(mix_seeds=[], layer_sources=None, seed_x=7.0)
+    assert np.array_equal(settle(qtbot, window), all_b)
+    assert not np.array_equal(coarse, all_b)
+
+
+def test_mixing_grid_job(window, qtbot, tmp_path):
+    window.mixing.rows_edit.setText("1,2")
+    window.mixing.cols_edit.setText("3,4,5")
+    with qtbot.waitSignal(window.worker.job_done, timeout=30_000) as sig:
+        window.mixing._grid()
+    name, grid, error = sig.args
+    assert name == "mixing-grid" and error == "" and grid.shape == (3 * 16, 4 * 16, 3)
+    qtbot.waitUntil(lambda: hasattr(window, "grid_dialog"))
+    assert window.grid_dialog.save(str(tmp_path / "g.png"))
+    window.grid_dialog.close()

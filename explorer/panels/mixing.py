@@ -1,0 +1,150 @@
+"""Style mixing panel: extra source seeds, which source drives each ws (with the resolutions each
+one controls), presets coarse / middle / fine, and the paper's mixing grid, exportable as PNG."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.state import StateModel
+from stylegan2.networks import LayerInfo
+
+#: preset -> (lowest, highest) resolution of the ws it takes from the first extra source
+PRESETS = {"Coarse (4–8)": (4, 8), "Middle (16–32)": (16, 32), "Fine (64+)": (64, 1 << 20)}
+
+
+def ws_resolutions(layers: list[LayerInfo], num_ws: int) -> list[list[LayerInfo]]:
+    """For each ws index, the layers it drives."""
+    table: list[list[LayerInfo]] = [[] for _ in range(num_ws)]
+    for layer in layers:
+        table[layer.w_index].append(layer)
+    return table
+
+
+class MixingPanel(QGroupBox):
+    grid_requested = Signal(list, list, list)  # row seeds, column seeds, ws indices
+
+    def __init__(self, model: StateModel) -> None:
+        super().__init__("Style mixing")
+        self.model = model
+        self.table: list[list[LayerInfo]] = []
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.add_seed = QSpinBox()
+        self.add_seed.setRange(0, 2**31 - 1)
+        self.add_seed.setValue(1)
+        add_btn = QPushButton("Add source")
+        clear_btn = QPushButton("Clear")
+        row.addWidget(QLabel("Seed"))
+        row.addWidget(self.add_seed, 1)
+        row.addWidget(add_btn)
+        row.addWidget(clear_btn)
+        lay.addLayout(row)
+        self.sources_label = QLabel("Sources: main only")
+        self.sources_label.setWordWrap(True)
+        lay.addWidget(self.sources_label)
+        row = QHBoxLayout()
+        for name in PRESETS:
+            b = QPushButton(name)
+            b.clicked.connect(lambda _=False, n=name: self.preset(n))
+            row.addWidget(b)
+        lay.addLayout(row)
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setVerticalSpacing(2)
+        lay.addWidget(self.grid_host)
+        self.combos: list[QComboBox] = []
+        row = QHBoxLayout()
+        self.rows_edit = QLineEdit("85,100,75")
+        self.cols_edit = QLineEdit("55,821,1789")
+        grid_btn = QPushButton("Mixing grid…")
+        row.addWidget(QLabel("Rows"))
+        row.addWidget(self.rows_edit)
+        row.addWidget(QLabel("Cols"))
+        row.addWidget(self.cols_edit)
+        row.addWidget(grid_btn)
+        lay.addLayout(row)
+        add_btn.clicked.connect(self._add)
+        clear_btn.clicked.connect(lambda: model.update(mix_seeds=[], layer_sources=None))
+        grid_btn.clicked.connect(self._grid)
+        model.subscribe(self._sync)
+
+    def set_layers(self, layers: list[LayerInfo], num_ws: int) -> None:
+        self.table = ws_resolutions(layers, num_ws)
+        while self.grid.count():
+            item = self.grid.takeAt(0)
+            if item.widget():
+                item.widget().deleteLater()
+        self.combos = []
+        for i, driven in enumerate(self.table):
+            names = ", ".join(f"{layer.resolution} {layer.kind}" for layer in driven)
+            label = QLabel(f"ws {i}")
+            label.setToolTip(names)
+            combo = QComboBox()
+            combo.setToolTip(f"drives: {names}")
+            combo.currentIndexChanged.connect(lambda _=0, k=i: self._changed(k))
+            self.grid.addWidget(label, i // 2, (i % 2) * 3)
+            self.grid.addWidget(
+                QLabel(f"{max(x.resolution for x in driven)} px"), i // 2, (i % 2) * 3 + 1
+            )
+            self.grid.addWidget(combo, i // 2, (i % 2) * 3 + 2)
+            self.combos.append(combo)
+        self._sync({"*"})
+
+    def resolution_of(self, ws_index: int) -> int:
+        return max(layer.resolution for layer in self.table[ws_index])
+
+    def preset(self, name: str) -> None:
+        if not self.model.state.mix_seeds:
+            self._add()
+        lo, hi = PRESETS[name]
+        sources = [1 if lo <= self.resolution_of(i) <= hi else 0 for i in range(len(self.table))]
+        self.model.update(layer_sources=sources)
+
+    def _add(self) -> None:
+        seeds = [*self.model.state.mix_seeds, self.add_seed.value()]
+        self.add_seed.setValue(self.add_seed.value() + 1)
+        self.model.update(mix_seeds=seeds)
+
+    def _changed(self, ws_index: int) -> None:
+        sources = list(self.model.state.layer_sources or [0] * len(self.table))
+        sources[ws_index] = max(self.combos[ws_index].currentIndex(), 0)
+        self.model.update(layer_sources=sources)
+
+    def _grid(self) -> None:
+        try:
+            rows = [int(v) for v in self.rows_edit.text().split(",") if v.strip()]
+            cols = [int(v) for v in self.cols_edit.text().split(",") if v.strip()]
+        except ValueError:
+            self.sources_label.setText("Rows and columns are comma-separated seeds")
+            return
+        sources = self.model.state.layer_sources or []
+        styles = [i for i, s in enumerate(sources) if s != 0] or list(
+            range(min(7, len(self.table)))
+        )
+        if rows and cols:
+            self.grid_requested.emit(rows, cols, styles)
+
+    def _sync(self, changed: set[str]) -> None:
+        s = self.model.state
+        names = ["main"] + [f"seed {x}" for x in s.mix_seeds]
+        self.sources_label.setText("Sources: " + ", ".join(names))
+        sources = s.layer_sources or [0] * len(self.combos)
+        for i, combo in enumerate(self.combos):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(names)
+            combo.setCurrentIndex(sources[i] if i < len(sources) and sources[i] < len(names) else 0)
+            combo.blockSignals(False)
