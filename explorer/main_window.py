@@ -64,6 +64,8 @@ class MainWindow(QMainWindow):
         self.view = ImageView()
         self.view.hovered.connect(lambda text: self.pixel_label.setText(text))
         self.latent = LatentPanel(self.model)
+        self.latent.load_w_requested.connect(self.load_w_dialog)
+        self.latent.save_w_requested.connect(self.save_w_dialog)
         self.truncation = TruncationPanel(self.model)
         self.noise = NoisePanel(self.model)
         self.mixing = MixingPanel(self.model)
@@ -259,6 +261,39 @@ class MainWindow(QMainWindow):
         fmt = QImage.Format.Format_RGB888 if c == 3 else QImage.Format.Format_Grayscale8
         QGuiApplication.clipboard().setImage(QImage(img.tobytes(), w, h, w * c, fmt).copy())
 
+    def load_w_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load w", "", "Latents (*.npz *.npy)")
+        if path:
+            self.load_w(path)
+
+    def load_w(self, path: str) -> bool:
+        from stylegan2.latents import LatentFileError, load_w
+
+        if self.network_info is None:
+            return False
+        try:
+            w = load_w(path, self.network_info["num_ws"], self.network_info["w_dim"])
+        except LatentFileError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return False
+        self.model.update(w=w.tolist())
+        self.statusBar().showMessage(f"using w from {Path(path).name}", 4000)
+        return True
+
+    def save_w_dialog(self) -> None:
+        if self.last_result is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save w", "projected_w.npz", "NumPy (*.npz *.npy)"
+        )
+        if path:
+            from stylegan2.latents import LatentFileError, save_w
+
+            try:
+                save_w(path, self.last_result.ws)
+            except LatentFileError as exc:
+                self.statusBar().showMessage(str(exc), 8000)
+
     def save_state_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save state", "state.json", "JSON (*.json)")
         if path:
@@ -287,8 +322,11 @@ class MainWindow(QMainWindow):
     def dropEvent(self, e) -> None:
         for url in e.mimeData().urls():
             path = url.toLocalFile()
-            if Path(path).suffix.lower() == ".json":
+            suffix = Path(path).suffix.lower()
+            if suffix == ".json":
                 self.load_state(path)
+            elif suffix in (".npy", ".npz"):
+                self.load_w(path)
             else:
                 self.open_network(path)
 

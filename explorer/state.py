@@ -30,7 +30,8 @@ class ExplorerState:
     seed_y: float = 0.0
     seed_stride: int = 1000  # seed = x + y * stride
     class_idx: int | None = None
-    w: list[float] | None = None  # an explicit w (loaded or projected) replaces the seed plane
+    # An explicit w [w_dim] or ws [num_ws][w_dim] (loaded or projected) replaces the seed plane.
+    w: list | None = None
     # Style mixing: extra source seeds, and for each ws index which source drives it (0 = main).
     mix_seeds: list[int] = field(default_factory=list)
     layer_sources: list[int] | None = None

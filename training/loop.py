@@ -79,11 +79,15 @@ class StepSampler(torch.utils.data.Sampler):
             step += 1
 
 
+def _run_suffix(opts: TrainOptions) -> str:
+    return f"{Path(opts.data).stem}-{opts.cfg}-{opts.norm}"
+
+
 def _new_run_dir(opts: TrainOptions) -> Path:
     out = Path(opts.outdir)
     out.mkdir(parents=True, exist_ok=True)
     ids = [int(p.name[:5]) for p in out.iterdir() if p.is_dir() and p.name[:5].isdigit()]
-    name = f"{max(ids, default=-1) + 1:05d}-{Path(opts.data).stem}-{opts.cfg}-{opts.norm}"
+    name = f"{max(ids, default=-1) + 1:05d}-{_run_suffix(opts)}"
     run_dir = out / name
     run_dir.mkdir()
     return run_dir
@@ -99,7 +103,13 @@ def find_resume(opts: TrainOptions) -> tuple[Path, Path] | None:
             raise FileNotFoundError(f"--resume {snap}: no such snapshot")
         return snap.parent, snap
     out = Path(opts.outdir)
-    candidates = [p for p in sorted(out.iterdir()) if p.is_dir()] if out.is_dir() else []
+    # Only runs of the same kind (data, cfg, norm), so that two runs can share an outdir.
+    suffix = _run_suffix(opts)
+    candidates = (
+        [p for p in sorted(out.iterdir()) if p.is_dir() and p.name[6:] == suffix]
+        if out.is_dir()
+        else []
+    )
     for run_dir in reversed(candidates):
         snap = latest_snapshot(run_dir)
         if snap is not None:

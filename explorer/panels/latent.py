@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -22,6 +22,9 @@ from explorer.state import StateModel
 
 
 class LatentPanel(QGroupBox):
+    load_w_requested = Signal()
+    save_w_requested = Signal()
+
     def __init__(self, model: StateModel) -> None:
         super().__init__("Latent")
         self.model = model
@@ -61,6 +64,15 @@ class LatentPanel(QGroupBox):
         self.w_text.setWordWrap(True)
         self.w_text.setStyleSheet("color: #9aa0a6; font-family: monospace;")
         form.addRow("w", self.w_text)
+        row = QHBoxLayout()
+        load_w, save_w = QPushButton("Load w…"), QPushButton("Save w…")
+        load_w.setToolTip(".npy or .npz (NVIDIA's projected_w.npz loads); used untruncated")
+        save_w.setToolTip("Save the ws of the image on screen (.npz in NVIDIA's layout, or .npy)")
+        load_w.clicked.connect(self.load_w_requested)
+        save_w.clicked.connect(self.save_w_requested)
+        row.addWidget(load_w)
+        row.addWidget(save_w)
+        form.addRow(row)
         self.set_num_classes(0)
 
         self.seed.valueChanged.connect(self._set_seed)

@@ -135,3 +135,18 @@ def test_mixing_grid_job(window, qtbot, tmp_path):
     qtbot.waitUntil(lambda: hasattr(window, "grid_dialog"))
     assert window.grid_dialog.save(str(tmp_path / "g.png"))
     window.grid_dialog.close()
+
+
+def test_save_and_load_w(window, qtbot, tmp_path):
+    from stylegan2.latents import save_w
+
+    window.model.update(seed_x=4.0, psi=0.7)
+    image = settle(qtbot, window)
+    save_w(tmp_path / "projected_w.npz", window.last_result.ws)
+    window.model.update(seed_x=9.0, psi=1.0)
+    settle(qtbot, window)
+    assert window.load_w(str(tmp_path / "projected_w.npz"))
+    assert np.array_equal(settle(qtbot, window), image)  # ws already truncated: used as they are
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros(3, np.float32))
+    assert not window.load_w(str(bad))

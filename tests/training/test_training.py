@@ -336,3 +336,10 @@ def test_ctrl_c_writes_a_snapshot_and_resumes(tiny_data, tmp_path):
     )
     last = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
     assert last.metadata["extra"]["counters"]["step"] == step + 2
+
+
+def test_resume_latest_picks_the_run_of_the_same_kind(tiny_data, tmp_path):
+    demod = train(_opts(tiny_data, tmp_path / "r", kimg=0.008), progress=False)
+    adain = train(_opts(tiny_data, tmp_path / "r", kimg=0.008, norm="adain"), progress=False)
+    again = train(_opts(tiny_data, tmp_path / "r", kimg=0.016, resume="latest"), progress=False)
+    assert again == demod != adain

@@ -1,0 +1,64 @@
+"""Reading and writing latents: `.npy` / `.npz` files of w or ws, including NVIDIA's
+`projected_w.npz` layout (key 'w', shape [1, num_ws, w_dim])."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+
+class LatentFileError(ValueError):
+    pass
+
+
+def load_w(path: str | Path, num_ws: int, w_dim: int) -> np.ndarray:
+    """A w [w_dim] or ws [num_ws, w_dim] (float32) from .npy or .npz; extra leading batch
+    dimensions take the first entry. Object arrays are refused (no pickles)."""
+    path = Path(path)
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+        raise LatentFileError(f"{path.name}: not a readable .npy/.npz file ({exc})") from None
+    if isinstance(data, np.lib.npyio.NpzFile):
+        with data:
+            key = "w" if "w" in data.files else (data.files[0] if len(data.files) == 1 else None)
+            if key is None:
+                raise LatentFileError(f"{path.name}: no 'w' array among {data.files}")
+            arr = data[key]
+    else:
+        arr = data
+    arr = np.asarray(arr)
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise LatentFileError(f"{path.name}: expected floats, found {arr.dtype}")
+    while arr.ndim > 2 and arr.shape[0] >= 1 and arr.shape[1:] != (w_dim,):
+        if arr.shape[-2:] == (num_ws, w_dim) or arr.shape[-1] == w_dim:
+            arr = arr[0]
+        else:
+            break
+    if arr.shape not in ((w_dim,), (num_ws, w_dim)):
+        raise LatentFileError(
+            f"{path.name}: shape {list(arr.shape)} does not fit this network "
+            f"([{w_dim}] or [{num_ws}, {w_dim}])"
+        )
+    if not np.isfinite(arr).all():
+        raise LatentFileError(f"{path.name}: contains NaN or infinite values")
+    return arr.astype(np.float32)
+
+
+def save_w(path: str | Path, ws: np.ndarray) -> None:
+    """Save ws [num_ws, w_dim]: .npz in NVIDIA's layout (key 'w', [1, num_ws, w_dim]) or .npy."""
+    path = Path(path)
+    ws = np.asarray(ws, dtype=np.float32)
+    tmp = path.with_name(path.name + ".part")
+    try:
+        with open(tmp, "wb") as f:
+            if path.suffix.lower() == ".npz":
+                np.savez(f, w=ws[None])
+            else:
+                np.save(f, ws)
+        tmp.replace(path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise LatentFileError(f"cannot write {path}: {exc.strerror or exc}") from None
