@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from stylegan2.cli import bench, convert_info, dataset, generate
+from stylegan2.cli import bench, convert_info, dataset, generate, ppl
 from stylegan2.cli.common import CLIError
 
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     convert_info.add_parsers(sub)
     bench.add_parser(sub)
     dataset.add_parser(sub)
+    ppl.add_parser(sub)
     return parser
 
 
