@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from stylegan2.cli import bench, convert_info, dataset, generate, ppl
+from stylegan2.cli import analysis, bench, convert_info, dataset, generate, ppl
 from stylegan2.cli.common import CLIError
 
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_parser(sub)
     dataset.add_parser(sub)
     ppl.add_parser(sub)
+    analysis.add_parsers(sub)
     return parser
 
 

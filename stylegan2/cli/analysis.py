@@ -1,0 +1,152 @@
+"""`stylegan2 blobs` (blob scores per layer over seeds) and `stylegan2 resolution-usage`
+(tRGB contributions of a network, or over a training run from its stats.jsonl)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from stylegan2.cli.common import CLIError, add_device_arg, parse_range
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("blobs", help="blob (droplet) scores per layer, averaged over seeds")
+    p.add_argument("--network", required=True)
+    p.add_argument("--seeds", type=parse_range, default=list(range(100)))
+    p.add_argument("--trunc", type=float, default=1.0)
+    p.add_argument("--csv", help="write the table as CSV")
+    p.add_argument("--plot", help="write a bar chart PNG")
+    add_device_arg(p)
+    p.set_defaults(func=run_blobs)
+
+    p = sub.add_parser("resolution-usage", help="share of each resolution's tRGB in the image")
+    p.add_argument("source", help="a training run folder (stats.jsonl) or a network file")
+    p.add_argument("--samples", type=int, default=1024, help="random w's for a network")
+    p.add_argument("--plot", help="write a PNG (stacked area over training, or bars)")
+    add_device_arg(p)
+    p.set_defaults(func=run_usage)
+
+
+def _plt():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def run_blobs(args: argparse.Namespace) -> int:
+    from stylegan2.blobs import blob_scores_over_seeds
+    from stylegan2.checkpoints import load_network
+    from stylegan2.device import resolve_device
+
+    G = load_network(args.network, device=resolve_device(args.device))
+    table = blob_scores_over_seeds(G, args.seeds, psi=args.trunc)
+    print(f"{'layer':>12} {'res':>5} {'peak/median':>12} {'top 0.1% energy':>16}")
+    for name, row in table.items():
+        print(
+            f"{name:>12} {row['resolution']:>5} {row['peak_to_median']:>12.2f} "
+            f"{row['top_energy_share']:>16.4f}"
+        )
+    if args.csv:
+        lines = ["layer,resolution,peak_to_median,top_energy_share"] + [
+            f"{n},{r['resolution']},{r['peak_to_median']:.6g},{r['top_energy_share']:.6g}"
+            for n, r in table.items()
+        ]
+        _write(args.csv, "\n".join(lines) + "\n")
+    if args.plot:
+        plt = _plt()
+        fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
+        names = list(table)
+        for ax, key, title in (
+            (axes[0], "peak_to_median", "peak / median of mean|x|"),
+            (axes[1], "top_energy_share", "energy share of top 0.1 % pixels"),
+        ):
+            ax.bar(range(len(names)), [table[n][key] for n in names], color="#4285f4")
+            ax.set_xticks(range(len(names)), names, rotation=60, ha="right", fontsize=8)
+            ax.set_title(title)
+        fig.suptitle(f"{Path(args.network).name}: blob scores over {len(args.seeds)} seeds")
+        fig.tight_layout()
+        _save(fig, args.plot)
+    return 0
+
+
+def run_usage(args: argparse.Namespace) -> int:
+    src = Path(args.source)
+    if src.is_dir():
+        stats = src / "stats.jsonl"
+        if not stats.is_file():
+            raise CLIError(f"{src}: no stats.jsonl (is it a training run folder?)")
+        rows = []
+        for line in stats.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue  # a line cut by a killed run
+            if "resolution_usage" in rec:
+                rows.append((rec["kimg"], {int(k): v for k, v in rec["resolution_usage"].items()}))
+        if not rows:
+            raise CLIError(f"{stats}: no resolution usage recorded yet (it is logged at snapshots)")
+        res = sorted(rows[-1][1])
+        for kimg, usage in rows:
+            print(
+                f"{kimg:9.1f} kimg  " + "  ".join(f"{r}:{100 * usage.get(r, 0):5.1f}%" for r in res)
+            )
+        if args.plot:
+            plt = _plt()
+            fig, ax = plt.subplots(figsize=(7, 4))
+            kimgs = [k / 1000 for k, _ in rows]
+            ax.stackplot(
+                kimgs,
+                [[100 * u.get(r, 0) for _, u in rows] for r in res],
+                labels=[f"{r}²" for r in res],
+            )
+            ax.set_xlabel("training progress (Mimg)")
+            ax.set_ylabel("contribution (%)")
+            ax.set_ylim(0, 100)
+            ax.legend(loc="upper left", fontsize=8)
+            ax.set_title(f"resolution usage: {src.name}")
+            fig.tight_layout()
+            _save(fig, args.plot)
+        return 0
+    import torch
+
+    from stylegan2.analysis import resolution_usage
+    from stylegan2.checkpoints import load_network
+    from stylegan2.device import resolve_device
+
+    G = load_network(src, device=resolve_device(args.device))
+    z = torch.randn([args.samples, G.z_dim], generator=torch.Generator().manual_seed(0))
+    c = None
+    if G.c_dim:
+        c = torch.nn.functional.one_hot(torch.arange(args.samples) % G.c_dim, G.c_dim).float()
+    with torch.no_grad():
+        ws = G.mapping(z.to(G.device), None if c is None else c.to(G.device))
+    usage = resolution_usage(G, ws)
+    print("  ".join(f"{r}:{100 * v:5.1f}%" for r, v in usage.items()))
+    if args.plot:
+        plt = _plt()
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        ax.bar([f"{r}²" for r in usage], [100 * v for v in usage.values()], color="#4285f4")
+        ax.set_ylabel("contribution (%)")
+        ax.set_title(f"resolution usage: {src.name} ({args.samples} samples)")
+        fig.tight_layout()
+        _save(fig, args.plot)
+    return 0
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text)
+    except OSError as exc:
+        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _save(fig, path: str) -> None:
+    try:
+        fig.savefig(path, dpi=120)
+    except OSError as exc:
+        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+    print(f"wrote {path}")
