@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from stylegan2.cli import analysis, bench, convert_info, dataset, generate, ppl
+from stylegan2.cli import analysis, bench, convert_info, dataset, generate, ppl, project
 from stylegan2.cli.common import CLIError
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     dataset.add_parser(sub)
     ppl.add_parser(sub)
     analysis.add_parsers(sub)
+    project.add_parser(sub)
     return parser
 
 
