@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.gc_guard import GuiThreadCollector
 from explorer.image_view import ImageView
 from explorer.panels.latent import LatentPanel
 from explorer.panels.mixing import MixingPanel
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or QSettings("stylegan2-explorer", "explorer")
         self.device = device
         self.model = StateModel()
+        self.collector = GuiThreadCollector(self)
         self.worker = RenderWorker()
         self.worker.result_ready.connect(self._on_result)
         self.worker.network_loaded.connect(self._on_network)
@@ -346,6 +348,7 @@ class MainWindow(QMainWindow):
         self.latent.timer.stop()
         self.noise.timer.stop()
         self.worker.stop()
+        self.collector.stop()
         super().closeEvent(e)
 
     def screenshot_when_ready(self, path: str, timeout_ms: int = 120_000) -> None:

@@ -138,7 +138,7 @@ class Renderer:
         ws = self._cache.get(key)
         if ws is None:
             z = z_from_seed(seed, self.G.z_dim).to(self.device)
-            ws = self.G.mapping(z, self._class_vector(class_idx), update_w_avg=False)[0]
+            ws = self.G.mapping(z, self.class_vector(class_idx), update_w_avg=False)[0]
             self._cache[key] = ws
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -146,7 +146,7 @@ class Renderer:
             self._cache.move_to_end(key)
         return ws
 
-    def _class_vector(self, class_idx: int | None) -> torch.Tensor | None:
+    def class_vector(self, class_idx: int | None) -> torch.Tensor | None:
         if self.G.c_dim == 0:
             return None
         if class_idx is None:

@@ -6,7 +6,16 @@ import argparse
 import logging
 import sys
 
-from stylegan2.cli import analysis, bench, convert_info, dataset, generate, ppl, project
+from stylegan2.cli import (
+    analysis,
+    bench,
+    convert_info,
+    dataset,
+    generate,
+    ppl,
+    project,
+    video,
+)
 from stylegan2.cli.common import CLIError
 
 
@@ -23,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     ppl.add_parser(sub)
     analysis.add_parsers(sub)
     project.add_parser(sub)
+    video.add_parser(sub)
     return parser
 
 

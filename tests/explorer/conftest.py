@@ -42,6 +42,9 @@ def window(qtbot, tmp_path, explorer_network):
     yield win
     win.close()
     assert not win.worker._thread.isRunning(), "the render thread outlived its window"
+    import gc
+
+    assert gc.isenabled(), "automatic garbage collection was not given back"
 
 
 def settle(qtbot, win) -> np.ndarray:

@@ -1,0 +1,116 @@
+"""`stylegan2 video`: render an interpolation path to MP4 / GIF / PNG frames, frame-exactly."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from stylegan2.cli.common import CLIError, add_device_arg, parse_range
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("video", help="interpolation video through seeds or a saved path")
+    p.add_argument("--network", required=True)
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--seeds", type=parse_range, help="keyframe seeds, e.g. 0,1,2")
+    src.add_argument("--state", help="explorer state JSON holding a path")
+    p.add_argument("--space", choices=["w", "z"], default="w")
+    p.add_argument("--easing", choices=["linear", "ease", "catmull"], default="linear")
+    p.add_argument("--frames-per-segment", type=int, default=60)
+    p.add_argument("--fps", type=float, default=30)
+    p.add_argument("--loop", action="store_true", help="close the path back to the first keyframe")
+    p.add_argument("--trunc", type=float, default=1.0)
+    p.add_argument("--noise", choices=["fixed", "animated"], default="fixed")
+    p.add_argument("--size", help="scale frames to WxH (Lanczos); MP4 needs even sizes")
+    p.add_argument("--quality", type=int, default=8, help="MP4 quality 0-10 (default 8)")
+    p.add_argument("--compare-network", help="second network side by side (same path)")
+    p.add_argument("--compare-trunc", type=float, help="second truncation side by side")
+    p.add_argument("--out", required=True, help=".mp4, .gif, or a folder name for PNG frames")
+    add_device_arg(p)
+    p.set_defaults(func=run)
+
+
+def build_path(args: argparse.Namespace):
+    from stylegan2.paths import Keyframe, path_from_dict
+    from stylegan2.paths import Path as LatentPath
+    from stylegan2.render import Latent, RenderRequest
+
+    seg = args.frames_per_segment / args.fps
+    if args.state:
+        try:
+            data = json.loads(Path(args.state).read_text())
+            return path_from_dict(data["path"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise CLIError(f"{args.state}: holds no path ({exc})") from None
+    if len(args.seeds) < 2:
+        raise CLIError("--seeds needs at least two keyframes")
+    keys = tuple(Keyframe(Latent.from_seed(s), seg) for s in args.seeds)
+    try:
+        return LatentPath(
+            keys, args.space, args.easing, args.loop, args.noise, RenderRequest(psi=args.trunc)
+        )
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    from PIL import Image
+    from tqdm import tqdm
+
+    from stylegan2.checkpoints import load_network
+    from stylegan2.device import resolve_device
+    from stylegan2.paths import frame_times, request_at
+    from stylegan2.render import Renderer
+    from stylegan2.video import VideoError, output_kind, write_frames
+
+    try:
+        kind = output_kind(args.out)
+    except VideoError as exc:
+        raise CLIError(str(exc)) from None
+    device = resolve_device(args.device)
+    renderer = Renderer(load_network(args.network, device=device))
+    path = build_path(args)
+    second = None
+    if args.compare_network:
+        second = (Renderer(load_network(args.compare_network, device=device)), path)
+    elif args.compare_trunc is not None:
+        second = (renderer, replace(path, base=replace(path.base, psi=args.compare_trunc)))
+    size = None
+    if args.size:
+        try:
+            size = tuple(int(v) for v in args.size.lower().split("x"))
+            assert len(size) == 2 and min(size) > 0
+        except (ValueError, AssertionError):
+            raise CLIError(f"--size must look like 512x512, got {args.size}") from None
+    times = frame_times(path, args.fps)
+
+    def frame(r: Renderer, p, k: int) -> np.ndarray:
+        result = r.render(request_at(r, p, times[k], frame=k))
+        if result.error:
+            raise CLIError(result.error)
+        return result.image
+
+    def frames():
+        for k in tqdm(range(len(times)), unit="frame"):
+            img = frame(renderer, path, k)
+            if second is not None:
+                other = frame(second[0], second[1], k)
+                if other.shape[0] != img.shape[0]:
+                    raise CLIError("side-by-side networks need the same resolution")
+                img = np.concatenate([img, other], axis=1)
+            if size is not None:
+                pil = Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img)
+                img = np.asarray(pil.resize(size, Image.LANCZOS))
+                img = img[:, :, None] if img.ndim == 2 else img
+            yield img
+
+    try:
+        n = write_frames(args.out, frames(), args.fps, quality=args.quality)
+    except VideoError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"wrote {n} frames ({n / args.fps:.1f} s at {args.fps:g} fps) to {args.out} [{kind}]")
+    return 0

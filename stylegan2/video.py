@@ -1,0 +1,135 @@
+"""Writing frames to MP4 (H.264, yuv420p, via imageio-ffmpeg's bundled ffmpeg), GIF or a PNG
+sequence. Output goes to a temporary name and is renamed only when complete, so a cancelled or
+failed export leaves no broken file behind."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+FORMATS = (".mp4", ".gif", "png-dir")
+
+
+class VideoError(ValueError):
+    pass
+
+
+def output_kind(path: str | Path) -> str:
+    p = Path(path)
+    if p.suffix.lower() in (".mp4", ".gif"):
+        return p.suffix.lower()
+    if p.suffix == "":
+        return "png-dir"
+    raise VideoError(f"{p.name}: use .mp4, .gif or a folder name (PNG sequence)")
+
+
+def check_size(width: int, height: int, kind: str) -> None:
+    """H.264 in yuv420p needs even sizes; we say so instead of resizing behind the user's back."""
+    if kind == ".mp4" and (width % 2 or height % 2):
+        raise VideoError(
+            f"MP4 (H.264, yuv420p) needs an even width and height, got {width}x{height}; "
+            "choose an even --size or export GIF / PNG"
+        )
+
+
+def write_frames(
+    path: str | Path,
+    frames: Iterable[np.ndarray],
+    fps: float,
+    quality: int = 8,
+    cancelled=lambda: False,
+) -> int:
+    """Write uint8 HWC frames; returns the number written. Raises VideoError, or returns 0 and
+    leaves nothing behind when `cancelled()` turns true."""
+    path = Path(path)
+    kind = output_kind(path)
+    # Keep the suffix last: ffmpeg picks the container from it.
+    tmp = path.with_name(f"{path.stem}.part{path.suffix}")
+    count = 0
+    try:
+        if kind == "png-dir":
+            tmp.mkdir(parents=True, exist_ok=False)
+            for frame in frames:
+                if cancelled():
+                    raise _Cancelled
+                Image.fromarray(_rgb(frame)).save(tmp / f"frame{count:06d}.png")
+                count += 1
+        elif kind == ".gif":
+            images = []
+            for frame in frames:
+                if cancelled():
+                    raise _Cancelled
+                images.append(Image.fromarray(_rgb(frame)))
+                count += 1
+            if images:
+                images[0].save(
+                    tmp,
+                    format="GIF",
+                    save_all=True,
+                    append_images=images[1:],
+                    duration=round(1000 / fps),
+                    loop=0,
+                )
+        else:
+            import imageio.v2 as imageio
+
+            writer = None
+            try:
+                for frame in frames:
+                    if cancelled():
+                        raise _Cancelled
+                    frame = _rgb(frame)
+                    if writer is None:
+                        check_size(frame.shape[1], frame.shape[0], kind)
+                        writer = imageio.get_writer(
+                            tmp,
+                            format="FFMPEG",
+                            fps=fps,
+                            codec="libx264",
+                            quality=quality,
+                            pixelformat="yuv420p",
+                            macro_block_size=1,
+                        )
+                    writer.append_data(frame)
+                    count += 1
+            finally:
+                if writer is not None:
+                    writer.close()
+        if count == 0:
+            raise VideoError("no frames to write")
+        _replace(tmp, path)
+        return count
+    except _Cancelled:
+        _remove(tmp)
+        return 0
+    except OSError as exc:
+        _remove(tmp)
+        raise VideoError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def _rgb(frame: np.ndarray) -> np.ndarray:
+    return np.repeat(frame, 3, axis=2) if frame.shape[2] == 1 else frame
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir():
+        shutil.rmtree(p, ignore_errors=True)
+    else:
+        p.unlink(missing_ok=True)
+
+
+def _replace(tmp: Path, path: Path) -> None:
+    if path.exists() and path.is_dir():
+        shutil.rmtree(path)
+    tmp.replace(path)

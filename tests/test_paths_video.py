@@ -1,0 +1,142 @@
+"""Paths pass through their keyframes; videos hold exactly the frames the path renders."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from stylegan2.cli.main import main
+from stylegan2.config import MappingConfig
+from stylegan2.networks import Generator
+from stylegan2.paths import (
+    Keyframe,
+    Path,
+    frame_times,
+    path_from_dict,
+    path_to_dict,
+    path_ws,
+    request_at,
+)
+from stylegan2.render import Latent, Renderer, RenderRequest
+from stylegan2.video import VideoError, write_frames
+from tests.conftest import randomize_, tiny_config
+
+
+@pytest.fixture(scope="module")
+def renderer():
+    cfg = dataclasses.replace(tiny_config(), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0))
+    torch.manual_seed(0)
+    return Renderer(randomize_(Generator(cfg), seed=3).eval())
+
+
+def _path(easing="linear", loop=False, space="w", psi=0.8):
+    keys = tuple(Keyframe(Latent.from_seed(s), d) for s, d in ((1, 1.0), (2, 0.5), (3, 2.0)))
+    return Path(keys, space, easing, loop, base=RenderRequest(psi=psi))
+
+
+@pytest.mark.parametrize("easing", ["linear", "ease", "catmull"])
+def test_paths_pass_through_keyframes(renderer, easing):
+    p = _path(easing)
+    for t, seed in ((0.0, 1), (1.0, 2), (1.5, 3)):
+        ref = renderer.latent_ws(Latent.from_seed(seed), 0.8, None)
+        torch.testing.assert_close(path_ws(renderer, p, t), ref, atol=1e-5, rtol=1e-5)
+    mid = path_ws(renderer, p, 0.5)
+    assert not torch.allclose(mid, renderer.latent_ws(Latent.from_seed(1), 0.8, None))
+
+
+def test_loop_wraps_and_z_slerp(renderer):
+    p = _path(loop=True)
+    assert p.duration == 3.5
+    torch.testing.assert_close(path_ws(renderer, p, 3.5), path_ws(renderer, p, 0.0))
+    z = _path(space="z")
+    torch.testing.assert_close(
+        path_ws(renderer, z, 0.0),
+        renderer.latent_ws(Latent.from_seed(1), 0.8, None),
+        atol=1e-4,
+        rtol=1e-4,
+    )
+    with pytest.raises(ValueError):
+        Path((Keyframe(Latent(w=np.zeros(16, np.float32))),) * 2, space="z")
+
+
+def test_frame_times_and_round_trip():
+    assert len(frame_times(_path(), 10)) == 16  # 1.5 s (the last duration only counts in loops) + 1
+    assert len(frame_times(_path(loop=True), 10)) == 35
+    p = _path("catmull", True)
+    q = path_from_dict(path_to_dict(p))
+    assert path_to_dict(q) == path_to_dict(p)
+
+
+def test_png_sequence_is_frame_exact(renderer, tmp_path):
+    p = _path("ease")
+    times = frame_times(p, 4)
+    frames = [renderer.render(request_at(renderer, p, t, k)).image for k, t in enumerate(times)]
+    assert write_frames(tmp_path / "seq", iter(frames), 4) == len(times)
+    for k in (0, 3, len(times) - 1):
+        assert np.array_equal(
+            np.asarray(Image.open(tmp_path / "seq" / f"frame{k:06d}.png")), frames[k]
+        )
+
+
+def test_mp4_gif_cancel_and_errors(renderer, tmp_path):
+    import imageio.v2 as imageio
+
+    frames = [np.full((16, 16, 3), v, np.uint8) for v in range(0, 250, 25)]
+    assert write_frames(tmp_path / "a.mp4", iter(frames), 10) == 10
+    with imageio.get_reader(tmp_path / "a.mp4") as r:
+        assert r.count_frames() == 10 and r.get_data(0).shape == (16, 16, 3)
+    assert write_frames(tmp_path / "a.gif", iter(frames), 10) == 10
+    with pytest.raises(VideoError, match="even width and height"):
+        write_frames(tmp_path / "odd.mp4", iter([np.zeros((15, 16, 3), np.uint8)]), 10)
+    assert write_frames(tmp_path / "c.mp4", iter(frames), 10, cancelled=lambda: True) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gif", "a.mp4"]  # nothing half-written
+    with pytest.raises(VideoError, match="cannot write"):
+        write_frames(tmp_path / "missing" / "x.gif", iter(frames), 10)
+
+
+def test_cli_video(tmp_path, renderer):
+    from stylegan2.checkpoints import save_checkpoint
+
+    net = str(save_checkpoint(tmp_path / "n.safetensors", renderer.G))
+    out = tmp_path / "v.gif"
+    assert (
+        main(
+            [
+                "video",
+                "--network",
+                net,
+                "--seeds",
+                "1,2",
+                "--frames-per-segment",
+                "4",
+                "--compare-trunc",
+                "0.5",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    with Image.open(out) as im:
+        assert im.size == (32, 16) and im.n_frames == 5
+    assert (
+        main(
+            [
+                "video",
+                "--network",
+                net,
+                "--seeds",
+                "1,2",
+                "--size",
+                "15x15",
+                "--out",
+                str(tmp_path / "o.mp4"),
+            ]
+        )
+        == 2
+    )
+    assert main(["video", "--network", net, "--seeds", "1", "--out", str(tmp_path / "x.mp4")]) == 2
