@@ -11,6 +11,7 @@ from stylegan2.cli import (
     bench,
     convert_info,
     dataset,
+    directions,
     generate,
     ppl,
     project,
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     analysis.add_parsers(sub)
     project.add_parser(sub)
     video.add_parser(sub)
+    directions.add_parsers(sub)
     return parser
 
 

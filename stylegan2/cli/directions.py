@@ -1,0 +1,106 @@
+"""`stylegan2 directions` (SeFa / PCA) and `stylegan2 edit` (a grid of seeds x strengths)."""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+
+from stylegan2.cli.common import CLIError, add_device_arg, parse_range, save_png
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("directions", help="semantic directions in W (SeFa or PCA)")
+    p.add_argument("--network", required=True)
+    p.add_argument("--method", choices=["sefa", "pca"], default="sefa")
+    p.add_argument("--layers", type=parse_range, help="ws range they apply to, e.g. 0-5")
+    p.add_argument("--top", type=int, default=10)
+    p.add_argument("--samples", type=int, default=100_000, help="w samples for PCA")
+    p.add_argument("--out", required=True, help="directions file (.npz)")
+    add_device_arg(p)
+    p.set_defaults(func=run_directions)
+
+    p = sub.add_parser("edit", help="move seeds along a direction: a seeds x strengths grid")
+    p.add_argument("--network", required=True)
+    p.add_argument("--seeds", type=parse_range, default=[0, 1, 2, 3])
+    p.add_argument("--direction", required=True, help="file from `stylegan2 directions`")
+    p.add_argument("--index", type=int, default=0, help="which direction in the file")
+    p.add_argument(
+        "--strengths",
+        default="-5,0,5",
+        help="comma-separated; write --strengths=-5,0,5 (a leading minus looks like a flag)",
+    )
+    p.add_argument("--trunc", type=float, default=1.0)
+    p.add_argument("--out", required=True, help="grid PNG")
+    add_device_arg(p)
+    p.set_defaults(func=run_edit)
+
+
+def _layers(arg: list[int] | None) -> tuple[int, int] | None:
+    return None if arg is None else (min(arg), max(arg))
+
+
+def run_directions(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from stylegan2.checkpoints import load_network
+    from stylegan2.device import resolve_device
+    from stylegan2.directions import pca, sefa
+
+    G = load_network(args.network, device=resolve_device(args.device))
+    try:
+        if args.method == "sefa":
+            d = sefa(G, _layers(args.layers), args.top)
+        else:
+            with tqdm(total=args.samples, unit="w") as bar:
+                d = pca(G, args.samples, _layers(args.layers), args.top, progress=bar.update)
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    try:
+        d.save(args.out)
+    except OSError as exc:
+        raise CLIError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    print(
+        f"wrote {len(d.vectors)} {args.method} directions for ws {d.layers[0]}-{d.layers[1]} "
+        f"to {args.out}"
+    )
+    for name in d.names:
+        print(f"  {name}")
+    return 0
+
+
+def run_edit(args: argparse.Namespace) -> int:
+    from stylegan2.checkpoints import load_network
+    from stylegan2.device import resolve_device
+    from stylegan2.directions import Directions
+    from stylegan2.render import Latent, Renderer, RenderRequest
+
+    try:
+        d = Directions.load(args.direction)
+        strengths = [float(v) for v in args.strengths.split(",") if v.strip()]
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    if not 0 <= args.index < len(d.vectors):
+        raise CLIError(f"--index {args.index}: the file holds {len(d.vectors)} directions")
+    G = load_network(args.network, device=resolve_device(args.device))
+    if d.vectors.shape[1] != G.w_dim or d.layers[1] >= G.num_ws:
+        raise CLIError("these directions were made for a different network")
+    r = Renderer(G)
+    rows = []
+    for seed in args.seeds:
+        row = []
+        for s in strengths:
+            req = RenderRequest(
+                latent=Latent.from_seed(seed),
+                psi=args.trunc,
+                w_offset=d.offset(args.index, s, G.num_ws),
+            )
+            res = r.render(req)
+            if res.error:
+                raise CLIError(res.error)
+            row.append(res.image)
+        rows.append(np.concatenate(row, axis=1))
+    save_png(np.concatenate(rows, axis=0), args.out)
+    name = d.names[args.index]
+    print(f"wrote {args.out}: {len(args.seeds)} seeds x strengths {strengths} along {name}")
+    return 0

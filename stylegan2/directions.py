@@ -1,0 +1,131 @@
+"""Semantic directions in W: closed-form factorisation of the style affines (SeFa, Shen & Zhou
+2021) and PCA of sampled w's (GANSpace, Härkönen et al. 2020), applied to a range of layers.
+
+A direction file (`.npz`, no pickles) holds K directions [K, w_dim], their scores (eigenvalue or
+standard deviation), the layer range they apply to, the method and names. PCA directions are
+scaled by their standard deviation, so strength 1 is one sigma; SeFa directions are unit vectors.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from stylegan2.networks import Generator
+
+
+@dataclass
+class Directions:
+    vectors: np.ndarray  # [K, w_dim]
+    scores: np.ndarray  # [K] eigenvalues (SeFa) or standard deviations (PCA), descending
+    layers: tuple[int, int]  # first and last ws index (inclusive) they apply to
+    method: str
+    names: list[str] = field(default_factory=list)
+
+    def offset(self, k: int, strength: float, num_ws: int) -> np.ndarray:
+        """The [num_ws, w_dim] offset that moves ws[first..last] by strength along direction k."""
+        off = np.zeros((num_ws, self.vectors.shape[1]), np.float32)
+        lo, hi = self.layers
+        off[lo : hi + 1] = strength * self.vectors[k]
+        return off
+
+    def save(self, path: str | Path) -> None:
+        names = self.names or [f"{self.method} {k}" for k in range(len(self.vectors))]
+        np.savez(
+            path,
+            vectors=self.vectors.astype(np.float32),
+            scores=self.scores.astype(np.float64),
+            layers=np.array(self.layers, np.int64),
+            method=np.array(self.method),
+            names=np.array(names),
+        )
+
+    @classmethod
+    def load(cls, path: str | Path) -> Directions:
+        try:
+            with np.load(path, allow_pickle=False) as d:
+                return cls(
+                    d["vectors"],
+                    d["scores"],
+                    tuple(int(v) for v in d["layers"]),
+                    str(d["method"]),
+                    [str(n) for n in d["names"]],
+                )
+        except (OSError, KeyError, ValueError) as exc:
+            raise ValueError(f"{Path(path).name}: not a directions file ({exc})") from None
+
+
+def _check_layers(G: Generator, layers: tuple[int, int]) -> tuple[int, int]:
+    lo, hi = layers
+    if not 0 <= lo <= hi < G.num_ws:
+        raise ValueError(f"layer range {lo}-{hi} outside 0-{G.num_ws - 1}")
+    return lo, hi
+
+
+@torch.no_grad()
+def sefa(G: Generator, layers: tuple[int, int] | None = None, top: int = 10) -> Directions:
+    """Eigenvectors of A^T A for the style affine weights A of every layer driven by ws[lo..hi]
+    (columns normalised), sorted by eigenvalue. No data, no sampling."""
+    lo, hi = _check_layers(G, layers or (0, G.num_ws - 1))
+    mats = []
+    for info in G.layers():
+        if lo <= info.w_index <= hi:
+            block, kind = info.name.split(".")
+            mats.append(getattr(getattr(G.synthesis, block), kind).affine.weight.double().cpu())
+    A = torch.cat(mats)  # [sum of channels, w_dim]
+    A = A / A.norm(dim=0, keepdim=True)
+    evals, evecs = torch.linalg.eigh(A.T @ A)
+    order = torch.argsort(evals, descending=True)[:top]
+    return Directions(
+        evecs[:, order].T.float().numpy(),
+        evals[order].numpy(),
+        (lo, hi),
+        "sefa",
+        [f"SeFa {k} (eigenvalue {float(evals[i]):.3g})" for k, i in enumerate(order)],
+    )
+
+
+@torch.no_grad()
+def pca(
+    G: Generator,
+    num_samples: int = 100_000,
+    layers: tuple[int, int] | None = None,
+    top: int = 10,
+    seed: int = 0,
+    batch: int = 4096,
+    progress: Callable[[int], None] | None = None,
+) -> Directions:
+    """Principal components of w = mapping(z) over random z (no truncation), scaled by their
+    standard deviations."""
+    lo, hi = _check_layers(G, layers or (0, G.num_ws - 1))
+    gen = torch.Generator().manual_seed(seed)
+    ws = []
+    done = 0
+    while done < num_samples:
+        n = min(batch, num_samples - done)
+        z = torch.randn([n, G.z_dim], generator=gen).to(G.device)
+        c = None
+        if G.c_dim:
+            c = torch.nn.functional.one_hot(torch.randint(G.c_dim, [n], generator=gen), G.c_dim)
+            c = c.float().to(G.device)
+        ws.append(G.mapping(z, c, update_w_avg=False)[:, 0].double().cpu())
+        done += n
+        if progress is not None:
+            progress(n)
+    w = torch.cat(ws)
+    w = w - w.mean(0, keepdim=True)
+    _, s, vt = torch.linalg.svd(w, full_matrices=False)
+    std = s / max(len(w) - 1, 1) ** 0.5
+    k = min(top, len(std))
+    vectors = (vt[:k] * std[:k, None]).float().numpy()
+    return Directions(
+        vectors,
+        std[:k].numpy(),
+        (lo, hi),
+        "pca",
+        [f"PC {i} (std {float(std[i]):.3g})" for i in range(k)],
+    )

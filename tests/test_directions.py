@@ -1,0 +1,130 @@
+"""SeFa / PCA directions: orthonormal and sorted, layer-limited edits, files, CLI."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+import torch
+
+from stylegan2.cli.main import main
+from stylegan2.config import MappingConfig
+from stylegan2.directions import Directions, pca, sefa
+from stylegan2.networks import Generator
+from stylegan2.render import Latent, Renderer, RenderRequest
+from tests.conftest import randomize_, tiny_config
+
+
+@pytest.fixture(scope="module")
+def G():
+    cfg = dataclasses.replace(tiny_config(), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0))
+    torch.manual_seed(0)
+    return randomize_(Generator(cfg), seed=3).eval()
+
+
+def test_sefa_orthonormal_and_sorted(G):
+    d = sefa(G, (0, 2), top=8)
+    v = torch.from_numpy(d.vectors).double()
+    torch.testing.assert_close(v @ v.T, torch.eye(8, dtype=torch.float64), atol=1e-5, rtol=0)
+    assert np.all(np.diff(d.scores) <= 1e-9) and d.layers == (0, 2)
+    assert not np.allclose(sefa(G, (3, 5)).vectors[0], d.vectors[0])
+
+
+def test_pca_components_are_orthogonal_and_scaled(G):
+    d = pca(G, num_samples=2000, top=4, batch=500)
+    v = torch.from_numpy(d.vectors).double()
+    unit = v / v.norm(dim=1, keepdim=True)
+    torch.testing.assert_close(unit @ unit.T, torch.eye(4, dtype=torch.float64), atol=1e-4, rtol=0)
+    torch.testing.assert_close(
+        v.norm(dim=1), torch.from_numpy(d.scores).double(), atol=1e-4, rtol=1e-4
+    )
+    assert np.all(np.diff(d.scores) <= 0)
+
+
+def test_edit_changes_only_the_chosen_layers(G):
+    d = sefa(G, (1, 3), top=2)
+    r = Renderer(G)
+    base = r.request_ws(RenderRequest(latent=Latent.from_seed(4)))[0]
+    moved = r.request_ws(
+        RenderRequest(latent=Latent.from_seed(4), w_offset=d.offset(0, 3.0, G.num_ws))
+    )[0]
+    changed = [i for i in range(G.num_ws) if not torch.equal(base[i], moved[i])]
+    assert changed == [1, 2, 3]
+    torch.testing.assert_close(
+        moved[2] - base[2], 3.0 * torch.from_numpy(d.vectors[0]), atol=1e-5, rtol=0
+    )
+
+
+def test_file_round_trip(tmp_path, G):
+    d = sefa(G, (0, 5), top=3)
+    d.save(tmp_path / "d.npz")
+    e = Directions.load(tmp_path / "d.npz")
+    assert np.array_equal(e.vectors, d.vectors) and e.layers == d.layers and e.names == d.names
+    (tmp_path / "bad.npz").write_bytes(b"x")
+    with pytest.raises(ValueError, match="not a directions file"):
+        Directions.load(tmp_path / "bad.npz")
+
+
+def test_cli(tmp_path, G):
+    from PIL import Image
+
+    from stylegan2.checkpoints import save_checkpoint
+
+    net = str(save_checkpoint(tmp_path / "g.safetensors", G))
+    assert (
+        main(
+            [
+                "directions",
+                "--network",
+                net,
+                "--method",
+                "sefa",
+                "--layers",
+                "0-3",
+                "--top",
+                "3",
+                "--out",
+                str(tmp_path / "d.npz"),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "edit",
+                "--network",
+                net,
+                "--seeds",
+                "0-1",
+                "--direction",
+                str(tmp_path / "d.npz"),
+                "--strengths=-4,0,4",
+                "--out",
+                str(tmp_path / "e.png"),
+            ]
+        )
+        == 0
+    )
+    grid = np.asarray(Image.open(tmp_path / "e.png"))
+    assert grid.shape == (32, 48, 3)
+    assert not np.array_equal(grid[:16, :16], grid[:16, 16:32])
+    assert (
+        main(
+            [
+                "directions",
+                "--network",
+                net,
+                "--method",
+                "pca",
+                "--samples",
+                "500",
+                "--layers",
+                "0-9",
+                "--out",
+                str(tmp_path / "p.npz"),
+            ]
+        )
+        == 2
+    )
