@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from explorer.gc_guard import GuiThreadCollector
 from explorer.image_view import ImageView
+from explorer.panels.directions import DirectionsPanel
 from explorer.panels.latent import LatentPanel
 from explorer.panels.mixing import MixingPanel
 from explorer.panels.noise import NoisePanel
@@ -53,6 +55,10 @@ class MainWindow(QMainWindow):
         self.worker.network_failed.connect(self._on_network_failed)
         self.worker.job_done.connect(self._on_job)
         self.next_id = 1
+        self.full_timer = QTimer(self)
+        self.full_timer.setSingleShot(True)
+        self.full_timer.setInterval(250)
+        self.full_timer.timeout.connect(self._submit_full)
         self.shown_id = 0
         self.network_path: str | None = None
         self.network_info: dict | None = None
@@ -72,10 +78,23 @@ class MainWindow(QMainWindow):
         self.noise = NoisePanel(self.model)
         self.mixing = MixingPanel(self.model)
         self.mixing.grid_requested.connect(self.mixing_grid)
+        self.directions = DirectionsPanel(self.model)
+        self.directions.compute_requested.connect(self.compute_directions)
+        self.directions.load_requested.connect(self.load_directions_dialog)
+        self.directions.save_requested.connect(self.save_directions_dialog)
         self.performance = PerformancePanel(self.model)
+        self.performance.preview.currentIndexChanged.connect(lambda _i: self.request_render())
         side = QWidget()
         col = QVBoxLayout(side)
-        for panel in (self.latent, self.truncation, self.mixing, self.noise, self.performance):
+        panels = (
+            self.latent,
+            self.truncation,
+            self.mixing,
+            self.directions,
+            self.noise,
+            self.performance,
+        )
+        for panel in panels:
             col.addWidget(panel)
         col.addStretch(1)
         scroll = QScrollArea()
@@ -164,6 +183,8 @@ class MainWindow(QMainWindow):
         self.truncation.set_num_ws(info["num_ws"])
         self.noise.set_layers(info["layers"])
         self.mixing.set_layers(info["layers"], info["num_ws"])
+        self.directions.set_num_ws(info["num_ws"])
+        self.performance.set_preview_available(info["architecture"] == "skip")
         self.latent.set_num_classes(info["c_dim"])
         self.performance.set_device(info["device"], info["device"].startswith("cuda"))
         self.net_label.setText(
@@ -194,8 +215,23 @@ class MainWindow(QMainWindow):
 
     # Rendering ----------------------------------------------------------------------------------
     def request_render(self) -> None:
+        """Render the state; with preview on, a cheap partial image now and the full one once the
+        state has been still for a moment (each newer request replaces the older)."""
         if self.network_info is None:
             return
+        factor = self.performance.preview_factor()
+        if factor:
+            res = max(self.network_info["resolution"] // factor, 4)
+            req = dataclasses.replace(
+                self.model.state.to_request(request_id=self.next_id), preview_resolution=res
+            )
+            self.worker.submit(req)
+            self.next_id += 1
+            self.full_timer.start()
+            return
+        self._submit_full()
+
+    def _submit_full(self) -> None:
         self.worker.submit(self.model.state.to_request(request_id=self.next_id))
         self.next_id += 1
 
@@ -210,7 +246,7 @@ class MainWindow(QMainWindow):
         self.last_result = result
         self.view.set_image(result.image)
         self.latent.show_w(result.ws)
-        self.performance.frame(result.timings)
+        self.performance.frame(result.timings, preview=result.preview_resolution is not None)
         if first:
             self.first_image_shown.emit()
 
@@ -224,11 +260,51 @@ class MainWindow(QMainWindow):
             lambda r: style_mixing_grid(r, rows, cols, styles, s.psi, s.cutoff, s.noise_mode),
         )
 
+    def compute_directions(self, method: str, lo: int, hi: int, top: int) -> None:
+        from stylegan2.directions import pca, sefa
+
+        if method == "sefa":
+            self.worker.run_job("directions", lambda r: sefa(r.G, (lo, hi), top))
+        else:
+            self.statusBar().showMessage("sampling 100,000 w's for PCA…")
+            self.worker.run_job("directions", lambda r: pca(r.G, 100_000, (lo, hi), top))
+
+    def load_directions_dialog(self) -> None:
+        from stylegan2.directions import Directions
+
+        path, _ = QFileDialog.getOpenFileName(self, "Load directions", "", "Directions (*.npz)")
+        if not path:
+            return
+        try:
+            d = Directions.load(path)
+            if self.network_info and (
+                d.vectors.shape[1] != self.network_info["w_dim"]
+                or d.layers[1] >= self.network_info["num_ws"]
+            ):
+                raise ValueError("made for a different network")
+        except ValueError as exc:
+            self.statusBar().showMessage(f"cannot use {Path(path).name}: {exc}", 8000)
+            return
+        self.directions.set_directions(d)
+
+    def save_directions_dialog(self) -> None:
+        if self.directions.directions is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save directions", "directions.npz", "*.npz")
+        if path:
+            try:
+                self.directions.directions.save(path)
+            except OSError as exc:
+                self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
+
     def _on_job(self, name: str, result, error: str) -> None:
         if error:
             self.statusBar().showMessage(f"{name} failed: {error}", 8000)
             return
         self.statusBar().clearMessage()
+        if name == "directions":
+            self.directions.set_directions(result)
+            return
         if name == "mixing-grid":
             from explorer.image_dialog import ImageDialog
 

@@ -41,6 +41,7 @@ class ExplorerState:
     noise_gains: dict[str, float] = field(default_factory=dict)  # layer name -> multiplier
     noise_seed: int = 0
     force_fp32: bool = False
+    w_offset: list | None = None  # [num_ws][w_dim] added last (direction sliders)
 
     def seed_weights(self) -> tuple[tuple[int, float], ...]:
         """The seeds around (seed_x, seed_y) and their bilinear weights (weights sum to 1)."""
@@ -77,6 +78,7 @@ class ExplorerState:
             noise_seed=self.noise_seed,
             capture=capture,
             force_fp32=self.force_fp32,
+            w_offset=None if self.w_offset is None else np.asarray(self.w_offset, np.float32),
             request_id=request_id,
         )
 

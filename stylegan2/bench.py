@@ -23,6 +23,8 @@ PATHS = {
     "fast": "channels-last on the CPU (oneDNN's fast layout); fp16 blocks on CUDA as configured",
     "bf16": "bfloat16 autocast on the CPU (a preview precision; pixel error reported)",
     "fp16": "all blocks in float16 on CUDA (a preview precision; pixel error reported)",
+    "preview2": "fast path stopped at half resolution (the skip generator's partial image)",
+    "preview4": "fast path stopped at quarter resolution",
 }
 
 
@@ -58,6 +60,10 @@ def _path(G: Generator, path: str) -> Iterator[dict]:
             G.synthesis.memory_format = "auto"
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 yield {"force_fp32": True}
+        elif path in ("preview2", "preview4"):
+            G.synthesis.memory_format = "auto"
+            factor = 2 if path == "preview2" else 4
+            yield {"max_resolution": max(G.img_resolution // factor, 4)}
         elif path == "fp16":
             with torch.autocast(device.type, dtype=torch.float16):
                 yield {}

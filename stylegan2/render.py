@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from stylegan2.networks import Capture, Generator, NoiseMode, truncate, z_from_seed
+from stylegan2.ops import upsample2d
 
 
 @dataclass(frozen=True, eq=False)
@@ -51,6 +52,9 @@ class RenderRequest:
     w_offset: np.ndarray | None = None  # [num_ws, w_dim] added last (direction sliders)
     capture: tuple[str, ...] = ()  # layer names, see Generator.layers(); also 'b64.img'
     force_fp32: bool = False
+    # Preview: run the blocks up to this resolution only and upsample the skip generator's
+    # running image with its own FIR filter (None = the full image).
+    preview_resolution: int | None = None
     request_id: int = 0
 
 
@@ -62,6 +66,7 @@ class RenderResult:
     captures: dict[str, np.ndarray] = field(default_factory=dict)  # float32 [C, H, W]
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
     error: str | None = None
+    preview_resolution: int | None = None  # set when this is a preview
 
 
 def _latent_to_dict(latent: Latent) -> dict:
@@ -208,7 +213,11 @@ class Renderer:
             noise_generator=gen,
             force_fp32=req.force_fp32,
             capture=capture,
+            max_resolution=req.preview_resolution,
         )
+        f = self.G.synthesis.b4.resample_filter
+        while img.shape[2] < self.G.img_resolution:
+            img = upsample2d(img, f)
         return img, capture
 
     def render(self, req: RenderRequest) -> RenderResult:
@@ -222,6 +231,7 @@ class Renderer:
                 torch.cuda.synchronize()
             t2 = time.perf_counter()
             result.image = to_uint8(img)[0]
+            result.preview_resolution = req.preview_resolution
             result.ws = ws[0].cpu().numpy()
             result.captures = {k: v[0].float().cpu().numpy() for k, v in capture.outputs.items()}
             t3 = time.perf_counter()

@@ -114,3 +114,22 @@ def test_conditional_network_needs_a_class():
     assert "conditional" in r.render(RenderRequest()).error
     assert "out of range" in r.render(RenderRequest(latent=Latent.from_seed(0, 5))).error
     assert r.render(RenderRequest(latent=Latent.from_seed(0, 2))).error is None
+
+
+def test_preview_is_the_generators_partial_image(renderer):
+    from stylegan2 import ops
+    from stylegan2.networks import Capture
+
+    req = RenderRequest(latent=Latent.from_seed(3), preview_resolution=8)
+    ws = renderer.request_ws(req)
+    cap = Capture(["b8.img"])
+    with torch.no_grad():
+        renderer.G.synthesis(ws, noise_mode="const", capture=cap)
+        partial = renderer.G.synthesis(ws, noise_mode="const", max_resolution=8)
+    torch.testing.assert_close(partial, cap.outputs["b8.img"], atol=0, rtol=0)
+    result = renderer.render(req)
+    assert result.preview_resolution == 8 and result.image.shape == (16, 16, 3)
+    f = renderer.G.synthesis.b4.resample_filter
+    assert np.array_equal(result.image, to_uint8(ops.upsample2d(partial, f))[0])
+    bad = renderer.render(RenderRequest(preview_resolution=5))
+    assert "max_resolution" in bad.error

@@ -7,7 +7,7 @@ import time
 from collections import deque
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QGroupBox, QLabel, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout
 
 from explorer.state import StateModel
 
@@ -29,18 +29,42 @@ class PerformancePanel(QGroupBox):
         self.plot.getPlotItem().getAxis("bottom").setStyle(showValues=False)
         self.curve = self.plot.plot(pen=pg.mkPen("#8ab4f8", width=1.5))
         lay.addWidget(self.plot)
+        form = QFormLayout()
+        self.preview = QComboBox()
+        self.preview.addItems(["off", "½ resolution", "¼ resolution"])
+        self.preview.setToolTip(
+            "While controls move, show the skip generator's partial image (blocks above it are "
+            "not run), then the full image once they rest"
+        )
+        form.addRow("Preview while dragging", self.preview)
+        lay.addLayout(form)
         self.fp32 = QCheckBox("Force fp32 (CUDA networks with fp16 layers)")
         self.fp32.toggled.connect(lambda on: model.update(force_fp32=on))
         lay.addWidget(self.fp32)
         self.device = "–"
         self.times: deque[float] = deque(maxlen=120)
+        self.last_full = 0.0
+        self.last_preview = 0.0
         self.shown: deque[float] = deque(maxlen=30)
 
     def set_device(self, device: str, cuda: bool) -> None:
         self.device = device
         self.fp32.setEnabled(cuda)
 
-    def frame(self, timings: dict[str, float]) -> None:
+    def set_preview_available(self, available: bool) -> None:
+        self.preview.setEnabled(available)
+        if not available:
+            self.preview.setCurrentIndex(0)
+        self.preview.setToolTip(self.preview.toolTip() if available else "needs a skip generator")
+
+    def preview_factor(self) -> int:
+        return (0, 2, 4)[self.preview.currentIndex()]
+
+    def frame(self, timings: dict[str, float], preview: bool = False) -> None:
+        if preview:
+            self.last_preview = timings.get("total", 0.0)
+        else:
+            self.last_full = timings.get("total", 0.0)
         now = time.perf_counter()
         self.shown.append(now)
         self.times.append(timings.get("total", 0.0))
@@ -51,5 +75,10 @@ class PerformancePanel(QGroupBox):
             f"{timings.get('total', 0):7.1f} ms  (map {timings.get('mapping', 0):.1f}, "
             f"synth {timings.get('synthesis', 0):.1f}, convert {timings.get('convert', 0):.1f})\n"
             f"{fps:5.1f} fps on {self.device}"
+            + (
+                f"\nfull {self.last_full:.1f} ms, preview {self.last_preview:.1f} ms"
+                if self.last_preview
+                else ""
+            )
         )
         self.curve.setData(list(self.times))

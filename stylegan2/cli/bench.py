@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--paths",
         default=None,
-        help="comma list of reference,fast,bf16,fp16 (default: reference,fast "
+        help="comma list of reference,fast,bf16,fp16,preview2,preview4 (default: reference,fast "
         "plus bf16 on CPUs that have it, fp16 on CUDA)",
     )
     p.add_argument("--min-time", type=float, default=3.0, help="seconds per path (default 3)")

@@ -41,6 +41,7 @@ class Generator(nn.Module):
         force_fp32: bool = False,
         fused_modconv: bool | None = None,
         capture: Capture | None = None,
+        max_resolution: int | None = None,
     ) -> torch.Tensor:
         ws = self.mapping(z, c, truncation_psi, truncation_cutoff, update_w_avg=update_w_avg)
         return self.synthesis(
@@ -51,6 +52,7 @@ class Generator(nn.Module):
             force_fp32=force_fp32,
             fused_modconv=fused_modconv,
             capture=capture,
+            max_resolution=max_resolution,
         )
 
     def layers(self) -> list[LayerInfo]:

@@ -233,12 +233,19 @@ class SynthesisNetwork(nn.Module):
         force_fp32: bool = False,
         fused_modconv: bool | None = None,
         capture: Capture | None = None,
+        max_resolution: int | None = None,
     ) -> torch.Tensor:
         """ws: [N, num_ws, w_dim] -> img [N, img_channels, R, R] float32, nominally in [-1, 1].
 
         noise_gains: per-layer multiplier of the noise strength by layer name ('b64.conv0'); 0 turns
         a layer's noise off. noise_generator: seeds 'random' noise (drawn on the CPU).
+        max_resolution: stop after that block and return the skip generator's running image
+        there (a cheap preview: the blocks above it are never run).
         """
+        if max_resolution is not None and max_resolution not in self.block_resolutions:
+            raise ValueError(f"max_resolution must be one of {self.block_resolutions}")
+        if max_resolution is not None and self.cfg.synthesis.architecture != "skip":
+            raise ValueError("a partial image needs a skip generator (a tRGB at every resolution)")
         if ws.ndim != 3 or ws.shape[1] != self.num_ws or ws.shape[2] != self.w_dim:
             raise ValueError(f"ws must be [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
         ws = ws.to(torch.float32)
@@ -267,5 +274,7 @@ class SynthesisNetwork(nn.Module):
                 capture,
             )
             w_idx += block.num_conv
+            if res == max_resolution:
+                break
         assert img is not None
         return img.contiguous()

@@ -150,3 +150,33 @@ def test_save_and_load_w(window, qtbot, tmp_path):
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros(3, np.float32))
     assert not window.load_w(str(bad))
+
+
+def test_directions_panel_moves_only_while_strength_nonzero(window, qtbot):
+    base = settle(qtbot, window)
+    with qtbot.waitSignal(window.worker.job_done, timeout=30_000):
+        window.directions.first.setValue(0)
+        window.directions.last.setValue(2)
+        window.directions._compute()
+    qtbot.waitUntil(lambda: len(window.directions.sliders) == 5)
+    window.directions.sliders[0].spin.setValue(6.0)
+    moved = settle(qtbot, window)
+    assert window.model.state.w_offset is not None and not np.array_equal(moved, base)
+    window.directions.reset()
+    assert window.model.state.w_offset is None
+    assert np.array_equal(settle(qtbot, window), base)
+
+
+def test_preview_then_full_image(window, qtbot):
+    full = settle(qtbot, window)
+    window.performance.preview.setCurrentIndex(1)  # half resolution
+    window.model.update(seed_x=2.0)
+    window.model.update(seed_x=0.0)
+    qtbot.waitUntil(
+        lambda: (
+            window.last_result.preview_resolution is None and window.shown_id == window.next_id - 1
+        ),
+        timeout=30_000,
+    )
+    assert np.array_equal(window.last_result.image, full)
+    assert window.performance.last_preview > 0
