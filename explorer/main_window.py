@@ -13,10 +13,13 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QLabel,
     QMainWindow,
+    QMenu,
     QPushButton,
     QScrollArea,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -84,26 +87,30 @@ class MainWindow(QMainWindow):
         self.directions.save_requested.connect(self.save_directions_dialog)
         self.performance = PerformancePanel(self.model)
         self.performance.preview.currentIndexChanged.connect(lambda _i: self.request_render())
-        side = QWidget()
-        col = QVBoxLayout(side)
-        panels = (
-            self.latent,
-            self.truncation,
-            self.mixing,
-            self.directions,
-            self.noise,
-            self.performance,
-        )
-        for panel in panels:
-            col.addWidget(panel)
-        col.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidget(side)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumWidth(400)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        # Tabs keep each group on one screen at 1280x800; the latent and truncation controls,
+        # used most, share the first tab.
+        self.tabs = QTabWidget()
+        for title, group in (
+            ("Latent", (self.latent, self.truncation)),
+            ("Mixing", (self.mixing,)),
+            ("Directions", (self.directions,)),
+            ("Noise", (self.noise,)),
+            ("Performance", (self.performance,)),
+        ):
+            page = QWidget()
+            col = QVBoxLayout(page)
+            for panel in group:
+                col.addWidget(panel)
+            col.addStretch(1)
+            scroll = QScrollArea()
+            scroll.setWidget(page)
+            scroll.setWidgetResizable(True)
+            scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+            self.tabs.addTab(scroll, title)
+        self.tabs.setMinimumWidth(400)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
-        splitter.addWidget(scroll)
+        splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 1)
         splitter.setSizes([820, 440])
 
@@ -136,8 +143,10 @@ class MainWindow(QMainWindow):
 
         self.net_label = QLabel("no network")
         self.pixel_label = QLabel("")
+        self.time_label = QLabel("")
         self.statusBar().addWidget(self.net_label, 1)
         self.statusBar().addPermanentWidget(self.pixel_label)
+        self.statusBar().addPermanentWidget(self.time_label)
         self._actions()
         self.resize(1280, 800)
 
@@ -155,6 +164,13 @@ class MainWindow(QMainWindow):
             return a
 
         act("Open network…", self.open_dialog, "Ctrl+O")
+        self.recent_button = QToolButton()
+        self.recent_button.setText("Recent")
+        self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.recent_menu = QMenu(self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent)
+        self.recent_button.setMenu(self.recent_menu)
+        tb.addWidget(self.recent_button)
         tb.addSeparator()
         act("Save image…", self.save_image_dialog, "Ctrl+S")
         act("Copy", self.copy_image, "Ctrl+C")
@@ -206,6 +222,17 @@ class MainWindow(QMainWindow):
         else:
             self.net_label.setText(f"{msg} — still showing {Path(self.network_path).name}")
 
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        recent = self._recent()
+        for path in recent:
+            a = self.recent_menu.addAction(Path(path).name)
+            a.setToolTip(path)
+            a.setEnabled(Path(path).is_file())
+            a.triggered.connect(lambda _=False, p=path: self.open_network(p))
+        if not recent:
+            self.recent_menu.addAction("(none yet)").setEnabled(False)
+
     def _recent(self) -> list[str]:
         value = self.settings.value("recent_networks", [])
         return [value] if isinstance(value, str) else list(value or [])
@@ -247,6 +274,8 @@ class MainWindow(QMainWindow):
         self.view.set_image(result.image)
         self.latent.show_w(result.ws)
         self.performance.frame(result.timings, preview=result.preview_resolution is not None)
+        kind = "preview" if result.preview_resolution else "frame"
+        self.time_label.setText(f"{kind} {result.timings.get('total', 0):.0f} ms")
         if first:
             self.first_image_shown.emit()
 
@@ -413,6 +442,9 @@ class MainWindow(QMainWindow):
         geometry = self.settings.value("geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
+        splitter = self.settings.value("splitter")
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
         text = self.settings.value("last_state")
         if isinstance(text, str):
             with contextlib.suppress(ValueError, TypeError):  # a stale format is not worth a word
@@ -420,6 +452,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, e) -> None:
         self.settings.setValue("geometry", self.saveGeometry())
+        self.settings.setValue("splitter", self.splitter.saveState())
         self.settings.setValue("last_state", self.model.state.to_json())
         self.latent.timer.stop()
         self.noise.timer.stop()

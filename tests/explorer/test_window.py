@@ -180,3 +180,18 @@ def test_preview_then_full_image(window, qtbot):
     )
     assert np.array_equal(window.last_result.image, full)
     assert window.performance.last_preview > 0
+
+
+def test_recent_networks_and_settings_remembered(window, qtbot, explorer_network):
+    window._fill_recent()
+    names = [a.text() for a in window.recent_menu.actions()]
+    assert names == ["tiny.safetensors"]
+    window.model.update(psi=0.4)
+    window.close()
+    from explorer.main_window import MainWindow
+
+    again = MainWindow(device="cpu", settings=window.settings)
+    qtbot.addWidget(again)
+    again.restore()
+    assert again.model.state.psi == 0.4 and again.most_recent_network() == explorer_network
+    again.close()
