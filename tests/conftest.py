@@ -35,6 +35,19 @@ def tiny_config(**synthesis):
     )
 
 
+def distinct_generator(seed: int = 3):
+    """A tiny random generator whose seeds map to clearly different ws (mapping lr_multiplier 1;
+    the fixture networks' ws barely move), so that every control visibly changes pixels."""
+    import dataclasses
+
+    from stylegan2.config import MappingConfig
+    from stylegan2.networks import Generator
+
+    cfg = dataclasses.replace(tiny_config(), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0))
+    torch.manual_seed(0)
+    return randomize_(Generator(cfg), seed=seed).eval()
+
+
 def randomize_(module: torch.nn.Module, seed: int = 0) -> torch.nn.Module:
     """Random values everywhere (zero-initialised noise strengths would hide bugs)."""
     gen = torch.Generator().manual_seed(seed)

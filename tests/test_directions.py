@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
 
 from stylegan2.cli.main import main
-from stylegan2.config import MappingConfig
 from stylegan2.directions import Directions, pca, sefa
-from stylegan2.networks import Generator
 from stylegan2.render import Latent, Renderer, RenderRequest
-from tests.conftest import randomize_, tiny_config
+from tests.conftest import distinct_generator
 
 
 @pytest.fixture(scope="module")
 def G():
-    cfg = dataclasses.replace(tiny_config(), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0))
-    torch.manual_seed(0)
-    return randomize_(Generator(cfg), seed=3).eval()
+    return distinct_generator()
 
 
 def test_sefa_orthonormal_and_sorted(G):

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from stylegan2.cli.main import main
-from stylegan2.config import MappingConfig
-from stylegan2.networks import Generator
 from stylegan2.paths import (
     Keyframe,
     Path,
@@ -23,14 +19,12 @@ from stylegan2.paths import (
 )
 from stylegan2.render import Latent, Renderer, RenderRequest
 from stylegan2.video import VideoError, write_frames
-from tests.conftest import randomize_, tiny_config
+from tests.conftest import distinct_generator
 
 
 @pytest.fixture(scope="module")
 def renderer():
-    cfg = dataclasses.replace(tiny_config(), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0))
-    torch.manual_seed(0)
-    return Renderer(randomize_(Generator(cfg), seed=3).eval())
+    return Renderer(distinct_generator())
 
 
 def _path(easing="linear", loop=False, space="w", psi=0.8):

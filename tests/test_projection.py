@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -10,9 +9,8 @@ import pytest
 import torch
 from PIL import Image
 
-from stylegan2.config import MappingConfig
 from stylegan2.lpips import PixelDistance
-from stylegan2.networks import Generator, z_from_seed
+from stylegan2.networks import z_from_seed
 from stylegan2.projection import (
     ProjectConfig,
     latent_noise_scale,
@@ -22,14 +20,12 @@ from stylegan2.projection import (
     project,
 )
 from stylegan2.render import to_uint8
-from tests.conftest import randomize_, tiny_config
+from tests.conftest import distinct_generator
 
 
 @pytest.fixture(scope="module")
 def G():
-    cfg = dataclasses.replace(tiny_config(), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0))
-    torch.manual_seed(0)
-    return randomize_(Generator(cfg), seed=3).eval()
+    return distinct_generator()
 
 
 def test_schedule_formulas():

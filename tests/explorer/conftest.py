@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 
 import numpy as np
@@ -15,16 +14,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 def explorer_network(tmp_path_factory) -> str:
     """A tiny random network whose seeds map to clearly different ws (lr_multiplier 1), so that
     every control visibly changes pixels."""
-    import torch
-
     from stylegan2.checkpoints import save_checkpoint
-    from stylegan2.config import MappingConfig
-    from stylegan2.networks import Generator
-    from tests.conftest import randomize_, tiny_config
+    from tests.conftest import distinct_generator
 
-    cfg = dataclasses.replace(tiny_config(), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0))
-    torch.manual_seed(0)
-    G = randomize_(Generator(cfg), seed=3)
+    G = distinct_generator()
     return str(save_checkpoint(tmp_path_factory.mktemp("net") / "tiny.safetensors", G))
 
 

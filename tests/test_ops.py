@@ -1,0 +1,89 @@
+"""The fast forms of the ops match their reference definitions."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from stylegan2 import ops
+
+
+@pytest.mark.parametrize("up,down", [(1, 1), (2, 1), (1, 2)])
+@pytest.mark.parametrize("channels_last", [False, True])
+def test_upfirdn2d_fast_forms_match_reference(up, down, channels_last):
+    f = ops.setup_filter([1, 3, 3, 1])
+    x = torch.randn(2, 5, 9, 9)
+    if channels_last:
+        x = x.contiguous(memory_format=torch.channels_last)
+    tried = 0
+    for p0, p1 in itertools.product(range(-1, 4), repeat=2):
+        pad = [p0, p1, p0 + 1 if up == 1 else p0, p1]  # also asymmetric y padding
+        try:
+            ref = ops.upfirdn2d_ref(x, f, up, down, pad, gain=up * up)
+        except RuntimeError:
+            continue  # crops larger than the image
+        torch.testing.assert_close(
+            ops.upfirdn2d(x, f, up, down, pad, gain=up * up), ref, atol=1e-6, rtol=1e-6
+        )
+        tried += 1
+    assert tried > 10
+
+
+def test_upsample_and_downsample_shapes():
+    f = ops.setup_filter([1, 3, 3, 1])
+    x = torch.randn(1, 3, 8, 8)
+    assert ops.upsample2d(x, f).shape == (1, 3, 16, 16)
+    assert ops.downsample2d(x, f).shape == (1, 3, 4, 4)
+    # A constant image stays constant away from the borders (the filter is normalised).
+    up = ops.upsample2d(torch.ones(1, 1, 8, 8), f)
+    torch.testing.assert_close(up[..., 3:-3, 3:-3], torch.ones_like(up[..., 3:-3, 3:-3]))
+
+
+def test_upsampling_conv_is_zero_insertion_then_true_convolution_then_filter():
+    """conv2d_resample(up=2) = insert zeros, convolve with the flipped-correlation weight, FIR."""
+    f = ops.setup_filter([1, 3, 3, 1])
+    x, w = torch.randn(1, 4, 5, 5), torch.randn(6, 4, 3, 3)
+    got = ops.conv2d_resample(x, w, f, up=2, padding=1)
+    z = torch.zeros(1, 4, 10, 10)
+    z[:, :, ::2, ::2] = x
+    y = F.conv2d(F.pad(z, [2, 1, 2, 1]), w.flip([2, 3]))  # true convolution, 'full' minus 1
+    ref = ops.upfirdn2d_ref(y, f, padding=[1, 1, 1, 1], gain=4)
+    assert got.shape == (1, 6, 10, 10)
+    torch.testing.assert_close(got, ref[..., : got.shape[2], : got.shape[3]], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("up", [1, 2])
+@pytest.mark.parametrize("k", [1, 3])
+def test_modulated_conv_fused_nonfused_and_cached_weight_sq(up, k):
+    if up == 2 and k == 1:
+        pytest.skip("no 1x1 up-sampling modulated conv in StyleGAN2")
+    f = ops.setup_filter([1, 3, 3, 1])
+    x, w, s = torch.randn(3, 6, 8, 8), torch.randn(5, 6, k, k), torch.randn(3, 6)
+    noise = torch.randn(3, 1, 8 * up, 8 * up)
+    kw = dict(noise=noise, up=up, padding=k // 2, resample_filter=f, out_gain=1.7)
+    fused = ops.modulated_conv2d(x, w, s, fused_modconv=True, **kw)
+    nonfused = ops.modulated_conv2d(x, w, s, fused_modconv=False, **kw)
+    cached = ops.modulated_conv2d(
+        x, w, s, fused_modconv=False, weight_sq=w.square().sum([2, 3]), **kw
+    )
+    torch.testing.assert_close(fused, nonfused, atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(cached, nonfused, atol=1e-5, rtol=1e-5)
+    # The definition: per-sample weights W * s, demodulated, times the gain, plus noise.
+    for n in range(3):
+        wm = w * s[n].reshape(1, -1, 1, 1)
+        wm = wm * (wm.square().sum([1, 2, 3], keepdim=True) + 1e-8).rsqrt() * 1.7
+        ref = ops.conv2d_resample(x[n : n + 1], wm, f, up=up, padding=k // 2) + noise[n : n + 1]
+        torch.testing.assert_close(fused[n : n + 1], ref, atol=1e-4, rtol=1e-4)
+
+
+def test_bias_act_inplace_matches_out_of_place():
+    x = torch.randn(2, 4, 5, 5)
+    b = torch.randn(4)
+    ref = ops.bias_act(x, b, act="lrelu", gain=1.5, clamp=0.7)
+    got = ops.bias_act(x.clone(), b, act="lrelu", gain=1.5, clamp=0.7, inplace=True)
+    torch.testing.assert_close(got, ref)
+    manual = (F.leaky_relu(x + b.reshape(1, -1, 1, 1), 0.2) * 1.5).clamp(-0.7, 0.7)
+    torch.testing.assert_close(ref, manual)
