@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from explorer.gc_guard import GuiThreadCollector
 from explorer.image_view import ImageView
 from explorer.panels.directions import DirectionsPanel
+from explorer.panels.features import FeaturesPanel
 from explorer.panels.latent import LatentPanel
 from explorer.panels.mixing import MixingPanel
 from explorer.panels.noise import NoisePanel
@@ -85,6 +86,8 @@ class MainWindow(QMainWindow):
         self.directions.compute_requested.connect(self.compute_directions)
         self.directions.load_requested.connect(self.load_directions_dialog)
         self.directions.save_requested.connect(self.save_directions_dialog)
+        self.features = FeaturesPanel()
+        self.features.layer_changed.connect(self.request_render)
         self.performance = PerformancePanel(self.model)
         self.performance.preview.currentIndexChanged.connect(lambda _i: self.request_render())
         # Tabs keep each group on one screen at 1280x800; the latent and truncation controls,
@@ -95,7 +98,8 @@ class MainWindow(QMainWindow):
             ("Mixing", (self.mixing,)),
             ("Directions", (self.directions,)),
             ("Noise", (self.noise,)),
-            ("Performance", (self.performance,)),
+            ("Features", (self.features,)),
+            ("Speed", (self.performance,)),
         ):
             page = QWidget()
             col = QVBoxLayout(page)
@@ -108,6 +112,8 @@ class MainWindow(QMainWindow):
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
             self.tabs.addTab(scroll, title)
         self.tabs.setMinimumWidth(400)
+        self.features_tab = self.tabs.count() - 2
+        self.tabs.currentChanged.connect(lambda _i: self.request_render())
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(self.tabs)
@@ -200,6 +206,7 @@ class MainWindow(QMainWindow):
         self.noise.set_layers(info["layers"])
         self.mixing.set_layers(info["layers"], info["num_ws"])
         self.directions.set_num_ws(info["num_ws"])
+        self.features.set_layers(info["layers"])
         self.performance.set_preview_available(info["architecture"] == "skip")
         self.latent.set_num_classes(info["c_dim"])
         self.performance.set_device(info["device"], info["device"].startswith("cuda"))
@@ -249,9 +256,7 @@ class MainWindow(QMainWindow):
         factor = self.performance.preview_factor()
         if factor:
             res = max(self.network_info["resolution"] // factor, 4)
-            req = dataclasses.replace(
-                self.model.state.to_request(request_id=self.next_id), preview_resolution=res
-            )
+            req = dataclasses.replace(self._request(), preview_resolution=res)
             self.worker.submit(req)
             self.next_id += 1
             self.full_timer.start()
@@ -259,8 +264,14 @@ class MainWindow(QMainWindow):
         self._submit_full()
 
     def _submit_full(self) -> None:
-        self.worker.submit(self.model.state.to_request(request_id=self.next_id))
+        self.worker.submit(self._request())
         self.next_id += 1
+
+    def _request(self):
+        """The state's request; captures the feature layer only while its tab is shown."""
+        layer = self.features.current_layer()
+        capture = (layer,) if layer and self.tabs.currentIndex() == self.features_tab else ()
+        return self.model.state.to_request(request_id=self.next_id, capture=capture)
 
     def _on_result(self, result: RenderResult) -> None:
         if result.request_id <= self.shown_id:
@@ -273,6 +284,8 @@ class MainWindow(QMainWindow):
         self.last_result = result
         self.view.set_image(result.image)
         self.latent.show_w(result.ws)
+        if result.captures and result.preview_resolution is None:
+            self.features.show_capture(result.captures)
         self.performance.frame(result.timings, preview=result.preview_resolution is not None)
         kind = "preview" if result.preview_resolution else "frame"
         self.time_label.setText(f"{kind} {result.timings.get('total', 0):.0f} ms")

@@ -195,3 +195,27 @@ def test_recent_networks_and_settings_remembered(window, qtbot, explorer_network
     again.restore()
     assert again.model.state.psi == 0.4 and again.most_recent_network() == explorer_network
     again.close()
+
+
+def test_features_tab_shows_the_captured_layer(window, qtbot, explorer_network):
+    from explorer.panels.features import NORMS, VIEWS, render_feature
+
+    window.tabs.setCurrentIndex(window.features_tab)
+    settle(qtbot, window)
+    layer = window.features.current_layer()
+    assert layer == "b16.conv1"  # no 64 px layer in the tiny net: its last conv
+    ref = Renderer(load_network(explorer_network)).render(
+        ExplorerState().to_request(capture=(layer,))
+    )
+    np.testing.assert_allclose(window.features.data, ref.captures[layer], atol=1e-6)
+    assert "peak/median" in window.features.stats.text()
+    for view in VIEWS:
+        for norm in NORMS:
+            img = render_feature(window.features.data, view, 1, norm, fft=view == "one channel")
+            assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
+    window.features.layer.setCurrentIndex(0)
+    settle(qtbot, window)
+    assert window.features.data.shape[1:] == (4, 4)
+    window.tabs.setCurrentIndex(0)
+    settle(qtbot, window)
+    assert window.last_result.captures == {}  # nothing captured while the tab is hidden

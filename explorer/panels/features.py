@@ -1,0 +1,179 @@
+"""Feature-map panel: any synthesis layer as mean |x|, one channel, a channel grid or three
+channels as RGB; per-channel, global or dB normalisation; FFT; statistics and blob scores with the
+strongest blob marked. Updates with every render (the window asks the worker to capture the layer).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from explorer.image_view import ImageView
+from stylegan2.blobs import blob_score
+from stylegan2.networks import LayerInfo
+
+VIEWS = ("mean |x|", "one channel", "channel grid", "RGB of 3 channels")
+NORMS = ("per channel (max |x|)", "global (max |x|)", "dB (20 log10 |x|)")
+
+
+def render_feature(x: np.ndarray, view: str, channel: int, norm: str, fft: bool) -> np.ndarray:
+    """x [C, H, W] float -> uint8 [H', W', 3] for display."""
+    c = x.shape[0]
+    channel = min(max(channel, 0), c - 1)
+    if view == "mean |x|":
+        maps = np.abs(x).mean(0, keepdims=True)
+    elif view == "one channel":
+        maps = x[channel : channel + 1]
+    elif view == "RGB of 3 channels":
+        maps = x[[min(channel + k, c - 1) for k in range(3)]]
+    else:
+        maps = x[: min(c, 64)]
+    if fft:
+        maps = np.log1p(np.abs(np.fft.fftshift(np.fft.fft2(maps), axes=(-2, -1))))
+    if norm.startswith("dB"):
+        db = 20 * np.log10(np.abs(maps) + 1e-6)
+        maps = np.clip((db + 60) / 60, 0, 1)  # -60 dB .. 0 dB of the layer's units
+        signed = False
+    elif norm.startswith("global"):
+        maps = maps / (np.abs(maps).max() + 1e-12)
+        signed = bool((maps < 0).any())
+    else:
+        maps = maps / (np.abs(maps).reshape(len(maps), -1).max(1).reshape(-1, 1, 1) + 1e-12)
+        signed = bool((maps < 0).any())
+    if signed:
+        maps = (maps + 1) / 2
+    img = (np.clip(maps, 0, 1) * 255).astype(np.uint8)
+    if view == "RGB of 3 channels":
+        return img.transpose(1, 2, 0)
+    if view == "channel grid":
+        n = len(img)
+        cols = int(np.ceil(np.sqrt(n)))
+        rows = int(np.ceil(n / cols))
+        h, w = img.shape[1:]
+        grid = np.full((rows * (h + 1) - 1, cols * (w + 1) - 1), 40, np.uint8)
+        for i in range(n):
+            r, q = divmod(i, cols)
+            grid[r * (h + 1) : r * (h + 1) + h, q * (w + 1) : q * (w + 1) + w] = img[i]
+        img = grid[None]
+    return np.repeat(img[0][:, :, None], 3, axis=2)
+
+
+class FeaturesPanel(QGroupBox):
+    layer_changed = Signal()
+
+    def __init__(self) -> None:
+        super().__init__("Feature maps")
+        self.layers: list[LayerInfo] = []
+        self.data: np.ndarray | None = None
+        lay = QVBoxLayout(self)
+        form = QFormLayout()
+        self.layer = QComboBox()
+        self.view_mode = QComboBox()
+        self.view_mode.addItems(VIEWS)
+        self.norm = QComboBox()
+        self.norm.addItems(NORMS)
+        row = QHBoxLayout()
+        self.channel = QSpinBox()
+        self.fft = QCheckBox("FFT")
+        self.mark = QCheckBox("Mark strongest blob")
+        self.mark.setChecked(True)
+        row.addWidget(self.channel, 1)
+        row.addWidget(self.fft)
+        row.addWidget(self.mark)
+        form.addRow("Layer", self.layer)
+        form.addRow("View", self.view_mode)
+        form.addRow("Normalise", self.norm)
+        form.addRow("Channel", row)
+        lay.addLayout(form)
+        self.view = ImageView()
+        self.view.setMinimumHeight(300)
+        lay.addWidget(self.view, 1)
+        self.stats = QLabel("")
+        self.stats.setStyleSheet("font-family: monospace;")
+        self.stats.setWordWrap(True)
+        lay.addWidget(self.stats)
+        export = QPushButton("Export PNG…")
+        export.clicked.connect(self.export_dialog)
+        lay.addWidget(export)
+        self.marker = None
+        self.layer.currentIndexChanged.connect(lambda _i: self.layer_changed.emit())
+        for w in (self.view_mode, self.norm):
+            w.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.channel.valueChanged.connect(lambda _v: self.redraw())
+        self.fft.toggled.connect(lambda _on: self.redraw())
+        self.mark.toggled.connect(lambda _on: self.redraw())
+
+    def set_layers(self, layers: list[LayerInfo]) -> None:
+        self.layers = list(layers)
+        self.layer.blockSignals(True)
+        self.layer.clear()
+        for info in self.layers:
+            self.layer.addItem(f"{info.name}  ({info.resolution}², {info.channels} ch)")
+        # Blobs show from 64x64 on: start on the first conv layer at 64 px, else the last conv.
+        convs = [i for i, x in enumerate(self.layers) if x.kind != "torgb"]
+        start = next(
+            (i for i in convs if self.layers[i].resolution >= 64), convs[-1] if convs else 0
+        )
+        self.layer.setCurrentIndex(start)
+        self.layer.blockSignals(False)
+        self.data = None
+
+    def current_layer(self) -> str | None:
+        i = self.layer.currentIndex()
+        return self.layers[i].name if 0 <= i < len(self.layers) else None
+
+    def show_capture(self, captures: dict[str, np.ndarray]) -> None:
+        name = self.current_layer()
+        if name is None or name not in captures:
+            return
+        self.data = captures[name]
+        self.channel.setRange(0, self.data.shape[0] - 1)
+        self.redraw()
+
+    def redraw(self) -> None:
+        if self.data is None:
+            return
+        x = self.data
+        view = self.view_mode.currentText()
+        img = render_feature(
+            x, view, self.channel.value(), self.norm.currentText(), self.fft.isChecked()
+        )
+        score = blob_score(x)
+        if self.mark.isChecked() and view != "channel grid" and not self.fft.isChecked():
+            img = img.copy()
+            y0, x0 = score.peak
+            img[max(y0 - 1, 0) : y0 + 2, x0] = (255, 64, 64)
+            img[y0, max(x0 - 1, 0) : x0 + 2] = (255, 64, 64)
+        self.view.set_image(img)
+        a = np.abs(x)
+        per_channel = a.reshape(len(x), -1).max(1)
+        self.stats.setText(
+            f"mean {x.mean():+.3g}  std {x.std():.3g}  max|x| {a.max():.3g}  "
+            f"(strongest channel {int(per_channel.argmax())})\n"
+            f"blob: peak/median {score.peak_to_median:.2f}, top-0.1% energy "
+            f"{100 * score.top_energy_share:.1f}% at (y {score.peak[0]}, x {score.peak[1]})"
+        )
+
+    def export_dialog(self) -> None:
+        if self.view.image is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export feature map", "features.png", "*.png")
+        if path:
+            from stylegan2.cli.common import CLIError, save_png
+
+            try:
+                save_png(self.view.image, path)
+            except CLIError as exc:
+                self.stats.setText(str(exc))
