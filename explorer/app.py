@@ -26,6 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state", help="explorer state JSON to start from")
     p.add_argument("--screenshot", help="save a PNG of the window once the first image shows, exit")
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    p.add_argument("--lpips-weights", help="VGG16 trunk for LPIPS path lengths (remembered)")
     return p
 
 
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stylegan2-explorer: error: --size must look like 1280x800, got {args.size}")
         return 2
     win.resize(w, h)
+    if args.lpips_weights:
+        win.set_lpips_weights(args.lpips_weights)
     if args.state and not win.load_state(args.state):
         print(f"stylegan2-explorer: error: cannot load state {args.state}", file=sys.stderr)
         return 2

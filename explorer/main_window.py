@@ -7,6 +7,8 @@ import dataclasses
 import logging
 from pathlib import Path
 
+import numpy as np
+import torch
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
@@ -31,6 +33,7 @@ from explorer.panels.features import FeaturesPanel
 from explorer.panels.latent import LatentPanel
 from explorer.panels.mixing import MixingPanel
 from explorer.panels.noise import NoisePanel
+from explorer.panels.path import PathPanel
 from explorer.panels.performance import PerformancePanel
 from explorer.panels.truncation import TruncationPanel
 from explorer.state import ExplorerState, StateModel
@@ -88,6 +91,11 @@ class MainWindow(QMainWindow):
         self.directions.save_requested.connect(self.save_directions_dialog)
         self.features = FeaturesPanel()
         self.features.layer_changed.connect(self.request_render)
+        self.path_panel = PathPanel()
+        self.path_panel.add_current_requested.connect(self._add_current_keyframe)
+        self.path_panel.position_changed.connect(self.show_path_position)
+        self.path_panel.path_changed.connect(self.start_path_readout)
+        self.ppl_generation = 0
         self.performance = PerformancePanel(self.model)
         self.performance.preview.currentIndexChanged.connect(lambda _i: self.request_render())
         # Tabs keep each group on one screen at 1280x800; the latent and truncation controls,
@@ -99,6 +107,7 @@ class MainWindow(QMainWindow):
             ("Directions", (self.directions,)),
             ("Noise", (self.noise,)),
             ("Features", (self.features,)),
+            ("Path", (self.path_panel,)),
             ("Speed", (self.performance,)),
         ):
             page = QWidget()
@@ -111,14 +120,14 @@ class MainWindow(QMainWindow):
             scroll.setWidgetResizable(True)
             scroll.setFrameShape(QScrollArea.Shape.NoFrame)
             self.tabs.addTab(scroll, title)
-        self.tabs.setMinimumWidth(400)
-        self.features_tab = self.tabs.count() - 2
+        self.tabs.setMinimumWidth(470)
+        self.features_tab = self.tabs.count() - 3
         self.tabs.currentChanged.connect(lambda _i: self.request_render())
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 1)
-        splitter.setSizes([820, 440])
+        splitter.setSizes([770, 510])
 
         welcome = QWidget()
         wl = QVBoxLayout(welcome)
@@ -186,6 +195,8 @@ class MainWindow(QMainWindow):
         act("Fit", self.view.fit, "F")
         act("1:1", self.view.actual_size, "1")
         self.smooth_action = act("Smooth", lambda on: self.view.set_smooth(on), checkable=True)
+        tb.addSeparator()
+        act("LPIPS weights…", self.lpips_dialog)
 
     # Networks -----------------------------------------------------------------------------------
     def open_network(self, path: str) -> None:
@@ -302,6 +313,95 @@ class MainWindow(QMainWindow):
             lambda r: style_mixing_grid(r, rows, cols, styles, s.psi, s.cutoff, s.noise_mode),
         )
 
+    # Paths --------------------------------------------------------------------------------------
+    def _add_current_keyframe(self) -> None:
+        from stylegan2.render import Latent
+
+        s = self.model.state
+        if s.w is not None:
+            self.path_panel.add_keyframe(Latent(w=np.asarray(s.w, np.float32)), "loaded w")
+        elif s.seed_weights() == ((s.seed, 1.0),):
+            self.path_panel.add_keyframe(Latent.from_seed(s.seed, s.class_idx), f"seed {s.seed}")
+        elif self.last_result is not None and self.last_result.ws is not None:
+            label = f"w at seed plane ({s.seed_x:.2f}, {s.seed_y:.2f})"
+            self.path_panel.add_keyframe(Latent(w=self.last_result.ws.copy()), label)
+
+    def show_path_position(self, t: float) -> None:
+        from stylegan2.paths import request_at
+
+        path = self.path_panel.path(self.model.state.to_request())
+        if path is None or self.network_info is None:
+            return
+        frame = round(t * self.path_panel.fps.value())
+        rid = self.next_id
+        self.next_id += 1
+
+        def build(renderer):
+            return dataclasses.replace(request_at(renderer, path, t, frame), request_id=rid)
+
+        build.request_id = rid  # type: ignore[attr-defined]
+        self.worker.submit(build)
+
+    def lpips_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self,
+            "VGG16 weights for LPIPS (torchvision vgg16-397923af.pth or NVIDIA vgg16.pt)",
+            "",
+            "Weights (*.pth *.pt);;All files (*)",
+        )
+        if path:
+            self.set_lpips_weights(path)
+
+    def set_lpips_weights(self, path: str | None) -> None:
+        """Where the VGG16 trunk lives (remembered); path lengths use LPIPS from now on."""
+        self.settings.setValue("lpips_weights", path or "")
+        if hasattr(self, "_distance"):
+            del self._distance
+        self.start_path_readout()
+
+    def start_path_readout(self) -> None:
+        """Queue the local path length at points along the path; results of an older path are
+        dropped by generation."""
+        from stylegan2.lpips import load_distance
+        from stylegan2.paths import path_ws
+        from stylegan2.ppl import EPS, path_lengths
+
+        self.ppl_generation += 1
+        generation = self.ppl_generation
+        path = self.path_panel.path(self.model.state.to_request())
+        if path is None or self.network_info is None:
+            return
+        if not hasattr(self, "_distance"):
+            weights = self.settings.value("lpips_weights") or None
+            try:
+                self._distance = load_distance(weights)
+            except ValueError as exc:
+                self.statusBar().showMessage(
+                    f"LPIPS weights: {exc}; using the pixel fallback", 8000
+                )
+                self._distance = load_distance(None)
+        dist = self._distance
+        points = []
+        for i, key in enumerate(path.keyframes[: path.segments]):
+            start = sum(k.duration for k in path.keyframes[:i])
+            points += [start + key.duration * j / 8 for j in range(8)]
+
+        def job(t: float, seg_duration: float):
+            def run(renderer):
+                if generation != self.ppl_generation:
+                    return generation, t, float("nan"), dist.name  # superseded: skip the work
+                with torch.no_grad():
+                    wa = path_ws(renderer, path, t)[None]
+                    wb = path_ws(renderer, path, t + EPS * seg_duration)[None]
+                    value = path_lengths(renderer.G, dist, wa, wb, noise_mode="const")
+                return generation, t, float(value[0]), dist.name
+
+            return run
+
+        for t in points:
+            seg = path.keyframes[path.locate(t)[0]].duration
+            self.worker.run_job("ppl", job(t, seg))
+
     def compute_directions(self, method: str, lo: int, hi: int, top: int) -> None:
         from stylegan2.directions import pca, sefa
 
@@ -344,6 +444,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{name} failed: {error}", 8000)
             return
         self.statusBar().clearMessage()
+        if name == "ppl":
+            generation, t, value, dist_name = result
+            if generation == self.ppl_generation:
+                self.path_panel.add_sample(t, value, dist_name)
+            return
         if name == "directions":
             self.directions.set_directions(result)
             return

@@ -46,7 +46,9 @@ class RenderWorker(QObject):
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, request: RenderRequest) -> None:
+    def submit(self, request: RenderRequest | Callable[[Renderer], RenderRequest]) -> None:
+        """A request, or a function that builds one from the renderer on the worker thread (path
+        positions need the network to turn keyframes into ws)."""
         with self._cond:
             self._pending = request  # newest wins: an unrendered older request is dropped
             self._cond.notify()
@@ -105,9 +107,14 @@ class RenderWorker(QObject):
         except (ValueError, RuntimeError, OSError) as exc:
             self.job_done.emit(name, None, str(exc).splitlines()[0] if str(exc) else repr(exc))
 
-    def _render(self, req: RenderRequest) -> RenderResult:
+    def _render(self, req) -> RenderResult:
         if self._renderer is None:
-            return RenderResult(request_id=req.request_id, error="no network loaded")
+            return RenderResult(request_id=getattr(req, "request_id", 0), error="no network loaded")
+        if callable(req):
+            try:
+                req = req(self._renderer)
+            except (ValueError, RuntimeError) as exc:
+                return RenderResult(request_id=getattr(req, "request_id", 0), error=str(exc))
         return self._renderer.render(req)
 
     def _load(self, path: str, device: str) -> None:

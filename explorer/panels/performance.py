@@ -26,6 +26,7 @@ class PerformancePanel(QGroupBox):
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setLabel("left", "ms")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getPlotItem().getAxis("bottom").setStyle(showValues=False)
         self.curve = self.plot.plot(pen=pg.mkPen("#8ab4f8", width=1.5))
         lay.addWidget(self.plot)

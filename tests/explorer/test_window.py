@@ -219,3 +219,22 @@ def test_features_tab_shows_the_captured_layer(window, qtbot, explorer_network):
     window.tabs.setCurrentIndex(0)
     settle(qtbot, window)
     assert window.last_result.captures == {}  # nothing captured while the tab is hidden
+
+
+def test_path_scrubber_and_live_path_length(window, qtbot):
+    window.model.update(seed_x=2.0)
+    seed2 = settle(qtbot, window)
+    panel = window.path_panel
+    panel.seeds_edit.setText("1,2,3")
+    panel.duration.setValue(1.0)
+    panel._add_seeds()
+    assert [panel.list.item(i).text() for i in range(3)] == ["seed 1", "seed 2", "seed 3"]
+    panel.scrub.setValue(500)  # t = 1.0 s of 2.0 s: exactly keyframe "seed 2"
+    settle(qtbot, window)
+    assert np.array_equal(window.last_result.image, seed2)
+    qtbot.waitUntil(lambda: len(panel.samples) == 16, timeout=60_000)
+    values = list(panel.samples.values())
+    assert all(np.isfinite(v) and v >= 0 for v in values) and max(values) > 0
+    assert "not LPIPS" in panel.readout.text() and "per segment" in panel.readout.text()
+    panel.easing.setCurrentText("catmull")  # editing the path restarts the readout
+    assert len(panel.samples) < 16
