@@ -61,6 +61,7 @@ class MainWindow(QMainWindow):
         self.worker.network_loaded.connect(self._on_network)
         self.worker.network_failed.connect(self._on_network_failed)
         self.worker.job_done.connect(self._on_job)
+        self.worker.job_progress.connect(self._on_job_progress)
         self.next_id = 1
         self.full_timer = QTimer(self)
         self.full_timer.setSingleShot(True)
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.path_panel.add_current_requested.connect(self._add_current_keyframe)
         self.path_panel.position_changed.connect(self.show_path_position)
         self.path_panel.path_changed.connect(self.start_path_readout)
+        self.path_panel.export_requested.connect(self.export_video_dialog)
         self.ppl_generation = 0
         self.performance = PerformancePanel(self.model)
         self.performance.preview.currentIndexChanged.connect(lambda _i: self.request_render())
@@ -122,6 +124,7 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(scroll, title)
         self.tabs.setMinimumWidth(470)
         self.features_tab = self.tabs.count() - 3
+        self.path_tab = self.tabs.widget(self.tabs.count() - 2)
         self.tabs.currentChanged.connect(lambda _i: self.request_render())
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
@@ -299,7 +302,12 @@ class MainWindow(QMainWindow):
             self.features.show_capture(result.captures)
         self.performance.frame(result.timings, preview=result.preview_resolution is not None)
         kind = "preview" if result.preview_resolution else "frame"
-        self.time_label.setText(f"{kind} {result.timings.get('total', 0):.0f} ms")
+        text = f"{kind} {result.timings.get('total', 0):.0f} ms"
+        if self.path_panel.active and self.tabs.currentWidget() is self.path_tab:
+            v = self.path_panel.value_at(self.path_panel.time())
+            if v is not None:
+                text = f"path length here {v:.3g}   " + text
+        self.time_label.setText(text)
         if first:
             self.first_image_shown.emit()
 
@@ -341,6 +349,63 @@ class MainWindow(QMainWindow):
 
         build.request_id = rid  # type: ignore[attr-defined]
         self.worker.submit(build)
+
+    def export_video_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Export video", "path.mp4", "MP4 (*.mp4);;GIF (*.gif);;PNG frames (folder) (*)"
+        )
+        if path:
+            self.export_video(path)
+
+    def export_video(self, out: str) -> bool:
+        """Render the path frame by frame on the worker (the same requests the scrubber makes)
+        and write it; a progress dialog can cancel, and nothing half-written is left."""
+        import threading
+
+        from PySide6.QtWidgets import QProgressDialog
+
+        from stylegan2.paths import frame_times, request_at
+        from stylegan2.video import VideoError, output_kind, write_frames
+
+        path = self.path_panel.path(self.model.state.to_request())
+        if path is None or self.network_info is None:
+            self.statusBar().showMessage("a path needs at least two keyframes", 6000)
+            return False
+        try:
+            output_kind(out)
+        except VideoError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return False
+        fps = self.path_panel.fps.value()
+        times = frame_times(path, fps)
+        cancel = threading.Event()
+        self.export_progress = QProgressDialog("Rendering frames…", "Cancel", 0, len(times), self)
+        self.export_progress.setWindowTitle("Export video")
+        self.export_progress.canceled.connect(cancel.set)
+        self.export_progress.show()
+        progress = self.worker.job_progress
+
+        def run(renderer):
+            def frames():
+                for k, t in enumerate(times):
+                    result = renderer.render(request_at(renderer, path, t, k))
+                    if result.error:
+                        raise ValueError(result.error)
+                    progress.emit("video", k + 1, len(times))
+                    yield result.image
+
+            try:
+                n = write_frames(out, frames(), fps, cancelled=cancel.is_set)
+            except VideoError as exc:
+                raise ValueError(str(exc)) from None
+            return out, n
+
+        self.worker.run_job("video", run)
+        return True
+
+    def _on_job_progress(self, name: str, done: int, total: int) -> None:
+        if name == "video" and getattr(self, "export_progress", None) is not None:
+            self.export_progress.setValue(done)
 
     def lpips_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -444,6 +509,13 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{name} failed: {error}", 8000)
             return
         self.statusBar().clearMessage()
+        if name == "video":
+            if getattr(self, "export_progress", None) is not None:
+                self.export_progress.close()
+            out, n = result
+            msg = f"wrote {n} frames to {out}" if n else "export cancelled; nothing written"
+            self.statusBar().showMessage(msg, 8000)
+            return
         if name == "ppl":
             generation, t, value, dist_name = result
             if generation == self.ppl_generation:

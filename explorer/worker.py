@@ -27,6 +27,7 @@ class RenderWorker(QObject):
     network_loaded = Signal(object, str)  # (info dict, path) after a successful load
     network_failed = Signal(str, str)  # (path, error): the previous network stays in use
     job_done = Signal(str, object, str)  # (job name, result or None, error or "")
+    job_progress = Signal(str, int, int)  # (job name, done, total) from long jobs
 
     def __init__(self, threads: int | None = None) -> None:
         super().__init__()

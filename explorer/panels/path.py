@@ -30,6 +30,7 @@ class PathPanel(QGroupBox):
     position_changed = Signal(float)  # path time to show
     path_changed = Signal()  # keyframes or interpolation edited: recompute the readout
     add_current_requested = Signal()
+    export_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__("Interpolation path")
@@ -101,6 +102,10 @@ class PathPanel(QGroupBox):
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#f28b82"))
         self.plot.addItem(self.cursor)
         lay.addWidget(self.plot)
+        export = QPushButton("Export video…")
+        export.setToolTip("MP4 (H.264), GIF or a folder of PNG frames, at the fps above")
+        export.clicked.connect(self.export_requested)
+        lay.addWidget(export)
         self.readout = QLabel("")
         self.readout.setWordWrap(True)
         lay.addWidget(self.readout)
@@ -242,7 +247,12 @@ class PathPanel(QGroupBox):
         self.readout.setText(f"mean {mean:.4g} over {len(self.samples)} points · per segment "
                              f"{', '.join(parts)}\n[{self.distance_name}]")  # fmt: skip
 
+    def value_at(self, t: float) -> float | None:
+        if not self.samples:
+            return None
+        return self.samples[min(self.samples, key=lambda x: abs(x - t))]
+
     def _show_value_at(self, t: float) -> None:
-        if self.samples:
-            nearest = min(self.samples, key=lambda x: abs(x - t))
-            self.time_label.setText(f"{t:.2f} s · {self.samples[nearest]:.3g}")
+        v = self.value_at(t)
+        if v is not None:
+            self.time_label.setText(f"{t:.2f} s · {v:.3g}")

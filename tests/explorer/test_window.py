@@ -238,3 +238,24 @@ def test_path_scrubber_and_live_path_length(window, qtbot):
     assert "not LPIPS" in panel.readout.text() and "per segment" in panel.readout.text()
     panel.easing.setCurrentText("catmull")  # editing the path restarts the readout
     assert len(panel.samples) < 16
+
+
+def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path):
+    from PIL import Image
+
+    panel = window.path_panel
+    panel.seeds_edit.setText("4,5")
+    panel.duration.setValue(1.0)
+    panel._add_seeds()
+    panel.fps.setValue(4)
+    out = tmp_path / "frames"
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
+    ):
+        assert window.export_video(str(out))
+    files = sorted(out.glob("frame*.png"))
+    assert len(files) == 5  # 1 s at 4 fps plus the last keyframe
+    panel.scrub.setValue(500)  # t = 0.5 s = frame 2
+    settle(qtbot, window)
+    assert np.array_equal(np.asarray(Image.open(files[2])), window.last_result.image)
+    assert not window.export_video(str(tmp_path / "bad.avi"))
