@@ -35,6 +35,7 @@ from explorer.panels.mixing import MixingPanel
 from explorer.panels.noise import NoisePanel
 from explorer.panels.path import PathPanel
 from explorer.panels.performance import PerformancePanel
+from explorer.panels.projection import ProjectionPanel
 from explorer.panels.truncation import TruncationPanel
 from explorer.state import ExplorerState, StateModel
 from explorer.worker import RenderWorker
@@ -62,6 +63,7 @@ class MainWindow(QMainWindow):
         self.worker.network_failed.connect(self._on_network_failed)
         self.worker.job_done.connect(self._on_job)
         self.worker.job_progress.connect(self._on_job_progress)
+        self.worker.job_update.connect(self._on_job_update)
         self.next_id = 1
         self.full_timer = QTimer(self)
         self.full_timer.setSingleShot(True)
@@ -92,6 +94,14 @@ class MainWindow(QMainWindow):
         self.directions.save_requested.connect(self.save_directions_dialog)
         self.features = FeaturesPanel()
         self.features.layer_changed.connect(self.request_render)
+        self.projection = ProjectionPanel()
+        self.projection.open_requested.connect(self.open_target_dialog)
+        self.projection.start_requested.connect(self.start_projection)
+        self.projection.cancel_requested.connect(lambda: self._project_cancel.set())
+        self.projection.use_requested.connect(
+            lambda: self.model.update(w=self.projection.result_ws.tolist())
+        )
+        self.projection.keyframe_requested.connect(self._projection_keyframe)
         self.path_panel = PathPanel()
         self.path_panel.add_current_requested.connect(self._add_current_keyframe)
         self.path_panel.position_changed.connect(self.show_path_position)
@@ -104,7 +114,7 @@ class MainWindow(QMainWindow):
         # used most, share the first tab.
         self.tabs = QTabWidget()
         for title, group in (
-            ("Latent", (self.latent, self.truncation)),
+            ("Latent", (self.latent, self.truncation, self.projection)),
             ("Mixing", (self.mixing,)),
             ("Directions", (self.directions,)),
             ("Noise", (self.noise,)),
@@ -403,6 +413,75 @@ class MainWindow(QMainWindow):
         self.worker.run_job("video", run)
         return True
 
+    # Projection ---------------------------------------------------------------------------------
+    def open_target_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Image to project", "", "Images (*.png *.jpg *.jpeg *.webp *.bmp);;All (*)"
+        )
+        if path:
+            self.load_target(path)
+
+    def load_target(self, path: str) -> bool:
+        from stylegan2.cli.common import CLIError
+        from stylegan2.cli.project import load_image
+        from stylegan2.projection import prepare_target
+
+        if self.network_info is None:
+            return False
+        try:
+            image = load_image(path)
+        except CLIError as exc:
+            self.projection.status.setText(str(exc))
+            return False
+        info = self.network_info
+        target, note = prepare_target(image, info["resolution"], info["img_channels"])
+        self.projection.set_target(target, note)
+        self.tabs.setCurrentIndex(0)
+        return True
+
+    def start_projection(self) -> None:
+        import threading
+
+        from stylegan2.lpips import load_distance
+        from stylegan2.projection import ProjectConfig, project
+        from stylegan2.render import to_uint8
+
+        target = self.projection.target
+        if target is None:
+            return
+        self._project_cancel = cancel = threading.Event()
+        cfg = ProjectConfig(
+            num_steps=self.projection.steps.value(), w_plus=self.projection.w_plus.isChecked()
+        )
+        weights = self.settings.value("lpips_weights") or None
+        update = self.worker.job_update
+
+        def run(renderer):
+            dist = load_distance(weights, renderer.device)
+
+            def cb(step) -> bool:
+                image = None if step.image is None else to_uint8(step.image[None])[0]
+                update.emit("projection", (step.step, step.distance, image, cfg.num_steps))
+                return cancel.is_set()
+
+            history = project(renderer.G, target, dist, cfg, callback=cb, images_every=10)
+            return history[-1], len(history), dist.name
+
+        self.projection.distances = []
+        self.projection.set_running(True)
+        self.projection.status.setText("projecting…")
+        self.worker.run_job("projection", run)
+
+    def _projection_keyframe(self) -> None:
+        from stylegan2.render import Latent
+
+        if self.projection.result_ws is not None:
+            self.path_panel.add_keyframe(Latent(w=self.projection.result_ws.copy()), "projection")
+
+    def _on_job_update(self, name: str, payload) -> None:
+        if name == "projection":
+            self.projection.progress(*payload)
+
     def _on_job_progress(self, name: str, done: int, total: int) -> None:
         if name == "video" and getattr(self, "export_progress", None) is not None:
             self.export_progress.setValue(done)
@@ -505,10 +584,20 @@ class MainWindow(QMainWindow):
                 self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
 
     def _on_job(self, name: str, result, error: str) -> None:
+        if error and name == "projection":
+            self.projection.finished(None, f"projection failed: {error}")
+            return
         if error:
             self.statusBar().showMessage(f"{name} failed: {error}", 8000)
             return
         self.statusBar().clearMessage()
+        if name == "projection":
+            ws, steps, dist_name = result
+            cancelled = self._project_cancel.is_set()
+            self.projection.finished(
+                ws, f"{'cancelled' if cancelled else 'done'} after {steps} steps [{dist_name}]"
+            )
+            return
         if name == "video":
             if getattr(self, "export_progress", None) is not None:
                 self.export_progress.close()
@@ -624,6 +713,8 @@ class MainWindow(QMainWindow):
                 self.load_state(path)
             elif suffix in (".npy", ".npz"):
                 self.load_w(path)
+            elif suffix in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
+                self.load_target(path)
             else:
                 self.open_network(path)
 

@@ -28,6 +28,7 @@ class RenderWorker(QObject):
     network_failed = Signal(str, str)  # (path, error): the previous network stays in use
     job_done = Signal(str, object, str)  # (job name, result or None, error or "")
     job_progress = Signal(str, int, int)  # (job name, done, total) from long jobs
+    job_update = Signal(str, object)  # (job name, payload) intermediate results of long jobs
 
     def __init__(self, threads: int | None = None) -> None:
         super().__init__()

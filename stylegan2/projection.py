@@ -153,7 +153,11 @@ def project(
         if callback is not None:
             show = images_every and (step % images_every == 0 or step == cfg.num_steps - 1)
             info = ProjectionStep(
-                step, float(dist), float(loss), history[-1], img[0].detach().cpu() if show else None
+                step,
+                float(dist.detach()),
+                float(loss.detach()),
+                history[-1],
+                img[0].detach().cpu() if show else None,
             )
             if callback(info):
                 break

@@ -259,3 +259,41 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path):
     settle(qtbot, window)
     assert np.array_equal(np.asarray(Image.open(files[2])), window.last_result.image)
     assert not window.export_video(str(tmp_path / "bad.avi"))
+
+
+def test_projection_panel_converges_and_hands_over_the_latent(window, qtbot, tmp_path):
+    from PIL import Image
+
+    window.model.update(seed_x=6.0)
+    target = settle(qtbot, window)
+    Image.fromarray(target).save(tmp_path / "t.png")
+    assert window.load_target(str(tmp_path / "t.png"))
+    window.projection.steps.setValue(60)
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "projection"
+    ):
+        window.start_projection()
+    p = window.projection
+    assert p.result_ws is not None and len(p.distances) == 60 and p.distances[-1] < p.distances[0]
+    assert "done after 60 steps" in p.status.text()
+    p.use.click()
+    assert window.model.state.w is not None
+    settle(qtbot, window)
+    p.keyframe.click()
+    assert window.path_panel.list.item(window.path_panel.list.count() - 1).text() == "projection"
+    (tmp_path / "bad.png").write_text("no")
+    assert not window.load_target(str(tmp_path / "bad.png"))
+
+
+def test_projection_cancel(window, qtbot):
+    target = settle(qtbot, window)
+    window.projection.set_target(target, "")
+    window.projection.steps.setValue(5000)
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "projection"
+    ):
+        window.start_projection()
+        qtbot.waitUntil(lambda: len(window.projection.distances) > 3, timeout=30_000)
+        window.projection.cancel.click()
+    assert "cancelled" in window.projection.status.text()
+    assert len(window.projection.distances) < 5000

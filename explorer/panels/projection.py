@@ -1,0 +1,106 @@
+"""Projection panel: open (or drop) a photo, watch the projection into W converge (target, current
+image, distance curve), cancel at any time, then use the result as the current latent or as a
+path keyframe. The optimisation runs as a worker job; this panel only shows its progress."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+)
+
+from explorer.image_view import ImageView
+
+
+class ProjectionPanel(QGroupBox):
+    open_requested = Signal()
+    start_requested = Signal()
+    cancel_requested = Signal()
+    use_requested = Signal()
+    keyframe_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__("Project an image into W")
+        self.target: np.ndarray | None = None
+        self.result_ws: np.ndarray | None = None
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.target_view, self.current_view = ImageView(), ImageView()
+        for v in (self.target_view, self.current_view):
+            v.setFixedHeight(150)
+            row.addWidget(v)
+        lay.addLayout(row)
+        self.plot = pg.PlotWidget()
+        self.plot.setBackground("#2b2d31")
+        self.plot.setFixedHeight(90)
+        self.plot.setLabel("left", "distance")
+        self.plot.getAxis("left").enableAutoSIPrefix(False)
+        self.curve = self.plot.plot(pen=pg.mkPen("#8ab4f8", width=1.5))
+        lay.addWidget(self.plot)
+        row = QHBoxLayout()
+        open_btn = QPushButton("Open image…")
+        self.steps = QSpinBox()
+        self.steps.setRange(10, 5000)
+        self.steps.setValue(1000)
+        self.steps.setSuffix(" steps")
+        self.w_plus = QCheckBox("W+")
+        self.w_plus.setToolTip(
+            "One w per layer instead of one w for all (fits better, edits worse)"
+        )
+        self.start = QPushButton("Project")
+        self.cancel = QPushButton("Cancel")
+        for w in (open_btn, self.steps, self.w_plus, self.start, self.cancel):
+            row.addWidget(w)
+        lay.addLayout(row)
+        row = QHBoxLayout()
+        self.use = QPushButton("Use as current latent")
+        self.keyframe = QPushButton("Add as path keyframe")
+        row.addWidget(self.use)
+        row.addWidget(self.keyframe)
+        lay.addLayout(row)
+        self.status = QLabel("Drop an image on the window or open one.")
+        self.status.setWordWrap(True)
+        lay.addWidget(self.status)
+        self.distances: list[float] = []
+        open_btn.clicked.connect(self.open_requested)
+        self.start.clicked.connect(self.start_requested)
+        self.cancel.clicked.connect(self.cancel_requested)
+        self.use.clicked.connect(self.use_requested)
+        self.keyframe.clicked.connect(self.keyframe_requested)
+        self.set_running(False)
+
+    def set_target(self, target: np.ndarray, note: str) -> None:
+        self.target = target
+        self.result_ws = None
+        self.target_view.set_image(target)
+        self.target_view.fit()
+        self.distances = []
+        self.curve.setData([])
+        self.status.setText(f"target ready{': ' + note if note else ''}")
+        self.set_running(False)
+
+    def set_running(self, running: bool) -> None:
+        self.start.setEnabled(not running and self.target is not None)
+        self.cancel.setEnabled(running)
+        self.use.setEnabled(not running and self.result_ws is not None)
+        self.keyframe.setEnabled(not running and self.result_ws is not None)
+
+    def progress(self, step: int, distance: float, image: np.ndarray | None, total: int) -> None:
+        self.distances.append(distance)
+        self.curve.setData(self.distances)
+        if image is not None:
+            self.current_view.set_image(image)
+        self.status.setText(f"step {step + 1} / {total}: distance {distance:.4f}")
+
+    def finished(self, ws: np.ndarray | None, message: str) -> None:
+        self.result_ws = ws
+        self.status.setText(message)
+        self.set_running(False)
