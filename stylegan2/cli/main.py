@@ -11,6 +11,7 @@ from stylegan2.cli import (
     bench,
     convert_info,
     dataset,
+    detect,
     directions,
     generate,
     ppl,
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     project.add_parser(sub)
     video.add_parser(sub)
     directions.add_parsers(sub)
+    detect.add_parser(sub)
     return parser
 
 
