@@ -92,6 +92,8 @@ class MainWindow(QMainWindow):
         self.directions.compute_requested.connect(self.compute_directions)
         self.directions.load_requested.connect(self.load_directions_dialog)
         self.directions.save_requested.connect(self.save_directions_dialog)
+        self.directions.save_one_requested.connect(self.save_one_direction_dialog)
+        self._pca_cache: dict[tuple, object] = {}
         self.features = FeaturesPanel()
         self.features.layer_changed.connect(self.request_render)
         self.projection = ProjectionPanel()
@@ -483,6 +485,9 @@ class MainWindow(QMainWindow):
             self.projection.progress(*payload)
 
     def _on_job_progress(self, name: str, done: int, total: int) -> None:
+        if name == "directions":
+            self.directions.info.setText(f"PCA: sampled {done:,} of {total:,} w's")
+            return
         if name == "video" and getattr(self, "export_progress", None) is not None:
             self.export_progress.setValue(done)
 
@@ -551,9 +556,41 @@ class MainWindow(QMainWindow):
 
         if method == "sefa":
             self.worker.run_job("directions", lambda r: sefa(r.G, (lo, hi), top))
-        else:
-            self.statusBar().showMessage("sampling 100,000 w's for PCA…")
-            self.worker.run_job("directions", lambda r: pca(r.G, 100_000, (lo, hi), top))
+            return
+        # PCA of W depends only on the network: sample once per network, re-range for free.
+        key = (self.network_path, top)
+        cached = self._pca_cache.get(key)
+        if cached is not None:
+            self.directions.set_directions(dataclasses.replace(cached, layers=(lo, hi)))
+            return
+        progress = self.worker.job_progress
+        n = 100_000
+
+        def run(renderer):
+            done = [0]
+
+            def tick(k: int) -> None:
+                done[0] += k
+                progress.emit("directions", done[0], n)
+
+            d = pca(renderer.G, n, (lo, hi), top, progress=tick)
+            self._pca_cache[key] = d
+            return d
+
+        self.worker.run_job("directions", run)
+
+    def save_one_direction_dialog(self, k: int) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        name, ok = QInputDialog.getText(self, "Name the direction", "Name:", text=f"direction {k}")
+        if not ok:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save direction", f"{name}.npz", "*.npz")
+        if path:
+            try:
+                self.directions.single(k, name).save(path)
+            except OSError as exc:
+                self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
 
     def load_directions_dialog(self) -> None:
         from stylegan2.directions import Directions

@@ -26,6 +26,7 @@ class DirectionsPanel(QGroupBox):
     compute_requested = Signal(str, int, int, int)  # method, first ws, last ws, top k
     load_requested = Signal()
     save_requested = Signal()
+    save_one_requested = Signal(int)
 
     def __init__(self, model: StateModel) -> None:
         super().__init__("Directions")
@@ -87,6 +88,7 @@ class DirectionsPanel(QGroupBox):
             if item.widget():
                 item.widget().deleteLater()
         self.sliders = []
+        self.ranges: list[tuple[QSpinBox, QSpinBox]] = []
         if d is None:
             self.info.setText("")
             self.model.update(w_offset=None)
@@ -97,9 +99,39 @@ class DirectionsPanel(QGroupBox):
             s = FloatSlider(-span, span, span / 100, 0.0)
             s.setToolTip(name)
             s.value_changed.connect(lambda _v: self._apply())
-            self.sliders_layout.addRow(QLabel(f"{k}"), s)
+            lo, hi = QSpinBox(), QSpinBox()
+            for box, value in ((lo, d.layers[0]), (hi, d.layers[1])):
+                box.setRange(0, self.num_ws - 1)
+                box.setValue(value)
+                box.setToolTip("first / last ws this slider moves")
+                box.valueChanged.connect(lambda _v: self._apply())
+            save = QPushButton("Save…")
+            save.setToolTip("Name this direction and save it with its layer range")
+            save.clicked.connect(lambda _=False, i=k: self.save_one_requested.emit(i))
+            row = QHBoxLayout()
+            row.addWidget(s, 1)
+            row.addWidget(lo)
+            row.addWidget(hi)
+            row.addWidget(save)
+            holder = QWidget()
+            holder.setLayout(row)
+            row.setContentsMargins(0, 0, 0, 0)
+            unit = "σ" if d.method == "pca" else "λ"
+            label = QLabel(f"{k}  {unit} {float(d.scores[k]):.3g}")
+            label.setToolTip(name)
+            self.sliders_layout.addRow(label, holder)
             self.sliders.append(s)
+            self.ranges.append((lo, hi))
         self._apply()
+
+    def single(self, k: int, name: str) -> Directions:
+        """Direction k alone, with its own layer range and a name (for saving)."""
+        d = self.directions
+        assert d is not None
+        lo, hi = sorted((self.ranges[k][0].value(), self.ranges[k][1].value()))
+        return Directions(
+            d.vectors[k : k + 1].copy(), d.scores[k : k + 1].copy(), (lo, hi), d.method, [name]
+        )
 
     def reset(self) -> None:
         for s in self.sliders:
@@ -113,5 +145,6 @@ class DirectionsPanel(QGroupBox):
         off = np.zeros((self.num_ws, d.vectors.shape[1]), np.float32)
         for k, s in enumerate(self.sliders):
             if s.value() != 0:
-                off += d.offset(k, s.value(), self.num_ws)
+                lo, hi = sorted((self.ranges[k][0].value(), self.ranges[k][1].value()))
+                off[lo : hi + 1] += s.value() * d.vectors[k]
         self.model.update(w_offset=off.tolist() if off.any() else None)

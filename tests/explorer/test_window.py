@@ -297,3 +297,33 @@ def test_projection_cancel(window, qtbot):
         window.projection.cancel.click()
     assert "cancelled" in window.projection.status.text()
     assert len(window.projection.distances) < 5000
+
+
+def test_direction_layer_range_per_slider_and_single_save(window, qtbot, tmp_path):
+    from stylegan2.directions import Directions
+
+    with qtbot.waitSignal(window.worker.job_done, timeout=30_000):
+        window.directions._compute()
+    qtbot.waitUntil(lambda: len(window.directions.sliders) == 5)
+    lo, hi = window.directions.ranges[1]
+    lo.setValue(2)
+    hi.setValue(3)
+    window.directions.sliders[1].spin.setValue(4.0)
+    off = np.asarray(window.model.state.w_offset)
+    moved = [i for i in range(off.shape[0]) if np.abs(off[i]).sum() > 0]
+    assert moved == [2, 3]
+    d = window.directions.single(1, "smile")
+    d.save(tmp_path / "smile.npz")
+    e = Directions.load(tmp_path / "smile.npz")
+    assert e.names == ["smile"] and e.layers == (2, 3) and e.vectors.shape[0] == 1
+
+
+def test_pca_directions_are_cached_per_network(window, qtbot):
+    window.directions.method.setCurrentIndex(1)
+    with qtbot.waitSignal(window.worker.job_done, timeout=60_000):
+        window.directions._compute()
+    qtbot.waitUntil(lambda: len(window.directions.sliders) == 5)
+    assert "PCA" in window.directions.info.text()
+    window.directions.first.setValue(1)
+    window.directions._compute()  # served from the cache: no job, sliders rebuilt at once
+    assert window.directions.directions.layers == (1, window.network_info["num_ws"] - 1)
