@@ -22,17 +22,28 @@ class ImageView(pg.GraphicsLayoutWidget):
         self.item = pg.ImageItem()
         self.view.addItem(self.item)
         self.image: np.ndarray | None = None
+        self.values: np.ndarray | None = None
+        self.marker = pg.ScatterPlotItem(
+            size=14, pen=pg.mkPen("#f28b82", width=2), brush=None, symbol="o"
+        )
+        self.view.addItem(self.marker)
         self.scene().sigMouseMoved.connect(self._on_move)
 
-    def set_image(self, image: np.ndarray) -> None:
-        """uint8 HWC (C = 1 or 3)."""
+    def set_image(self, image: np.ndarray, values: np.ndarray | None = None) -> None:
+        """uint8 HWC (C = 1 or 3). `values` [K, H, W] (same H, W) replaces the pixel readout with
+        the underlying numbers, e.g. raw feature-map activations."""
         first = self.image is None or self.image.shape != image.shape
         self.image = image
+        self.values = values
         self.item.setImage(
             image[:, :, 0] if image.shape[2] == 1 else image, autoLevels=False, levels=(0, 255)
         )
         if first:
             self.fit()
+
+    def mark(self, point: tuple[float, float] | None) -> None:
+        """Circle one image position (x, y in pixels), or clear the mark."""
+        self.marker.setData([] if point is None else [{"pos": (point[0] + 0.5, point[1] + 0.5)}])
 
     def fit(self) -> None:
         if self.image is not None:
@@ -63,7 +74,10 @@ class ImageView(pg.GraphicsLayoutWidget):
         x, y = int(np.floor(p.x())), int(np.floor(p.y()))
         h, w = self.image.shape[:2]
         if 0 <= x < w and 0 <= y < h:
-            px = " ".join(str(int(v)) for v in self.image[y, x])
+            if self.values is not None and self.values.shape[1:] == (h, w):
+                px = " ".join(f"{float(v):+.4g}" for v in self.values[:, y, x])
+            else:
+                px = " ".join(str(int(v)) for v in self.image[y, x])
             self.hovered.emit(f"x {x}, y {y}: {px}")
         else:
             self.hovered.emit("")

@@ -96,6 +96,8 @@ class MainWindow(QMainWindow):
         self._pca_cache: dict[tuple, object] = {}
         self.features = FeaturesPanel()
         self.features.layer_changed.connect(self.request_render)
+        self.features.peak_changed.connect(self._mark_blob)
+        self.features.all_layers_requested.connect(self.blob_scores_all_layers)
         self.projection = ProjectionPanel()
         self.projection.open_requested.connect(self.open_target_dialog)
         self.projection.start_requested.connect(self.start_projection)
@@ -138,6 +140,9 @@ class MainWindow(QMainWindow):
         self.features_tab = self.tabs.count() - 3
         self.path_tab = self.tabs.widget(self.tabs.count() - 2)
         self.tabs.currentChanged.connect(lambda _i: self.request_render())
+        self.tabs.currentChanged.connect(
+            lambda i: self.view.mark(None) if i != self.features_tab else self._mark_blob()
+        )
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.view)
         splitter.addWidget(self.tabs)
@@ -332,6 +337,43 @@ class MainWindow(QMainWindow):
             "mixing-grid",
             lambda r: style_mixing_grid(r, rows, cols, styles, s.psi, s.cutoff, s.noise_mode),
         )
+
+    def _mark_blob(self) -> None:
+        """Circle the strongest blob of the shown layer on the image (scaled to its pixels)."""
+        name, peak = self.features.current_layer(), self.features.peak
+        if (
+            name is None
+            or peak is None
+            or self.network_info is None
+            or not self.features.mark.isChecked()
+        ):
+            self.view.mark(None)
+            return
+        res = next(x.resolution for x in self.network_info["layers"] if x.name == name)
+        scale = self.network_info["resolution"] / res
+        self.view.mark(((peak[1] + 0.5) * scale - 0.5, (peak[0] + 0.5) * scale - 0.5))
+
+    def blob_scores_all_layers(self) -> None:
+        from stylegan2.blobs import blob_score
+
+        layers = [x for x in (self.network_info or {}).get("layers", []) if x.kind != "torgb"]
+        req = self.model.state.to_request(capture=tuple(x.name for x in layers))
+
+        def run(renderer):
+            result = renderer.render(req)
+            if result.error:
+                raise ValueError(result.error)
+            return [
+                (
+                    x.name,
+                    x.resolution,
+                    blob_score(result.captures[x.name]).peak_to_median,
+                    blob_score(result.captures[x.name]).top_energy_share,
+                )
+                for x in layers
+            ]
+
+        self.worker.run_job("blob-scores", run)
 
     # Paths --------------------------------------------------------------------------------------
     def _add_current_keyframe(self) -> None:
@@ -628,6 +670,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{name} failed: {error}", 8000)
             return
         self.statusBar().clearMessage()
+        if name == "blob-scores":
+            self.features.show_all_scores(result)
+            return
         if name == "projection":
             ws, steps, dist_name = result
             cancelled = self._project_cancel.is_set()

@@ -6,6 +6,7 @@ strongest blob marked. Updates with every render (the window asks the worker to 
 from __future__ import annotations
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -72,6 +73,8 @@ def render_feature(x: np.ndarray, view: str, channel: int, norm: str, fft: bool)
 
 class FeaturesPanel(QGroupBox):
     layer_changed = Signal()
+    peak_changed = Signal()  # the strongest blob moved (mark it on the image)
+    all_layers_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__("Feature maps")
@@ -98,7 +101,7 @@ class FeaturesPanel(QGroupBox):
         form.addRow("Channel", row)
         lay.addLayout(form)
         self.view = ImageView()
-        self.view.setMinimumHeight(300)
+        self.view.setFixedHeight(260)
         lay.addWidget(self.view, 1)
         self.stats = QLabel("")
         self.stats.setStyleSheet("font-family: monospace;")
@@ -107,7 +110,19 @@ class FeaturesPanel(QGroupBox):
         export = QPushButton("Export PNG…")
         export.clicked.connect(self.export_dialog)
         lay.addWidget(export)
-        self.marker = None
+        self.peak: tuple[int, int] | None = None
+        self.chart = pg.PlotWidget()
+        self.chart.setBackground("#2b2d31")
+        self.chart.setFixedHeight(120)
+        self.chart.setLabel("left", "peak / median")
+        self.chart.getAxis("left").enableAutoSIPrefix(False)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#8ab4f8")
+        self.chart.addItem(self.bars)
+        all_btn = QPushButton("Blob scores of all layers")
+        all_btn.setToolTip("Render once capturing every conv layer and chart the blob score")
+        all_btn.clicked.connect(self.all_layers_requested)
+        lay.addWidget(all_btn)
+        lay.addWidget(self.chart)
         self.layer.currentIndexChanged.connect(lambda _i: self.layer_changed.emit())
         for w in (self.view_mode, self.norm):
             w.currentIndexChanged.connect(lambda _i: self.redraw())
@@ -156,7 +171,17 @@ class FeaturesPanel(QGroupBox):
             y0, x0 = score.peak
             img[max(y0 - 1, 0) : y0 + 2, x0] = (255, 64, 64)
             img[y0, max(x0 - 1, 0) : x0 + 2] = (255, 64, 64)
-        self.view.set_image(img)
+        values = None
+        if not self.fft.isChecked():
+            c = min(self.channel.value(), len(x) - 1)
+            values = {
+                "mean |x|": np.abs(x).mean(0, keepdims=True),
+                "one channel": x[c : c + 1],
+                "RGB of 3 channels": x[[min(c + k, len(x) - 1) for k in range(3)]],
+            }.get(view)
+        self.view.set_image(img, values)
+        self.peak = score.peak
+        self.peak_changed.emit()
         a = np.abs(x)
         per_channel = a.reshape(len(x), -1).max(1)
         self.stats.setText(
@@ -165,6 +190,13 @@ class FeaturesPanel(QGroupBox):
             f"blob: peak/median {score.peak_to_median:.2f}, top-0.1% energy "
             f"{100 * score.top_energy_share:.1f}% at (y {score.peak[0]}, x {score.peak[1]})"
         )
+
+    def show_all_scores(self, table: list[tuple[str, int, float, float]]) -> None:
+        """(layer, resolution, peak/median, top energy share) for every conv layer."""
+        xs = list(range(len(table)))
+        self.bars.setOpts(x=xs, height=[row[2] for row in table], width=0.6)
+        axis = self.chart.getAxis("bottom")
+        axis.setTicks([[(i, row[0].replace(".conv", "c")) for i, row in enumerate(table)]])
 
     def export_dialog(self) -> None:
         if self.view.image is None:

@@ -327,3 +327,20 @@ def test_pca_directions_are_cached_per_network(window, qtbot):
     window.directions.first.setValue(1)
     window.directions._compute()  # served from the cache: no job, sliders rebuilt at once
     assert window.directions.directions.layers == (1, window.network_info["num_ws"] - 1)
+
+
+def test_blob_chart_marker_and_raw_values(window, qtbot):
+    window.tabs.setCurrentIndex(window.features_tab)
+    settle(qtbot, window)
+    f = window.features
+    assert f.view.values is not None and f.view.values.shape[1:] == f.data.shape[1:]
+    assert len(window.view.marker.data) == 1  # strongest blob circled on the image
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=30_000, check_params_cb=lambda n, r, e: n == "blob-scores"
+    ):
+        f.all_layers_requested.emit()
+    heights = f.bars.opts["height"]
+    assert len(heights) == len([x for x in window.network_info["layers"] if x.kind != "torgb"])
+    assert all(h >= 1 for h in heights)
+    window.tabs.setCurrentIndex(0)
+    assert len(window.view.marker.data) == 0
