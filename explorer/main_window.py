@@ -98,6 +98,7 @@ class MainWindow(QMainWindow):
         self.features.layer_changed.connect(self.request_render)
         self.features.peak_changed.connect(self._mark_blob)
         self.features.all_layers_requested.connect(self.blob_scores_all_layers)
+        self.features.usage_requested.connect(self.resolution_usage)
         self.projection = ProjectionPanel()
         self.projection.open_requested.connect(self.open_target_dialog)
         self.projection.start_requested.connect(self.start_projection)
@@ -374,6 +375,29 @@ class MainWindow(QMainWindow):
             ]
 
         self.worker.run_job("blob-scores", run)
+
+    def resolution_usage(self) -> None:
+        from stylegan2.analysis import resolution_usage
+
+        if self.network_info is None or self.network_info["architecture"] != "skip":
+            self.statusBar().showMessage("resolution usage needs a skip generator", 6000)
+            return
+        req = self.model.state.to_request()
+
+        def run(renderer):
+            G = renderer.G
+            with torch.no_grad():
+                this = resolution_usage(G, renderer.request_ws(req))
+                gen = torch.Generator().manual_seed(0)
+                z = torch.randn([256, G.z_dim], generator=gen).to(G.device)
+                c = None
+                if G.c_dim:
+                    c = torch.nn.functional.one_hot(torch.arange(256) % G.c_dim, G.c_dim)
+                    c = c.float().to(G.device)
+                ws = G.mapping(z, c, truncation_psi=req.psi, truncation_cutoff=req.cutoff)
+                return [this, resolution_usage(G, ws)]
+
+        self.worker.run_job("usage", run)
 
     # Paths --------------------------------------------------------------------------------------
     def _add_current_keyframe(self) -> None:
@@ -670,6 +694,9 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"{name} failed: {error}", 8000)
             return
         self.statusBar().clearMessage()
+        if name == "usage":
+            self.features.show_usage(result)
+            return
         if name == "blob-scores":
             self.features.show_all_scores(result)
             return

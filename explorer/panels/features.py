@@ -75,6 +75,7 @@ class FeaturesPanel(QGroupBox):
     layer_changed = Signal()
     peak_changed = Signal()  # the strongest blob moved (mark it on the image)
     all_layers_requested = Signal()
+    usage_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__("Feature maps")
@@ -123,6 +124,21 @@ class FeaturesPanel(QGroupBox):
         all_btn.clicked.connect(self.all_layers_requested)
         lay.addWidget(all_btn)
         lay.addWidget(self.chart)
+        usage_btn = QPushButton("Resolution usage (this latent and 256 random)")
+        usage_btn.setToolTip(
+            "Share of each resolution's tRGB output in the image (std of the "
+            "pixels it adds), as in the paper's Figure 8"
+        )
+        usage_btn.clicked.connect(self.usage_requested)
+        lay.addWidget(usage_btn)
+        self.usage = pg.PlotWidget()
+        self.usage.setBackground("#2b2d31")
+        self.usage.setFixedHeight(110)
+        self.usage.getAxis("left").setTicks([[(0, "this"), (1, "avg")]])
+        self.usage.getAxis("left").setWidth(40)
+        self.usage.setLabel("bottom", "share of the image (%)")
+        self.usage.setXRange(0, 100)
+        lay.addWidget(self.usage)
         self.layer.currentIndexChanged.connect(lambda _i: self.layer_changed.emit())
         for w in (self.view_mode, self.norm):
             w.currentIndexChanged.connect(lambda _i: self.redraw())
@@ -197,6 +213,36 @@ class FeaturesPanel(QGroupBox):
         self.bars.setOpts(x=xs, height=[row[2] for row in table], width=0.6)
         axis = self.chart.getAxis("bottom")
         axis.setTicks([[(i, row[0].replace(".conv", "c")) for i, row in enumerate(table)]])
+
+    def show_usage(self, rows: list[dict[int, float]]) -> None:
+        """Stacked horizontal bars, one row per usage dict (resolution -> share)."""
+        self.usage.clear()
+        colors = [
+            "#8ab4f8",
+            "#81c995",
+            "#fdd663",
+            "#f28b82",
+            "#c58af9",
+            "#78d9ec",
+            "#fcad70",
+            "#ff8bcb",
+            "#a8dab5",
+        ]
+        for y, usage in enumerate(rows):
+            left = 0.0
+            for i, (res, share) in enumerate(usage.items()):
+                width = 100 * share
+                bar = pg.BarGraphItem(
+                    x0=[left], y=[y], width=[width], height=0.6, brush=colors[i % len(colors)]
+                )
+                self.usage.addItem(bar)
+                if width > 6:
+                    label = pg.TextItem(f"{res}", color="#202124", anchor=(0.5, 0.5))
+                    label.setPos(left + width / 2, y)
+                    self.usage.addItem(label)
+                left += width
+        self.usage.setXRange(0, 100)
+        self.usage.setYRange(-0.6, len(rows) - 0.4, padding=0)
 
     def export_dialog(self) -> None:
         if self.view.image is None:

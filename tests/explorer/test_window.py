@@ -344,3 +344,13 @@ def test_blob_chart_marker_and_raw_values(window, qtbot):
     assert all(h >= 1 for h in heights)
     window.tabs.setCurrentIndex(0)
     assert len(window.view.marker.data) == 0
+
+
+def test_resolution_usage_bars(window, qtbot):
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=30_000, check_params_cb=lambda n, r, e: n == "usage"
+    ) as sig:
+        window.features.usage_requested.emit()
+    this, avg = sig.args[1]
+    assert list(this) == [4, 8, 16] and abs(sum(this.values()) - 1) < 1e-6
+    assert abs(sum(avg.values()) - 1) < 1e-6
