@@ -45,7 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
-        print(f"stylegan2-explorer: error: --size must look like 1280x800, got {args.size}")
+        print(
+            f"stylegan2-explorer: error: --size must look like 1280x800, got {args.size}",
+            file=sys.stderr,
+        )
         return 2
     win.resize(w, h)
     if args.lpips_weights:

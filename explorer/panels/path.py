@@ -183,9 +183,14 @@ class PathPanel(QGroupBox):
         if len(self.keyframes) < 2:
             return None
         try:
-            return Path(tuple(self.keyframes), "w" if self.space.currentIndex() == 0 else "z",
-                        self.easing.currentText(), self.loop.isChecked(),
-                        self.noise.currentText(), base)  # fmt: skip
+            return Path(
+                tuple(self.keyframes),
+                "w" if self.space.currentIndex() == 0 else "z",
+                self.easing.currentText(),
+                self.loop.isChecked(),
+                self.noise.currentText(),
+                base,
+            )
         except ValueError as exc:
             self.readout.setText(str(exc))
             return None
@@ -244,8 +249,10 @@ class PathPanel(QGroupBox):
             if vals:
                 parts.append(f"{i}: {np.mean(vals):.3g}")
         mean = float(np.mean(list(self.samples.values())))
-        self.readout.setText(f"mean {mean:.4g} over {len(self.samples)} points · per segment "
-                             f"{', '.join(parts)}\n[{self.distance_name}]")  # fmt: skip
+        self.readout.setText(
+            f"mean {mean:.4g} over {len(self.samples)} points · per segment "
+            f"{', '.join(parts)}\n[{self.distance_name}]"
+        )
 
     def value_at(self, t: float) -> float | None:
         if not self.samples:

@@ -131,9 +131,9 @@ def test_metadata(ada, tf):
 
 
 @pytest.mark.parametrize(
-    ("path", "fmt", "contents"), [(ADA, "ada-pkl", "ada-pkl"), (TF, "tf-pkl", "tf-pkl"),
-                                  (ROSI, "torch-zip", "rosinality-pt")]
-)  # fmt: skip
+    ("path", "fmt", "contents"),
+    [(ADA, "ada-pkl", "ada-pkl"), (TF, "tf-pkl", "tf-pkl"), (ROSI, "torch-zip", "rosinality-pt")],
+)
 def test_sniff_and_dispatch(path, fmt, contents):
     assert sniff_format(path) == fmt
     assert read_checkpoint(path).format == contents

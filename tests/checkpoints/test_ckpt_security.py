@@ -120,10 +120,20 @@ def payloads(f, marker: Path) -> dict[str, tuple[bytes, str]]:
 
 
 PAYLOAD_IDS = [
-    "os.system", "posix.system", "subprocess.Popen", "subprocess.check_output", "eval", "exec",
-    "getattr chain", "__import__", "functools.partial", "copyreg._reconstructor", "dotted name",
-    "torch.load", "torchscript",
-]  # fmt: skip
+    "os.system",
+    "posix.system",
+    "subprocess.Popen",
+    "subprocess.check_output",
+    "eval",
+    "exec",
+    "getattr chain",
+    "__import__",
+    "functools.partial",
+    "copyreg._reconstructor",
+    "dotted name",
+    "torch.load",
+    "torchscript",
+]
 
 
 @pytest.mark.parametrize("name", PAYLOAD_IDS)

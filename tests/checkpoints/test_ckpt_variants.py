@@ -63,10 +63,16 @@ def test_stylegan3_generator_refused(fakes):
 
 def test_sg3_flat_kwargs_defaults():
     kwargs = {
-        "z_dim": 512, "c_dim": 0, "w_dim": 512, "img_resolution": 256, "img_channels": 3,
-        "mapping_kwargs": {"num_layers": 2}, "channel_base": 16384, "channel_max": 512,
+        "z_dim": 512,
+        "c_dim": 0,
+        "w_dim": 512,
+        "img_resolution": 256,
+        "img_channels": 3,
+        "mapping_kwargs": {"num_layers": 2},
+        "channel_base": 16384,
+        "channel_max": 512,
         "fused_modconv_default": "inference_only",
-    }  # fmt: skip
+    }
     cfg = generator_config_from_kwargs(kwargs)
     assert cfg.mapping.w_avg_beta == 0.998
     assert cfg.synthesis.conv_clamp == 256
@@ -156,17 +162,22 @@ def _progressive(fakes):
         old = dict(synth.state["variables"])
         new = [(k, v) for k, v in old.items() if "/ToRGB/" not in k]
         for lod, res in enumerate((16, 8, 4)):
-            new += [(f"ToRGB_lod{lod}/{p}", old[f"{res}x{res}/ToRGB/{p}"])
-                    for p in ("weight", "bias", "mod_weight", "mod_bias")]  # fmt: skip
+            new += [
+                (f"ToRGB_lod{lod}/{p}", old[f"{res}x{res}/ToRGB/{p}"])
+                for p in ("weight", "bias", "mod_weight", "mod_bias")
+            ]
         synth.state["variables"] = [*new, ("lod", np.float32(0))]
     d.state["build_func_name"] = "D_stylegan"
     del d.state["static_kwargs"]["mbstd_group_size"]  # D_stylegan defaults to groups of 4
     old = dict(d.state["variables"])
     new = [(k, v) for k, v in old.items() if "/Skip/" not in k and "FromRGB" not in k]
-    new += [("FromRGB_lod0/weight", old["16x16/FromRGB/weight"]),
-            ("FromRGB_lod0/bias", old["16x16/FromRGB/bias"]),
-            ("FromRGB_lod1/weight", np.zeros((1, 1, 3, 32), np.float32)),
-            ("FromRGB_lod1/bias", np.zeros(32, np.float32)), ("lod", np.float32(0))]  # fmt: skip
+    new += [
+        ("FromRGB_lod0/weight", old["16x16/FromRGB/weight"]),
+        ("FromRGB_lod0/bias", old["16x16/FromRGB/bias"]),
+        ("FromRGB_lod1/weight", np.zeros((1, 1, 3, 32), np.float32)),
+        ("FromRGB_lod1/bias", np.zeros(32, np.float32)),
+        ("lod", np.float32(0)),
+    ]
     d.state["variables"] = new
     return g, d, gs
 
@@ -192,8 +203,9 @@ def test_tf_progressive_net_reads_as_orig(fakes, ada):
 
 def test_tf_progressive_mid_transition_refused(fakes):
     g, d, gs = _progressive(fakes)
-    gs.state["variables"] = [(k, np.float32(0.5) if k == "lod" else v)
-                             for k, v in gs.state["variables"]]  # fmt: skip
+    gs.state["variables"] = [
+        (k, np.float32(0.5) if k == "lod" else v) for k, v in gs.state["variables"]
+    ]
     one_line_error(read_tf_pickle, fakes.write_tf((g, d, gs)), match="lod")
 
 
@@ -216,8 +228,9 @@ def test_tf_leftover_variable_named(fakes):
 
 def test_tf_static_kwargs_rules():
     one_line_error(generator_config_from_static_kwargs, {"fancy_option": 1}, match="fancy_option")
-    cfg = generator_config_from_static_kwargs({"fmap_base": 8192, "w_avg_beta": None,
-                                               "truncation_psi": 0.5})  # fmt: skip
+    cfg = generator_config_from_static_kwargs(
+        {"fmap_base": 8192, "w_avg_beta": None, "truncation_psi": 0.5}
+    )
     assert cfg.synthesis.channel_base == 16384 and cfg.mapping.w_avg_beta == 1
     assert cfg.img_resolution == 1024 and cfg.synthesis.architecture == "skip"
     d = discriminator_config_from_static_kwargs({"resolution": 256}, "D_stylegan2")
@@ -259,8 +272,10 @@ def test_rosinality_legacy_torch_save(tmp_path):
 def _rosinality_d(ada_d: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The fixture's D state written under rosinality's names (SPEC §3.2, inverted)."""
     f = filter_2d((1, 3, 3, 1))
-    out = {"convs.0.0.weight": ada_d["b16.fromrgb.weight"],
-           "convs.0.1.bias": ada_d["b16.fromrgb.bias"]}  # fmt: skip
+    out = {
+        "convs.0.0.weight": ada_d["b16.fromrgb.weight"],
+        "convs.0.1.bias": ada_d["b16.fromrgb.bias"],
+    }
     for j, r in ((1, 16), (2, 8)):
         out |= {
             f"convs.{j}.conv1.0.weight": ada_d[f"b{r}.conv0.weight"],
@@ -271,8 +286,11 @@ def _rosinality_d(ada_d: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
             f"convs.{j}.skip.0.kernel": f,
             f"convs.{j}.skip.1.weight": ada_d[f"b{r}.skip.weight"],
         }
-    for ours, theirs in (("conv", "final_conv.0"), ("fc", "final_linear.0"),
-                         ("out", "final_linear.1")):  # fmt: skip
+    for ours, theirs in (
+        ("conv", "final_conv.0"),
+        ("fc", "final_linear.0"),
+        ("out", "final_linear.1"),
+    ):
         out[f"{theirs}.weight"] = ada_d[f"b4.{ours}.weight"]
         bias = "final_conv.1.bias" if ours == "conv" else f"{theirs}.bias"
         out[bias] = ada_d[f"b4.{ours}.bias"]
