@@ -9,6 +9,7 @@ import time
 import torch
 
 from stylegan2.networks import Discriminator, Generator
+from stylegan2.networks.precision import set_cpu_half
 from training.loss import LossConfig, StyleGAN2Loss
 from training.options import ResolvedConfig
 
@@ -23,6 +24,9 @@ def bench_training(
     regularization amortised over its intervals."""
     G = Generator(rc.G).to(device).train()
     D = Discriminator(rc.D).to(device).train()
+    if device.type == "cpu" and rc.G.synthesis.num_fp16_res > 0:
+        set_cpu_half(G, torch.bfloat16)
+        set_cpu_half(D, torch.bfloat16)
     loss = StyleGAN2Loss(G, D, LossConfig(r1_gamma=rc.gamma))
     n = rc.batch
     real = torch.randn(

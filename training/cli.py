@@ -7,7 +7,7 @@ import dataclasses
 import logging
 import sys
 
-from training.options import CFGS, TrainOptions
+from training.options import CFGS, PRECISIONS, TrainOptions
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +44,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="torch CPU threads (1 when several runs share the cores: two-thread "
         "regions stall badly when the other core is busy)",
+    )
+    p.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default="auto",
+        help="mixed: the 4 highest resolutions in fp16 on CUDA / bf16 on the CPU, conv outputs "
+        "clamped to +-256 (NVIDIA's setting); auto: mixed on CUDA, fp32 on the CPU",
+    )
+    p.add_argument(
+        "--pl-weight",
+        type=float,
+        default=2.0,
+        help="path-length regularization weight (0 turns it off, as in StyleGAN1 / config A)",
     )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument(
@@ -86,6 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         num_workers=args.workers,
         device=args.device,
         seed=args.seed,
+        precision=args.precision,
+        pl_weight=args.pl_weight,
     )
     if args.test_equivalence:
         opts = dataclasses.replace(opts, use_noise=False, mbstd_group=1, pl_weight=0.0)
@@ -112,16 +127,17 @@ def _bench(opts: TrainOptions) -> int:
     from stylegan2.networks import Generator
     from training.bench import bench_training
     from training.dataset import ImageDataset
-    from training.options import resolve
+    from training.options import resolve, use_mixed_precision
 
     ds = ImageDataset(opts.data, use_labels=opts.use_labels)
-    rc = resolve(opts, ds.resolution, ds.num_channels, ds.c_dim)
     device = resolve_device(opts.device)
+    mixed = use_mixed_precision(opts, device.type)
+    rc = resolve(opts, ds.resolution, ds.num_channels, ds.c_dim, mixed=mixed)
     res = bench_training(rc, device)
     g = sum(p.numel() for p in Generator(rc.G).parameters())
     print(
         f"{ds.resolution} px, batch {rc.batch}, G {g / 1e6:.1f} M params, device {device}, "
-        f"{torch.get_num_threads()} threads"
+        f"{torch.get_num_threads()} threads, {'mixed' if mixed else 'fp32'} precision"
     )
     for k, v in res.items():
         print(f"{k:>14}: {v:.3f}")

@@ -30,6 +30,16 @@ def init_distributed(device: torch.device) -> DistInfo:
     return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
 
 
+def shutdown_distributed(in_step: bool = True) -> None:
+    """Leave the process group, in step with the other ranks unless this rank failed (a barrier
+    would then wait forever). Exiting with gloo's threads still running can abort the interpreter
+    ("terminate called without an active exception")."""
+    if dist.is_available() and dist.is_initialized():
+        if in_step:
+            dist.barrier()
+        dist.destroy_process_group()
+
+
 def all_reduce_mean(t: torch.Tensor) -> torch.Tensor:
     if not (dist.is_available() and dist.is_initialized()) or dist.get_world_size() == 1:
         return t

@@ -23,6 +23,7 @@ import torch
 from stylegan2.analysis import resolution_usage
 from stylegan2.device import resolve_device
 from stylegan2.networks import Discriminator, Generator
+from stylegan2.networks.precision import set_cpu_half
 from stylegan2.render import to_uint8
 from training.dataset import ImageDataset
 from training.distributed import (
@@ -31,9 +32,10 @@ from training.distributed import (
     average_gradients,
     broadcast_module,
     init_distributed,
+    shutdown_distributed,
 )
 from training.loss import LossConfig, StyleGAN2Loss
-from training.options import ResolvedConfig, TrainOptions, resolve
+from training.options import ResolvedConfig, TrainOptions, resolve, use_mixed_precision
 from training.snapshot import latest_snapshot, load_snapshot, save_snapshot, snapshot_path
 
 log = logging.getLogger("training")
@@ -137,12 +139,22 @@ def _save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
     Image.fromarray(grid[:, :, 0] if c == 1 else grid).save(path)
 
 
+def cpu_has_bf16() -> bool:
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = True) -> Path:
     """Run (or resume) training; returns the run directory. `max_steps` stops early (tests)."""
     device = resolve_device(opts.device)
     dist = init_distributed(device)
     dataset = ImageDataset(opts.data, use_labels=opts.use_labels, xflip=opts.mirror)
-    rc = resolve(opts, dataset.resolution, dataset.num_channels, dataset.c_dim, dist.world)
+    mixed = use_mixed_precision(opts, device.type)
+    rc = resolve(
+        opts, dataset.resolution, dataset.num_channels, dataset.c_dim, dist.world, mixed=mixed
+    )
     resume = find_resume(opts)
     if dist.is_main:
         run_dir = resume[0] if resume else _new_run_dir(opts)
@@ -151,6 +163,8 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
         torch.distributed.broadcast_object_list(names, src=0)
         run_dir = Path(names[0])
     _setup_logging(run_dir, dist)
+    if mixed and device.type == "cpu" and not cpu_has_bf16():
+        log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")
     if dist.is_main:
         log.info("dataset %s: %s", opts.data, dataset.report.summary())
         (run_dir / "training_options.json").write_text(
@@ -168,7 +182,15 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
                 indent=2,
             )
         )
-    return _Trainer(opts, rc, dataset, run_dir, dist, device, resume).run(max_steps, progress)
+    try:
+        out = _Trainer(opts, rc, dataset, run_dir, dist, device, resume).run(max_steps, progress)
+    except BaseException:
+        if dist.world > 1:
+            shutdown_distributed(in_step=False)
+        raise
+    if dist.world > 1:
+        shutdown_distributed()
+    return out
 
 
 class _Trainer:
@@ -180,6 +202,10 @@ class _Trainer:
         self.D = Discriminator(rc.D).to(device).train()
         self.G_ema = Generator(rc.G).to(device).eval().requires_grad_(False)
         self.G_ema.load_state_dict(self.G.state_dict())
+        if device.type == "cpu" and rc.G.synthesis.num_fp16_res > 0:
+            # G_ema stays fp32: it makes the snapshots' grids and figures.
+            set_cpu_half(self.G, torch.bfloat16)
+            set_cpu_half(self.D, torch.bfloat16)
         self.phases = self._make_phases()
         self.loss = StyleGAN2Loss(
             self.G,

@@ -48,6 +48,7 @@ class TrainOptions:
     G_reg_interval: int = 4
     D_reg_interval: int = 16
     num_workers: int = 2
+    precision: str = "auto"  # 'mixed': fp16 (CUDA) / bf16 (CPU) top blocks; 'auto': mixed on CUDA
     image_snapshot_ticks: int | None = None  # default: snap
     # Test hooks: make distributed results comparable with one process.
     mbstd_group: int | None = None
@@ -68,9 +69,26 @@ class ResolvedConfig:
     ema_rampup: float | None
 
 
+PRECISIONS = ("auto", "fp32", "mixed")
+
+
+def use_mixed_precision(opts: TrainOptions, device_type: str) -> bool:
+    """'auto' follows NVIDIA's trainer on CUDA (mixed) and its CPU path elsewhere (fp32)."""
+    if opts.precision not in PRECISIONS:
+        raise ValueError(f"unknown --precision {opts.precision!r}; choose from {PRECISIONS}")
+    return opts.precision == "mixed" or (opts.precision == "auto" and device_type == "cuda")
+
+
 def resolve(
-    opts: TrainOptions, resolution: int, img_channels: int, c_dim: int, world: int = 1
+    opts: TrainOptions,
+    resolution: int,
+    img_channels: int,
+    c_dim: int,
+    world: int = 1,
+    mixed: bool = False,
 ) -> ResolvedConfig:
+    """The networks and hyper-parameters of a run. `mixed`: the 4 highest resolutions of G and
+    D run in reduced precision with conv outputs clamped to +-256, as NVIDIA's configs do."""
     if opts.cfg not in CFGS:
         raise ValueError(f"unknown --cfg {opts.cfg!r}; choose from {', '.join(CFGS)}")
     if opts.cfg == "auto":
@@ -104,6 +122,8 @@ def resolve(
             architecture=opts.arch,  # type: ignore[arg-type]
             normalization=opts.norm,  # type: ignore[arg-type]
             use_noise=opts.use_noise,
+            num_fp16_res=4 if mixed else 0,
+            conv_clamp=256 if mixed else None,
         ),
     )
     D = DiscriminatorConfig(
@@ -114,6 +134,8 @@ def resolve(
         channel_base=channel_base,
         channel_max=channel_max,
         mbstd_group_size=mbstd,
+        num_fp16_res=4 if mixed else 0,
+        conv_clamp=256 if mixed else None,
     )
     return ResolvedConfig(
         G=G,

@@ -12,6 +12,7 @@ from stylegan2 import ops
 from stylegan2.config import DiscriminatorConfig
 from stylegan2.networks.layers import Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer
 from stylegan2.networks.mapping import MappingNetwork
+from stylegan2.networks.precision import block_dtype
 
 
 class DiscriminatorBlock(nn.Module):
@@ -138,16 +139,21 @@ class Discriminator(nn.Module):
         if cfg.c_dim > 0:
             self.mapping = MappingNetwork(0, cfg.c_dim, cmap_dim, None, cfg.mapping)
         self.b4 = DiscriminatorEpilogue(cfg.channels(4), cmap_dim, cfg)
+        self.cpu_half: torch.dtype | None = None  # see networks.precision
 
     def forward(
         self, img: torch.Tensor, c: torch.Tensor | None = None, force_fp32: bool = False
     ) -> torch.Tensor:
         """img: [N, C, R, R] in [-1, 1] -> logits [N, 1]."""
         x = None
+        device = img.device
+        if device.type == "cpu":
+            # oneDNN's convolutions (forward and backward) are much faster channels-last.
+            img = img.contiguous(memory_format=torch.channels_last)
         for res in self.block_resolutions:
             block: DiscriminatorBlock = getattr(self, f"b{res}")
-            use_fp16 = block.use_fp16 and not force_fp32 and img.device.type == "cuda"
-            x, img = block(x, img, torch.float16 if use_fp16 else torch.float32)
+            dtype = block_dtype(block.use_fp16, device, force_fp32, self.cpu_half)
+            x, img = block(x, img, dtype)
         cmap = None
         if self.c_dim > 0:
             if c is None:

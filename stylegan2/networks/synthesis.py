@@ -23,6 +23,7 @@ from stylegan2.networks.layers import (
     SynthesisLayer,
     ToRGBLayer,
 )
+from stylegan2.networks.precision import block_dtype
 
 
 @dataclass(frozen=True)
@@ -198,6 +199,7 @@ class SynthesisNetwork(nn.Module):
         assert self.num_ws == cfg.num_ws
         # 'auto' uses channels-last on the CPU, where oneDNN convolutions are much faster with it.
         self.memory_format = "auto"
+        self.cpu_half: torch.dtype | None = None  # see networks.precision
 
     def layers(self) -> list[LayerInfo]:
         """Every capturable layer in forward order, with the ws index that drives it."""
@@ -255,10 +257,9 @@ class SynthesisNetwork(nn.Module):
         w_idx = 0
         for res in self.block_resolutions:
             block: SynthesisBlock = getattr(self, f"b{res}")
-            use_fp16 = block.use_fp16 and not force_fp32 and ws.device.type == "cuda"
-            dtype = torch.float16 if use_fp16 else torch.float32
+            dtype = block_dtype(block.use_fp16, ws.device, force_fp32, self.cpu_half)
             fused = fused_modconv
-            if fused is None and (self.training or (dtype == torch.float16 and ws.shape[0] > 1)):
+            if fused is None and (self.training or (dtype != torch.float32 and ws.shape[0] > 1)):
                 fused = False  # None lets each layer pick the cheaper form
             block_ws = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)
             x, img = block(
