@@ -19,13 +19,28 @@ def default_network() -> str | None:
     return str(candidate) if candidate.is_file() else None
 
 
+def bundled_networks() -> list[str]:
+    """Every model shipped in assets/models (the compare menu offers them)."""
+    from importlib import resources
+
+    try:
+        folder = resources.files("assets").joinpath("models")
+    except ModuleNotFoundError:
+        return []
+    if not folder.is_dir():
+        return []
+    return sorted(str(p) for p in folder.iterdir() if str(p).endswith(".safetensors"))
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stylegan2-explorer", description="Explore StyleGAN2 by hand")
     p.add_argument("--network", help="checkpoint to open (default: the bundled model)")
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--state", help="explorer state JSON to start from")
     p.add_argument("--screenshot", help="save a PNG of the window once the first image shows, exit")
+    p.add_argument("--tab", help="open on this tab (Latent, Mixing, … Features, Path, Speed)")
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
+    p.add_argument("--compare", help="a second network to show beside the first (compare mode)")
     p.add_argument("--lpips-weights", help="VGG16 trunk for LPIPS path lengths (remembered)")
     return p
 
@@ -62,8 +77,16 @@ def main(argv: list[str] | None = None) -> int:
             print(f"stylegan2-explorer: error: {network}: no such file", file=sys.stderr)
             return 2
         win.open_network(network)
+        if args.compare:
+            if not Path(args.compare).exists():
+                print(f"stylegan2-explorer: error: {args.compare}: no such file", file=sys.stderr)
+                return 2
+            win.network_loaded_once(lambda: win.open_compare(args.compare))
+    if args.tab and not win.select_tab(args.tab):
+        print(f"stylegan2-explorer: error: no tab named {args.tab!r}", file=sys.stderr)
+        return 2
     if args.screenshot:
-        win.screenshot_when_ready(args.screenshot)
+        win.screenshot_when_ready(args.screenshot, wait_twin=bool(args.compare))
     win.show()
     return app.exec()
 

@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QImage, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMenu,
@@ -61,6 +62,8 @@ class MainWindow(QMainWindow):
         self.worker.result_ready.connect(self._on_result)
         self.worker.network_loaded.connect(self._on_network)
         self.worker.network_failed.connect(self._on_network_failed)
+        self.worker.compare_loaded.connect(self._on_compare)
+        self.worker.compare_failed.connect(self._on_compare_failed)
         self.worker.job_done.connect(self._on_job)
         self.worker.job_progress.connect(self._on_job_progress)
         self.worker.job_update.connect(self._on_job_update)
@@ -72,6 +75,8 @@ class MainWindow(QMainWindow):
         self.shown_id = 0
         self.network_path: str | None = None
         self.network_info: dict | None = None
+        self.compare_path: str | None = None  # compare mode: a second network beside the first
+        self.compare_info: dict | None = None
         self.last_result: RenderResult | None = None
         self._build()
         self.model.subscribe(lambda changed: self.request_render())
@@ -81,6 +86,29 @@ class MainWindow(QMainWindow):
     def _build(self) -> None:
         self.view = ImageView()
         self.view.hovered.connect(lambda text: self.pixel_label.setText(text))
+        self.twin_view = ImageView()
+        self.twin_view.hovered.connect(lambda text: self.pixel_label.setText(text))
+        self.main_caption = QLabel("")
+        self.twin_caption = QLabel("")
+        self.twin_caption.setStyleSheet("color: #fdd663;")
+        self.twin_notes = QLabel("")
+        self.twin_notes.setStyleSheet("color: #9aa0a6;")
+        self.twin_notes.setWordWrap(True)
+        self.image_area = QWidget()
+        area = QHBoxLayout(self.image_area)
+        area.setContentsMargins(0, 0, 0, 0)
+        for caption, view, extra in (
+            (self.main_caption, self.view, None),
+            (self.twin_caption, self.twin_view, self.twin_notes),
+        ):
+            column = QVBoxLayout()
+            column.addWidget(caption)
+            column.addWidget(view, 1)
+            if extra is not None:
+                column.addWidget(extra)
+            area.addLayout(column, 1)
+        for w in (self.main_caption, self.twin_caption, self.twin_view, self.twin_notes):
+            w.setVisible(False)
         self.latent = LatentPanel(self.model)
         self.latent.load_w_requested.connect(self.load_w_dialog)
         self.latent.save_w_requested.connect(self.save_w_dialog)
@@ -142,10 +170,10 @@ class MainWindow(QMainWindow):
         self.path_tab = self.tabs.widget(self.tabs.count() - 2)
         self.tabs.currentChanged.connect(lambda _i: self.request_render())
         self.tabs.currentChanged.connect(
-            lambda i: self.view.mark(None) if i != self.features_tab else self._mark_blob()
+            lambda i: self._clear_marks() if i != self.features_tab else self._mark_blob()
         )
         self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.view)
+        splitter.addWidget(self.image_area)
         splitter.addWidget(self.tabs)
         splitter.setStretchFactor(0, 1)
         splitter.setSizes([770, 510])
@@ -207,6 +235,16 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(self._fill_recent)
         self.recent_button.setMenu(self.recent_menu)
         tb.addWidget(self.recent_button)
+        self.compare_button = QToolButton()
+        self.compare_button.setText("Compare")
+        self.compare_button.setToolTip(
+            "Show a second network beside this one, driven by the same seed and controls"
+        )
+        self.compare_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.compare_menu = QMenu(self)
+        self.compare_menu.aboutToShow.connect(self._fill_compare)
+        self.compare_button.setMenu(self.compare_menu)
+        tb.addWidget(self.compare_button)
         tb.addSeparator()
         act("Save image…", self.save_image_dialog, "Ctrl+S")
         act("Copy", self.copy_image, "Ctrl+C")
@@ -250,6 +288,8 @@ class MainWindow(QMainWindow):
         self.settings.setValue("recent_networks", [path, *recent][:10])
         self.shown_id = 0
         self.view.image = None
+        if self.compare_info is not None and self.compare_path is not None:
+            self._on_compare(self.compare_info, self.compare_path)  # captions, feature layers
         self.request_render()
 
     def _on_network_failed(self, path: str, error: str) -> None:
@@ -260,6 +300,71 @@ class MainWindow(QMainWindow):
             self.net_label.setText("no network")
         else:
             self.net_label.setText(f"{msg} — still showing {Path(self.network_path).name}")
+
+    def network_loaded_once(self, fn) -> None:
+        """Call fn once, after the next main network has loaded (the CLI's --compare)."""
+
+        def once(_info, _path) -> None:
+            self.worker.network_loaded.disconnect(once)
+            fn()
+
+        self.worker.network_loaded.connect(once)
+
+    # Compare mode -------------------------------------------------------------------------------
+    def open_compare(self, path: str) -> None:
+        """Load a second network; every render then shows it beside the first."""
+        if self.network_info is None:
+            self.statusBar().showMessage("open a network first", 6000)
+            return
+        self.statusBar().showMessage(f"loading {Path(path).name} to compare…")
+        self.worker.load_network(path, self.device, compare=True)
+
+    def compare_dialog(self) -> None:
+        start = str(Path(self.network_path).parent) if self.network_path else ""
+        path, _ = QFileDialog.getOpenFileName(self, "Compare with", start, NETWORK_FILTER)
+        if path:
+            self.open_compare(path)
+
+    def close_compare(self) -> None:
+        self.worker.close_compare()
+        self.compare_path = self.compare_info = None
+        self.features.set_compare(None, None)
+        for w in (self.main_caption, self.twin_caption, self.twin_view, self.twin_notes):
+            w.setVisible(False)
+        self.twin_view.image = None
+        self.request_render()
+
+    def _fill_compare(self) -> None:
+        from explorer.app import bundled_networks
+
+        self.compare_menu.clear()
+        for path in bundled_networks():
+            if self.network_path and Path(path).resolve() == Path(self.network_path).resolve():
+                continue
+            a = self.compare_menu.addAction(f"Bundled: {Path(path).stem}")
+            a.setToolTip(path)
+            a.triggered.connect(lambda _=False, p=path: self.open_compare(p))
+        self.compare_menu.addAction("Other network…").triggered.connect(self.compare_dialog)
+        stop = self.compare_menu.addAction("Stop comparing")
+        stop.setEnabled(self.compare_path is not None)
+        stop.triggered.connect(self.close_compare)
+
+    def _on_compare(self, info: dict, path: str) -> None:
+        self.compare_path, self.compare_info = path, info
+        main_name, twin_name = Path(self.network_path or "").stem, Path(path).stem
+        self.main_caption.setText(
+            f"{main_name} — {self.network_info['normalization'] if self.network_info else ''}"
+        )
+        self.twin_caption.setText(f"{twin_name} — {info['normalization']}")
+        for w in (self.main_caption, self.twin_caption, self.twin_view, self.twin_notes):
+            w.setVisible(True)
+        self.twin_view.image = None
+        self.features.set_compare(main_name, twin_name)
+        self.statusBar().showMessage(f"comparing with {Path(path).name}", 6000)
+        self.request_render()
+
+    def _on_compare_failed(self, path: str, error: str) -> None:
+        self.statusBar().showMessage(f"Could not open {Path(path).name} to compare: {error}", 10000)
 
     def _fill_recent(self) -> None:
         self.recent_menu.clear()
@@ -316,8 +421,17 @@ class MainWindow(QMainWindow):
         self.last_result = result
         self.view.set_image(result.image)
         self.latent.show_w(result.ws)
+        twin = result.twin if self.compare_path is not None else None
+        if twin is not None:
+            if twin.error or twin.image is None:
+                self.twin_notes.setText(f"render error: {twin.error}")
+            else:
+                self.twin_view.set_image(twin.image)
+                self.twin_notes.setText("  ".join(result.notes))
         if result.captures and result.preview_resolution is None:
-            self.features.show_capture(result.captures)
+            self.features.show_capture(
+                result.captures, twin.captures if twin is not None and not twin.error else None
+            )
         self.performance.frame(result.timings, preview=result.preview_resolution is not None)
         kind = "preview" if result.preview_resolution else "frame"
         text = f"{kind} {result.timings.get('total', 0):.0f} ms"
@@ -349,32 +463,52 @@ class MainWindow(QMainWindow):
             or not self.features.mark.isChecked()
         ):
             self.view.mark(None)
+            self.twin_view.mark(None)
             return
         res = next(x.resolution for x in self.network_info["layers"] if x.name == name)
         scale = self.network_info["resolution"] / res
         self.view.mark(((peak[1] + 0.5) * scale - 0.5, (peak[0] + 0.5) * scale - 0.5))
+        twin_peak, info = self.features.twin_peak, self.compare_info
+        twin_res = next((x.resolution for x in (info or {}).get("layers", []) if x.name == name), 0)
+        if twin_peak is None or info is None or not twin_res:
+            self.twin_view.mark(None)
+            return
+        scale = info["resolution"] / twin_res
+        self.twin_view.mark(
+            ((twin_peak[1] + 0.5) * scale - 0.5, (twin_peak[0] + 0.5) * scale - 0.5)
+        )
+
+    def _clear_marks(self) -> None:
+        self.view.mark(None)
+        self.twin_view.mark(None)
 
     def blob_scores_all_layers(self) -> None:
         from stylegan2.blobs import blob_score
 
-        layers = [x for x in (self.network_info or {}).get("layers", []) if x.kind != "torgb"]
-        req = self.model.state.to_request(capture=tuple(x.name for x in layers))
+        req = self.model.state.to_request()
 
-        def run(renderer):
-            result = renderer.render(req)
+        def run(renderer, twin=False):
+            from stylegan2.compare import adapt_request
+
+            layers = [x for x in renderer.G.layers() if x.kind != "torgb"]
+            r = dataclasses.replace(req, capture=tuple(x.name for x in layers))
+            if twin:
+                r = adapt_request(r, renderer.G)[0]
+            result = renderer.render(r)
             if result.error:
                 raise ValueError(result.error)
+            scores = {x.name: blob_score(result.captures[x.name]) for x in layers}
             return [
                 (
                     x.name,
                     x.resolution,
-                    blob_score(result.captures[x.name]).peak_to_median,
-                    blob_score(result.captures[x.name]).top_energy_share,
+                    scores[x.name].peak_to_median,
+                    scores[x.name].top_energy_share,
                 )
                 for x in layers
             ]
 
-        self.worker.run_job("blob-scores", run)
+        self.worker.run_job("blob-scores", run, both=True)
 
     def resolution_usage(self) -> None:
         from stylegan2.analysis import resolution_usage
@@ -384,20 +518,25 @@ class MainWindow(QMainWindow):
             return
         req = self.model.state.to_request()
 
-        def run(renderer):
+        def run(renderer, twin=False):
+            from stylegan2.compare import adapt_request
+
             G = renderer.G
+            if G.cfg.synthesis.architecture != "skip":
+                return None
+            r = adapt_request(req, G)[0] if twin else req
             with torch.no_grad():
-                this = resolution_usage(G, renderer.request_ws(req))
+                this = resolution_usage(G, renderer.request_ws(r))
                 gen = torch.Generator().manual_seed(0)
                 z = torch.randn([256, G.z_dim], generator=gen).to(G.device)
                 c = None
                 if G.c_dim:
                     c = torch.nn.functional.one_hot(torch.arange(256) % G.c_dim, G.c_dim)
                     c = c.float().to(G.device)
-                ws = G.mapping(z, c, truncation_psi=req.psi, truncation_cutoff=req.cutoff)
+                ws = G.mapping(z, c, truncation_psi=r.psi, truncation_cutoff=r.cutoff)
                 return [this, resolution_usage(G, ws)]
 
-        self.worker.run_job("usage", run)
+        self.worker.run_job("usage", run, both=True)
 
     # Paths --------------------------------------------------------------------------------------
     def _add_current_keyframe(self) -> None:
@@ -695,10 +834,16 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().clearMessage()
         if name == "usage":
-            self.features.show_usage(result)
+            main, twin = result
+            if twin is None:
+                self.features.show_usage(main)
+            else:
+                a, b = self.features.names
+                labels = [f"{a[:8]} this", f"{a[:8]} avg", f"{b[:8]} this", f"{b[:8]} avg"]
+                self.features.show_usage(main + twin, labels)
             return
         if name == "blob-scores":
-            self.features.show_all_scores(result)
+            self.features.show_all_scores(*result)
             return
         if name == "projection":
             ws, steps, dist_name = result
@@ -850,8 +995,19 @@ class MainWindow(QMainWindow):
         self.collector.stop()
         super().closeEvent(e)
 
-    def screenshot_when_ready(self, path: str, timeout_ms: int = 120_000) -> None:
-        """Save the whole window once the first image is shown (or on timeout), then quit."""
+    def select_tab(self, name: str) -> bool:
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i).lower() == name.lower():
+                self.tabs.setCurrentIndex(i)
+                return True
+        return False
+
+    def screenshot_when_ready(
+        self, path: str, timeout_ms: int = 120_000, wait_twin: bool = False
+    ) -> None:
+        """Save the whole window once the first image is shown (and, with `wait_twin`, the
+        compare network's; on the Features tab also the all-layer blob chart and the resolution
+        usage), or on timeout, then quit."""
         from PySide6.QtWidgets import QApplication
 
         def shoot() -> None:
@@ -859,15 +1015,39 @@ class MainWindow(QMainWindow):
             self.close()
             QApplication.instance().quit()
 
-        done = []
+        done: list[bool] = []
+        pending = {"image"} | ({"twin"} if wait_twin else set())
+        if self.tabs.currentIndex() == self.features_tab:
+            pending |= {"blob-scores", "usage"}
 
         def once() -> None:
             if not done:
                 done.append(True)
                 shoot()
 
-        self.first_image_shown.connect(lambda: QTimer.singleShot(300, once))
+        def arrived(what: str) -> None:
+            if what not in pending:
+                return
+            pending.discard(what)
+            images_in = not pending & {"image", "twin"}
+            if what in ("image", "twin") and images_in and pending:
+                self._features_jobs()  # the charts need the networks in their final state
+            if not pending:
+                QTimer.singleShot(300, once)
+
+        self.first_image_shown.connect(lambda: arrived("image"))
+        self.worker.result_ready.connect(
+            lambda r: arrived("twin") if r.twin is not None and r.twin.image is not None else None
+        )
+        self.worker.job_done.connect(lambda name, *_: arrived(name))
         self.worker.network_failed.connect(lambda *_: QTimer.singleShot(300, once))
+        self.worker.compare_failed.connect(lambda *_: QTimer.singleShot(300, once))
         if self.network_path is None and not self.net_label.text().startswith("loading"):
             QTimer.singleShot(500, once)  # the welcome page is all there is to show
         QTimer.singleShot(timeout_ms, once)
+
+    def _features_jobs(self) -> None:
+        if not getattr(self, "_features_jobs_started", False):
+            self._features_jobs_started = True
+            self.blob_scores_all_layers()
+            self.resolution_usage()

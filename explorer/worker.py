@@ -26,6 +26,8 @@ class RenderWorker(QObject):
     result_ready = Signal(object)  # RenderResult
     network_loaded = Signal(object, str)  # (info dict, path) after a successful load
     network_failed = Signal(str, str)  # (path, error): the previous network stays in use
+    compare_loaded = Signal(object, str)  # (info dict, path) of the second network, compare mode
+    compare_failed = Signal(str, str)  # (path, error)
     job_done = Signal(str, object, str)  # (job name, result or None, error or "")
     job_progress = Signal(str, int, int)  # (job name, done, total) from long jobs
     job_update = Signal(str, object)  # (job name, payload) intermediate results of long jobs
@@ -34,10 +36,11 @@ class RenderWorker(QObject):
         super().__init__()
         self._cond = threading.Condition()
         self._pending: RenderRequest | None = None
-        self._pending_load: tuple[str, str] | None = None
-        self._jobs: list[tuple[str, Callable[[Renderer], Any]]] = []
+        self._pending_loads: dict[bool, tuple[str, str, bool]] = {}  # by compare flag
+        self._jobs: list[tuple[str, Callable[[Renderer], Any], bool]] = []
         self._stop = False
         self._renderer: Renderer | None = None
+        self._compare: Renderer | None = None  # compare mode: renders every request too
         self._threads = threads
         # The worker object stays in the GUI thread; only its loop runs in the QThread. Signals
         # it emits from there reach GUI-thread receivers as queued calls.
@@ -55,16 +58,27 @@ class RenderWorker(QObject):
             self._pending = request  # newest wins: an unrendered older request is dropped
             self._cond.notify()
 
-    def load_network(self, path: str, device: str = "auto") -> None:
+    def load_network(self, path: str, device: str = "auto", compare: bool = False) -> None:
+        """Load the main network, or with `compare` the second one that every request is also
+        rendered with (adapted by `stylegan2.compare.adapt_request`)."""
         with self._cond:
-            self._pending_load = (path, device)
+            self._pending_loads[compare] = (path, device, compare)
             self._cond.notify()
 
-    def run_job(self, name: str, fn: Callable[[Renderer], Any]) -> None:
-        """Run fn(renderer) on the worker thread between frames; the result comes back through
-        `job_done`. Exceptions of the usual kinds come back as the error text."""
+    def close_compare(self) -> None:
+        """Leave compare mode: no later request is rendered with the second network (one being
+        rendered now keeps the reference it took)."""
         with self._cond:
-            self._jobs.append((name, fn))
+            self._pending_loads.pop(True, None)
+            self._compare = None
+
+    def run_job(self, name: str, fn: Callable[[Renderer], Any], both: bool = False) -> None:
+        """Run fn(renderer) on the worker thread between frames; the result comes back through
+        `job_done`. Exceptions of the usual kinds come back as the error text. With `both`, the
+        result is (fn(main), fn(compare, True) or None) so that a figure can show both networks;
+        the flag tells the function to adapt its request to the second network."""
+        with self._cond:
+            self._jobs.append((name, fn, both))
             self._cond.notify()
 
     def stop(self) -> None:
@@ -82,13 +96,14 @@ class RenderWorker(QObject):
                 while (
                     not self._stop
                     and self._pending is None
-                    and self._pending_load is None
+                    and not self._pending_loads
                     and not self._jobs
                 ):
                     self._cond.wait()
                 if self._stop:
                     return
-                load, self._pending_load = self._pending_load, None
+                # The main network first: a compare network is adapted to it.
+                load = self._pending_loads.pop(False, None) or self._pending_loads.pop(True, None)
                 req = None if load else self._pending
                 if req is not None:
                     self._pending = None
@@ -100,12 +115,16 @@ class RenderWorker(QObject):
             elif job is not None:
                 self._run(*job)
 
-    def _run(self, name: str, fn: Callable[[Renderer], Any]) -> None:
+    def _run(self, name: str, fn: Callable[[Renderer], Any], both: bool = False) -> None:
         if self._renderer is None:
             self.job_done.emit(name, None, "no network loaded")
             return
         try:
-            self.job_done.emit(name, fn(self._renderer), "")
+            if both:
+                second = fn(self._compare, True) if self._compare is not None else None
+                self.job_done.emit(name, (fn(self._renderer), second), "")
+            else:
+                self.job_done.emit(name, fn(self._renderer), "")
         except (ValueError, RuntimeError, OSError) as exc:
             self.job_done.emit(name, None, str(exc).splitlines()[0] if str(exc) else repr(exc))
 
@@ -117,9 +136,17 @@ class RenderWorker(QObject):
                 req = req(self._renderer)
             except (ValueError, RuntimeError) as exc:
                 return RenderResult(request_id=getattr(req, "request_id", 0), error=str(exc))
-        return self._renderer.render(req)
+        result = self._renderer.render(req)
+        compare = self._compare
+        if compare is not None:
+            from stylegan2.compare import adapt_request
 
-    def _load(self, path: str, device: str) -> None:
+            twin_req, notes = adapt_request(req, compare.G)
+            result.twin = compare.render(twin_req)
+            result.notes = notes
+        return result
+
+    def _load(self, path: str, device: str, compare: bool = False) -> None:
         from stylegan2.checkpoints import CheckpointError, load_checkpoint
         from stylegan2.device import DeviceError, resolve_device
         from stylegan2.info import describe
@@ -127,13 +154,17 @@ class RenderWorker(QObject):
         try:
             ckpt = load_checkpoint(path, device=resolve_device(device))
         except (CheckpointError, DeviceError, OSError) as exc:
-            self.network_failed.emit(path, str(exc))
+            (self.compare_failed if compare else self.network_failed).emit(path, str(exc))
             return
-        self._renderer = Renderer(ckpt.G_ema)
         info = describe(ckpt)
         info["layers"] = ckpt.G_ema.layers()
         info["device"] = str(ckpt.G_ema.device)
-        self.network_loaded.emit(info, str(Path(path)))
+        if compare:
+            self._compare = Renderer(ckpt.G_ema)
+            self.compare_loaded.emit(info, str(Path(path)))
+        else:
+            self._renderer = Renderer(ckpt.G_ema)
+            self.network_loaded.emit(info, str(Path(path)))
 
 
 class _LoopThread(QThread):

@@ -67,6 +67,9 @@ class RenderResult:
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
     error: str | None = None
     preview_resolution: int | None = None  # set when this is a preview
+    # Compare mode: the same request rendered by the second network, and what did not carry over.
+    twin: RenderResult | None = None
+    notes: tuple[str, ...] = ()
 
 
 def _latent_to_dict(latent: Latent) -> dict:

@@ -29,8 +29,8 @@ VIEWS = ("mean |x|", "one channel", "channel grid", "RGB of 3 channels")
 NORMS = ("per channel (max |x|)", "global (max |x|)", "dB (20 log10 |x|)")
 
 
-def render_feature(x: np.ndarray, view: str, channel: int, norm: str, fft: bool) -> np.ndarray:
-    """x [C, H, W] float -> uint8 [H', W', 3] for display."""
+def feature_maps(x: np.ndarray, view: str, channel: int, fft: bool) -> np.ndarray:
+    """The maps a view shows, before normalisation: [K, H, W] (K = 1, 3 or up to 64)."""
     c = x.shape[0]
     channel = min(max(channel, 0), c - 1)
     if view == "mean |x|":
@@ -43,15 +43,32 @@ def render_feature(x: np.ndarray, view: str, channel: int, norm: str, fft: bool)
         maps = x[: min(c, 64)]
     if fft:
         maps = np.log1p(np.abs(np.fft.fftshift(np.fft.fft2(maps), axes=(-2, -1))))
+    return maps
+
+
+def map_scale(maps: np.ndarray, norm: str) -> np.ndarray | float | None:
+    """The divisor a normalisation applies: per map (max |x|), global, or None for dB."""
+    if norm.startswith("dB"):
+        return None
+    if norm.startswith("global"):
+        return float(np.abs(maps).max())
+    return np.abs(maps).reshape(len(maps), -1).max(1)
+
+
+def display_maps(
+    maps: np.ndarray, view: str, norm: str, scale: np.ndarray | float | None = None
+) -> np.ndarray:
+    """Normalised maps -> uint8 [H', W', 3]. `scale` overrides the maps' own divisor (compare
+    mode shows two networks on one scale)."""
     if norm.startswith("dB"):
         db = 20 * np.log10(np.abs(maps) + 1e-6)
         maps = np.clip((db + 60) / 60, 0, 1)  # -60 dB .. 0 dB of the layer's units
         signed = False
-    elif norm.startswith("global"):
-        maps = maps / (np.abs(maps).max() + 1e-12)
-        signed = bool((maps < 0).any())
     else:
-        maps = maps / (np.abs(maps).reshape(len(maps), -1).max(1).reshape(-1, 1, 1) + 1e-12)
+        if scale is None:
+            scale = map_scale(maps, norm)
+        divisor = np.asarray(scale, dtype=np.float64).reshape(-1, 1, 1) + 1e-12
+        maps = maps / divisor
         signed = bool((maps < 0).any())
     if signed:
         maps = (maps + 1) / 2
@@ -69,6 +86,25 @@ def render_feature(x: np.ndarray, view: str, channel: int, norm: str, fft: bool)
             grid[r * (h + 1) : r * (h + 1) + h, q * (w + 1) : q * (w + 1) + w] = img[i]
         img = grid[None]
     return np.repeat(img[0][:, :, None], 3, axis=2)
+
+
+def render_feature(x: np.ndarray, view: str, channel: int, norm: str, fft: bool) -> np.ndarray:
+    """x [C, H, W] float -> uint8 [H', W', 3] for display."""
+    return display_maps(feature_maps(x, view, channel, fft), view, norm)
+
+
+def shared_scale(a: np.ndarray, b: np.ndarray, norm: str) -> np.ndarray | float | None:
+    """One divisor for two networks' maps, so that equal activations look equally bright."""
+    sa, sb = map_scale(a, norm), map_scale(b, norm)
+    if sa is None or sb is None:
+        return None
+    if np.shape(sa) != np.shape(sb):  # different channel counts: fall back to one global max
+        return float(max(np.max(sa), np.max(sb)))
+    return np.maximum(sa, sb)
+
+
+def _short(name: str, n: int = 18) -> str:
+    return name if len(name) <= n else name[: n - 1] + "…"
 
 
 class FeaturesPanel(QGroupBox):
@@ -101,17 +137,40 @@ class FeaturesPanel(QGroupBox):
         form.addRow("Normalise", self.norm)
         form.addRow("Channel", row)
         lay.addLayout(form)
+        self.same_scale = QCheckBox("Same scale for both networks")
+        self.same_scale.setChecked(False)
+        self.same_scale.setToolTip(
+            "Normalise both maps by the larger of their maxima, so that equal activations look "
+            "equally bright (dB is absolute anyway)"
+        )
+        self.same_scale.setVisible(False)
+        lay.addWidget(self.same_scale)
+        views = QHBoxLayout()
         self.view = ImageView()
         self.view.setFixedHeight(260)
-        lay.addWidget(self.view, 1)
+        self.twin_view = ImageView()
+        self.twin_view.setFixedHeight(260)
+        self.twin_view.setVisible(False)
+        views.addWidget(self.view, 1)
+        views.addWidget(self.twin_view, 1)
+        lay.addLayout(views)
         self.stats = QLabel("")
         self.stats.setStyleSheet("font-family: monospace;")
         self.stats.setWordWrap(True)
         lay.addWidget(self.stats)
+        self.twin_stats = QLabel("")
+        self.twin_stats.setStyleSheet("font-family: monospace; color: #fdd663;")
+        self.twin_stats.setWordWrap(True)
+        self.twin_stats.setVisible(False)
+        lay.addWidget(self.twin_stats)
         export = QPushButton("Export PNG…")
         export.clicked.connect(self.export_dialog)
         lay.addWidget(export)
         self.peak: tuple[int, int] | None = None
+        self.twin_peak: tuple[int, int] | None = None
+        self.twin_data: np.ndarray | None = None
+        self.names = ("", "")  # (main, twin) network names in compare mode
+        self.comparing = False
         self.chart = pg.PlotWidget()
         self.chart.setBackground("#2b2d31")
         self.chart.setFixedHeight(120)
@@ -119,6 +178,9 @@ class FeaturesPanel(QGroupBox):
         self.chart.getAxis("left").enableAutoSIPrefix(False)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#8ab4f8")
         self.chart.addItem(self.bars)
+        self.twin_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#fdd663")
+        self.chart.addItem(self.twin_bars)
+        self.legend = self.chart.addLegend(offset=(4, 2), labelTextSize="8pt")
         all_btn = QPushButton("Blob scores of all layers")
         all_btn.setToolTip("Render once capturing every conv layer and chart the blob score")
         all_btn.clicked.connect(self.all_layers_requested)
@@ -145,6 +207,21 @@ class FeaturesPanel(QGroupBox):
         self.channel.valueChanged.connect(lambda _v: self.redraw())
         self.fft.toggled.connect(lambda _on: self.redraw())
         self.mark.toggled.connect(lambda _on: self.redraw())
+        self.same_scale.toggled.connect(lambda _on: self.redraw())
+
+    def set_compare(self, main_name: str | None, twin_name: str | None) -> None:
+        """Enter compare mode (both names) or leave it (twin_name None)."""
+        on = twin_name is not None
+        self.comparing = on
+        self.names = (main_name or "", twin_name or "")
+        for w in (self.twin_view, self.twin_stats, self.same_scale):
+            w.setVisible(on)
+        self.twin_data = None
+        self.twin_peak = None
+        self.twin_bars.setOpts(x=[], height=[])
+        self.legend.clear()
+        if not on:
+            self.twin_view.image = None
 
     def set_layers(self, layers: list[LayerInfo]) -> None:
         self.layers = list(layers)
@@ -165,57 +242,93 @@ class FeaturesPanel(QGroupBox):
         i = self.layer.currentIndex()
         return self.layers[i].name if 0 <= i < len(self.layers) else None
 
-    def show_capture(self, captures: dict[str, np.ndarray]) -> None:
+    def show_capture(
+        self, captures: dict[str, np.ndarray], twin_captures: dict[str, np.ndarray] | None = None
+    ) -> None:
+        """Show the current layer; in compare mode also the same layer of the second network
+        (when it has one of that name)."""
         name = self.current_layer()
         if name is None or name not in captures:
             return
         self.data = captures[name]
+        self.twin_data = (twin_captures or {}).get(name)
+        if twin_captures is not None and self.twin_data is None:
+            self.twin_stats.setText(f"{self.names[1]}: has no layer {name}")
         self.channel.setRange(0, self.data.shape[0] - 1)
         self.redraw()
+
+    def _mode(self) -> tuple[str, str, bool]:
+        return self.view_mode.currentText(), self.norm.currentText(), self.fft.isChecked()
 
     def redraw(self) -> None:
         if self.data is None:
             return
-        x = self.data
-        view = self.view_mode.currentText()
-        img = render_feature(
-            x, view, self.channel.value(), self.norm.currentText(), self.fft.isChecked()
-        )
+        view, norm, fft = self._mode()
+        channel = self.channel.value()
+        maps = feature_maps(self.data, view, channel, fft)
+        twin = self.twin_data if self.comparing else None
+        twin_maps = feature_maps(twin, view, channel, fft) if twin is not None else None
+        scale = None
+        if twin_maps is not None and self.same_scale.isChecked():
+            scale = shared_scale(maps, twin_maps, norm)
+        self.peak = self._draw(self.view, self.data, maps, scale, self.stats, self.names[0])
+        if twin is not None and twin_maps is not None:
+            self.twin_peak = self._draw(
+                self.twin_view, twin, twin_maps, scale, self.twin_stats, self.names[1]
+            )
+        self.peak_changed.emit()
+
+    def _draw(self, target: ImageView, x, maps, scale, stats: QLabel, name: str):
+        view, norm, fft = self._mode()
+        img = display_maps(maps, view, norm, scale)
         score = blob_score(x)
-        if self.mark.isChecked() and view != "channel grid" and not self.fft.isChecked():
+        if self.mark.isChecked() and view != "channel grid" and not fft:
             img = img.copy()
             y0, x0 = score.peak
             img[max(y0 - 1, 0) : y0 + 2, x0] = (255, 64, 64)
             img[y0, max(x0 - 1, 0) : x0 + 2] = (255, 64, 64)
-        values = None
-        if not self.fft.isChecked():
-            c = min(self.channel.value(), len(x) - 1)
-            values = {
-                "mean |x|": np.abs(x).mean(0, keepdims=True),
-                "one channel": x[c : c + 1],
-                "RGB of 3 channels": x[[min(c + k, len(x) - 1) for k in range(3)]],
-            }.get(view)
-        self.view.set_image(img, values)
-        self.peak = score.peak
-        self.peak_changed.emit()
+        values = None if fft or view == "channel grid" else maps
+        target.set_image(img, values)
         a = np.abs(x)
         per_channel = a.reshape(len(x), -1).max(1)
-        self.stats.setText(
-            f"mean {x.mean():+.3g}  std {x.std():.3g}  max|x| {a.max():.3g}  "
+        prefix = f"{name}: " if name and self.comparing else ""
+        stats.setText(
+            f"{prefix}mean {x.mean():+.3g}  std {x.std():.3g}  max|x| {a.max():.3g}  "
             f"(strongest channel {int(per_channel.argmax())})\n"
             f"blob: peak/median {score.peak_to_median:.2f}, top-0.1% energy "
             f"{100 * score.top_energy_share:.1f}% at (y {score.peak[0]}, x {score.peak[1]})"
         )
+        return score.peak
 
-    def show_all_scores(self, table: list[tuple[str, int, float, float]]) -> None:
-        """(layer, resolution, peak/median, top energy share) for every conv layer."""
+    def show_all_scores(
+        self,
+        table: list[tuple[str, int, float, float]],
+        twin_table: list[tuple[str, int, float, float]] | None = None,
+    ) -> None:
+        """(layer, resolution, peak/median, top energy share) for every conv layer; in compare
+        mode the second network's bars sit beside the first's, matched by layer name."""
         xs = list(range(len(table)))
-        self.bars.setOpts(x=xs, height=[row[2] for row in table], width=0.6)
+        self.legend.clear()
+        if twin_table is None:
+            self.bars.setOpts(x=xs, height=[row[2] for row in table], width=0.6)
+            self.twin_bars.setOpts(x=[], height=[])
+        else:
+            index = {row[0]: i for i, row in enumerate(table)}
+            pairs = [(index[row[0]], row[2]) for row in twin_table if row[0] in index]
+            self.bars.setOpts(x=[x - 0.2 for x in xs], height=[row[2] for row in table], width=0.4)
+            self.twin_bars.setOpts(
+                x=[i + 0.2 for i, _ in pairs], height=[v for _, v in pairs], width=0.4
+            )
+            self.legend.addItem(self.bars, _short(self.names[0]) or "main")
+            self.legend.addItem(self.twin_bars, _short(self.names[1]) or "compare")
         axis = self.chart.getAxis("bottom")
         axis.setTicks([[(i, row[0].replace(".conv", "c")) for i, row in enumerate(table)]])
 
-    def show_usage(self, rows: list[dict[int, float]]) -> None:
+    def show_usage(self, rows: list[dict[int, float]], labels: list[str] | None = None) -> None:
         """Stacked horizontal bars, one row per usage dict (resolution -> share)."""
+        labels = labels or ["this", "avg"][: len(rows)]
+        self.usage.getAxis("left").setTicks([list(enumerate(labels))])
+        self.usage.setFixedHeight(max(110, 30 * len(rows) + 50))
         self.usage.clear()
         colors = [
             "#8ab4f8",

@@ -351,6 +351,7 @@ def test_resolution_usage_bars(window, qtbot):
         window.worker.job_done, timeout=30_000, check_params_cb=lambda n, r, e: n == "usage"
     ) as sig:
         window.features.usage_requested.emit()
-    this, avg = sig.args[1]
+    (this, avg), twin = sig.args[1]
+    assert twin is None  # no compare network
     assert list(this) == [4, 8, 16] and abs(sum(this.values()) - 1) < 1e-6
     assert abs(sum(avg.values()) - 1) < 1e-6
