@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=2.0,
         help="path-length regularization weight (0 turns it off, as in StyleGAN1 / config A)",
     )
+    p.add_argument(
+        "--metrics",
+        default="",
+        help="computed at every snapshot on G_ema: comma-separated fid<N>k[_full], "
+        "pr<N>k3[_full] (e.g. fid50k_full,pr50k3); needs --inception / --vgg16",
+    )
+    p.add_argument("--inception", help="FID detector: inception-2015-12-05.pt or pytorch-fid .pth")
+    p.add_argument("--vgg16", help="precision/recall detector: vgg16.pt or torchvision's .pth")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument(
         "--bench",
@@ -101,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         precision=args.precision,
         pl_weight=args.pl_weight,
+        metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
+        inception=args.inception,
+        vgg16=args.vgg16,
     )
     if args.test_equivalence:
         opts = dataclasses.replace(opts, use_noise=False, mbstd_group=1, pl_weight=0.0)

@@ -48,6 +48,9 @@ class TrainOptions:
     G_reg_interval: int = 4
     D_reg_interval: int = 16
     num_workers: int = 2
+    metrics: tuple[str, ...] = ()  # computed at every snapshot, e.g. ('fid50k_full',)
+    inception: str | None = None  # detector weights for FID
+    vgg16: str | None = None  # detector weights for precision/recall
     precision: str = "auto"  # 'mixed': fp16 (CUDA) / bf16 (CPU) top blocks; 'auto': mixed on CUDA
     image_snapshot_ticks: int | None = None  # default: snap
     # Test hooks: make distributed results comparable with one process.

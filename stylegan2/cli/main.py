@@ -14,6 +14,7 @@ from stylegan2.cli import (
     detect,
     directions,
     generate,
+    metrics,
     ppl,
     project,
     video,
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     video.add_parser(sub)
     directions.add_parsers(sub)
     detect.add_parser(sub)
+    metrics.add_parser(sub)
     return parser
 
 

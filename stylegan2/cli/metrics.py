@@ -1,0 +1,68 @@
+"""`stylegan2 metrics`: FID and precision/recall of a network against a dataset (SPEC §6.3-6.4),
+with detector weights the user supplies."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from stylegan2.cli.common import CLIError, add_device_arg
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("metrics", help="FID / precision-recall against a dataset")
+    p.add_argument("--network", required=True)
+    p.add_argument("--data", required=True, help="folder of images or dataset zip (the reals)")
+    p.add_argument(
+        "--metrics",
+        default="fid50k_full",
+        help="comma-separated: fid<N>k[_full], pr<N>k3[_full] (default fid50k_full)",
+    )
+    p.add_argument("--inception", help="inception-2015-12-05.pt (NVIDIA) or pytorch-fid's .pth")
+    p.add_argument("--vgg16", help="vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--cache", default=None, help="folder for cached real-image features")
+    p.add_argument("--json", action="store_true")
+    add_device_arg(p)
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from stylegan2.checkpoints import load_network
+    from stylegan2.device import resolve_device
+    from stylegan2.metrics import MetricWeightsError
+    from training.dataset import DatasetError
+    from training.metrics import check_metrics, evaluate
+
+    try:
+        specs = check_metrics(args.metrics.split(","), args.inception, args.vgg16)
+    except (ValueError, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
+    G = load_network(args.network, device=resolve_device(args.device))
+    bars: dict[str, tqdm] = {}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.json:
+            return
+        bar = bars.get(stage)
+        if bar is None:
+            bar = bars[stage] = tqdm(total=total or None, desc=stage, unit="img")
+        bar.update(done - bar.n)
+
+    try:
+        result = evaluate(
+            G, args.data, specs, args.inception, args.vgg16, args.cache, args.batch, progress
+        )
+    except (MetricWeightsError, DatasetError, ValueError) as exc:
+        raise CLIError(str(exc)) from None
+    finally:
+        for bar in bars.values():
+            bar.close()
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print(f"{k}: {v:.4f}")
+    return 0

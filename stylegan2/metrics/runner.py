@@ -1,0 +1,195 @@
+"""Named metrics as NVIDIA's trainer reports them (`fid50k_full`, `pr50k3`, …, SPEC §6.3-6.4),
+computed for a generator against real images: features of the reals (cached per dataset and
+detector), features of generated images (no truncation, random noise, random labels), then FID or
+precision/recall. The real images come as an iterable of uint8 [N, C, H, W] batches so that the
+library does not depend on the trainer's dataset class."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from stylegan2.metrics.fid import FeatureStats, StatsAccumulator, frechet_distance
+from stylegan2.metrics.inception import MetricWeightsError
+from stylegan2.metrics.precision_recall import precision_recall
+from stylegan2.render import to_uint8
+
+_NAME = re.compile(r"^(fid|pr)(\d+)(k?)(3)?(_full)?$")
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    kind: str  # 'fid' or 'pr'
+    num_gen: int
+    max_real: int | None  # None: every real image (the `_full` variants)
+    k: int = 3
+
+
+def parse_metric(name: str) -> MetricSpec:
+    """'fid50k_full' -> 50k generated vs all reals; 'pr50k3' -> 50k vs 50k, k = 3; smaller counts
+    ('fid1k', or 'fid200' images) work the same way for quick looks."""
+    m = _NAME.match(name.strip())
+    if (
+        not m
+        or (m.group(1) == "pr") != (m.group(4) == "3")
+        or (m.group(1) == "pr" and not m.group(3))
+    ):
+        raise ValueError(
+            f"unknown metric {name!r}: use fid<N>k[_full] or pr<N>k3[_full], e.g. fid50k_full"
+        )
+    kind, n = m.group(1), int(m.group(2)) * (1000 if m.group(3) else 1)
+    full = m.group(5) is not None
+    max_real = (None if full else n) if kind == "fid" else (200_000 if full else n)
+    return MetricSpec(name, kind, n, max_real)
+
+
+def detector_path(kind: str, inception: str | None, vgg16: str | None) -> str:
+    path = inception if kind == "fid" else vgg16
+    if not path:
+        flag, file = (
+            ("--inception", "inception-2015-12-05.pt (NVIDIA) or pt_inception-2015-12-05-*.pth")
+            if kind == "fid"
+            else ("--vgg16", "vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth")
+        )
+        raise MetricWeightsError(
+            f"{kind} needs the detector weights, which cannot be downloaded here: pass {flag} "
+            f"with a local copy of {file}"
+        )
+    return path
+
+
+def load_detector(kind: str, path: str, device: torch.device) -> torch.nn.Module:
+    from stylegan2.metrics.inception import load_inception
+    from stylegan2.metrics.vgg import load_vgg16
+
+    return load_inception(path, device) if kind == "fid" else load_vgg16(path, device)
+
+
+def _rgb(images: torch.Tensor) -> torch.Tensor:
+    if images.shape[1] == 1:
+        return images.expand(-1, 3, -1, -1)
+    if images.shape[1] != 3:
+        raise ValueError(f"metrics need RGB or grayscale images, got {images.shape[1]} channels")
+    return images
+
+
+@torch.no_grad()
+def features_of(
+    detector: torch.nn.Module,
+    batches: Iterable[torch.Tensor],
+    limit: int | None,
+    device: torch.device,
+    progress: Callable[[int], None] | None = None,
+) -> torch.Tensor:
+    out, n = [], 0
+    for images in batches:
+        if limit is not None and n >= limit:
+            break
+        if limit is not None:
+            images = images[: limit - n]
+        out.append(detector(_rgb(images).to(device)).float().cpu())
+        n += len(images)
+        if progress:
+            progress(len(images))
+    if not out:
+        raise ValueError("no real images to compare with")
+    return torch.cat(out)
+
+
+def generated_batches(G, num: int, batch: int, seed: int = 0) -> Iterable[torch.Tensor]:
+    """uint8 images of G: no truncation, random noise, uniformly random classes."""
+    gen = torch.Generator().manual_seed(seed)
+    done = 0
+    while done < num:
+        n = min(batch, num - done)
+        z = torch.randn([n, G.z_dim], generator=gen).to(G.device)
+        c = None
+        if G.c_dim:
+            idx = torch.randint(G.c_dim, [n], generator=gen)
+            c = torch.nn.functional.one_hot(idx, G.c_dim).float().to(G.device)
+        img = G(z, c, noise_mode="random", noise_generator=gen)
+        yield torch.from_numpy(to_uint8(img)).permute(0, 3, 1, 2)
+        done += n
+
+
+def cache_key(dataset_id: str, detector_file: str, spec: MetricSpec) -> str:
+    p = Path(detector_file)
+    st = p.stat()
+    raw = f"{dataset_id}|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}|{spec.kind}|{spec.max_real}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def compute_metric(
+    spec: MetricSpec,
+    G,
+    real_batches: Callable[[], Iterable[torch.Tensor]],
+    dataset_id: str,
+    detector_file: str,
+    cache_dir: str | Path | None = None,
+    batch: int = 32,
+    progress: Callable[[str, int, int], None] | None = None,
+    detector: torch.nn.Module | None = None,
+) -> dict[str, float]:
+    """{'fid50k_full': value} or {'pr50k3_precision': p, 'pr50k3_recall': r}."""
+    device = G.device
+    detector = detector or load_detector(spec.kind, detector_file, device)
+    cache = None
+    if cache_dir is not None:
+        Path(cache_dir).mkdir(parents=True, exist_ok=True)
+        cache = Path(cache_dir) / f"{spec.kind}-{cache_key(dataset_id, detector_file, spec)}"
+
+    def tick(stage: str, total: int) -> Callable[[int], None]:
+        done = [0]
+
+        def f(n: int) -> None:
+            done[0] += n
+            if progress:
+                progress(stage, done[0], total)
+
+        return f
+
+    real_total = spec.max_real or 0
+    if spec.kind == "fid":
+        real_file = cache.with_suffix(".npz") if cache else None
+        if real_file is not None and real_file.is_file():
+            real_stats = FeatureStats.load(real_file)
+        else:
+            acc = StatsAccumulator(2048)
+            acc.add(
+                features_of(
+                    detector, real_batches(), spec.max_real, device, tick("reals", real_total)
+                ).numpy()
+            )
+            real_stats = acc.stats()
+            if real_file is not None:
+                real_stats.save(real_file)
+        acc = StatsAccumulator(2048)
+        for images in generated_batches(G, spec.num_gen, batch):
+            acc.add(detector(_rgb(images).to(device)).float().cpu().numpy())
+            tick("generated", spec.num_gen)(len(images))
+        return {spec.name: frechet_distance(acc.stats(), real_stats)}
+    real_file = cache.with_suffix(".pt") if cache else None
+    if real_file is not None and real_file.is_file():
+        real = torch.load(real_file, weights_only=True)
+    else:
+        real = features_of(
+            detector, real_batches(), spec.max_real, device, tick("reals", real_total)
+        )
+        real = real.half()  # NVIDIA keeps these features in fp16
+        if real_file is not None:
+            torch.save(real, real_file)
+    fake = features_of(
+        detector,
+        generated_batches(G, spec.num_gen, batch),
+        None,
+        device,
+        tick("generated", spec.num_gen),
+    ).half()
+    p, r = precision_recall(real.float(), fake.float(), spec.k)
+    return {f"{spec.name}_precision": p, f"{spec.name}_recall": r}

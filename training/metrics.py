@@ -1,0 +1,88 @@
+"""Metrics of a generator against a training dataset: the glue between `stylegan2.metrics` and
+`ImageDataset`, used by `stylegan2 metrics` and by the trainer at snapshots (`--metrics`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import torch
+
+from stylegan2.metrics import MetricSpec, compute_metric, detector_path, parse_metric
+from training.dataset import ImageDataset
+
+
+def default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "stylegan2-explorer" / "metrics"
+
+
+def check_metrics(
+    names: Iterable[str], inception: str | None, vgg16: str | None
+) -> list[MetricSpec]:
+    """Parse metric names and make sure their detector files were given and exist, so that a run
+    fails at its start rather than at its first snapshot."""
+    specs = [parse_metric(n) for n in names if n.strip()]
+    for spec in specs:
+        path = detector_path(spec.kind, inception, vgg16)
+        if not Path(path).is_file():
+            raise FileNotFoundError(f"{path}: no such file (detector for {spec.name})")
+    return specs
+
+
+def dataset_id(path: str | Path) -> str:
+    p = Path(path).resolve()
+    if p.is_file():
+        st = p.stat()
+        return f"{p}|{st.st_size}|{st.st_mtime_ns}"
+    files = sorted(q for q in p.rglob("*") if q.is_file())
+    h = hashlib.sha1()
+    for q in files:
+        st = q.stat()
+        h.update(f"{q.relative_to(p)}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return f"{p}|{h.hexdigest()}"
+
+
+def real_batches(dataset: ImageDataset, batch: int = 32) -> Callable[[], Iterable[torch.Tensor]]:
+    def batches() -> Iterable[torch.Tensor]:
+        for start in range(0, len(dataset.names), batch):
+            stop = min(start + batch, len(dataset.names))
+            yield torch.stack([dataset[i][0] for i in range(start, stop)])
+
+    return batches
+
+
+def evaluate(
+    G,
+    data: str | Path,
+    specs: list[MetricSpec],
+    inception: str | None,
+    vgg16: str | None,
+    cache_dir: str | Path | None = None,
+    batch: int = 32,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, float]:
+    """Every metric in `specs` for G against the dataset's images (no x-flip)."""
+    dataset = ImageDataset(data)
+    out: dict[str, float] = {}
+    detectors: dict[str, torch.nn.Module] = {}
+    for spec in specs:
+        path = detector_path(spec.kind, inception, vgg16)
+        if spec.kind not in detectors:
+            from stylegan2.metrics.runner import load_detector
+
+            detectors[spec.kind] = load_detector(spec.kind, path, G.device)
+        out.update(
+            compute_metric(
+                spec,
+                G,
+                real_batches(dataset, batch),
+                dataset_id(data),
+                path,
+                cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
+                batch=batch,
+                progress=progress,
+                detector=detectors[spec.kind],
+            )
+        )
+    return out
