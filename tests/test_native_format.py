@@ -93,3 +93,24 @@ def test_shape_mismatch_is_refused_whole(tmp_path):
     save_file(load_file(str(path)), str(path), metadata=meta)
     with pytest.raises(CheckpointError, match="wrong shape for synthesis"):
         load_checkpoint(path)
+
+
+def test_saved_file_permissions_and_missing_folder(tmp_path):
+    import os
+    import stat
+
+    import pytest
+
+    from stylegan2.checkpoints import CheckpointError, save_checkpoint
+    from stylegan2.networks import Generator
+    from tests.conftest import tiny_config
+
+    G = Generator(tiny_config())
+    old = os.umask(0o022)
+    try:
+        path = save_checkpoint(tmp_path / "g.safetensors", G)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644  # readable by others, like any new file
+    with pytest.raises(CheckpointError, match="cannot write"):
+        save_checkpoint(tmp_path / "no" / "such" / "g.safetensors", G)

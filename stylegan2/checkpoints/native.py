@@ -9,6 +9,7 @@ safetensors is a plain header plus raw little-endian buffers.
 from __future__ import annotations
 
 import json
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -81,10 +82,16 @@ def save_checkpoint(
     tmp = path.with_name(path.name + ".tmp")
     try:
         save_file(tensors, str(tmp), metadata=meta)
+        # safetensors writes through a private temp file (mode 0600): give the file the
+        # permissions any new file gets, or shipped models are unreadable to other users.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
         tmp.replace(path)
-    except OSError as exc:
+    except (OSError, SafetensorError) as exc:
         tmp.unlink(missing_ok=True)
-        raise CheckpointError(f"cannot write {path}: {exc.strerror or exc}") from None
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise CheckpointError(f"cannot write {path}: {reason}") from None
     return path
 
 

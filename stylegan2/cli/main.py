@@ -9,6 +9,7 @@ import sys
 from stylegan2.cli import (
     analysis,
     bench,
+    bundle,
     convert_info,
     dataset,
     detect,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     directions.add_parsers(sub)
     detect.add_parser(sub)
     metrics.add_parser(sub)
+    bundle.add_parser(sub)
     return parser
 
 

@@ -1,0 +1,38 @@
+"""`stylegan2 bundle`: a training snapshot -> a shipped model with a measured model card
+(see training.bundle)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("bundle", help="snapshot -> shipped model (G_ema, fp16) with model card")
+    p.add_argument("snapshot")
+    p.add_argument("--out", required=True, help="output .safetensors (a .md card is written too)")
+    p.add_argument("--title", required=True)
+    p.add_argument("--dataset", required=True, help="dataset, its source and licence")
+    p.add_argument("--command", action="append", default=[], help="exact command (repeatable)")
+    p.add_argument("--note", action="append", default=[], help="a note for the card (repeatable)")
+    p.add_argument("--lpips-weights", help="VGG16 trunk for PPL (else the labelled pixel fallback)")
+    p.add_argument("--inception", help="Inception weights: adds fid50k_full against --fid-data")
+    p.add_argument("--fid-data", help="the training dataset, for FID")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from training.bundle import bundle
+
+    card = bundle(
+        args.snapshot,
+        args.out,
+        args.title,
+        args.command,
+        args.dataset,
+        lpips_weights=args.lpips_weights,
+        inception=args.inception,
+        fid_data=args.fid_data,
+        notes=args.note,
+    )
+    print(f"{args.out}: {card['kimg']} kimg, PPL {card['figures']['ppl_w_end']['value']:.4g}")
+    return 0

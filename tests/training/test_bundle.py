@@ -1,0 +1,52 @@
+"""`stylegan2 bundle`: a snapshot becomes a small fp16 G_ema file with a measured model card."""
+
+from __future__ import annotations
+
+import json
+
+import torch
+
+from stylegan2.checkpoints import load_checkpoint
+from training.bundle import blob_table, bundle
+from training.loop import train
+from training.options import TrainOptions
+
+
+def test_bundle_writes_fp16_g_ema_and_card(tiny_data, tmp_path):
+    opts = TrainOptions(
+        data=str(tiny_data),
+        outdir=str(tmp_path / "runs"),
+        cfg="small",
+        batch=4,
+        kimg=0.008,
+        tick_kimg=0.008,
+        snap=1000,
+        channel_max=16,
+        map_layers=1,
+        num_workers=0,
+        device="cpu",
+    )
+    run = train(opts, progress=False)
+    snap = sorted(run.glob("network-snapshot-*"))[-1]
+    out = tmp_path / "assets" / "tiny.safetensors"
+    card = bundle(snap, out, "Tiny", ["stylegan2-train ..."], "squares", seeds=3, ppl_samples=8)
+    ckpt = load_checkpoint(out)
+    assert ckpt.G is None and ckpt.D is None  # G_ema only
+    with open(out, "rb") as f:
+        header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+    dtypes = {v["dtype"] for k, v in header.items() if k != "__metadata__"}
+    assert dtypes == {"F16"}
+    stored = ckpt.metadata["card"]
+    assert stored["kimg"] == card["kimg"] and stored["machine"] and stored["commands"]
+    layers = stored["figures"]["blob_scores"]["layers"]
+    assert set(layers) == {"b4.conv1", "b8.conv0", "b8.conv1", "b16.conv0", "b16.conv1"}
+    usage = stored["figures"]["resolution_usage"]["share"]
+    assert abs(sum(usage.values()) - 1) < 1e-6
+    md = out.with_suffix(".md").read_text()
+    assert "| b16.conv1 | 16 |" in md and "pixel MSE" in md and "stylegan2-train ..." in md
+    table = blob_table({"a": stored, "b": stored})
+    assert table.splitlines()[0].startswith("| resolution | a peak/median")
+    assert len(table.splitlines()) == 2 + 3  # header, rule, 4/8/16 px
+    torch.testing.assert_close(
+        ckpt.G_ema.synthesis.b4.const, load_checkpoint(snap).G_ema.synthesis.b4.const.half().float()
+    )

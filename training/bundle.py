@@ -1,0 +1,171 @@
+"""`stylegan2 bundle`: turn a training snapshot into a shipped model — G_ema only, fp16 weights,
+and a model card that says where it came from (dataset and licence, commands, kimg, wall time,
+machine) and what it measures (PPL, blob scores per layer, resolution usage, FID when Inception
+weights are given). The card is stored in the file's header and as a Markdown file beside it."""
+
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from stylegan2.analysis import resolution_usage
+from stylegan2.blobs import blob_scores_over_seeds
+from stylegan2.checkpoints import load_checkpoint, save_checkpoint
+
+
+def _cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    cpus = torch.get_num_threads()
+    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
+    return f"{_cpu_name()}, {cpus} threads, {gpu}; torch {torch.__version__}, {platform.system()}"
+
+
+def measure(
+    G, seeds: int = 100, ppl_samples: int = 2000, lpips_weights: str | None = None
+) -> dict[str, Any]:
+    """PPL (W, end points), mean blob scores per conv layer, resolution usage (256 samples)."""
+    from stylegan2.lpips import load_distance
+    from stylegan2.ppl import filtered_mean, sample_ppl
+
+    dist = load_distance(lpips_weights, G.device)
+    d = sample_ppl(G, dist, ppl_samples, "w", "end", batch=16)
+    blobs = blob_scores_over_seeds(G, list(range(seeds)))
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        ws = G.mapping(torch.randn([256, G.z_dim], generator=gen).to(G.device), None)
+    usage = resolution_usage(G, ws) if G.cfg.synthesis.architecture == "skip" else {}
+    return {
+        "ppl_w_end": {
+            "value": filtered_mean(d),
+            "samples": ppl_samples,
+            "distance": getattr(dist, "name", type(dist).__name__),
+        },
+        "blob_scores": {"seeds": f"0-{seeds - 1}", "psi": 1.0, "layers": blobs},
+        "resolution_usage": {"samples": 256, "share": {str(k): v for k, v in usage.items()}},
+    }
+
+
+def bundle(
+    snapshot: str | Path,
+    out: str | Path,
+    title: str,
+    commands: list[str],
+    dataset_note: str,
+    lpips_weights: str | None = None,
+    inception: str | None = None,
+    fid_data: str | None = None,
+    notes: list[str] | None = None,
+    seeds: int = 100,
+    ppl_samples: int = 2000,
+) -> dict[str, Any]:
+    ckpt = load_checkpoint(snapshot)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)  # before the minutes of measuring
+    G = ckpt.G_ema.eval()
+    meta = ckpt.metadata or {}
+    extra = meta.get("extra") or {}
+    counters = extra.get("counters") or {}
+    src_card = meta.get("card") or {}
+    figures = measure(G, seeds, ppl_samples, lpips_weights)
+    if inception and fid_data:
+        from training.metrics import check_metrics, evaluate
+
+        specs = check_metrics(["fid50k_full"], inception, None)
+        figures["fid"] = evaluate(G, fid_data, specs, inception, None)
+    card: dict[str, Any] = {
+        "title": title,
+        "trained_with": "stylegan2-explorer (stylegan2-train)",
+        "dataset": dataset_note,
+        "commands": commands,
+        "kimg": round(counters.get("cur_nimg", 0) / 1000, 1),
+        "wall_time_hours": round(counters.get("elapsed", 0.0) / 3600, 2),
+        "machine": machine(),
+        "options": src_card.get("options"),
+        "figures": figures,
+        "notes": notes or [],
+        "snapshot": Path(snapshot).name,
+    }
+    save_checkpoint(out, G, card=card, dtype=torch.float16)
+    Path(out).with_suffix(".md").write_text(card_markdown(card))
+    return card
+
+
+def card_markdown(card: dict[str, Any]) -> str:
+    f = card["figures"]
+    lines = [
+        f"# {card['title']}",
+        "",
+        f"- Dataset: {card['dataset']}",
+        f"- Trained: {card['kimg']} kimg, {card['wall_time_hours']} h of training time "
+        f"on {card['machine']}",
+        f"- Source snapshot: `{card['snapshot']}`",
+        "",
+        "## Commands",
+        "",
+        "```bash",
+        *card["commands"],
+        "```",
+        "",
+        "## Measured",
+        "",
+        f"- PPL (W, end points, {f['ppl_w_end']['samples']} samples, "
+        f"{f['ppl_w_end']['distance']}): {f['ppl_w_end']['value']:.4g}",
+    ]
+    if "fid" in f:
+        lines.append(f"- FID: {json.dumps(f['fid'])}")
+    else:
+        lines.append("- FID: not measured (no Inception weights on the training machine)")
+    usage = f["resolution_usage"]["share"]
+    if usage:
+        lines.append(
+            "- Resolution usage (256 samples): "
+            + ", ".join(f"{r} px {100 * v:.1f} %" for r, v in usage.items())
+        )
+    lines += [
+        "",
+        f"Blob scores (mean over seeds {f['blob_scores']['seeds']}, psi 1):",
+        "",
+        "| layer | resolution | peak / median | top-0.1 % energy share |",
+        "|---|---|---|---|",
+    ]
+    for name, s in f["blob_scores"]["layers"].items():
+        lines.append(
+            f"| {name} | {s['resolution']} | {s['peak_to_median']:.2f} | "
+            f"{100 * s['top_energy_share']:.2f} % |"
+        )
+    if card["notes"]:
+        lines += ["", "## Notes", "", *[f"- {n}" for n in card["notes"]]]
+    return "\n".join(lines) + "\n"
+
+
+def blob_table(cards: dict[str, dict[str, Any]]) -> str:
+    """Markdown table of per-resolution mean blob scores, one column pair per model."""
+    per_model = {}
+    for name, card in cards.items():
+        rows: dict[int, list[tuple[float, float]]] = {}
+        for s in card["figures"]["blob_scores"]["layers"].values():
+            rows.setdefault(s["resolution"], []).append(
+                (s["peak_to_median"], s["top_energy_share"])
+            )
+        per_model[name] = {r: np.mean(v, axis=0) for r, v in rows.items()}
+    names = list(per_model)
+    res = sorted(next(iter(per_model.values())))
+    head = "| resolution | " + " | ".join(f"{n} peak/median | {n} top-0.1 %" for n in names) + " |"
+    lines = [head, "|---" * (1 + 2 * len(names)) + "|"]
+    for r in res:
+        cells = [f"{per_model[n][r][0]:.2f} | {100 * per_model[n][r][1]:.2f} %" for n in names]
+        lines.append(f"| {r} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
