@@ -13,7 +13,9 @@ def default_network() -> str | None:
     from importlib import resources
 
     try:
-        candidate = resources.files("assets").joinpath("models/default.safetensors")
+        from assets import DEFAULT_MODEL
+
+        candidate = resources.files("assets").joinpath("models", DEFAULT_MODEL)
     except ModuleNotFoundError:
         return None
     return str(candidate) if candidate.is_file() else None
