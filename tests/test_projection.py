@@ -131,3 +131,27 @@ def test_cli_project(tmp_path, G, capsys):
         )
         == 2
     )
+
+
+def test_cli_project_progress_video(tmp_path, G):
+    from stylegan2.checkpoints import save_checkpoint
+    from stylegan2.cli.main import main
+    from stylegan2.latents import load_w
+
+    net = save_checkpoint(tmp_path / "g.safetensors", G)
+    with torch.no_grad():
+        target = to_uint8(G(z_from_seed(3, G.z_dim), noise_mode="const"))[0]
+    Image.fromarray(target).save(tmp_path / "t.png")
+    args = ["project", "--network", str(net), "--target", str(tmp_path / "t.png")]
+    args += ["--steps", "8", "--outdir", str(tmp_path / "o"), "--video", "frames"]
+    assert main([*args, "--video-every", "3"]) == 0
+    frames = sorted((tmp_path / "o" / "frames").glob("*.png"))
+    assert len(frames) == 4  # steps 0, 3, 6 and the last one, 7
+    last = np.asarray(Image.open(frames[-1]))
+    assert last.shape == (G.img_resolution, 2 * G.img_resolution, 3)
+    np.testing.assert_array_equal(last[:, : G.img_resolution], target)  # target on the left
+    ws = load_w(tmp_path / "o" / "projected_w.npz", G.num_ws, G.w_dim)
+    with torch.no_grad():
+        proj = to_uint8(G.synthesis(torch.from_numpy(ws)[None], noise_mode="const"))[0]
+    np.testing.assert_array_equal(last[:, G.img_resolution :], proj)  # last frame = the result
+    assert main([*args[:-1], "clip.avi"]) == 2  # unknown container: refused before projecting

@@ -23,6 +23,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "pixel distance is used, which projects far less faithfully",
     )
     p.add_argument("--outdir", required=True)
+    p.add_argument(
+        "--video",
+        default=None,
+        help="also write the optimisation as a video, target beside the current image (like "
+        "NVIDIA's proj.mp4): .mp4, .gif or a folder of PNGs, relative to --outdir",
+    )
+    p.add_argument("--video-every", type=int, default=1, help="one frame per N steps")
+    p.add_argument("--fps", type=float, default=30)
     add_device_arg(p)
     p.set_defaults(func=run)
 
@@ -50,6 +58,15 @@ def run(args: argparse.Namespace) -> int:
     from stylegan2.projection import ProjectConfig, prepare_target, project
     from stylegan2.render import to_uint8
 
+    if args.video_every < 1:
+        raise CLIError("--video-every must be at least 1")
+    if args.video:
+        from stylegan2.video import VideoError, output_kind
+
+        try:
+            output_kind(args.video)
+        except VideoError as exc:
+            raise CLIError(str(exc)) from None
     device = resolve_device(args.device)
     G = load_network(args.network, device=device)
     image = load_image(args.target)
@@ -81,4 +98,32 @@ def run(args: argparse.Namespace) -> int:
     save_png(proj, outdir / "proj.png")
     save_png(np.concatenate([target, proj], axis=1), outdir / "compare.png")
     print(f"wrote projected_w.npz, proj.png, target.png, compare.png to {outdir} ({dist.name})")
+    if args.video:
+        _write_video(G, target, history, outdir / args.video, args.video_every, args.fps)
     return 0
+
+
+def _write_video(G, target: np.ndarray, history, path, every: int, fps: float) -> None:
+    """One frame per `every` steps (and the last): the target beside that step's image."""
+    import torch
+    from tqdm import tqdm
+
+    from stylegan2.render import to_uint8
+    from stylegan2.video import VideoError, write_frames
+
+    steps = list(range(0, len(history), every))
+    if steps[-1] != len(history) - 1:
+        steps.append(len(history) - 1)
+
+    def frames():
+        for k in tqdm(steps, unit="frame", desc="video"):
+            with torch.no_grad():
+                ws = torch.from_numpy(history[k])[None].to(G.device)
+                img = to_uint8(G.synthesis(ws, noise_mode="const"))[0]
+            yield np.concatenate([target, img], axis=1)
+
+    try:
+        n = write_frames(path, frames(), fps)
+    except VideoError as exc:
+        raise CLIError(str(exc)) from None
+    print(f"wrote {n} frames to {path}")
