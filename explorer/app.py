@@ -47,46 +47,46 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _error(msg: str) -> int:
+    print(f"stylegan2-explorer: error: {msg}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # Everything that can be checked is checked before the window (and its render thread) exist.
+    try:
+        w, h = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        return _error(f"--size must look like 1280x800, got {args.size}")
+    for flag, path in (("--network", args.network), ("--compare", args.compare)):
+        if path and not Path(path).exists():
+            return _error(f"{path}: no such file ({flag})")
     from PySide6.QtWidgets import QApplication
 
-    from explorer.main_window import MainWindow
+    from explorer.main_window import TAB_NAMES, MainWindow
 
+    if args.tab and args.tab.lower() not in {t.lower() for t in TAB_NAMES}:
+        return _error(f"no tab named {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("stylegan2-explorer")
     win = MainWindow(device=args.device)
     if not args.screenshot:
         win.restore()
-    try:
-        w, h = (int(v) for v in args.size.lower().split("x"))
-    except ValueError:
-        print(
-            f"stylegan2-explorer: error: --size must look like 1280x800, got {args.size}",
-            file=sys.stderr,
-        )
-        return 2
     win.resize(w, h)
     if args.lpips_weights:
         win.set_lpips_weights(args.lpips_weights)
     if args.state and not win.load_state(args.state):
-        print(f"stylegan2-explorer: error: cannot load state {args.state}", file=sys.stderr)
-        return 2
+        win.close()  # stops the render thread before the window goes away
+        return _error(f"cannot load state {args.state}")
     network = args.network or default_network() or win.most_recent_network()
     if network:
-        if not Path(network).exists():
-            print(f"stylegan2-explorer: error: {network}: no such file", file=sys.stderr)
-            return 2
         win.open_network(network)
         if args.compare:
-            if not Path(args.compare).exists():
-                print(f"stylegan2-explorer: error: {args.compare}: no such file", file=sys.stderr)
-                return 2
             win.network_loaded_once(lambda: win.open_compare(args.compare))
-    if args.tab and not win.select_tab(args.tab):
-        print(f"stylegan2-explorer: error: no tab named {args.tab!r}", file=sys.stderr)
-        return 2
+    if args.tab:
+        win.select_tab(args.tab)
     if args.screenshot:
         win.screenshot_when_ready(args.screenshot, wait_twin=bool(args.compare))
     win.show()

@@ -45,6 +45,7 @@ from stylegan2.render import RenderResult
 log = logging.getLogger(__name__)
 NETWORK_FILTER = "StyleGAN2 networks (*.pkl *.pt *.pth *.safetensors);;All files (*)"
 NETWORK_SUFFIXES = {".pkl", ".pt", ".pth", ".safetensors"}
+TAB_NAMES = ("Latent", "Mixing", "Directions", "Noise", "Features", "Path", "Speed")
 
 
 class MainWindow(QMainWindow):
@@ -146,15 +147,16 @@ class MainWindow(QMainWindow):
         # Tabs keep each group on one screen at 1280x800; the latent and truncation controls,
         # used most, share the first tab.
         self.tabs = QTabWidget()
-        for title, group in (
-            ("Latent", (self.latent, self.truncation, self.projection)),
-            ("Mixing", (self.mixing,)),
-            ("Directions", (self.directions,)),
-            ("Noise", (self.noise,)),
-            ("Features", (self.features,)),
-            ("Path", (self.path_panel,)),
-            ("Speed", (self.performance,)),
-        ):
+        groups = (
+            (self.latent, self.truncation, self.projection),
+            (self.mixing,),
+            (self.directions,),
+            (self.noise,),
+            (self.features,),
+            (self.path_panel,),
+            (self.performance,),
+        )
+        for title, group in zip(TAB_NAMES, groups, strict=True):
             page = QWidget()
             col = QVBoxLayout(page)
             for panel in group:

@@ -14,6 +14,10 @@ from tests.explorer.conftest import settle
 
 @pytest.fixture(scope="module")
 def adain_network(tmp_path_factory) -> str:
+    return _adain_file(tmp_path_factory.mktemp("twin"))
+
+
+def _adain_file(folder) -> str:
     from stylegan2.checkpoints import save_checkpoint
     from stylegan2.config import MappingConfig
     from stylegan2.networks import Generator
@@ -23,7 +27,7 @@ def adain_network(tmp_path_factory) -> str:
         tiny_config(normalization="adain"), mapping=MappingConfig(num_layers=2, lr_multiplier=1.0)
     )
     G = randomize_(Generator(cfg), seed=5).eval()
-    return str(save_checkpoint(tmp_path_factory.mktemp("twin") / "adain.safetensors", G))
+    return str(save_checkpoint(folder / "adain.safetensors", G))
 
 
 def _compare(window, qtbot, path):

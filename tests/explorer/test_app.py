@@ -1,0 +1,51 @@
+"""`stylegan2-explorer` command line: bad arguments fail before any window or thread exists, and
+a compare-mode screenshot of the Features tab renders both networks."""
+
+from __future__ import annotations
+
+import pytest
+
+from explorer.app import main
+
+
+@pytest.fixture(autouse=True)
+def private_settings(tmp_path):
+    """The app's own QSettings go to a temp folder, not the user's configuration."""
+    from PySide6.QtCore import QSettings
+
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(fmt, QSettings.Scope.UserScope, str(tmp_path / "config"))
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--network", "missing.safetensors"], "no such file"),
+        (["--compare", "missing.safetensors"], "no such file"),
+        (["--tab", "Nope"], "no tab named"),
+        (["--size", "12"], "--size"),
+    ],
+)
+def test_bad_arguments(qapp, argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_state_file_stops_the_worker(qapp, tmp_path, explorer_network, capsys):
+    bad = tmp_path / "state.json"
+    bad.write_text("{not json")
+    assert main(["--network", explorer_network, "--state", str(bad)]) == 2
+    assert "cannot load state" in capsys.readouterr().err
+    assert "Destroyed while thread" not in capsys.readouterr().err
+
+
+def test_compare_screenshot(qapp, tmp_path, explorer_network):
+    from PIL import Image
+
+    from tests.explorer.test_compare_mode import _adain_file
+
+    twin = _adain_file(tmp_path)
+    out = tmp_path / "shot.png"
+    argv = ["--network", explorer_network, "--compare", twin, "--tab", "Features"]
+    assert main([*argv, "--screenshot", str(out), "--size", "1000x700"]) == 0
+    assert Image.open(out).size[0] >= 1000
