@@ -35,3 +35,34 @@ def test_fp16_blocks_close_to_fp32():
         a = G(z, noise_mode="const", force_fp32=True)
         b = G(z, noise_mode="const")
     assert (a - b).abs().max() < 0.05
+
+
+def test_mixed_precision_training_steps_on_cuda(tmp_path):
+    """fp16 blocks in training (the default on CUDA): finite losses, fp32 master weights."""
+    import json
+
+    from stylegan2.checkpoints import load_checkpoint
+    from tests.training.conftest import make_images
+    from training.loop import train
+    from training.options import TrainOptions
+
+    make_images(tmp_path / "data")
+    opts = TrainOptions(
+        data=str(tmp_path / "data"),
+        outdir=str(tmp_path / "runs"),
+        cfg="small",
+        batch=4,
+        kimg=0.016,
+        tick_kimg=0.008,
+        snap=1000,
+        channel_max=16,
+        map_layers=1,
+        num_workers=0,
+        device="cuda",
+    )
+    run = train(opts, progress=False)
+    ckpt = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    assert ckpt.G.cfg.synthesis.num_fp16_res == 4
+    assert all(torch.isfinite(p).all() for p in ckpt.G.state_dict().values())
+    stats = [json.loads(x) for x in (run / "stats.jsonl").read_text().splitlines()]
+    assert all(np.isfinite(s["Loss/G/loss"]) for s in stats)

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--inception", help="FID detector: inception-2015-12-05.pt or pytorch-fid .pth")
     p.add_argument("--vgg16", help="precision/recall detector: vgg16.pt or torchvision's .pth")
+    p.add_argument(
+        "--max-minutes",
+        type=float,
+        default=None,
+        help="stop after this much wall time with a snapshot (resume later with --resume latest)",
+    )
     p.add_argument("--no-progress", action="store_true")
     p.add_argument(
         "--bench",
@@ -108,6 +114,7 @@ def main(argv: list[str] | None = None) -> int:
         device=args.device,
         seed=args.seed,
         precision=args.precision,
+        max_minutes=args.max_minutes,
         pl_weight=args.pl_weight,
         metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
         inception=args.inception,

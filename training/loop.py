@@ -13,6 +13,7 @@ import json
 import logging
 import math
 import signal
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -385,13 +386,18 @@ class _Trainer:
         stats: dict[str, list[float]] = defaultdict(list)
         total_nimg = int(self.opts.kimg * 1000)
         steps_done = 0
+        deadline = None
+        if self.opts.max_minutes is not None:
+            deadline = time.monotonic() + 60 * self.opts.max_minutes
         try:
             while self.counters["cur_nimg"] < total_nimg:
                 real_img, real_c = next(loader)
                 self._step(real_img, real_c, stats)
                 steps_done += 1
-                done = self.counters["cur_nimg"] >= total_nimg or (
-                    max_steps is not None and steps_done >= max_steps
+                done = (
+                    self.counters["cur_nimg"] >= total_nimg
+                    or (max_steps is not None and steps_done >= max_steps)
+                    or self._out_of_time(deadline)
                 )
                 if reporter.step(stats, force=done or self.stop):
                     stats = defaultdict(list)
@@ -405,6 +411,15 @@ class _Trainer:
         if self.stop and self.dist.is_main:
             log.info("interrupted: snapshot written, resume with --resume latest")
         return self.run_dir
+
+    def _out_of_time(self, deadline: float | None) -> bool:
+        """--max-minutes; every rank takes rank 0's view, or DDP ranks would part ways."""
+        if deadline is None:
+            return False
+        late = torch.tensor(float(time.monotonic() >= deadline), device=self.device)
+        if self.dist.world > 1:
+            torch.distributed.broadcast(late, src=0)
+        return bool(late.item())
 
     def _on_sigint(self, signum, frame) -> None:
         if self.stop:  # a second Ctrl-C leaves at once

@@ -51,6 +51,7 @@ class TrainOptions:
     metrics: tuple[str, ...] = ()  # computed at every snapshot, e.g. ('fid50k_full',)
     inception: str | None = None  # detector weights for FID
     vgg16: str | None = None  # detector weights for precision/recall
+    max_minutes: float | None = None  # stop (with a snapshot) after this much wall time
     precision: str = "auto"  # 'mixed': fp16 (CUDA) / bf16 (CPU) top blocks; 'auto': mixed on CUDA
     image_snapshot_ticks: int | None = None  # default: snap
     # Test hooks: make distributed results comparable with one process.

@@ -343,3 +343,13 @@ def test_resume_latest_picks_the_run_of_the_same_kind(tiny_data, tmp_path):
     adain = train(_opts(tiny_data, tmp_path / "r", kimg=0.008, norm="adain"), progress=False)
     again = train(_opts(tiny_data, tmp_path / "r", kimg=0.016, resume="latest"), progress=False)
     assert again == demod != adain
+
+
+def test_max_minutes_stops_with_a_snapshot_that_resumes(tiny_data, tmp_path):
+    run = train(_opts(tiny_data, tmp_path, kimg=10, max_minutes=0.0), progress=False)
+    snap = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    assert snap.metadata["extra"]["counters"]["step"] == 1  # one step, then out of time
+    again = train(_opts(tiny_data, tmp_path, kimg=0.016, resume="latest"), progress=False)
+    assert again == run
+    last = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    assert last.metadata["extra"]["counters"]["step"] == 4
