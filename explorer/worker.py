@@ -41,6 +41,7 @@ class RenderWorker(QObject):
         self._stop = False
         self._renderer: Renderer | None = None
         self._compare: Renderer | None = None  # compare mode: renders every request too
+        self._compare_generation = 0  # bumped by close_compare: a load then in flight is dropped
         self._threads = threads
         # The worker object stays in the GUI thread; only its loop runs in the QThread. Signals
         # it emits from there reach GUI-thread receivers as queued calls.
@@ -62,8 +63,15 @@ class RenderWorker(QObject):
         """Load the main network, or with `compare` the second one that every request is also
         rendered with (adapted by `stylegan2.compare.adapt_request`)."""
         with self._cond:
-            self._pending_loads[compare] = (path, device, compare)
+            if not compare:
+                # Jobs built for the old network must not run on the new one.
+                dropped, self._jobs = self._jobs, []
+            else:
+                dropped = []
+            self._pending_loads[compare] = (path, device, compare, self._compare_generation)
             self._cond.notify()
+        for name, _fn, _both in dropped:
+            self.job_done.emit(name, None, "cancelled: another network was opened")
 
     def close_compare(self) -> None:
         """Leave compare mode: no later request is rendered with the second network (one being
@@ -71,6 +79,7 @@ class RenderWorker(QObject):
         with self._cond:
             self._pending_loads.pop(True, None)
             self._compare = None
+            self._compare_generation += 1
 
     def run_job(self, name: str, fn: Callable[[Renderer], Any], both: bool = False) -> None:
         """Run fn(renderer) on the worker thread between frames; the result comes back through
@@ -119,14 +128,23 @@ class RenderWorker(QObject):
         if self._renderer is None:
             self.job_done.emit(name, None, "no network loaded")
             return
+        compare = self._compare  # read once: the GUI thread may close compare mode meanwhile
         try:
-            if both:
-                second = fn(self._compare, True) if self._compare is not None else None
-                self.job_done.emit(name, (fn(self._renderer), second), "")
-            else:
-                self.job_done.emit(name, fn(self._renderer), "")
-        except (ValueError, RuntimeError, OSError) as exc:
-            self.job_done.emit(name, None, str(exc).splitlines()[0] if str(exc) else repr(exc))
+            main = fn(self._renderer)
+        except Exception as exc:  # any failure must reach the GUI, not end the loop
+            log.warning("job %s failed", name, exc_info=not isinstance(exc, _EXPECTED))
+            self.job_done.emit(name, None, _one_line(exc))
+            return
+        if not both:
+            self.job_done.emit(name, main, "")
+            return
+        second = None
+        if compare is not None:
+            try:
+                second = fn(compare, True)
+            except Exception as exc:  # the first network's result still counts
+                log.warning("job %s failed on the compare network: %s", name, _one_line(exc))
+        self.job_done.emit(name, (main, second), "")
 
     def _render(self, req) -> RenderResult:
         if self._renderer is None:
@@ -146,7 +164,7 @@ class RenderWorker(QObject):
             result.notes = notes
         return result
 
-    def _load(self, path: str, device: str, compare: bool = False) -> None:
+    def _load(self, path: str, device: str, compare: bool = False, generation: int = 0) -> None:
         from stylegan2.checkpoints import CheckpointError, load_checkpoint
         from stylegan2.device import DeviceError, resolve_device
         from stylegan2.info import describe
@@ -160,11 +178,22 @@ class RenderWorker(QObject):
         info["layers"] = ckpt.G_ema.layers()
         info["device"] = str(ckpt.G_ema.device)
         if compare:
-            self._compare = Renderer(ckpt.G_ema)
+            with self._cond:
+                if generation != self._compare_generation:
+                    return  # compare mode was closed while this file loaded
+                self._compare = Renderer(ckpt.G_ema)
             self.compare_loaded.emit(info, str(Path(path)))
         else:
             self._renderer = Renderer(ckpt.G_ema)
             self.network_loaded.emit(info, str(Path(path)))
+
+
+_EXPECTED = (ValueError, RuntimeError, OSError)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text if isinstance(exc, _EXPECTED) and text else f"{type(exc).__name__}: {text}"
 
 
 class _LoopThread(QThread):

@@ -11,25 +11,37 @@ from stylegan2.networks import Generator
 from stylegan2.render import Latent, RenderRequest
 
 
-def _seed_latent(latent: Latent, c_dim: int) -> tuple[Latent, bool]:
-    """The latent with any explicit w dropped (W spaces of two networks are unrelated)."""
-    class_idx = latent.class_idx if c_dim > 0 else None
+def _seed_latent(latent: Latent, c_dim: int) -> tuple[Latent, bool, bool]:
+    """The latent with any explicit w dropped (W spaces of two networks are unrelated) and its
+    class fitted to the second network: (latent, w dropped, class changed)."""
+    class_idx = latent.class_idx
+    if c_dim == 0:
+        class_idx = None
+    elif class_idx is None or not 0 <= class_idx < c_dim:
+        class_idx = 0 if class_idx is None else min(max(class_idx, 0), c_dim - 1)
+    changed = c_dim > 0 and class_idx != latent.class_idx
     dropped_w = latent.w is not None
     seeds = latent.seeds or ((0, 1.0),)
-    return Latent(seeds=seeds, w=None, class_idx=class_idx), dropped_w
+    return Latent(seeds=seeds, w=None, class_idx=class_idx), dropped_w, changed
 
 
 def adapt_request(req: RenderRequest, G: Generator) -> tuple[RenderRequest, tuple[str, ...]]:
     """`req` as it applies to generator `G`, and notes on what could not carry over."""
     notes: list[str] = []
-    latent, dropped = _seed_latent(req.latent, G.c_dim)
+    latent, dropped, changed = _seed_latent(req.latent, G.c_dim)
     sources = []
     for s in req.style_sources:
-        src, d = _seed_latent(s, G.c_dim)
-        dropped = dropped or d
+        src, d, ch = _seed_latent(s, G.c_dim)
+        dropped, changed = dropped or d, changed or ch
         sources.append(src)
     if dropped:
-        notes.append("explicit w (projection / loaded w) is not transferable: twin uses the seeds")
+        seeds = ", ".join(str(seed) for seed, _ in latent.seeds)
+        notes.append(
+            "an explicit w (projection, loaded w, path frame) belongs to the first network: "
+            f"the twin shows seed {seeds}"
+        )
+    if changed:
+        notes.append(f"class set to {latent.class_idx} for the twin ({G.c_dim} classes)")
     layer_sources = req.layer_sources
     if layer_sources is not None and len(layer_sources) != G.num_ws:
         notes.append(

@@ -84,3 +84,18 @@ def test_different_shapes_fall_back_cleanly():
     assert twin.cutoff is None  # beyond the smaller network's ws
     result = Renderer(small).render(twin)
     assert result.error is None and result.image.shape == (8, 8, 3)
+
+
+def test_class_index_fitted_to_a_conditional_twin():
+    A = distinct_generator()
+    cfg = dataclasses.replace(
+        tiny_config(), c_dim=3, mapping=MappingConfig(num_layers=2, lr_multiplier=1.0)
+    )
+    cond = randomize_(Generator(cfg), seed=4).eval()
+    twin, notes = adapt_request(RenderRequest(latent=Latent.from_seed(1)), cond)
+    assert twin.latent.class_idx == 0 and any("class" in n for n in notes)
+    assert Renderer(cond).render(twin).error is None
+    twin, notes = adapt_request(RenderRequest(latent=Latent.from_seed(1, class_idx=7)), cond)
+    assert twin.latent.class_idx == 2
+    back, notes = adapt_request(twin, A)  # conditional -> unconditional: class dropped quietly
+    assert back.latent.class_idx is None and notes == ()

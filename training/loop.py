@@ -456,14 +456,13 @@ class _Trainer:
         from training.metrics import check_metrics, evaluate
 
         specs = check_metrics(self.opts.metrics, self.opts.inception, self.opts.vgg16)
+        results = evaluate(self.G_ema, self.opts.data, specs, self.opts.inception, self.opts.vgg16)
+        base = {"snapshot": snapshot.name, "kimg": self.counters["cur_nimg"] / 1000}
         for spec in specs:
-            results = evaluate(
-                self.G_ema, self.opts.data, [spec], self.opts.inception, self.opts.vgg16
-            )
-            line = {"snapshot": snapshot.name, "kimg": self.counters["cur_nimg"] / 1000, **results}
+            mine = {k: v for k, v in results.items() if k.startswith(spec.name)}
             with open(self.run_dir / f"metric-{spec.name}.jsonl", "a") as f:
-                f.write(json.dumps(line) + "\n")
-            log.info("%s", "  ".join(f"{k} {v:.4g}" for k, v in results.items()))
+                f.write(json.dumps({**base, **mine}) + "\n")
+        log.info("%s", "  ".join(f"{k} {v:.4g}" for k, v in results.items()))
 
     def image_grid(self, path: Path) -> None:
         z = torch.from_numpy(np.random.RandomState(self.opts.seed).randn(64, self.G.z_dim))

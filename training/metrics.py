@@ -64,6 +64,7 @@ def evaluate(
 ) -> dict[str, float]:
     """Every metric in `specs` for G against the dataset's images (no x-flip)."""
     dataset = ImageDataset(data)
+    data_id = dataset_id(data)
     out: dict[str, float] = {}
     detectors: dict[str, torch.nn.Module] = {}
     for spec in specs:
@@ -77,7 +78,7 @@ def evaluate(
                 spec,
                 G,
                 real_batches(dataset, batch),
-                dataset_id(data),
+                data_id,
                 path,
                 cache_dir=cache_dir if cache_dir is not None else default_cache_dir(),
                 batch=batch,

@@ -276,6 +276,10 @@ class FeaturesPanel(QGroupBox):
             self.twin_peak = self._draw(
                 self.twin_view, twin, twin_maps, scale, self.twin_stats, self.names[1]
             )
+        elif self.comparing:
+            self.twin_peak = None  # no such layer in the twin, or its frame failed
+            self.twin_view.item.clear()
+            self.twin_view.image = None
         self.peak_changed.emit()
 
     def _draw(self, target: ImageView, x, maps, scale, stats: QLabel, name: str):

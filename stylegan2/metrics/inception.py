@@ -7,10 +7,14 @@ features), in plain torch, loaded from weight files the user supplies (SPEC §6.
   onto these layers by order and shape. That mapping was written without access to the file and
   refuses any archive whose tensors do not line up exactly.
 
-The graph differs from torchvision's Inception-v3 in three places, which the FID ports share:
-average pools exclude padding, and the last block max-pools its pool branch.
+The graph differs from torchvision's Inception-v3 in the places the FID ports share: average
+pools exclude padding, and the last block max-pools its pool branch.
 Input: uint8 images of any size, resized to 299 with TF1's bilinear sampling and scaled by
-(x - 128) / 128.
+(x - 128) / 128, as torch-fidelity and NVIDIA's detector do (pytorch-fid itself resizes with
+torch's bilinear and scales by 2x/255 - 1, so its FIDs differ slightly from these).
+The TorchScript mapping goes by order: where two layers of a block have the same shape
+(InceptionA's 1x1 branches, InceptionC's 1x1 and pool branches) a different attribute order in
+the archive would go unnoticed; it has not been checked against the real file.
 """
 
 from __future__ import annotations

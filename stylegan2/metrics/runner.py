@@ -7,6 +7,8 @@ library does not depend on the trainer's dataset class."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from stylegan2.metrics.inception import MetricWeightsError
 from stylegan2.metrics.precision_recall import precision_recall
 from stylegan2.render import to_uint8
 
+log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(fid|pr)(\d+)(k?)(3)?(_full)?$")
 
 
@@ -99,6 +102,8 @@ def features_of(
             progress(len(images))
     if not out:
         raise ValueError("no real images to compare with")
+    if limit is not None and n < limit:
+        log.warning("only %d real images (the metric asks for %d): all of them are used", n, limit)
     return torch.cat(out)
 
 
@@ -113,7 +118,8 @@ def generated_batches(G, num: int, batch: int, seed: int = 0) -> Iterable[torch.
         if G.c_dim:
             idx = torch.randint(G.c_dim, [n], generator=gen)
             c = torch.nn.functional.one_hot(idx, G.c_dim).float().to(G.device)
-        img = G(z, c, noise_mode="random", noise_generator=gen)
+        with torch.no_grad():
+            img = G(z, c, noise_mode="random", noise_generator=gen, update_w_avg=False)
         yield torch.from_numpy(to_uint8(img)).permute(0, 3, 1, 2)
         done += n
 
@@ -157,9 +163,8 @@ def compute_metric(
     real_total = spec.max_real or 0
     if spec.kind == "fid":
         real_file = cache.with_suffix(".npz") if cache else None
-        if real_file is not None and real_file.is_file():
-            real_stats = FeatureStats.load(real_file)
-        else:
+        real_stats = _load_cached(real_file, FeatureStats.load)
+        if real_stats is None:
             acc = StatsAccumulator(2048)
             acc.add(
                 features_of(
@@ -168,22 +173,23 @@ def compute_metric(
             )
             real_stats = acc.stats()
             if real_file is not None:
-                real_stats.save(real_file)
+                _save_atomic(real_file, real_stats.save)
         acc = StatsAccumulator(2048)
+        gen_tick = tick("generated", spec.num_gen)
         for images in generated_batches(G, spec.num_gen, batch):
-            acc.add(detector(_rgb(images).to(device)).float().cpu().numpy())
-            tick("generated", spec.num_gen)(len(images))
+            with torch.no_grad():
+                acc.add(detector(_rgb(images).to(device)).float().cpu().numpy())
+            gen_tick(len(images))
         return {spec.name: frechet_distance(acc.stats(), real_stats)}
     real_file = cache.with_suffix(".pt") if cache else None
-    if real_file is not None and real_file.is_file():
-        real = torch.load(real_file, weights_only=True)
-    else:
+    real = _load_cached(real_file, lambda p: torch.load(p, weights_only=True))
+    if real is None:
         real = features_of(
             detector, real_batches(), spec.max_real, device, tick("reals", real_total)
         )
         real = real.half()  # NVIDIA keeps these features in fp16
         if real_file is not None:
-            torch.save(real, real_file)
+            _save_atomic(real_file, lambda p, t=real: torch.save(t, p))
     fake = features_of(
         detector,
         generated_batches(G, spec.num_gen, batch),
@@ -193,3 +199,21 @@ def compute_metric(
     ).half()
     p, r = precision_recall(real.float(), fake.float(), spec.k)
     return {f"{spec.name}_precision": p, f"{spec.name}_recall": r}
+
+
+def _load_cached(path: Path | None, load: Callable):
+    """A cached file's contents, or None (absent, or damaged: then it is removed)."""
+    if path is None or not path.is_file():
+        return None
+    try:
+        return load(path)
+    except Exception as exc:  # a truncated cache must not fail every later run
+        log.warning("%s: unreadable cache (%s), recomputing", path, type(exc).__name__)
+        path.unlink(missing_ok=True)
+        return None
+
+
+def _save_atomic(path: Path, save: Callable) -> None:
+    tmp = path.with_name(path.name + ".tmp" + path.suffix)
+    save(tmp)
+    os.replace(tmp, path)

@@ -39,7 +39,13 @@ def test_bad_state_file_stops_the_worker(qapp, tmp_path, explorer_network, capsy
     assert "Destroyed while thread" not in capsys.readouterr().err
 
 
-def test_compare_screenshot(qapp, tmp_path, explorer_network):
+def test_compare_screenshot(tmp_path, explorer_network):
+    """In its own process, as a person runs it (app.exec() and quit() inside this process would
+    leave Qt's event loop state to later tests)."""
+    import os
+    import subprocess
+    import sys
+
     from PIL import Image
 
     from tests.explorer.test_compare_mode import _adain_file
@@ -47,5 +53,22 @@ def test_compare_screenshot(qapp, tmp_path, explorer_network):
     twin = _adain_file(tmp_path)
     out = tmp_path / "shot.png"
     argv = ["--network", explorer_network, "--compare", twin, "--tab", "Features"]
-    assert main([*argv, "--screenshot", str(out), "--size", "1000x700"]) == 0
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "explorer.app",
+            *argv,
+            "--screenshot",
+            str(out),
+            "--size",
+            "1000x700",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
     assert Image.open(out).size[0] >= 1000

@@ -98,3 +98,23 @@ def test_stop_comparing_and_bad_compare_file(window, qtbot, adain_network, tmp_p
     window.model.update(seed_x=3.0)
     settle(qtbot, window)
     assert window.last_result.twin is None and window.twin_view.isHidden()
+
+
+def test_closing_compare_while_it_loads_sticks(window, qtbot, adain_network):
+    window.open_compare(adain_network)
+    window.close_compare()  # the load may be queued or already running
+    qtbot.wait(1500)
+    window.model.update(seed_x=5.0)
+    settle(qtbot, window)
+    assert window.compare_path is None and window.worker._compare is None
+    assert window.last_result.twin is None
+
+
+def test_queued_jobs_do_not_run_on_a_newly_opened_network(window, qtbot, explorer_network):
+    results = []
+    window.worker.job_done.connect(lambda name, r, e: results.append((name, e)))
+    with window.worker._cond:  # hold the worker so that the job is still queued
+        window.worker.run_job("probe", lambda r: r.G.num_ws)
+        window.worker.load_network(explorer_network, "cpu")
+    qtbot.waitUntil(lambda: any(n == "probe" for n, _ in results), timeout=10_000)
+    assert ("probe", "cancelled: another network was opened") in results
