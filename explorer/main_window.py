@@ -549,14 +549,32 @@ class MainWindow(CompareMixin, QMainWindow):
         self.export_progress.show()
         progress = self.worker.job_progress
 
-        def run(renderer):
+        def run(renderer, twin):
+            """In compare mode each frame is both networks side by side, each following the
+            path through its own mapping."""
+
+            def render(r, t, k):
+                result = r.render(request_at(r, path, t, k))
+                if result.error:
+                    raise ValueError(result.error)
+                return result.image
+
             def frames():
                 for k, t in enumerate(times):
-                    result = renderer.render(request_at(renderer, path, t, k))
-                    if result.error:
-                        raise ValueError(result.error)
+                    image = render(renderer, t, k)
+                    if twin is not None:
+                        other = render(twin, t, k)
+                        if other.shape != image.shape:  # another resolution or channel count
+                            from PIL import Image
+
+                            h, w = image.shape[:2]
+                            pic = Image.fromarray(other.squeeze()).convert("RGB").resize((w, h))
+                            other = np.asarray(pic)
+                            if image.shape[2] == 1:
+                                image = np.repeat(image, 3, axis=2)
+                        image = np.concatenate([image, other], axis=1)
                     progress.emit("video", k + 1, len(times))
-                    yield result.image
+                    yield image
 
             try:
                 n = write_frames(out, frames(), fps, cancelled=cancel.is_set)
@@ -564,7 +582,7 @@ class MainWindow(CompareMixin, QMainWindow):
                 raise ValueError(str(exc)) from None
             return out, n
 
-        self.worker.run_job("video", run)
+        self.worker.run_job("video", run, pair=True)  # twin is None unless comparing
         return True
 
     # Projection ---------------------------------------------------------------------------------

@@ -81,11 +81,16 @@ class RenderWorker(QObject):
             self._compare = None
             self._compare_generation += 1
 
-    def run_job(self, name: str, fn: Callable[[Renderer], Any], both: bool = False) -> None:
+    def run_job(
+        self, name: str, fn: Callable[..., Any], both: bool = False, pair: bool = False
+    ) -> None:
         """Run fn(renderer) on the worker thread between frames; the result comes back through
         `job_done`. Exceptions of the usual kinds come back as the error text. With `both`, the
         result is (fn(main), fn(compare, True) or None) so that a figure can show both networks;
-        the flag tells the function to adapt its request to the second network."""
+        the flag tells the function to adapt its request to the second network. With `pair`,
+        fn(main, compare or None) is called once (a side-by-side video)."""
+        if pair:
+            fn = _Paired(fn)
         with self._cond:
             self._jobs.append((name, fn, both))
             self._cond.notify()
@@ -130,7 +135,9 @@ class RenderWorker(QObject):
             return
         compare = self._compare  # read once: the GUI thread may close compare mode meanwhile
         try:
-            main = fn(self._renderer)
+            main = (
+                fn.call(self._renderer, compare) if isinstance(fn, _Paired) else fn(self._renderer)
+            )
         except Exception as exc:  # any failure must reach the GUI, not end the loop
             log.warning("job %s failed", name, exc_info=not isinstance(exc, _EXPECTED))
             self.job_done.emit(name, None, _one_line(exc))
@@ -149,9 +156,10 @@ class RenderWorker(QObject):
     def _render(self, req) -> RenderResult:
         if self._renderer is None:
             return RenderResult(request_id=getattr(req, "request_id", 0), error="no network loaded")
-        if callable(req):
+        builder = req if callable(req) else None
+        if builder is not None:
             try:
-                req = req(self._renderer)
+                req = builder(self._renderer)
             except (ValueError, RuntimeError) as exc:
                 return RenderResult(request_id=getattr(req, "request_id", 0), error=str(exc))
         result = self._renderer.render(req)
@@ -159,7 +167,16 @@ class RenderWorker(QObject):
         if compare is not None:
             from stylegan2.compare import adapt_request
 
-            twin_req, notes = adapt_request(req, compare.G)
+            twin_req, notes = None, ()
+            if builder is not None:
+                # A path position built on the twin itself: seed keyframes map through its own
+                # mapping, so the twin follows the path instead of showing one seed.
+                try:
+                    twin_req = builder(compare)
+                except (ValueError, RuntimeError):
+                    twin_req = None
+            if twin_req is None:
+                twin_req, notes = adapt_request(req, compare.G)
             result.twin = compare.render(twin_req)
             result.notes = notes
         return result
@@ -189,6 +206,16 @@ class RenderWorker(QObject):
 
 
 _EXPECTED = (ValueError, RuntimeError, OSError)
+
+
+class _Paired:
+    """A job that takes both renderers at once."""
+
+    def __init__(self, fn: Callable[[Renderer, Renderer | None], Any]) -> None:
+        self.fn = fn
+
+    def call(self, main: Renderer, compare: Renderer | None) -> Any:
+        return self.fn(main, compare)
 
 
 def _one_line(exc: BaseException) -> str:

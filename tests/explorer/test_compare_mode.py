@@ -118,3 +118,34 @@ def test_queued_jobs_do_not_run_on_a_newly_opened_network(window, qtbot, explore
         window.worker.load_network(explorer_network, "cpu")
     qtbot.waitUntil(lambda: any(n == "probe" for n, _ in results), timeout=10_000)
     assert ("probe", "cancelled: another network was opened") in results
+
+
+def test_twin_follows_a_path_and_video_is_side_by_side(window, qtbot, adain_network, tmp_path):
+    from PIL import Image
+
+    from stylegan2.checkpoints import load_network
+    from stylegan2.paths import request_at
+
+    _compare(window, qtbot, adain_network)
+    panel = window.path_panel
+    panel.seeds_edit.setText("4,5")
+    panel.duration.setValue(1.0)
+    panel._add_seeds()
+    panel.fps.setValue(4)
+    panel.scrub.setValue(500)  # t = 0.5 s
+    settle(qtbot, window)
+    twin = Renderer(load_network(adain_network))
+    path = panel.path(window.model.state.to_request())
+    expected = twin.render(request_at(twin, path, 0.5, 2)).image
+    assert np.array_equal(window.last_result.twin.image, expected)  # not a fixed seed
+    assert window.last_result.notes == ()
+    out = tmp_path / "frames"
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
+    ):
+        assert window.export_video(str(out))
+    frame = np.asarray(Image.open(sorted(out.glob("frame*.png"))[2]))
+    res = window.network_info["resolution"]
+    assert frame.shape == (res, 2 * res, 3)
+    np.testing.assert_array_equal(frame[:, res:], expected)
+    np.testing.assert_array_equal(frame[:, :res], window.last_result.image)
