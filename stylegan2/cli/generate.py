@@ -22,6 +22,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     _add_common(p)
     p.add_argument("--class", dest="class_idx", type=int, default=None, help="class label")
     p.add_argument("--outdir", required=True)
+    p.add_argument(
+        "--grid",
+        type=int,
+        default=None,
+        metavar="COLS",
+        help="write one grid.png with COLS images per row instead of one file per seed",
+    )
     p.set_defaults(func=run_generate)
 
     p = sub.add_parser("mix", help="style-mixing grid (as NVIDIA's style_mixing.py)")
@@ -70,6 +77,9 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.state:
         return _generate_state(renderer, args.state, outdir)
     seeds = args.seeds or [0]
+    if args.grid is not None and args.grid < 1:
+        raise CLIError("--grid needs at least 1 column")
+    images = []
     for seed in seeds:
         req = RenderRequest(
             latent=Latent.from_seed(seed, args.class_idx),
@@ -77,10 +87,29 @@ def run_generate(args: argparse.Namespace) -> int:
             cutoff=args.trunc_cutoff,
             noise_mode=args.noise_mode,
         )
-        save_png(_render(renderer, req), outdir / f"seed{seed:04d}.png")
+        image = _render(renderer, req)
+        if args.grid is not None:
+            images.append(image)
+            continue
+        save_png(image, outdir / f"seed{seed:04d}.png")
         log.info("seed %d -> %s", seed, outdir / f"seed{seed:04d}.png")
+    if args.grid is not None:
+        save_png(image_grid(images, args.grid), outdir / "grid.png")
+        print(f"wrote a grid of {len(seeds)} images to {outdir / 'grid.png'}")
+        return 0
     print(f"wrote {len(seeds)} image(s) to {outdir}")
     return 0
+
+
+def image_grid(images: list[np.ndarray], cols: int) -> np.ndarray:
+    """Row-major grid of equal-sized HWC images; empty cells stay black."""
+    h, w, c = images[0].shape
+    rows = -(-len(images) // cols)
+    grid = np.zeros((rows * h, min(cols, len(images)) * w, c), dtype=images[0].dtype)
+    for i, image in enumerate(images):
+        r, q = divmod(i, cols)
+        grid[r * h : (r + 1) * h, q * w : (q + 1) * w] = image
+    return grid
 
 
 def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:

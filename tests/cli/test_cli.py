@@ -53,6 +53,18 @@ def test_generate_writes_nvidia_pixels_for_every_format(tmp_path):
     assert np.array_equal(ada, expected[0])
 
 
+def test_generate_grid(tmp_path):
+    net = str(DATA / FORMATS[0])
+    assert main(["generate", "--network", net, "--seeds", "0-4", "--outdir", str(tmp_path)]) == 0
+    argv = ["generate", "--network", net, "--seeds", "0-4", "--grid", "3"]
+    assert main([*argv, "--outdir", str(tmp_path / "g")]) == 0
+    grid = _png(tmp_path / "g" / "grid.png")
+    h, w = _png(tmp_path / "seed0000.png").shape[:2]
+    assert grid.shape[:2] == (2 * h, 3 * w)
+    assert np.array_equal(grid[h:, w : 2 * w], _png(tmp_path / "seed0004.png"))  # row 1, col 1
+    assert not grid[h:, 2 * w :].any()  # the empty cell stays black
+
+
 def test_mix_grid_layout(tmp_path):
     out = tmp_path / "grid.png"
     rc = main(
