@@ -34,7 +34,7 @@ def test_fp16_blocks_close_to_fp32():
     with torch.no_grad():
         a = G(z, noise_mode="const", force_fp32=True)
         b = G(z, noise_mode="const")
-    assert (a - b).abs().max() < 0.05
+    assert (a - b).abs().max() < 0.02 * a.abs().max()  # relative: random weights, any scale
 
 
 def test_mixed_precision_training_steps_on_cuda(tmp_path):

@@ -5,44 +5,50 @@
 #
 #   run(command="bash tools/gpu_session.sh", carry=["runs/data/emoji64.zip"], timeout_s=600)
 #
-# MINUTES (default 3.5) is the demod model's training time; the AdaIN twin then trains for the
-# same kimg. Copy $OUT/emoji64-*.safetensors and .md into assets/models/ afterwards.
+# MINUTES (default 2.5) is each model's training-time cap; the AdaIN twin stops at the demod
+# model's kimg if it gets there first. Everything printed goes to $OUT/session.log, the run
+# folders' logs and stats to $OUT/runs.tar.gz: 6 files in all (the tool returns at most 8).
+# Afterwards copy $OUT/emoji64-*.safetensors and .md into assets/models/.
 set -uo pipefail
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu-out}
-MIN=${MINUTES:-3.5}
+MIN=${MINUTES:-2.5}
 DATA=runs/data/emoji64.zip
 mkdir -p "$OUT"
-nvidia-smi --query-gpu=name,memory.total --format=csv | tee "$OUT/gpu.txt"
+exec > >(tee "$OUT/session.log") 2>&1
+[ -f "$DATA" ] || { echo "missing $DATA: carry it"; exit 1; }
+nvidia-smi --query-gpu=name,memory.total --format=csv
 
-# 1. correctness vs CPU and fp16 (tests/test_gpu.py), then speed
-python3 -m pytest -q -p no:cacheprovider -p no:pytestqt tests/test_gpu.py 2>&1 | tail -15 \
-    | tee "$OUT/gpu-tests.txt"
-for cfg in small stylegan2; do
-    python3 -m stylegan2.cli.main bench --config "$cfg" --device cuda 2>&1 | tail -8
-done | tee "$OUT/bench.txt"
+echo "== 1. CUDA path vs CPU, fp16, speed"
+python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tail -15
+python3 -m stylegan2.cli.main bench --config small --device cuda 2>&1 | tail -6
 python3 -m training.cli --data "$DATA" --outdir /tmp/bench --cfg small --bench --device cuda \
-    2>&1 | tail -8 | tee -a "$OUT/bench.txt"
+    2>&1 | tail -8
 
-# 2. the bundled models: demod for MIN minutes, the AdaIN twin for the same kimg
-train() {
-    python3 -m training.cli --data "$DATA" --outdir /tmp/runs --cfg small --mirror --aug ada \
-        --tick 20 --snap 1000 --workers 6 --no-progress --device cuda "$@" 2>&1 | tail -5
+echo "== 2. the bundled models"
+DATASET="Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 1287 images, 64 px"
+COMMON=(--cfg small --mirror --aug ada --tick 20 --snap 1000 --workers 6 --no-progress
+        --device cuda)
+train_and_bundle() {  # name norm kimg
+    local name=$1 norm=$2 kimg=$3
+    python3 -m training.cli --data "$DATA" --outdir /tmp/runs --norm "$norm" --kimg "$kimg" \
+        --max-minutes "$MIN" "${COMMON[@]}" 2>&1 | tail -4
+    local snap
+    snap=$(ls /tmp/runs/*-"$norm"/network-snapshot-*.safetensors 2>/dev/null | tail -1)
+    [ -n "$snap" ] || { echo "no $norm snapshot"; return 1; }
+    python3 -m stylegan2.cli.main bundle "$snap" --out "$OUT/emoji64-$name.safetensors" \
+        --title "Emoji 64 px, $name (GPU)" --dataset "$DATASET" --device cuda \
+        --command "stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --dest emoji64.zip --resolution 64" \
+        --command "stylegan2-train --data emoji64.zip --outdir runs --norm $norm --kimg $kimg --max-minutes $MIN ${COMMON[*]}" \
+        2>&1 | tail -2
+    echo "$snap"
 }
-train --norm demod --kimg 100000 --max-minutes "$MIN" | tee "$OUT/train-demod.txt"
-demod_snap=$(ls /tmp/runs/*demod*/network-snapshot-*.safetensors | tail -1)
+demod=$(train_and_bundle stylegan2 demod 100000 | tee /dev/stderr | tail -1)
+[ -f "$demod" ] || exit 1
 kimg=$(python3 -c "
 from stylegan2.checkpoints import load_checkpoint
-print(load_checkpoint('$demod_snap').metadata['extra']['counters']['cur_nimg'] / 1000)")
-train --norm adain --kimg "$kimg" | tee "$OUT/train-adain.txt"
-adain_snap=$(ls /tmp/runs/*adain*/network-snapshot-*.safetensors | tail -1)
-for pair in "stylegan2:$demod_snap" "adain:$adain_snap"; do
-    name=${pair%%:*}
-    python3 -m stylegan2.cli.main bundle "${pair#*:}" --out "$OUT/emoji64-$name.safetensors" \
-        --title "Emoji 64 px, $name (GPU)" \
-        --dataset "Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 1287 images" \
-        --command "stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --dest emoji64.zip --resolution 64" \
-        --command "stylegan2-train --data emoji64.zip --cfg small --norm ${name/stylegan2/demod} --mirror --aug ada --device cuda" \
-        2>&1 | tail -2
-done
+print(load_checkpoint('$demod').metadata['extra']['counters']['cur_nimg'] / 1000)")
+echo "demod reached $kimg kimg; the AdaIN twin trains to the same"
+train_and_bundle adain adain "$kimg"
+tar czf "$OUT/runs.tar.gz" --exclude='*.safetensors' -C /tmp runs
 ls -la "$OUT"

@@ -71,9 +71,16 @@ def bundle(
     notes: list[str] | None = None,
     seeds: int = 100,
     ppl_samples: int = 2000,
+    device: str | torch.device = "cpu",
 ) -> dict[str, Any]:
-    ckpt = load_checkpoint(snapshot)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)  # before the minutes of measuring
+    if bool(inception) != bool(fid_data):
+        raise ValueError("FID needs both --inception and --fid-data")
+    if inception:
+        from training.metrics import check_metrics
+
+        check_metrics(["fid50k_full"], inception, None)  # before the minutes of measuring
+    ckpt = load_checkpoint(snapshot, device=device)
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
     G = ckpt.G_ema.eval()
     meta = ckpt.metadata or {}
     extra = meta.get("extra") or {}
@@ -92,7 +99,9 @@ def bundle(
         "commands": commands,
         "kimg": round(counters.get("cur_nimg", 0) / 1000, 1),
         "wall_time_hours": round(counters.get("elapsed", 0.0) / 3600, 2),
-        "machine": machine(),
+        # Where it trained (as the snapshot recorded it) and where these figures were measured.
+        "machine": src_card.get("machine") or "not recorded (snapshot predates the field)",
+        "measured_on": machine(),
         "options": src_card.get("options"),
         "figures": figures,
         "notes": notes or [],
@@ -109,8 +118,9 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"# {card['title']}",
         "",
         f"- Dataset: {card['dataset']}",
-        f"- Trained: {card['kimg']} kimg, {card['wall_time_hours']} h of training time "
-        f"on {card['machine']}",
+        f"- Trained: {card['kimg']} kimg, {card['wall_time_hours']} h of training time, on "
+        f"{card['machine']}",
+        f"- Figures measured on: {card['measured_on']}",
         f"- Source snapshot: `{card['snapshot']}`",
         "",
         "## Commands",
@@ -162,10 +172,17 @@ def blob_table(cards: dict[str, dict[str, Any]]) -> str:
             )
         per_model[name] = {r: np.mean(v, axis=0) for r, v in rows.items()}
     names = list(per_model)
-    res = sorted(next(iter(per_model.values())))
+    if not names:
+        raise ValueError("no models to tabulate")
+    res = sorted({r for table in per_model.values() for r in table})
     head = "| resolution | " + " | ".join(f"{n} peak/median | {n} top-0.1 %" for n in names) + " |"
     lines = [head, "|---" * (1 + 2 * len(names)) + "|"]
     for r in res:
-        cells = [f"{per_model[n][r][0]:.2f} | {100 * per_model[n][r][1]:.2f} %" for n in names]
+        cells = [
+            f"{per_model[n][r][0]:.2f} | {100 * per_model[n][r][1]:.2f} %"
+            if r in per_model[n]
+            else "– | –"
+            for n in names
+        ]
         lines.append(f"| {r} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

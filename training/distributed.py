@@ -26,6 +26,8 @@ def init_distributed(device: torch.device) -> DistInfo:
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistInfo()
+    if device.type == "cuda":
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))  # before NCCL starts
     if not dist.is_initialized():
         # Rank 0 alone writes snapshots and computes --metrics (fid50k on a CPU takes hours);
         # the other ranks wait at their next collective, so the default 30 min would kill them.

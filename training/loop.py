@@ -155,6 +155,8 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
         check_metrics(opts.metrics, opts.inception, opts.vgg16)  # fail now, not at a snapshot
     device = resolve_device(opts.device)
     dist = init_distributed(device)
+    if device.type == "cuda" and dist.world > 1:
+        device = torch.device("cuda", dist.local_rank)  # one GPU per process
     dataset = ImageDataset(opts.data, use_labels=opts.use_labels, xflip=opts.mirror)
     mixed = use_mixed_precision(opts, device.type)
     rc = resolve(
@@ -198,6 +200,12 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
     return out
 
 
+def _machine() -> str:
+    from training.bundle import machine
+
+    return machine()
+
+
 #: tRGB weight scale that starts an AdaIN skip generator at a demod one's image scale
 ADAIN_TORGB_INIT = 0.3
 
@@ -222,7 +230,7 @@ class _Trainer:
         torch.manual_seed(opts.seed)
         self.G = Generator(rc.G).to(device).train()
         self.D = Discriminator(rc.D).to(device).train()
-        if rc.G.synthesis.normalization == "adain":
+        if rc.G.synthesis.normalization == "adain" and rc.G.synthesis.architecture == "skip":
             _match_demod_image_scale(self.G)
         self.G_ema = Generator(rc.G).to(device).eval().requires_grad_(False)
         self.G_ema.load_state_dict(self.G.state_dict())
@@ -255,6 +263,7 @@ class _Trainer:
             broadcast_module(self.D)
             self.G_ema.load_state_dict(self.G.state_dict())
         self.stop = False
+        self.out_of_time = False
 
     def _make_phases(self) -> list[Phase]:
         phases = []
@@ -272,6 +281,16 @@ class _Trainer:
 
     def _resume(self, path: Path) -> None:
         snap = load_snapshot(path, self.device)
+        old, new = snap["G"].cfg.synthesis, self.rc.G.synthesis
+        if (old.num_fp16_res, old.conv_clamp) != (new.num_fp16_res, new.conv_clamp):
+            log.warning(
+                "resuming with num_fp16_res %s, conv_clamp %s (the snapshot had %s, %s): "
+                "--precision or the device differs from the run's start",
+                new.num_fp16_res,
+                new.conv_clamp,
+                old.num_fp16_res,
+                old.conv_clamp,
+            )
         self.G.load_state_dict(snap["G"].state_dict())
         self.D.load_state_dict(snap["D"].state_dict())
         self.G_ema.load_state_dict(snap["G_ema"].state_dict())
@@ -419,7 +438,8 @@ class _Trainer:
         late = torch.tensor(float(time.monotonic() >= deadline), device=self.device)
         if self.dist.world > 1:
             torch.distributed.broadcast(late, src=0)
-        return bool(late.item())
+        self.out_of_time = bool(late.item())
+        return self.out_of_time
 
     def _on_sigint(self, signum, frame) -> None:
         if self.stop:  # a second Ctrl-C leaves at once
@@ -444,10 +464,12 @@ class _Trainer:
                 "kimg": kimg,
                 "dataset": str(self.opts.data),
                 "options": self.opts.as_dict(),
+                "machine": _machine(),
             },
         )
         log.info("snapshot %s", path.name)
-        if self.opts.metrics and not self.stop:  # Ctrl-C should not wait for an evaluation
+        # Ctrl-C and --max-minutes should not wait for an evaluation (hours on a CPU).
+        if self.opts.metrics and not self.stop and not self.out_of_time:
             self.evaluate(path)
         return path
 

@@ -17,22 +17,28 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lpips-weights", help="VGG16 trunk for PPL (else the labelled pixel fallback)")
     p.add_argument("--inception", help="Inception weights: adds fid50k_full against --fid-data")
     p.add_argument("--fid-data", help="the training dataset, for FID")
+    p.add_argument("--device", default="cpu", help="where the figures are measured")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from stylegan2.cli.common import CLIError
     from training.bundle import bundle
 
-    card = bundle(
-        args.snapshot,
-        args.out,
-        args.title,
-        args.command,
-        args.dataset,
-        lpips_weights=args.lpips_weights,
-        inception=args.inception,
-        fid_data=args.fid_data,
-        notes=args.note,
-    )
+    try:
+        card = bundle(
+            args.snapshot,
+            args.out,
+            args.title,
+            args.command,
+            args.dataset,
+            lpips_weights=args.lpips_weights,
+            inception=args.inception,
+            fid_data=args.fid_data,
+            notes=args.note,
+            device=args.device,
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        raise CLIError(str(exc)) from None
     print(f"{args.out}: {card['kimg']} kimg, PPL {card['figures']['ppl_w_end']['value']:.4g}")
     return 0

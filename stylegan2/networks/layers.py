@@ -307,12 +307,15 @@ class AdaINLayer(nn.Module):
             if noise is not None:
                 x = x + noise.to(x.dtype)
         x = ops.bias_act(x, self.bias, act=self.activation, inplace=ops.can_inplace(x))
-        x = x.float()  # instance statistics in fp32 even for fp16 blocks
+        dtype = x.dtype
+        x = x.float()  # instance statistics in fp32 even for fp16 / bf16 blocks
         x = x - x.mean(dim=[2, 3], keepdim=True)
         x = x * (x.square().mean(dim=[2, 3], keepdim=True) + 1e-8).rsqrt()
         style = self.affine(w.float()).reshape(-1, 2, self.out_channels, 1, 1)
         x = torch.addcmul(style[:, 1], x, style[:, 0] + 1)
-        return x * gain if gain != 1 else x
+        x = x * gain if gain != 1 else x
+        # Back to the block's dtype, or every later layer of a reduced-precision block runs fp32.
+        return x.to(dtype)
 
 
 class ToRGBLayer(nn.Module):

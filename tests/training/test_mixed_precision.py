@@ -122,3 +122,16 @@ def test_mixed_precision_training_runs_and_saves_fp32_ema(tiny_data, tmp_path):
 
     stats = [json.loads(line) for line in (run / "stats.jsonl").read_text().splitlines()]
     assert all(torch.isfinite(torch.tensor(s["Loss/G/loss"])) for s in stats)
+
+
+def test_adain_layers_keep_the_block_dtype():
+    cfg = tiny_config(normalization="adain", num_fp16_res=2)
+    G = randomize_(Generator(cfg)).eval().requires_grad_(False)
+    ws = G.mapping(torch.randn(2, G.z_dim), None)
+    ref = G.synthesis(ws, noise_mode="const")
+    set_cpu_half(G, torch.bfloat16)
+    cap = Capture(["b16.conv0", "b16.conv1", "b4.conv1"])
+    img = G.synthesis(ws, noise_mode="const", capture=cap)
+    assert cap.outputs["b16.conv0"].dtype == cap.outputs["b16.conv1"].dtype == torch.bfloat16
+    assert cap.outputs["b4.conv1"].dtype == torch.float32
+    assert (img - ref).abs().max() < 0.05 * ref.abs().max()
