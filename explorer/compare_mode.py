@@ -31,7 +31,13 @@ class CompareMixin:
         self.worker.close_compare()
         self.compare_path = self.compare_info = None
         self.features.set_compare(None, None)
-        for w in (self.main_caption, self.twin_caption, self.twin_view, self.twin_notes):
+        for w in (
+            self.main_caption,
+            self.twin_caption,
+            self.twin_view,
+            self.twin_notes,
+            self.twin_column,
+        ):
             w.setVisible(False)
         self.twin_view.image = None
         self.request_render()
@@ -58,7 +64,13 @@ class CompareMixin:
             f"{main_name} — {self.network_info['normalization'] if self.network_info else ''}"
         )
         self.twin_caption.setText(f"{twin_name} — {info['normalization']}")
-        for w in (self.main_caption, self.twin_caption, self.twin_view, self.twin_notes):
+        for w in (
+            self.main_caption,
+            self.twin_caption,
+            self.twin_view,
+            self.twin_notes,
+            self.twin_column,
+        ):
             w.setVisible(True)
         self.twin_view.image = None
         self.features.set_compare(main_name, twin_name)

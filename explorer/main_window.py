@@ -99,18 +99,21 @@ class MainWindow(CompareMixin, QMainWindow):
         self.image_area = QWidget()
         area = QHBoxLayout(self.image_area)
         area.setContentsMargins(0, 0, 0, 0)
-        for caption, view, extra in (
-            (self.main_caption, self.view, None),
-            (self.twin_caption, self.twin_view, self.twin_notes),
+        self.twin_column = QWidget()  # hidden as a whole, so the main view takes all the room
+        for holder, caption, view, extra in (
+            (QWidget(), self.main_caption, self.view, None),
+            (self.twin_column, self.twin_caption, self.twin_view, self.twin_notes),
         ):
-            column = QVBoxLayout()
+            column = QVBoxLayout(holder)
+            column.setContentsMargins(0, 0, 0, 0)
             column.addWidget(caption)
             column.addWidget(view, 1)
             if extra is not None:
                 column.addWidget(extra)
-            area.addLayout(column, 1)
+            area.addWidget(holder, 1)
         for w in (self.main_caption, self.twin_caption, self.twin_view, self.twin_notes):
             w.setVisible(False)
+        self.twin_column.setVisible(False)
         self.latent = LatentPanel(self.model)
         self.latent.load_w_requested.connect(self.load_w_dialog)
         self.latent.save_w_requested.connect(self.save_w_dialog)

@@ -31,7 +31,8 @@ def _cpu_name() -> str:
 def machine() -> str:
     cpus = torch.get_num_threads()
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    return f"{_cpu_name()}, {cpus} threads, {gpu}; torch {torch.__version__}, {platform.system()}"
+    threads = f"{cpus} thread{'s' if cpus != 1 else ''}"
+    return f"{_cpu_name()}, {threads}, {gpu}; torch {torch.__version__}, {platform.system()}"
 
 
 def measure(

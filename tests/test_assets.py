@@ -1,0 +1,52 @@
+"""The shipped models: present, small, loadable, fp16, with complete model cards, and the AdaIN
+twin trained on the same data for the same kimg as the default StyleGAN2 model."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from assets import DEFAULT_MODEL
+from stylegan2.checkpoints import load_checkpoint
+
+MODELS = Path(str(resources.files("assets").joinpath("models")))
+TWIN = "emoji64-adain.safetensors"
+
+
+def _card(path: Path) -> dict:
+    return load_checkpoint(path).metadata["card"]
+
+
+def test_default_and_twin_ship_with_cards():
+    files = sorted(MODELS.glob("*.safetensors"))
+    assert {p.name for p in files} >= {DEFAULT_MODEL, TWIN}
+    for path in files:
+        assert path.stat().st_size < 30 * 2**20, path.name
+        with open(path, "rb") as f:
+            header = json.loads(f.read(int.from_bytes(f.read(8), "little")))
+        assert {v["dtype"] for k, v in header.items() if k != "__metadata__"} == {"F16"}
+        card = _card(path)
+        for key in ("title", "dataset", "commands", "kimg", "wall_time_hours", "machine"):
+            assert card.get(key), (path.name, key)
+        figures = card["figures"]
+        assert {"ppl_w_end", "blob_scores", "resolution_usage"} <= set(figures)
+        assert path.with_suffix(".md").is_file()
+
+
+def test_twin_pairs_with_the_default():
+    a = load_checkpoint(MODELS / DEFAULT_MODEL)
+    b = load_checkpoint(MODELS / TWIN)
+    assert a.G_ema.cfg.synthesis.normalization == "demod"
+    assert b.G_ema.cfg.synthesis.normalization == "adain"
+    assert a.G_ema.num_ws == b.G_ema.num_ws and a.G_ema.layers() == b.G_ema.layers()
+    ca, cb = a.metadata["card"], b.metadata["card"]
+    assert ca["options"]["data"] == cb["options"]["data"]
+    assert abs(ca["kimg"] - cb["kimg"]) <= 4.5  # the same budget, up to one snapshot interval
+
+
+def test_explorer_opens_the_default():
+    from explorer.app import bundled_networks, default_network
+
+    assert Path(default_network()).name == DEFAULT_MODEL
+    assert {Path(p).name for p in bundled_networks()} >= {DEFAULT_MODEL, TWIN}
