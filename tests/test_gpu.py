@@ -42,24 +42,11 @@ def test_mixed_precision_training_steps_on_cuda(tmp_path):
     import json
 
     from stylegan2.checkpoints import load_checkpoint
-    from tests.training.conftest import make_images
+    from tests.training.conftest import make_images, tiny_opts
     from training.loop import train
-    from training.options import TrainOptions
 
     make_images(tmp_path / "data")
-    opts = TrainOptions(
-        data=str(tmp_path / "data"),
-        outdir=str(tmp_path / "runs"),
-        cfg="small",
-        batch=4,
-        kimg=0.016,
-        tick_kimg=0.008,
-        snap=1000,
-        channel_max=16,
-        map_layers=1,
-        num_workers=0,
-        device="cuda",
-    )
+    opts = tiny_opts(tmp_path / "data", tmp_path / "runs", kimg=0.016, device="cuda")
     run = train(opts, progress=False)
     ckpt = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
     assert ckpt.G.cfg.synthesis.num_fp16_res == 4

@@ -17,6 +17,27 @@ def make_images(folder, n: int = 24, res: int = 16, seed: int = 0) -> None:
         Image.fromarray(img).save(folder / f"{i:03d}.png")
 
 
+def tiny_opts(data, out, **kw):
+    """TrainOptions of a tiny, fast run (16 px data, 16-channel nets, batch 4) on the CPU."""
+    from training.options import TrainOptions
+
+    base = dict(
+        data=str(data),
+        outdir=str(out),
+        cfg="small",
+        batch=4,
+        kimg=1,
+        tick_kimg=0.008,
+        snap=1000,
+        channel_max=16,
+        map_layers=1,
+        num_workers=0,
+        device="cpu",
+    )
+    base.update(kw)
+    return TrainOptions(**base)
+
+
 @pytest.fixture
 def tiny_data(tmp_path):
     folder = tmp_path / "data"

@@ -7,25 +7,13 @@ import json
 import torch
 
 from stylegan2.checkpoints import load_checkpoint
+from tests.training.conftest import tiny_opts
 from training.bundle import blob_table, bundle
 from training.loop import train
-from training.options import TrainOptions
 
 
 def test_bundle_writes_fp16_g_ema_and_card(tiny_data, tmp_path):
-    opts = TrainOptions(
-        data=str(tiny_data),
-        outdir=str(tmp_path / "runs"),
-        cfg="small",
-        batch=4,
-        kimg=0.008,
-        tick_kimg=0.008,
-        snap=1000,
-        channel_max=16,
-        map_layers=1,
-        num_workers=0,
-        device="cpu",
-    )
+    opts = tiny_opts(tiny_data, tmp_path / "runs", kimg=0.008)
     run = train(opts, progress=False)
     snap = sorted(run.glob("network-snapshot-*"))[-1]
     out = tmp_path / "assets" / "tiny.safetensors"

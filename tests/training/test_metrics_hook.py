@@ -10,24 +10,12 @@ from tests.test_metrics import make_inception_file
 def test_trainer_computes_metrics_at_snapshots(tiny_data, tmp_path):
     import json
 
+    from tests.training.conftest import tiny_opts
     from training.loop import train
-    from training.options import TrainOptions
 
     path, _ = make_inception_file(tmp_path / "inception.pth")
-    opts = TrainOptions(
-        data=str(tiny_data),
-        outdir=str(tmp_path / "runs"),
-        cfg="small",
-        batch=4,
-        kimg=0.008,
-        tick_kimg=0.008,
-        snap=1000,
-        channel_max=16,
-        map_layers=1,
-        num_workers=0,
-        device="cpu",
-        metrics=("fid4",),
-        inception=str(path),
+    opts = tiny_opts(
+        tiny_data, tmp_path / "runs", kimg=0.008, metrics=("fid4",), inception=str(path)
     )
     run = train(opts, progress=False)
     lines = (run / "metric-fid4.jsonl").read_text().splitlines()

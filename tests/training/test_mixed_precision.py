@@ -14,6 +14,7 @@ from stylegan2.config import DiscriminatorConfig
 from stylegan2.networks import Capture, Discriminator, Generator
 from stylegan2.networks.precision import block_dtype, set_cpu_half
 from tests.conftest import randomize_, tiny_config
+from tests.training.conftest import tiny_opts
 from training.loop import train
 from training.options import TrainOptions, resolve, use_mixed_precision
 
@@ -97,20 +98,7 @@ def test_precision_option_resolves_per_device():
 
 
 def test_mixed_precision_training_runs_and_saves_fp32_ema(tiny_data, tmp_path):
-    opts = TrainOptions(
-        data=str(tiny_data),
-        outdir=str(tmp_path),
-        cfg="small",
-        batch=4,
-        kimg=0.016,
-        tick_kimg=0.008,
-        snap=1000,
-        channel_max=16,
-        map_layers=1,
-        num_workers=0,
-        device="cpu",
-        precision="mixed",
-    )
+    opts = tiny_opts(tiny_data, tmp_path, kimg=0.016, precision="mixed")
     run = train(opts, progress=False)
     ckpt = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
     assert ckpt.G.cfg.synthesis.num_fp16_res == 4

@@ -12,27 +12,11 @@ from stylegan2.checkpoints import load_checkpoint
 from stylegan2.config import DiscriminatorConfig
 from stylegan2.networks import Discriminator, Generator
 from tests.conftest import randomize_, tiny_config
+from tests.training.conftest import tiny_opts
 from training.loop import StepSampler, train
 from training.loss import LossConfig, StyleGAN2Loss
-from training.options import TrainOptions
 
-
-def _opts(data, out, **kw) -> TrainOptions:
-    base = dict(
-        data=str(data),
-        outdir=str(out),
-        cfg="small",
-        batch=4,
-        kimg=1,
-        tick_kimg=0.008,
-        snap=1000,
-        channel_max=16,
-        map_layers=1,
-        num_workers=0,
-        device="cpu",
-    )
-    base.update(kw)
-    return TrainOptions(**base)
+_opts = tiny_opts
 
 
 def _nets():
