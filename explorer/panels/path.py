@@ -98,6 +98,8 @@ class PathPanel(QGroupBox):
         self.plot.setLabel("left", "path length")
         self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.setLabel("bottom", "t (s)")
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.plot.setXRange(0, 1, padding=0.02)  # until there is a path: not pyqtgraph's ±500
         self.curve = self.plot.plot(pen=pg.mkPen("#8ab4f8", width=1.5), symbol="o", symbolSize=4)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#f28b82"))
         self.plot.addItem(self.cursor)
@@ -202,6 +204,8 @@ class PathPanel(QGroupBox):
     def _changed(self) -> None:
         self.samples.clear()
         self.curve.setData([], [])
+        p = self.path(RenderRequest())
+        self.plot.setXRange(0, p.duration if p is not None else 1, padding=0.02)
         self.readout.setText("")
         self.path_changed.emit()
 
