@@ -97,39 +97,32 @@ def bundled_lins() -> list[torch.Tensor]:
 
 def read_vgg16_trunk(path: str | Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """The 13 conv (weight, bias) pairs from torchvision's state dict or NVIDIA's vgg16.pt."""
-    import zipfile
+    return vgg16_convs(path, *read_vgg16_file(path))
 
-    path = Path(path)
-    if not path.is_file():
-        raise LPIPSError(f"{path}: no such file")
-    if zipfile.is_zipfile(path):
-        from stylegan2.torchscript import read_torchscript_tensors
 
-        try:
-            tensors = read_torchscript_tensors(path)
-        except ValueError as exc:
-            if "not a TorchScript" not in str(exc):
-                raise LPIPSError(f"{path}: {exc}") from None
-            tensors = None
-        if tensors is not None:
-            convs = [
-                (tensors.get(f"layers.conv{i}.weight"), tensors.get(f"layers.conv{i}.bias"))
-                for i in range(1, 14)
-            ]
-            if all(w is not None and b is not None for w, b in convs):
-                return convs  # type: ignore[return-value]
-            raise LPIPSError(f"{path}: a TorchScript file without NVIDIA's layers.conv1-13")
+def read_vgg16_file(path: str | Path) -> tuple[str, dict[str, torch.Tensor]]:
+    from stylegan2.weight_files import read_weight_file
+
     try:
-        sd = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many types for foreign files
-        raise LPIPSError(f"{path}: not a VGG16 state dict ({type(exc).__name__})") from None
-    if not isinstance(sd, dict):
-        raise LPIPSError(f"{path}: not a VGG16 state dict")
-    sd = {k.removeprefix("module."): v for k, v in sd.items()}
+        return read_weight_file(path, "a VGG16 state dict")
+    except ValueError as exc:
+        raise LPIPSError(str(exc)) from None
+
+
+def vgg16_convs(
+    path: str | Path, kind: str, tensors: dict[str, torch.Tensor]
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """The conv layers out of `read_vgg16_file`'s tensors (NVIDIA's or torchvision's names)."""
+    if kind == "torchscript":
+        names = [f"layers.conv{i}" for i in range(1, 14)]
+        missing = "a TorchScript file without NVIDIA's layers.conv1-13"
+    else:
+        names = [f"features.{i}" for i in VGG_CONV_INDICES]
+        missing = "expected torchvision's vgg16"
     try:
-        return [(sd[f"features.{i}.weight"], sd[f"features.{i}.bias"]) for i in VGG_CONV_INDICES]
+        return [(tensors[f"{n}.weight"], tensors[f"{n}.bias"]) for n in names]
     except KeyError as exc:
-        raise LPIPSError(f"{path}: missing {exc.args[0]}; expected torchvision's vgg16") from None
+        raise LPIPSError(f"{path}: missing {exc.args[0]}; {missing}") from None
 
 
 def load_distance(vgg16_path: str | Path | None, device: str | torch.device = "cpu") -> nn.Module:

@@ -199,3 +199,24 @@ def test_metrics_cli_and_trainer_need_weights(tmp_path, capsys):
     assert rc == 2 and "--inception" in capsys.readouterr().err
     rc = train_main(["--data", str(tmp_path), "--outdir", str(tmp_path), "--metrics", "pr50k3"])
     assert rc == 2 and "--vgg16" in capsys.readouterr().err
+
+
+def test_vgg16_file_needs_its_classifier(tmp_path):
+    from stylegan2.lpips import VGG_CONV_INDICES
+    from stylegan2.metrics.vgg import load_vgg16
+
+    sd = {}
+    for i in VGG_CONV_INDICES:  # shapes do not matter before the classifier check
+        sd[f"features.{i}.weight"], sd[f"features.{i}.bias"] = torch.zeros(1), torch.zeros(1)
+    trunk_only = tmp_path / "trunk.pth"
+    torch.save(sd, trunk_only)
+    with pytest.raises(MetricWeightsError, match=r"classifier\.0\.weight"):
+        load_vgg16(trunk_only)
+    sd.update({f"classifier.{i}.{p}": torch.zeros(3) for i in (0, 3) for p in ("weight", "bias")})
+    torch.save(sd, tmp_path / "small.pth")
+    with pytest.raises(MetricWeightsError, match="fc layer of shape"):
+        load_vgg16(tmp_path / "small.pth")
+    del sd["features.0.bias"]
+    torch.save(sd, tmp_path / "broken.pth")
+    with pytest.raises(MetricWeightsError, match=r"features\.0\.bias"):
+        load_vgg16(tmp_path / "broken.pth")

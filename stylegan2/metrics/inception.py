@@ -19,7 +19,6 @@ the archive would go unnoticed; it has not been checked against the real file.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import torch
@@ -204,22 +203,19 @@ class FIDInception(nn.Module):
 
 def load_inception(path: str | Path, device: str | torch.device = "cpu") -> FIDInception:
     """The FID network with the weights in `path` (see the module docstring for the formats)."""
+    from stylegan2.weight_files import read_weight_file
+
     path = Path(path)
-    if not path.is_file():
-        raise MetricWeightsError(f"{path}: no such file")
+    try:
+        kind, tensors = read_weight_file(path, "an Inception state dict")
+    except ValueError as exc:
+        raise MetricWeightsError(str(exc)) from None
     net = FIDInception()
     expected = net.state_dict()
-    if zipfile.is_zipfile(path) and _is_torchscript(path):
-        sd = _map_torchscript(path, expected)
+    if kind == "torchscript":
+        sd = _map_torchscript(path, tensors, expected)
     else:
-        try:
-            sd = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as exc:  # torch raises many types for foreign files
-            raise MetricWeightsError(f"{path}: not an Inception state dict ({exc})") from None
-        if not isinstance(sd, dict):
-            raise MetricWeightsError(f"{path}: not an Inception state dict")
-        sd = {k.removeprefix("module."): v for k, v in sd.items()}
-        sd = {k: v for k, v in sd.items() if not k.startswith(("fc.", "AuxLogits."))}
+        sd = {k: v for k, v in tensors.items() if not k.startswith(("fc.", "AuxLogits."))}
         for k in expected:
             if k.endswith("num_batches_tracked"):
                 sd.setdefault(k, expected[k])
@@ -237,21 +233,11 @@ def load_inception(path: str | Path, device: str | torch.device = "cpu") -> FIDI
     return net.eval().requires_grad_(False).to(device)
 
 
-def _is_torchscript(path: Path) -> bool:
-    with zipfile.ZipFile(path) as z:
-        names = z.namelist()
-    return any(n.endswith("/data.pkl") for n in names) and any("/code/" in n for n in names)
-
-
-def _map_torchscript(path: Path, expected: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def _map_torchscript(
+    path: Path, tensors: dict[str, torch.Tensor], expected: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
     """Assign the archive's conv and batch-norm tensors to our layers in order: each conv is a
     4-D weight followed by its batch-norm vectors, told apart by name (mean / var / beta)."""
-    from stylegan2.torchscript import read_torchscript_tensors
-
-    try:
-        tensors = read_torchscript_tensors(path)
-    except ValueError as exc:
-        raise MetricWeightsError(f"{path}: {exc}") from None
     convs: list[dict[str, torch.Tensor]] = []
     for name, t in tensors.items():
         leaf = name.rsplit(".", 1)[-1].lower()

@@ -9,14 +9,13 @@ the file, so numbers from it may differ slightly from NVIDIA's `pr50k3`.
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from stylegan2.lpips import LPIPSError, read_vgg16_trunk
+from stylegan2.lpips import LPIPSError, read_vgg16_file, vgg16_convs
 from stylegan2.metrics.inception import MetricWeightsError
 
 _POOL_AFTER = {1, 3, 6, 9, 12}  # conv indices (0-based) followed by a 2x2 max pool
@@ -62,34 +61,20 @@ class VGG16Features(nn.Module):
 def load_vgg16(path: str | Path, device: str | torch.device = "cpu") -> VGG16Features:
     path = Path(path)
     try:
-        convs = read_vgg16_trunk(path)
+        kind, tensors = read_vgg16_file(path)  # read once: NVIDIA's file is over 500 MB
+        convs = vgg16_convs(path, kind, tensors)
     except LPIPSError as exc:
         raise MetricWeightsError(str(exc)) from None
-    fcs = _read_fcs(path)
-    for (w, b), (o, i) in zip(fcs, ((4096, 25088), (4096, 4096)), strict=True):
-        if tuple(w.shape) != (o, i) or tuple(b.shape) != (o,):
-            raise MetricWeightsError(f"{path}: fc layer of shape {list(w.shape)}, not [{o}, {i}]")
-    return VGG16Features(convs, fcs).eval().requires_grad_(False).to(device)
-
-
-def _read_fcs(path: Path) -> list[tuple[torch.Tensor, torch.Tensor]]:
-    if zipfile.is_zipfile(path):
-        from stylegan2.torchscript import read_torchscript_tensors
-
-        try:
-            t = read_torchscript_tensors(path)
-        except ValueError:
-            t = None
-        if t is not None:
-            try:
-                return [(t[f"layers.fc{i}.weight"], t[f"layers.fc{i}.bias"]) for i in (1, 2)]
-            except KeyError as exc:
-                raise MetricWeightsError(f"{path}: no {exc.args[0]} (needed for fc2)") from None
-    sd = torch.load(path, map_location="cpu", weights_only=True)
-    sd = {k.removeprefix("module."): v for k, v in sd.items()}
+    names = (
+        ["layers.fc1", "layers.fc2"] if kind == "torchscript" else ["classifier.0", "classifier.3"]
+    )
     try:
-        return [(sd[f"classifier.{i}.weight"], sd[f"classifier.{i}.bias"]) for i in (0, 3)]
+        fcs = [(tensors[f"{n}.weight"], tensors[f"{n}.bias"]) for n in names]
     except KeyError as exc:
         raise MetricWeightsError(
             f"{path}: no {exc.args[0]}: precision/recall needs the full VGG16 with its classifier"
         ) from None
+    for (w, b), (o, i) in zip(fcs, ((4096, 25088), (4096, 4096)), strict=True):
+        if tuple(w.shape) != (o, i) or tuple(b.shape) != (o,):
+            raise MetricWeightsError(f"{path}: fc layer of shape {list(w.shape)}, not [{o}, {i}]")
+    return VGG16Features(convs, fcs).eval().requires_grad_(False).to(device)

@@ -1,0 +1,34 @@
+"""Reading detector weight files the user supplies (VGG16 for LPIPS and precision/recall,
+Inception for FID) as plain tensors, never running code stored in them: a TorchScript archive
+is read as data (stylegan2.torchscript), anything else must be a plain state dict that loads with
+`weights_only`."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import torch
+
+
+def read_weight_file(path: str | Path, what: str) -> tuple[str, dict[str, torch.Tensor]]:
+    """('torchscript' | 'state_dict', name -> tensor). `what` names the expected contents in
+    the one-line ValueError raised for a missing, foreign or damaged file."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such file")
+    if zipfile.is_zipfile(path):  # torch.save files are zips too: only archives with code/
+        from stylegan2.torchscript import read_torchscript_tensors
+
+        try:
+            return "torchscript", read_torchscript_tensors(path)
+        except ValueError as exc:
+            if "not a TorchScript" not in str(exc):
+                raise ValueError(f"{path}: {exc}") from None
+    try:
+        sd = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many types for foreign files
+        raise ValueError(f"{path}: not {what} ({type(exc).__name__})") from None
+    if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
+        raise ValueError(f"{path}: not {what}")
+    return "state_dict", {k.removeprefix("module."): v for k, v in sd.items()}
