@@ -87,3 +87,47 @@ def test_bias_act_inplace_matches_out_of_place():
     torch.testing.assert_close(got, ref)
     manual = (F.leaky_relu(x + b.reshape(1, -1, 1, 1), 0.2) * 1.5).clamp(-0.7, 0.7)
     torch.testing.assert_close(ref, manual)
+
+
+@pytest.mark.parametrize(
+    "up,down,size,pad",
+    [
+        (1, 2, (8, 8), [1, 1, 1, 1]),
+        (1, 2, (9, 7), [1, 1, 1, 1]),
+        (1, 2, (8, 8), [2, 2, 1, 1]),
+        (2, 1, (5, 6), [2, 1, 2, 1]),
+        (1, 1, (6, 6), [1, 1, 2, 2]),
+    ],
+)
+def test_fir_filter_grads_to_second_order_match_grouped_conv(up, down, size, pad):
+    """The FIR filter's own backward (used so R1 / path-length double backward does not loop over
+    channels) gives the same first and second derivatives as autograd through F.conv2d."""
+    f = ops.setup_filter([1, 3, 3, 1]).double()
+    c = 3
+    x = torch.randn(2, c, *size, dtype=torch.double, requires_grad=True)
+
+    def fast(x):
+        return ops.upfirdn2d(x, f, up=up, down=down, padding=pad, gain=up * up)
+
+    def ref(x):  # the literal definition, autograd through F.pad / F.conv2d / slicing
+        return ops.upfirdn2d_ref(x, f, up=up, down=down, padding=pad, gain=up * up)
+
+    assert "DepthwiseFilter" in type(fast(x).grad_fn).__name__  # the fast form is under test
+    assert torch.autograd.gradcheck(fast, (x,))
+    assert torch.autograd.gradgradcheck(fast, (x,))
+    # A penalty on the input gradient (as R1 is), differentiated again.
+    g = torch.randn_like(ref(x))
+    grads = []
+    for fn in (fast, ref):
+        (gx,) = torch.autograd.grad((fn(x) ** 2 * g).sum(), x, create_graph=True)
+        (ggx,) = torch.autograd.grad(gx.square().sum(), x)
+        grads.append((gx.detach(), ggx))
+    torch.testing.assert_close(grads[0], grads[1])
+
+
+def test_clamp_in_bias_act_passes_gradient_only_inside_the_range():
+    x = torch.tensor([[-2.0, -0.5, 0.3, 1.9]]).reshape(1, 4, 1, 1).requires_grad_()
+    y = ops.bias_act(x, act="linear", clamp=1.0)
+    y.sum().backward()
+    assert y.flatten().tolist() == [-1.0, -0.5, 0.30000001192092896, 1.0]
+    assert x.grad.flatten().tolist() == [0.0, 1.0, 1.0, 0.0]

@@ -17,7 +17,7 @@ from training.options import ResolvedConfig
 def bench_training(
     rc: ResolvedConfig,
     device: torch.device,
-    reps: int = 3,
+    reps: int = 5,
     reg_intervals: tuple[int, int] = (4, 16),
 ) -> dict[str, float]:
     """Median seconds per call of each phase, and the img/s of a full step with lazy
