@@ -157,8 +157,9 @@ def _bench(opts: TrainOptions) -> int:
         f"{ds.resolution} px, batch {rc.batch}, G {g / 1e6:.1f} M params, device {device}, "
         f"{torch.get_num_threads()} threads, {'mixed' if mixed else 'fp32'} precision"
     )
+    width = max(map(len, res))
     for k, v in res.items():
-        print(f"{k:>14}: {v:.3f}")
+        print(f"{k:>{width}}: {v:.3f}")
     return 0
 
 

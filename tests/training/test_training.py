@@ -337,3 +337,39 @@ def test_max_minutes_stops_with_a_snapshot_that_resumes(tiny_data, tmp_path):
     assert again == run
     last = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
     assert last.metadata["extra"]["counters"]["step"] == 4
+
+
+def test_train_bench_reports_every_phase_and_the_arithmetic(tiny_data, tmp_path, capsys):
+    from training.cli import main
+
+    assert (
+        main(
+            [
+                "--data",
+                str(tiny_data),
+                "--outdir",
+                str(tmp_path / "o"),
+                "--cfg",
+                "small",
+                "--bench",
+                "--batch",
+                "4",
+                "--channel-max",
+                "32",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
+    out = capsys.readouterr().out
+    vals = dict(
+        (k.strip(), float(v))
+        for k, v in (ln.split(":") for ln in out.splitlines()[1:] if ":" in ln)
+    )
+    for k in ("Gmain_sec", "Greg_sec", "Dmain_sec", "Dreg_sec", "img_per_sec"):
+        assert vals[k] > 0, k
+    # 16 px nets of at most 32 channels: about 0.1 GFLOP per image; the rate follows.
+    assert 0.01 < vals["gflop_per_img_excl_r1"] < 1, vals
+    rate = vals["gflop_per_img_excl_r1"] * vals["img_per_sec"]
+    assert abs(vals["gflop_per_sec_excl_r1"] - rate) < 0.01 * rate + 1e-3
