@@ -30,6 +30,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="adaptive discriminator augmentation (for small datasets)",
     )
     p.add_argument("--target", type=float, default=0.6, help="ADA target for E[sign(D(real))]")
+    p.add_argument(
+        "--ada-kimg",
+        type=float,
+        default=500,
+        help="ADA speed: kimg for p to move by 1 (default 500 as in stylegan2-ada; 100 reacts "
+        "faster, for short runs on small datasets)",
+    )
     p.add_argument("--resume", default=None, help="snapshot path or 'latest'")
     p.add_argument("--labels", action="store_true", help="conditional training on dataset.json")
     p.add_argument("--lr", type=float, default=None)
@@ -105,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         mirror=args.mirror,
         aug=args.aug,
         ada_target=args.target,
+        ada_kimg=args.ada_kimg,
         resume=args.resume,
         use_labels=args.labels,
         lr=args.lr,

@@ -147,6 +147,23 @@ def cpu_has_bf16() -> bool:
         return False
 
 
+def _log_changed_options(path: Path, opts: TrainOptions) -> None:
+    """A resumed run may change options (precision, ADA speed, ...): say so in the log, which
+    keeps the run's whole history, while training_options.json holds the latest ones."""
+    try:
+        old = json.loads(path.read_text())["options"]
+    except (OSError, ValueError, KeyError):
+        return
+    new = json.loads(json.dumps(opts.as_dict()))  # tuples as the file holds them
+    changed = [
+        f"{k} {old.get(k)!r} -> {v!r}"
+        for k, v in new.items()
+        if k not in ("resume", "max_minutes") and k in old and old[k] != v
+    ]
+    if changed:
+        log.info("options changed on resume: %s", ", ".join(changed))
+
+
 def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = True) -> Path:
     """Run (or resume) training; returns the run directory. `max_steps` stops early (tests)."""
     if opts.metrics:
@@ -174,6 +191,8 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
         log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")
     if dist.is_main:
         log.info("dataset %s: %s", opts.data, dataset.report.summary())
+        if resume:
+            _log_changed_options(run_dir / "training_options.json", opts)
         (run_dir / "training_options.json").write_text(
             json.dumps(
                 {
@@ -254,7 +273,7 @@ class _Trainer:
             from training.augment import AdaptiveP, AugmentPipe
 
             self.loss.augment = AugmentPipe().to(device)
-            self.ada = AdaptiveP(self.loss.augment, target=opts.ada_target)
+            self.ada = AdaptiveP(self.loss.augment, target=opts.ada_target, kimg=opts.ada_kimg)
         self.counters = {"cur_nimg": 0, "step": 0, "tick": 0, "elapsed": 0.0, "augment_p": 0.0}
         if resume is not None:
             self._resume(resume[1])

@@ -36,6 +36,7 @@ class TrainOptions:
     mirror: bool = False
     aug: str = "none"  # 'ada': adaptive discriminator augmentation
     ada_target: float = 0.6
+    ada_kimg: float = 500  # kimg for p to move by 1 (StyleGAN3's trainer uses 100)
     seed: int = 0
     device: str = "auto"
     lr: float | None = None

@@ -373,3 +373,26 @@ def test_train_bench_reports_every_phase_and_the_arithmetic(tiny_data, tmp_path,
     assert 0.01 < vals["gflop_per_img_excl_r1"] < 1, vals
     rate = vals["gflop_per_img_excl_r1"] * vals["img_per_sec"]
     assert abs(vals["gflop_per_sec_excl_r1"] - rate) < 0.01 * rate + 1e-3
+
+
+def test_ada_speed_option_and_changed_options_are_logged_on_resume(
+    tiny_data, tmp_path, monkeypatch
+):
+    from training.augment import AdaptiveP
+
+    run = train(_opts(tiny_data, tmp_path, kimg=0.008, aug="ada"), progress=False)
+    seen = []
+    orig = AdaptiveP.__init__
+
+    def spy(self, *a, **kw):
+        orig(self, *a, **kw)
+        seen.append(self.kimg)
+
+    monkeypatch.setattr(AdaptiveP, "__init__", spy)
+    again = train(
+        _opts(tiny_data, tmp_path, kimg=0.016, aug="ada", ada_kimg=100.0, resume="latest"),
+        progress=False,
+    )
+    assert again == run and seen == [100.0]
+    log = (run / "log.txt").read_text()
+    assert "options changed on resume: kimg 0.008 -> 0.016, ada_kimg 500 -> 100.0" in log
