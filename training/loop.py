@@ -155,10 +155,11 @@ def _log_changed_options(path: Path, opts: TrainOptions) -> None:
     except (OSError, ValueError, KeyError):
         return
     new = json.loads(json.dumps(opts.as_dict()))  # tuples as the file holds them
+    defaults = json.loads(json.dumps(TrainOptions(data="", outdir="").as_dict()))
     changed = [
-        f"{k} {old.get(k)!r} -> {v!r}"
+        f"{k} {old[k]!r} -> {v!r}" if k in old else f"{k} (not recorded) -> {v!r}"
         for k, v in new.items()
-        if k not in ("resume", "max_minutes") and k in old and old[k] != v
+        if k not in ("resume", "max_minutes") and old.get(k, defaults[k]) != v
     ]
     if changed:
         log.info("options changed on resume: %s", ", ".join(changed))
