@@ -100,6 +100,10 @@ def bundle(
         "commands": commands,
         "kimg": round(counters.get("cur_nimg", 0) / 1000, 1),
         "wall_time_hours": round(counters.get("elapsed", 0.0) / 3600, 2),
+        # of which grids, snapshots and metrics (recorded by runs since 2026-11-27)
+        "maintenance_hours": (
+            round(counters["maintenance"] / 3600, 2) if "maintenance" in counters else None
+        ),
         # Where it trained (as the snapshot recorded it) and where these figures were measured.
         "machine": src_card.get("machine") or "not recorded (snapshot predates the field)",
         "measured_on": machine(),
@@ -119,8 +123,13 @@ def card_markdown(card: dict[str, Any]) -> str:
         f"# {card['title']}",
         "",
         f"- Dataset: {card['dataset']}",
-        f"- Trained: {card['kimg']} kimg, {card['wall_time_hours']} h of training time, on "
-        f"{card['machine']}",
+        f"- Trained: {card['kimg']} kimg, {card['wall_time_hours']} h of training time"
+        + (
+            f" (of which {card['maintenance_hours']} h on sample grids, snapshots and metrics)"
+            if card.get("maintenance_hours") is not None
+            else ""
+        )
+        + f", on {card['machine']}",
         f"- Figures measured on: {card['measured_on']}",
         f"- Source snapshot: `{card['snapshot']}`",
         "",

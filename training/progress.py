@@ -23,6 +23,7 @@ class TickReporter:
         self.tick_start_nimg = c["cur_nimg"]
         self.tick_start_time = time.time()
         self.last = time.time()
+        self.maintenance = 0.0  # seconds the previous tick spent on grids, snapshots, metrics
         total = trainer.opts.kimg
         self.bar = (
             tqdm(
@@ -62,6 +63,8 @@ class TickReporter:
             "sec_per_tick": tick_time,
             "img_per_sec": nimg / max(tick_time, 1e-6),
             "elapsed_sec": c["elapsed"],
+            # time between ticks spent on grids, snapshots and metrics (not in img/s; in elapsed)
+            "maintenance_sec": self.maintenance,
         }
         record.update({k: sum(v) / len(v) for k, v in stats.items() if v})
         snap_now = c["tick"] % t.opts.snap == 0 or force
@@ -90,6 +93,8 @@ class TickReporter:
                 t.write_snapshot()
         self.tick_start_nimg = c["cur_nimg"]
         self.tick_start_time = time.time()
+        self.maintenance = self.tick_start_time - now
+        c["maintenance"] = c.get("maintenance", 0.0) + self.maintenance
         return True
 
     def close(self) -> None:

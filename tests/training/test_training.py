@@ -140,9 +140,13 @@ def test_snapshot_loads_in_generate_and_has_logs(tiny_data, tmp_path):
     )
     import json
 
-    last = json.loads((run / "stats.jsonl").read_text().splitlines()[-1])
-    usage = last["resolution_usage"]
+    records = [json.loads(ln) for ln in (run / "stats.jsonl").read_text().splitlines()]
+    usage = records[-1]["resolution_usage"]
     assert set(usage) == {"4", "8", "16"} and math.isclose(sum(usage.values()), 1.0, rel_tol=1e-6)
+    # Ticks after the first carry the time the previous one spent on grids and snapshots.
+    assert records[0]["maintenance_sec"] == 0 and all(r["maintenance_sec"] >= 0 for r in records)
+    counters = load_checkpoint(snaps[-1]).metadata["extra"]["counters"]
+    assert counters["maintenance"] <= counters["elapsed"]
 
 
 def test_sampler_order_is_independent_of_start():
