@@ -17,6 +17,9 @@ from stylegan2.render import Latent, Renderer, RenderRequest, z_from_seed
 
 EASINGS = ("linear", "ease", "catmull")
 SPACES = ("w", "z")
+#: 'fixed': the request's own noise on every frame; 'animated': fresh random noise every frame
+#: (flickers); 'smooth': random noise turning once around a circle over the path (loops cleanly)
+PATH_NOISE = ("fixed", "animated", "smooth")
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,7 +34,7 @@ class Path:
     space: str = "w"
     easing: str = "linear"
     loop: bool = False
-    noise: str = "fixed"  # 'fixed': one noise for the whole path; 'animated': new noise per frame
+    noise: str = "fixed"  # one of PATH_NOISE
     base: RenderRequest = field(default_factory=RenderRequest)  # truncation, noise... per frame
 
     def __post_init__(self) -> None:
@@ -39,6 +42,8 @@ class Path:
             raise ValueError("a path needs at least two keyframes")
         if self.space not in SPACES or self.easing not in EASINGS:
             raise ValueError(f"space must be one of {SPACES} and easing one of {EASINGS}")
+        if self.noise not in PATH_NOISE:
+            raise ValueError(f"noise must be one of {PATH_NOISE}, got {self.noise!r}")
         if self.space == "z" and any(k.latent.w is not None for k in self.keyframes):
             raise ValueError("slerp in Z needs seed keyframes; loaded w's only interpolate in W")
         if any(k.duration <= 0 for k in self.keyframes):
@@ -112,15 +117,21 @@ def path_ws(renderer: Renderer, path: Path, t: float) -> torch.Tensor:
 def request_at(renderer: Renderer, path: Path, t: float, frame: int = 0) -> RenderRequest:
     """The render request for time t: explicit ws plus the path's shared settings."""
     ws = path_ws(renderer, path, t).cpu().numpy()
-    noise_seed = path.base.noise_seed + (frame if path.noise == "animated" else 0)
+    base = path.base
+    moving = path.noise != "fixed" and base.noise_mode != "none"
     return replace(
-        path.base,
+        base,
         latent=Latent(w=ws),
         style_sources=(),
         layer_sources=None,
         psi=1.0,
         cutoff=None,
-        noise_seed=noise_seed,
+        # Moving noise is random noise whatever the request had ('const' would not move).
+        noise_mode="random" if moving else base.noise_mode,
+        noise_seed=base.noise_seed + (frame if moving and path.noise == "animated" else 0),
+        noise_phase=(
+            2 * math.pi * t / path.duration if moving and path.noise == "smooth" else None
+        ),
         request_id=frame,
     )
 

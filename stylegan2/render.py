@@ -16,7 +16,14 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from stylegan2.networks import Capture, Generator, NoiseMode, truncate, z_from_seed
+from stylegan2.networks import (
+    Capture,
+    CircularNoise,
+    Generator,
+    NoiseMode,
+    truncate,
+    z_from_seed,
+)
 from stylegan2.ops import upsample2d
 
 
@@ -49,6 +56,9 @@ class RenderRequest:
     noise_mode: NoiseMode = "const"
     noise_gains: tuple[tuple[str, float], ...] = ()  # (layer name, multiplier); 0 = off
     noise_seed: int = 0  # seeds 'random' noise
+    # 'random' noise on a circle: cos(phase) N(noise_seed) + sin(phase) N(noise_seed + 1), for
+    # noise that moves smoothly along a path (None: plain N(noise_seed))
+    noise_phase: float | None = None
     w_offset: np.ndarray | None = None  # [num_ws, w_dim] added last (direction sliders)
     capture: tuple[str, ...] = ()  # layer names, see Generator.layers(); also 'b64.img'
     force_fp32: bool = False
@@ -100,6 +110,7 @@ def request_to_dict(req: RenderRequest) -> dict:
         "noise_mode": req.noise_mode,
         "noise_gains": [[k, float(v)] for k, v in req.noise_gains],
         "noise_seed": req.noise_seed,
+        "noise_phase": req.noise_phase,
         "w_offset": None if req.w_offset is None else np.asarray(req.w_offset).tolist(),
         "force_fp32": req.force_fp32,
     }
@@ -117,6 +128,7 @@ def request_from_dict(d: dict) -> RenderRequest:
             noise_mode=d.get("noise_mode", "const"),
             noise_gains=tuple((str(k), float(v)) for k, v in d.get("noise_gains", [])),
             noise_seed=int(d.get("noise_seed", 0)),
+            noise_phase=None if d.get("noise_phase") is None else float(d["noise_phase"]),
             w_offset=None if offset is None else np.asarray(offset, dtype=np.float32),
             force_fp32=bool(d.get("force_fp32", False)),
         )
@@ -208,7 +220,11 @@ class Renderer:
     @torch.no_grad()
     def synthesize(self, req: RenderRequest, ws: torch.Tensor) -> tuple[torch.Tensor, Capture]:
         capture = Capture(req.capture)
-        gen = torch.Generator().manual_seed(req.noise_seed)
+        gen = (
+            torch.Generator().manual_seed(req.noise_seed)
+            if req.noise_phase is None
+            else CircularNoise(req.noise_seed, req.noise_phase)
+        )
         img = self.G.synthesis(
             ws,
             noise_mode=req.noise_mode,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
 from stylegan2.cli.main import main
+from stylegan2.networks import CircularNoise
 from stylegan2.paths import (
     Keyframe,
     Path,
@@ -17,7 +20,13 @@ from stylegan2.paths import (
     path_ws,
     request_at,
 )
-from stylegan2.render import Latent, Renderer, RenderRequest
+from stylegan2.render import (
+    Latent,
+    Renderer,
+    RenderRequest,
+    request_from_dict,
+    request_to_dict,
+)
 from stylegan2.video import VideoError, write_frames
 from tests.conftest import distinct_generator
 
@@ -134,3 +143,39 @@ def test_cli_video(tmp_path, renderer):
         == 2
     )
     assert main(["video", "--network", net, "--seeds", "1", "--out", str(tmp_path / "x.mp4")]) == 2
+
+
+def _noise_path(noise: str, mode: str = "const") -> Path:
+    keys = tuple(Keyframe(Latent.from_seed(s), 1.0) for s in (1, 2))
+    return Path(keys, loop=True, noise=noise, base=RenderRequest(noise_mode=mode, noise_seed=5))
+
+
+def _img(renderer, path, t, frame):
+    return renderer.render(request_at(renderer, path, t, frame)).image.astype(np.int16)
+
+
+def test_moving_noise_moves_even_when_the_request_has_const_noise(renderer):
+    fixed, animated = _noise_path("fixed"), _noise_path("animated")
+    assert np.array_equal(_img(renderer, fixed, 0.5, 0), _img(renderer, fixed, 0.5, 1))
+    assert not np.array_equal(_img(renderer, animated, 0.5, 0), _img(renderer, animated, 0.5, 1))
+    # Noise switched off stays off.
+    off = _noise_path("animated", mode="none")
+    assert np.array_equal(_img(renderer, off, 0.5, 0), _img(renderer, off, 0.5, 1))
+    with pytest.raises(ValueError, match="noise must be one of"):
+        _noise_path("wobbly")
+
+
+def test_smooth_noise_is_continuous_loops_and_starts_at_the_seeded_noise(renderer):
+    p = _noise_path("smooth")
+    start = _img(renderer, p, 0.0, 0)
+    seeded = renderer.render(replace(request_at(renderer, p, 0.0), noise_phase=None)).image
+    assert np.array_equal(start, seeded.astype(np.int16))  # phase 0 = N(seed)
+    assert np.abs(_img(renderer, p, p.duration - 1e-6, 7) - start).max() <= 1  # seamless loop
+    step = np.abs(_img(renderer, p, 0.5, 0) - _img(renderer, p, 0.5 + 1e-3, 1)).max()
+    jump = np.abs(_img(renderer, p, 0.5, 0) - _img(renderer, p, 1.0, 1)).max()
+    assert step <= 2 < jump
+    # Every phase is unit Gaussian noise again.
+    noise = CircularNoise(3, 1.1).draw((64, 64, 8, 8))
+    assert abs(float(noise.std()) - 1) < 0.02 and abs(float(noise.mean())) < 0.02
+    d = request_to_dict(request_at(renderer, p, 0.3))
+    assert request_from_dict(d).noise_phase == pytest.approx(2 * np.pi * 0.3 / p.duration)

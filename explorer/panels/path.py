@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from stylegan2.paths import Keyframe, Path
+from stylegan2.paths import PATH_NOISE, Keyframe, Path
 from stylegan2.render import Latent, RenderRequest
 
 
@@ -69,7 +69,12 @@ class PathPanel(QGroupBox):
         self.easing.addItems(["linear", "ease", "catmull"])
         self.loop = QCheckBox("Loop")
         self.noise = QComboBox()
-        self.noise.addItems(["fixed", "animated"])
+        self.noise.addItems(list(PATH_NOISE))
+        self.noise.setToolTip(
+            "fixed: the Noise tab's noise on every frame\n"
+            "animated: new random noise every frame (flickers)\n"
+            "smooth: random noise moving continuously, back where it started at the end"
+        )
         row = QHBoxLayout()
         row.addWidget(self.easing, 1)
         row.addWidget(self.loop)

@@ -24,7 +24,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, default=30)
     p.add_argument("--loop", action="store_true", help="close the path back to the first keyframe")
     p.add_argument("--trunc", type=float, default=1.0)
-    p.add_argument("--noise", choices=["fixed", "animated"], default="fixed")
+    p.add_argument(
+        "--noise",
+        choices=["fixed", "animated", "smooth"],
+        default="fixed",
+        help="fixed: const noise; animated: new random noise every frame (flickers); smooth: "
+        "random noise that moves continuously and comes back at the end (seamless loops)",
+    )
     p.add_argument("--size", help="scale frames to WxH (Lanczos); MP4 needs even sizes")
     p.add_argument("--quality", type=int, default=8, help="MP4 quality 0-10 (default 8)")
     p.add_argument("--compare-network", help="second network side by side (same path)")

@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from stylegan2.config import GeneratorConfig
-from stylegan2.networks.layers import NoiseMode
+from stylegan2.networks.layers import NoiseMode, NoiseSource
 from stylegan2.networks.mapping import MappingNetwork
 from stylegan2.networks.synthesis import Capture, LayerInfo, SynthesisNetwork
 
@@ -37,7 +37,7 @@ class Generator(nn.Module):
         update_w_avg: bool | None = None,
         noise_mode: NoiseMode = "random",
         noise_gains: Mapping[str, float] | None = None,
-        noise_generator: torch.Generator | None = None,
+        noise_generator: NoiseSource = None,
         force_fp32: bool = False,
         fused_modconv: bool | None = None,
         capture: Capture | None = None,

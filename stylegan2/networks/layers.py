@@ -107,20 +107,45 @@ class Conv2dLayer(nn.Module):
         )
 
 
+class CircularNoise:
+    """'random' noise that moves smoothly: cos(phase) * A + sin(phase) * B, where A and B are the
+    noise images drawn from `seed` and `seed + 1`. Every phase is again unit Gaussian noise, and a
+    full turn comes back exactly, so a video whose phase runs once around loops without a seam.
+    Pass it where a noise generator goes."""
+
+    def __init__(self, seed: int, phase: float) -> None:
+        self.phase = phase
+        self.generators = (
+            torch.Generator().manual_seed(seed),
+            torch.Generator().manual_seed(seed + 1),
+        )
+
+    def draw(self, shape: tuple[int, ...]) -> torch.Tensor:
+        a, b = (torch.randn(shape, generator=g) for g in self.generators)
+        return a.mul_(math.cos(self.phase)).add_(b, alpha=math.sin(self.phase))
+
+
+#: where 'random' noise comes from: a seeded torch generator, a CircularNoise, or None (global RNG)
+NoiseSource = torch.Generator | CircularNoise | None
+
+
 def make_noise(
     mode: NoiseMode,
     shape: tuple[int, int, int, int],
     const: torch.Tensor,
     strength: torch.Tensor,
     gain: float,
-    generator: torch.Generator | None,
+    generator: NoiseSource,
 ) -> torch.Tensor | None:
     """The noise image of one layer, or None. Random noise is drawn on the CPU so that a seeded
     generator gives the same noise on every device."""
     if mode == "none" or gain == 0:
         return None
     if mode == "random":
-        noise = torch.randn(shape, generator=generator).to(const.device)
+        if isinstance(generator, CircularNoise):
+            noise = generator.draw(shape).to(const.device)
+        else:
+            noise = torch.randn(shape, generator=generator).to(const.device)
     elif mode == "const":
         noise = const
     else:
@@ -171,7 +196,7 @@ class SynthesisLayer(nn.Module):
         w: torch.Tensor,
         noise_mode: NoiseMode = "random",
         noise_gain: float = 1.0,
-        noise_generator: torch.Generator | None = None,
+        noise_generator: NoiseSource = None,
         fused_modconv: bool | None = True,
         gain: float = 1.0,
     ) -> torch.Tensor:
@@ -285,7 +310,7 @@ class AdaINLayer(nn.Module):
         w: torch.Tensor,
         noise_mode: NoiseMode = "random",
         noise_gain: float = 1.0,
-        noise_generator: torch.Generator | None = None,
+        noise_generator: NoiseSource = None,
         fused_modconv: bool | None = True,
         gain: float = 1.0,
     ) -> torch.Tensor:

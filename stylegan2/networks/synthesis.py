@@ -20,6 +20,7 @@ from stylegan2.networks.layers import (
     AdaINLayer,
     Conv2dLayer,
     NoiseMode,
+    NoiseSource,
     SynthesisLayer,
     ToRGBLayer,
 )
@@ -113,7 +114,7 @@ class SynthesisBlock(nn.Module):
         fused_modconv: bool | None,
         noise_mode: NoiseMode,
         noise_gains: Mapping[str, float],
-        noise_generator: torch.Generator | None,
+        noise_generator: NoiseSource,
         capture: Capture | None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
         w_iter = iter(ws.unbind(dim=1))
@@ -231,7 +232,7 @@ class SynthesisNetwork(nn.Module):
         ws: torch.Tensor,
         noise_mode: NoiseMode = "random",
         noise_gains: Mapping[str, float] | None = None,
-        noise_generator: torch.Generator | None = None,
+        noise_generator: NoiseSource = None,
         force_fp32: bool = False,
         fused_modconv: bool | None = None,
         capture: Capture | None = None,
