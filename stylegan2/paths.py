@@ -130,7 +130,10 @@ def request_at(renderer: Renderer, path: Path, t: float, frame: int = 0) -> Rend
         noise_mode="random" if moving else base.noise_mode,
         noise_seed=base.noise_seed + (frame if moving and path.noise == "animated" else 0),
         noise_phase=(
-            2 * math.pi * t / path.duration if moving and path.noise == "smooth" else None
+            # (a path that does not loop holds its noise too, past either end)
+            2 * math.pi * (t if path.loop else min(max(t, 0.0), path.duration)) / path.duration
+            if moving and path.noise == "smooth"
+            else None
         ),
         request_id=frame,
     )

@@ -99,12 +99,12 @@ def test_bias_act_inplace_matches_out_of_place():
         (1, 1, (6, 6), [1, 1, 2, 2]),
     ],
 )
-def test_fir_filter_grads_to_second_order_match_grouped_conv(up, down, size, pad):
+@pytest.mark.parametrize("c", [3, 5])  # up to 4 channels go through channels-last
+def test_fir_filter_grads_to_second_order_match_grouped_conv(up, down, size, pad, c):
     """The FIR filter's own backward (used so R1 / path-length double backward does not loop over
     channels) gives the same first and second derivatives as autograd through F.conv2d."""
     f = ops.setup_filter([1, 3, 3, 1]).double()
-    c = 3
-    x = torch.randn(2, c, *size, dtype=torch.double, requires_grad=True)
+    x = torch.randn(1, c, *size, dtype=torch.double, requires_grad=True)
 
     def fast(x):
         return ops.upfirdn2d(x, f, up=up, down=down, padding=pad, gain=up * up)
@@ -112,7 +112,7 @@ def test_fir_filter_grads_to_second_order_match_grouped_conv(up, down, size, pad
     def ref(x):  # the literal definition, autograd through F.pad / F.conv2d / slicing
         return ops.upfirdn2d_ref(x, f, up=up, down=down, padding=pad, gain=up * up)
 
-    assert "DepthwiseFilter" in type(fast(x).grad_fn).__name__  # the fast form is under test
+    assert "DepthwiseFilter" in _graph_nodes(fast(x).grad_fn)  # the fast form is under test
     assert torch.autograd.gradcheck(fast, (x,))
     assert torch.autograd.gradgradcheck(fast, (x,))
     # A penalty on the input gradient (as R1 is), differentiated again.
@@ -125,9 +125,37 @@ def test_fir_filter_grads_to_second_order_match_grouped_conv(up, down, size, pad
     torch.testing.assert_close(grads[0], grads[1])
 
 
+def _graph_nodes(fn, seen=None) -> str:
+    """Names of every autograd node reachable from fn, joined."""
+    seen = set() if seen is None else seen
+    if fn is None or fn in seen:
+        return ""
+    seen.add(fn)
+    return type(fn).__name__ + " " + "".join(_graph_nodes(n, seen) for n, _ in fn.next_functions)
+
+
+def test_few_channel_images_filter_through_channels_last_and_keep_their_layout():
+    f = ops.setup_filter([1, 3, 3, 1])
+    x = torch.randn(2, 3, 16, 16)
+    up = ops.upsample2d(x, f)
+    assert up.is_contiguous()  # NCHW in, NCHW out
+    torch.testing.assert_close(up, ops.upfirdn2d_ref(x, f, up=2, padding=[2, 1, 2, 1], gain=4))
+    xc = x.contiguous(memory_format=torch.channels_last)
+    assert ops.downsample2d(xc, f).is_contiguous(memory_format=torch.channels_last)
+
+
 def test_clamp_in_bias_act_passes_gradient_only_inside_the_range():
     x = torch.tensor([[-2.0, -0.5, 0.3, 1.9]]).reshape(1, 4, 1, 1).requires_grad_()
     y = ops.bias_act(x, act="linear", clamp=1.0)
     y.sum().backward()
     assert y.flatten().tolist() == [-1.0, -0.5, 0.30000001192092896, 1.0]
     assert x.grad.flatten().tolist() == [0.0, 1.0, 1.0, 0.0]
+
+
+def test_fir_filter_backward_under_autocast():
+    f = ops.setup_filter([1, 3, 3, 1])
+    x = torch.randn(1, 8, 8, 8, requires_grad=True)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        y = ops.upfirdn2d(x, f, down=2, padding=[1, 1, 1, 1])
+    y.float().sum().backward()  # the gradient arrives in bf16, the filter was saved in fp32
+    assert x.grad is not None and torch.isfinite(x.grad).all()

@@ -179,3 +179,29 @@ def test_smooth_noise_is_continuous_loops_and_starts_at_the_seeded_noise(rendere
     assert abs(float(noise.std()) - 1) < 0.02 and abs(float(noise.mean())) < 0.02
     d = request_to_dict(request_at(renderer, p, 0.3))
     assert request_from_dict(d).noise_phase == pytest.approx(2 * np.pi * 0.3 / p.duration)
+
+
+def test_cli_video_noise_choice_and_override_of_a_saved_path(tmp_path):
+    import argparse
+    import json
+
+    from stylegan2.cli.video import add_parser, build_path
+
+    parser = argparse.ArgumentParser()
+    add_parser(parser.add_subparsers())
+    state = tmp_path / "s.json"
+    state.write_text(json.dumps({"path": path_to_dict(_noise_path("animated"))}))
+    base = ["video", "--network", "n", "--out", "v.mp4"]
+    saved = build_path(parser.parse_args([*base, "--state", str(state)]))
+    assert saved.noise == "animated"  # the saved choice, unless --noise says otherwise
+    args = [*base, "--state", str(state), "--noise", "smooth"]
+    assert build_path(parser.parse_args(args)).noise == "smooth"
+    seeds = build_path(parser.parse_args([*base, "--seeds", "1,2"]))
+    assert seeds.noise == "fixed"
+
+
+def test_smooth_noise_holds_past_the_ends_of_an_open_path(renderer):
+    keys = tuple(Keyframe(Latent.from_seed(s), 1.0) for s in (1, 2))
+    p = Path(keys, noise="smooth", base=RenderRequest(noise_seed=5))
+    assert request_at(renderer, p, 1.7).noise_phase == request_at(renderer, p, 1.0).noise_phase
+    assert request_at(renderer, p, -1).noise_phase == 0

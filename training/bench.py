@@ -73,5 +73,5 @@ def bench_training(
         # machine's convolution throughput it bounds the reachable img/s from above.
         work = gflop["Gmain"] + gflop["Dmain"] + gflop["Greg"] / g_int
         res["gflop_per_img_excl_r1"] = work / n
-        res["gflop_per_sec_excl_r1"] = work / step
+        res["gflop_per_sec_excl_r1"] = work / (step - times["Dreg"] / d_int)
     return res

@@ -100,10 +100,12 @@ def bundle(
         "commands": commands,
         "kimg": round(counters.get("cur_nimg", 0) / 1000, 1),
         "wall_time_hours": round(counters.get("elapsed", 0.0) / 3600, 2),
-        # of which grids, snapshots and metrics (recorded by runs since 2026-11-27)
+        # of which grids, snapshots and metrics (counted by runs since 2026-11-27; an older run
+        # resumed since then has it from maintenance_from_kimg on)
         "maintenance_hours": (
             round(counters["maintenance"] / 3600, 2) if "maintenance" in counters else None
         ),
+        "maintenance_from_kimg": counters.get("maintenance_from_kimg"),
         # Where it trained (as the snapshot recorded it) and where these figures were measured.
         "machine": src_card.get("machine") or "not recorded (snapshot predates the field)",
         "measured_on": machine(),
@@ -117,6 +119,14 @@ def bundle(
     return card
 
 
+def _maintenance_note(card: dict[str, Any]) -> str:
+    hours, since = card.get("maintenance_hours"), card.get("maintenance_from_kimg")
+    if hours is None or since is None:
+        return ""
+    what = f"{hours} h on sample grids, snapshots and metrics"
+    return f" (of which {what})" if since == 0 else f" ({what} since {since:.1f} kimg)"
+
+
 def card_markdown(card: dict[str, Any]) -> str:
     f = card["figures"]
     lines = [
@@ -124,11 +134,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         "",
         f"- Dataset: {card['dataset']}",
         f"- Trained: {card['kimg']} kimg, {card['wall_time_hours']} h of training time"
-        + (
-            f" (of which {card['maintenance_hours']} h on sample grids, snapshots and metrics)"
-            if card.get("maintenance_hours") is not None
-            else ""
-        )
+        + _maintenance_note(card)
         + f", on {card['machine']}",
         f"- Figures measured on: {card['measured_on']}",
         f"- Source snapshot: `{card['snapshot']}`",

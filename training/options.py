@@ -96,6 +96,10 @@ def resolve(
     D run in reduced precision with conv outputs clamped to +-256, as NVIDIA's configs do."""
     if opts.cfg not in CFGS:
         raise ValueError(f"unknown --cfg {opts.cfg!r}; choose from {', '.join(CFGS)}")
+    if not opts.ada_kimg > 0:  # 0 divides by zero at the first adjustment; < 0 runs backwards
+        raise ValueError(f"--ada-kimg must be positive, got {opts.ada_kimg}")
+    if not 0 < opts.ada_target < 1:
+        raise ValueError(f"--target (ADA) must lie in (0, 1), got {opts.ada_target}")
     if opts.cfg == "auto":
         batch = max(min(world * min(4096 // resolution, 32), 64), world)
         mbstd = min(batch // world, 4)

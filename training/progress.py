@@ -20,9 +20,12 @@ class TickReporter:
         self.t = trainer
         self.main = trainer.dist.is_main
         c = trainer.counters
+        if "maintenance" not in c:
+            # Time on grids, snapshots and metrics: part of `elapsed`, not of img/s. A run that
+            # started before this was counted only has it from its resume on.
+            c["maintenance"] = 0.0
+            c["maintenance_from_kimg"] = c["cur_nimg"] / 1000
         self.tick_start_nimg = c["cur_nimg"]
-        self.tick_start_time = time.time()
-        self.last = time.time()
         self.maintenance = 0.0  # seconds the previous tick spent on grids, snapshots, metrics
         total = trainer.opts.kimg
         self.bar = (
@@ -36,8 +39,16 @@ class TickReporter:
             if show_progress
             else None
         )
+        t0 = time.time()
         if self.main and c["cur_nimg"] == 0:
             trainer.image_grid(trainer.run_dir / "fakes_init.png")
+        self.tick_start_time = self.last = time.time()
+        self._add_maintenance(self.last - t0)
+
+    def _add_maintenance(self, seconds: float) -> None:
+        c = self.t.counters
+        c["maintenance"] += seconds
+        c["elapsed"] += seconds
 
     def step(self, stats: dict[str, list[float]], force: bool = False) -> bool:
         """Called after every step; returns True when a tick ended (stats were consumed)."""
@@ -92,9 +103,9 @@ class TickReporter:
             if snap_now and not force:  # the final snapshot is written by the loop itself
                 t.write_snapshot()
         self.tick_start_nimg = c["cur_nimg"]
-        self.tick_start_time = time.time()
+        self.tick_start_time = self.last = time.time()
         self.maintenance = self.tick_start_time - now
-        c["maintenance"] = c.get("maintenance", 0.0) + self.maintenance
+        self._add_maintenance(self.maintenance)
         return True
 
     def close(self) -> None:

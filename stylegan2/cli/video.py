@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from stylegan2.cli.common import CLIError, add_device_arg, parse_range
+from stylegan2.paths import PATH_NOISE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,10 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--trunc", type=float, default=1.0)
     p.add_argument(
         "--noise",
-        choices=["fixed", "animated", "smooth"],
-        default="fixed",
-        help="fixed: const noise; animated: new random noise every frame (flickers); smooth: "
-        "random noise that moves continuously and comes back at the end (seamless loops)",
+        choices=list(PATH_NOISE),
+        default=None,
+        help="fixed (default): the request's noise; animated: new random noise every frame "
+        "(flickers); smooth: random noise that moves continuously and comes back at the end "
+        "(seamless loops). With --state: overrides the saved path's choice",
     )
     p.add_argument("--size", help="scale frames to WxH (Lanczos); MP4 needs even sizes")
     p.add_argument("--quality", type=int, default=8, help="MP4 quality 0-10 (default 8)")
@@ -49,15 +51,21 @@ def build_path(args: argparse.Namespace):
     if args.state:
         try:
             data = json.loads(Path(args.state).read_text())
-            return path_from_dict(data["path"])
+            path = path_from_dict(data["path"])
         except (OSError, ValueError, KeyError) as exc:
             raise CLIError(f"{args.state}: holds no path ({exc})") from None
+        return path if args.noise is None else replace(path, noise=args.noise)
     if len(args.seeds) < 2:
         raise CLIError("--seeds needs at least two keyframes")
     keys = tuple(Keyframe(Latent.from_seed(s), seg) for s in args.seeds)
     try:
         return LatentPath(
-            keys, args.space, args.easing, args.loop, args.noise, RenderRequest(psi=args.trunc)
+            keys,
+            args.space,
+            args.easing,
+            args.loop,
+            args.noise or "fixed",
+            RenderRequest(psi=args.trunc),
         )
     except ValueError as exc:
         raise CLIError(str(exc)) from None

@@ -146,7 +146,8 @@ def test_snapshot_loads_in_generate_and_has_logs(tiny_data, tmp_path):
     # Ticks after the first carry the time the previous one spent on grids and snapshots.
     assert records[0]["maintenance_sec"] == 0 and all(r["maintenance_sec"] >= 0 for r in records)
     counters = load_checkpoint(snaps[-1]).metadata["extra"]["counters"]
-    assert counters["maintenance"] <= counters["elapsed"]
+    assert 0 < counters["maintenance"] <= counters["elapsed"]  # the grids, fakes_init included
+    assert counters["maintenance_from_kimg"] == 0
 
 
 def test_sampler_order_is_independent_of_start():
@@ -161,6 +162,15 @@ def test_sampler_order_is_independent_of_start():
     r0 = next(iter(StepSampler(10, 4, 0, 2, seed=3, start=0)))
     r1 = next(iter(StepSampler(10, 4, 1, 2, seed=3, start=0)))
     assert r0 + r1 == batches[0]
+
+
+def _free_port() -> int:
+    """A port nothing listens on now (a fixed one clashes with a concurrent or lingering run)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.mark.slow
@@ -215,7 +225,7 @@ def test_two_processes_equal_one(tiny_data, tmp_path):
             "--nproc_per_node",
             "2",
             "--master_port",
-            "29533",
+            str(_free_port()),
             "-m",
             "training.cli",
             *common,
@@ -375,8 +385,8 @@ def test_train_bench_reports_every_phase_and_the_arithmetic(tiny_data, tmp_path,
         assert vals[k] > 0, k
     # 16 px nets of at most 32 channels: about 0.1 GFLOP per image; the rate follows.
     assert 0.01 < vals["gflop_per_img_excl_r1"] < 1, vals
-    rate = vals["gflop_per_img_excl_r1"] * vals["img_per_sec"]
-    assert abs(vals["gflop_per_sec_excl_r1"] - rate) < 0.01 * rate + 1e-3
+    # The rate leaves R1 out of both the work and the time, so it is above work * img/s.
+    assert vals["gflop_per_sec_excl_r1"] > vals["gflop_per_img_excl_r1"] * vals["img_per_sec"]
 
 
 def test_ada_speed_option_and_changed_options_are_logged_on_resume(
@@ -400,3 +410,11 @@ def test_ada_speed_option_and_changed_options_are_logged_on_resume(
     assert again == run and seen == [100.0]
     log = (run / "log.txt").read_text()
     assert "options changed on resume: kimg 0.008 -> 0.016, ada_kimg 500 -> 100.0" in log
+
+
+@pytest.mark.parametrize("kw", [{"ada_kimg": 0}, {"ada_kimg": -5}, {"ada_target": 1.5}])
+def test_bad_ada_settings_are_refused_before_training(tiny_data, tmp_path, kw):
+    from training.options import resolve
+
+    with pytest.raises(ValueError, match=r"ada-kimg|target"):
+        resolve(_opts(tiny_data, tmp_path, aug="ada", **kw), 16, 3, 0)
