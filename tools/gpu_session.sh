@@ -27,7 +27,7 @@ python3 -m training.cli --data "$DATA" --outdir /tmp/bench --cfg small --bench -
 
 echo "== 2. the bundled models"
 DATASET="Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 1287 images, 64 px"
-COMMON=(--cfg small --mirror --aug ada --tick 20 --snap 1000 --workers 6 --no-progress
+COMMON=(--cfg small --mirror --aug ada --ada-kimg 100 --tick 20 --snap 1000 --workers 6 --no-progress
         --device cuda)
 train_and_bundle() {  # name norm kimg
     local name=$1 norm=$2 kimg=$3
