@@ -1,7 +1,7 @@
 """Interpolation paths through latent space: keyframes, lerp in W (per layer, so W+ keyframes
 work too) or slerp in Z, easing (linear, ease-in-out, Catmull-Rom through all keyframes), closed
-loops, and fixed or animated noise. Positions are in seconds; `frame_requests` turns a path into
-the exact render requests of a video at a given frame rate."""
+loops, and fixed, animated or smooth noise. Positions are in seconds; `request_at` gives the exact
+render request of a video frame at a time, `frame_times` the times of a video's frames."""
 
 from __future__ import annotations
 
