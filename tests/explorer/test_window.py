@@ -248,6 +248,8 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path):
     panel.duration.setValue(1.0)
     panel._add_seeds()
     panel.fps.setValue(4)
+    panel.noise.setCurrentText("smooth")  # moving noise: frames and scrubber must still agree
+    assert window.path_panel.path(window.model.state.to_request()).noise == "smooth"
     out = tmp_path / "frames"
     with qtbot.waitSignal(
         window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
