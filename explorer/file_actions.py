@@ -1,0 +1,113 @@
+"""Files of the main window: save / copy the image, load / save w, save / load the explorer
+state, and drag and drop of networks, states, latents and photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication, QImage
+from PySide6.QtWidgets import QFileDialog
+
+from explorer.state import ExplorerState
+
+
+class FilesMixin:
+    """Methods of MainWindow for files; errors go to the status bar, nothing is lost."""
+
+    def save_image_dialog(self) -> None:
+        if self.last_result is None:
+            return
+        name = f"seed{self.model.state.seed:04d}.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save image", name, "PNG (*.png)")
+        if path:
+            self.save_image(path)
+
+    def save_image(self, path: str) -> bool:
+        from stylegan2.cli.common import CLIError, save_png
+
+        try:
+            save_png(self.last_result.image, path)
+        except CLIError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return False
+        self.statusBar().showMessage(f"saved {path}", 4000)
+        return True
+
+    def copy_image(self) -> None:
+        if self.last_result is None:
+            return
+        img = self.last_result.image
+        h, w, c = img.shape
+        fmt = QImage.Format.Format_RGB888 if c == 3 else QImage.Format.Format_Grayscale8
+        QGuiApplication.clipboard().setImage(QImage(img.tobytes(), w, h, w * c, fmt).copy())
+
+    def load_w_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load w", "", "Latents (*.npz *.npy)")
+        if path:
+            self.load_w(path)
+
+    def load_w(self, path: str) -> bool:
+        from stylegan2.latents import LatentFileError, load_w
+
+        if self.network_info is None:
+            return False
+        try:
+            w = load_w(path, self.network_info["num_ws"], self.network_info["w_dim"])
+        except LatentFileError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return False
+        self.model.update(w=w.tolist())
+        self.statusBar().showMessage(f"using w from {Path(path).name}", 4000)
+        return True
+
+    def save_w_dialog(self) -> None:
+        if self.last_result is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save w", "projected_w.npz", "NumPy (*.npz *.npy)"
+        )
+        if path:
+            from stylegan2.latents import LatentFileError, save_w
+
+            try:
+                save_w(path, self.last_result.ws)
+            except LatentFileError as exc:
+                self.statusBar().showMessage(str(exc), 8000)
+
+    def save_state_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save state", "state.json", "JSON (*.json)")
+        if path:
+            try:
+                self.model.state.save(path)
+            except OSError as exc:
+                self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
+
+    def load_state_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Load state", "", "JSON (*.json)")
+        if path:
+            self.load_state(path)
+
+    def load_state(self, path: str) -> bool:
+        try:
+            self.model.replace_all(ExplorerState.load(path))
+        except (OSError, ValueError, TypeError) as exc:
+            self.statusBar().showMessage(f"cannot load {Path(path).name}: {exc}", 8000)
+            return False
+        return True
+
+    def dragEnterEvent(self, e) -> None:
+        if e.mimeData().hasUrls():
+            e.acceptProposedAction()
+
+    def dropEvent(self, e) -> None:
+        for url in e.mimeData().urls():
+            path = url.toLocalFile()
+            suffix = Path(path).suffix.lower()
+            if suffix == ".json":
+                self.load_state(path)
+            elif suffix in (".npy", ".npz"):
+                self.load_w(path)
+            elif suffix in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
+                self.load_target(path)
+            else:
+                self.open_network(path)

@@ -1,0 +1,54 @@
+"""`stylegan2-explorer --screenshot`: save the window once what it shows has arrived (the image,
+the compare network's, the Features charts), then quit."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QTimer
+
+
+class ScreenshotMixin:
+    """Method of MainWindow."""
+
+    def screenshot_when_ready(
+        self, path: str, timeout_ms: int = 120_000, wait_twin: bool = False
+    ) -> None:
+        """Save the whole window once the first image is shown (and, with `wait_twin`, the
+        compare network's; on the Features tab also the all-layer blob chart and the resolution
+        usage), or on timeout, then quit."""
+        from PySide6.QtWidgets import QApplication
+
+        def shoot() -> None:
+            self.grab().save(path)
+            self.close()
+            QApplication.instance().quit()
+
+        done: list[bool] = []
+        pending = {"image"} | ({"twin"} if wait_twin else set())
+        if self.tabs.currentIndex() == self.features_tab:
+            pending |= {"blob-scores", "usage"}
+
+        def once() -> None:
+            if not done:
+                done.append(True)
+                shoot()
+
+        def arrived(what: str) -> None:
+            if what not in pending:
+                return
+            pending.discard(what)
+            images_in = not pending & {"image", "twin"}
+            if what in ("image", "twin") and images_in and pending:
+                self._features_jobs()  # the charts need the networks in their final state
+            if not pending:
+                QTimer.singleShot(300, once)
+
+        self.first_image_shown.connect(lambda: arrived("image"))
+        self.worker.result_ready.connect(
+            lambda r: arrived("twin") if r.twin is not None and r.twin.image is not None else None
+        )
+        self.worker.job_done.connect(lambda name, *_: arrived(name))
+        self.worker.network_failed.connect(lambda *_: QTimer.singleShot(300, once))
+        self.worker.compare_failed.connect(lambda *_: QTimer.singleShot(300, once))
+        if self.network_path is None and not self.net_label.text().startswith("loading"):
+            QTimer.singleShot(500, once)  # the welcome page is all there is to show
+        QTimer.singleShot(timeout_ms, once)
