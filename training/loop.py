@@ -28,7 +28,6 @@ from stylegan2.networks.precision import set_cpu_half
 from stylegan2.render import to_uint8
 from training.dataset import ImageDataset
 from training.distributed import (
-    DistInfo,
     all_reduce_mean,
     average_gradients,
     broadcast_module,
@@ -37,7 +36,13 @@ from training.distributed import (
 )
 from training.loss import LossConfig, StyleGAN2Loss
 from training.options import ResolvedConfig, TrainOptions, resolve, use_mixed_precision
-from training.snapshot import latest_snapshot, load_snapshot, save_snapshot, snapshot_path
+from training.run_folder import (
+    find_resume,
+    log_changed_options,
+    new_run_dir,
+    setup_logging,
+)
+from training.snapshot import load_snapshot, save_snapshot, snapshot_path
 
 log = logging.getLogger("training")
 
@@ -82,53 +87,6 @@ class StepSampler(torch.utils.data.Sampler):
             step += 1
 
 
-def _run_suffix(opts: TrainOptions) -> str:
-    return f"{Path(opts.data).stem}-{opts.cfg}-{opts.norm}"
-
-
-def _new_run_dir(opts: TrainOptions) -> Path:
-    out = Path(opts.outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    ids = [int(p.name[:5]) for p in out.iterdir() if p.is_dir() and p.name[:5].isdigit()]
-    name = f"{max(ids, default=-1) + 1:05d}-{_run_suffix(opts)}"
-    run_dir = out / name
-    run_dir.mkdir()
-    return run_dir
-
-
-def find_resume(opts: TrainOptions) -> tuple[Path, Path] | None:
-    """(run dir, snapshot) for --resume latest|PATH, or None for a fresh run."""
-    if not opts.resume:
-        return None
-    if opts.resume != "latest":
-        snap = Path(opts.resume)
-        if not snap.is_file():
-            raise FileNotFoundError(f"--resume {snap}: no such snapshot")
-        return snap.parent, snap
-    out = Path(opts.outdir)
-    # Only runs of the same kind (data, cfg, norm), so that two runs can share an outdir.
-    suffix = _run_suffix(opts)
-    candidates = (
-        [p for p in sorted(out.iterdir()) if p.is_dir() and p.name[6:] == suffix]
-        if out.is_dir()
-        else []
-    )
-    for run_dir in reversed(candidates):
-        snap = latest_snapshot(run_dir)
-        if snap is not None:
-            return run_dir, snap
-    return None  # nothing to resume: start fresh, as a first run with --resume latest should
-
-
-def _setup_logging(run_dir: Path, dist: DistInfo) -> None:
-    if not dist.is_main:
-        return
-    handler = logging.FileHandler(run_dir / "log.txt")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    log.addHandler(handler)
-    log.setLevel(logging.INFO)
-
-
 def _save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
     from PIL import Image
 
@@ -145,24 +103,6 @@ def cpu_has_bf16() -> bool:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
-
-
-def _log_changed_options(path: Path, opts: TrainOptions) -> None:
-    """A resumed run may change options (precision, ADA speed, ...): say so in the log, which
-    keeps the run's whole history, while training_options.json holds the latest ones."""
-    try:
-        old = json.loads(path.read_text())["options"]
-    except (OSError, ValueError, KeyError):
-        return
-    new = json.loads(json.dumps(opts.as_dict()))  # tuples as the file holds them
-    defaults = json.loads(json.dumps(TrainOptions(data="", outdir="").as_dict()))
-    changed = [
-        f"{k} {old[k]!r} -> {v!r}" if k in old else f"{k} (not recorded) -> {v!r}"
-        for k, v in new.items()
-        if k not in ("resume", "max_minutes") and old.get(k, defaults[k]) != v
-    ]
-    if changed:
-        log.info("options changed on resume: %s", ", ".join(changed))
 
 
 def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = True) -> Path:
@@ -182,18 +122,18 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
     )
     resume = find_resume(opts)
     if dist.is_main:
-        run_dir = resume[0] if resume else _new_run_dir(opts)
+        run_dir = resume[0] if resume else new_run_dir(opts)
     if dist.world > 1:  # every rank needs the same run dir
         names = [str(run_dir) if dist.is_main else None]
         torch.distributed.broadcast_object_list(names, src=0)
         run_dir = Path(names[0])
-    _setup_logging(run_dir, dist)
+    setup_logging(run_dir, dist)
     if mixed and device.type == "cpu" and not cpu_has_bf16():
         log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")
     if dist.is_main:
         log.info("dataset %s: %s", opts.data, dataset.report.summary())
         if resume:
-            _log_changed_options(run_dir / "training_options.json", opts)
+            log_changed_options(run_dir / "training_options.json", opts)
         (run_dir / "training_options.json").write_text(
             json.dumps(
                 {

@@ -1,0 +1,79 @@
+"""Run folders: numbering new ones, finding the run and snapshot that `--resume latest|PATH`
+means, the run's log file, and noting options that changed on resume."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from training.distributed import DistInfo
+from training.options import TrainOptions
+from training.snapshot import latest_snapshot
+
+log = logging.getLogger("training")
+
+
+def run_suffix(opts: TrainOptions) -> str:
+    return f"{Path(opts.data).stem}-{opts.cfg}-{opts.norm}"
+
+
+def new_run_dir(opts: TrainOptions) -> Path:
+    out = Path(opts.outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    ids = [int(p.name[:5]) for p in out.iterdir() if p.is_dir() and p.name[:5].isdigit()]
+    name = f"{max(ids, default=-1) + 1:05d}-{run_suffix(opts)}"
+    run_dir = out / name
+    run_dir.mkdir()
+    return run_dir
+
+
+def find_resume(opts: TrainOptions) -> tuple[Path, Path] | None:
+    """(run dir, snapshot) for --resume latest|PATH, or None for a fresh run."""
+    if not opts.resume:
+        return None
+    if opts.resume != "latest":
+        snap = Path(opts.resume)
+        if not snap.is_file():
+            raise FileNotFoundError(f"--resume {snap}: no such snapshot")
+        return snap.parent, snap
+    out = Path(opts.outdir)
+    # Only runs of the same kind (data, cfg, norm), so that two runs can share an outdir.
+    suffix = run_suffix(opts)
+    candidates = (
+        [p for p in sorted(out.iterdir()) if p.is_dir() and p.name[6:] == suffix]
+        if out.is_dir()
+        else []
+    )
+    for run_dir in reversed(candidates):
+        snap = latest_snapshot(run_dir)
+        if snap is not None:
+            return run_dir, snap
+    return None  # nothing to resume: start fresh, as a first run with --resume latest should
+
+
+def setup_logging(run_dir: Path, dist: DistInfo) -> None:
+    if not dist.is_main:
+        return
+    handler = logging.FileHandler(run_dir / "log.txt")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+
+
+def log_changed_options(path: Path, opts: TrainOptions) -> None:
+    """A resumed run may change options (precision, ADA speed, ...): say so in the log, which
+    keeps the run's whole history, while training_options.json holds the latest ones."""
+    try:
+        old = json.loads(path.read_text())["options"]
+    except (OSError, ValueError, KeyError):
+        return
+    new = json.loads(json.dumps(opts.as_dict()))  # tuples as the file holds them
+    defaults = json.loads(json.dumps(TrainOptions(data="", outdir="").as_dict()))
+    changed = [
+        f"{k} {old[k]!r} -> {v!r}" if k in old else f"{k} (not recorded) -> {v!r}"
+        for k, v in new.items()
+        if k not in ("resume", "max_minutes") and old.get(k, defaults[k]) != v
+    ]
+    if changed:
+        log.info("options changed on resume: %s", ", ".join(changed))
