@@ -198,7 +198,7 @@ def test_recent_networks_and_settings_remembered(window, qtbot, explorer_network
 
 
 def test_features_tab_shows_the_captured_layer(window, qtbot, explorer_network):
-    from explorer.panels.features import NORMS, VIEWS, render_feature
+    from explorer.feature_maps import NORMS, VIEWS, render_feature
 
     window.tabs.setCurrentIndex(window.features_tab)
     settle(qtbot, window)
