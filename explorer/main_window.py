@@ -99,6 +99,7 @@ class MainWindow(
         self.directions.set_num_ws(info["num_ws"])
         self.features.set_layers(info["layers"])
         self.performance.set_preview_available(info["architecture"] == "skip")
+        self.path_panel.set_resolution(info["resolution"])
         self.latent.set_num_classes(info["c_dim"])
         self.performance.set_device(info["device"], info["device"].startswith("cuda"))
         self.net_label.setText(

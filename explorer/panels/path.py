@@ -4,8 +4,6 @@ path length d(G(t), G(t + eps)) / eps^2 along the path, computed between frames 
 
 from __future__ import annotations
 
-import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -19,9 +17,11 @@ from PySide6.QtWidgets import (
     QListWidget,
     QPushButton,
     QSlider,
+    QSpinBox,
     QVBoxLayout,
 )
 
+from explorer.panels.path_length import PathLengthView
 from stylegan2.paths import PATH_NOISE, Keyframe, Path
 from stylegan2.render import Latent, RenderRequest
 
@@ -97,27 +97,27 @@ class PathPanel(QGroupBox):
         row.addWidget(self.time_label)
         row.addWidget(self.fps)
         lay.addLayout(row)
-        self.plot = pg.PlotWidget()
-        self.plot.setBackground("#2b2d31")
-        self.plot.setFixedHeight(140)
-        self.plot.setLabel("left", "path length")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.setLabel("bottom", "t (s)")
-        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
-        self.plot.setXRange(0, 1, padding=0.02)  # until there is a path: not pyqtgraph's ±500
-        self.curve = self.plot.plot(pen=pg.mkPen("#8ab4f8", width=1.5), symbol="o", symbolSize=4)
-        self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#f28b82"))
-        self.plot.addItem(self.cursor)
-        lay.addWidget(self.plot)
+        self.length = PathLengthView()
+        lay.addWidget(self.length)
+        self.readout = self.length.readout  # also where path errors are shown
+        row = QHBoxLayout()
+        self.export_scale = QSpinBox()
+        self.export_scale.setRange(1, 16)
+        self.export_scale.setPrefix("× ")
+        self.export_scale.setToolTip("Frame size as a multiple of the network's resolution")
+        self.export_smooth = QCheckBox("Smooth")
+        self.export_smooth.setToolTip("Lanczos scaling; off: every pixel a sharp square")
+        self.export_quality = QSpinBox()
+        self.export_quality.setRange(0, 10)
+        self.export_quality.setValue(8)
+        self.export_quality.setPrefix("MP4 quality ")
         export = QPushButton("Export video…")
         export.setToolTip("MP4 (H.264), GIF or a folder of PNG frames, at the fps above")
         export.clicked.connect(self.export_requested)
-        lay.addWidget(export)
-        self.readout = QLabel("")
-        self.readout.setWordWrap(True)
-        lay.addWidget(self.readout)
-        self.samples: dict[float, float] = {}
-        self.distance_name = ""
+        for w in (self.export_scale, self.export_smooth, self.export_quality):
+            row.addWidget(w)
+        row.addWidget(export, 1)
+        lay.addLayout(row)
 
         add_cur.clicked.connect(self.add_current_requested)
         add_seeds.clicked.connect(self._add_seeds)
@@ -134,6 +134,10 @@ class PathPanel(QGroupBox):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self.play.toggled.connect(self._play)
+
+    def set_resolution(self, resolution: int) -> None:
+        """A new network: exported frames default to about 512 px."""
+        self.export_scale.setValue(max(1, min(16, 512 // max(resolution, 1))))
 
     # Keyframes ----------------------------------------------------------------------------------
     def add_keyframe(self, latent: Latent, label: str) -> None:
@@ -207,17 +211,14 @@ class PathPanel(QGroupBox):
         return 0.0 if p is None else self.scrub.value() / 1000 * p.duration
 
     def _changed(self) -> None:
-        self.samples.clear()
-        self.curve.setData([], [])
         p = self.path(RenderRequest())
-        self.plot.setXRange(0, p.duration if p is not None else 1, padding=0.02)
-        self.readout.setText("")
+        self.length.reset(p.duration if p is not None else None)
         self.path_changed.emit()
 
     def _scrubbed(self, _v: int) -> None:
         t = self.time()
         self.time_label.setText(f"{t:.2f} s")
-        self.cursor.setValue(t)
+        self.length.cursor.setValue(t)
         self.active = True
         self.position_changed.emit(t)
         self._show_value_at(t)
@@ -241,32 +242,15 @@ class PathPanel(QGroupBox):
             self.play.setChecked(False)
 
     # Path-length readout ------------------------------------------------------------------------
-    def add_sample(self, t: float, value: float, distance_name: str) -> None:
-        self.samples[t] = value
-        self.distance_name = distance_name
-        ts = sorted(self.samples)
-        self.curve.setData(ts, [self.samples[x] for x in ts])
-        self._summarise()
+    @property
+    def samples(self) -> dict[float, float]:
+        return self.length.samples
 
-    def _summarise(self) -> None:
-        p = self.path(RenderRequest())
-        if p is None or not self.samples:
-            return
-        parts = []
-        for i in range(p.segments):
-            vals = [v for t, v in self.samples.items() if p.locate(t)[0] == i]
-            if vals:
-                parts.append(f"{i}: {np.mean(vals):.3g}")
-        mean = float(np.mean(list(self.samples.values())))
-        self.readout.setText(
-            f"mean {mean:.4g} over {len(self.samples)} points · per segment "
-            f"{', '.join(parts)}\n[{self.distance_name}]"
-        )
+    def add_sample(self, t: float, value: float, distance_name: str) -> None:
+        self.length.add_sample(t, value, distance_name, self.path(RenderRequest()))
 
     def value_at(self, t: float) -> float | None:
-        if not self.samples:
-            return None
-        return self.samples[min(self.samples, key=lambda x: abs(x - t))]
+        return self.length.value_at(t)
 
     def _show_value_at(self, t: float) -> None:
         v = self.value_at(t)

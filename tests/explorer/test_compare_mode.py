@@ -132,6 +132,7 @@ def test_twin_follows_a_path_and_video_is_side_by_side(window, qtbot, adain_netw
     panel.duration.setValue(1.0)
     panel._add_seeds()
     panel.fps.setValue(4)
+    panel.export_scale.setValue(1)  # native size, to compare pixels
     panel.scrub.setValue(500)  # t = 0.5 s
     settle(qtbot, window)
     twin = Renderer(load_network(adain_network))

@@ -257,10 +257,33 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path):
         assert window.export_video(str(out))
     files = sorted(out.glob("frame*.png"))
     assert len(files) == 5  # 1 s at 4 fps plus the last keyframe
+    # Frames default to about 512 px (at most x16), sharp squares unless smooth.
+    scale = panel.export_scale.value()
+    assert scale == min(16, 512 // window.network_info["resolution"])
     panel.scrub.setValue(500)  # t = 0.5 s = frame 2
-    settle(qtbot, window)
-    assert np.array_equal(np.asarray(Image.open(files[2])), window.last_result.image)
+    shown = settle(qtbot, window)
+    big = shown.repeat(scale, axis=0).repeat(scale, axis=1)
+    assert np.array_equal(np.asarray(Image.open(files[2])), big)
+    panel.export_scale.setValue(1)
+    panel.export_smooth.setChecked(True)  # (no effect at x1)
+    out1 = tmp_path / "native"
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
+    ):
+        assert window.export_video(str(out1))
+    assert np.array_equal(np.asarray(Image.open(sorted(out1.glob("*.png"))[2])), shown)
     assert not window.export_video(str(tmp_path / "bad.avi"))
+
+
+def test_scale_image_sharp_and_smooth():
+    from explorer.path_actions import scale_image
+
+    img = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
+    sharp = scale_image(img, 3, smooth=False)
+    assert sharp.shape == (6, 6, 3) and np.array_equal(sharp[::3, ::3], img)
+    assert scale_image(img, 2, smooth=True).shape == (4, 4, 3)
+    gray = scale_image(img[:, :, :1], 2, smooth=True)
+    assert gray.shape == (4, 4, 1)
 
 
 def test_projection_panel_converges_and_hands_over_the_latent(window, qtbot, tmp_path):
