@@ -235,6 +235,8 @@ class MainWindow(
         if error and name == "projection":
             self.projection.finished(None, f"projection failed: {error}")
             return
+        if name == "video" and getattr(self, "export_progress", None) is not None:
+            self.export_progress.close()  # done, cancelled or failed
         if error:
             self.statusBar().showMessage(f"{name} failed: {error}", 8000)
             return
@@ -259,8 +261,6 @@ class MainWindow(
             )
             return
         if name == "video":
-            if getattr(self, "export_progress", None) is not None:
-                self.export_progress.close()
             out, n = result
             msg = f"wrote {n} frames to {out}" if n else "export cancelled; nothing written"
             self.statusBar().showMessage(msg, 8000)

@@ -71,7 +71,7 @@ class PathMixin:
         from PySide6.QtWidgets import QProgressDialog
 
         from stylegan2.paths import frame_times, request_at
-        from stylegan2.video import VideoError, output_kind, write_frames
+        from stylegan2.video import MAX_GIF_SIDE, VideoError, output_kind, write_frames
 
         path = self.path_panel.path(self.model.state.to_request())
         if path is None or self.network_info is None:
@@ -84,6 +84,14 @@ class PathMixin:
             return False
         fps = self.path_panel.fps.value()
         scale = self.path_panel.export_scale.value()
+        side = self.network_info["resolution"] * scale * (2 if self.compare_path else 1)
+        if output_kind(out) == ".gif" and side > MAX_GIF_SIDE:
+            self.statusBar().showMessage(
+                f"GIF frames of {side} px would not fit in memory; lower the scale to "
+                f"{max(1, scale * MAX_GIF_SIDE // side)} or export MP4 / PNG frames",
+                8000,
+            )
+            return False
         smooth = self.path_panel.export_smooth.isChecked()
         quality = self.path_panel.export_quality.value()
         times = frame_times(path, fps)

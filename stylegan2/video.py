@@ -36,6 +36,12 @@ def check_size(width: int, height: int, kind: str) -> None:
         )
 
 
+#: above this imageio-ffmpeg's quality means crf 0: lossless High 4:4:4, unplayable in most players
+MAX_MP4_QUALITY = 9
+#: GIF frames are held in memory until the file is written
+MAX_GIF_SIDE = 1024
+
+
 def write_frames(
     path: str | Path,
     frames: Iterable[np.ndarray],
@@ -44,9 +50,12 @@ def write_frames(
     cancelled=lambda: False,
 ) -> int:
     """Write uint8 HWC frames; returns the number written. Raises VideoError, or returns 0 and
-    leaves nothing behind when `cancelled()` turns true."""
+    leaves nothing behind when `cancelled()` turns true. `quality` (MP4): 1-9; 10 would be
+    lossless H.264 (High 4:4:4), which most players cannot open."""
     path = Path(path)
     kind = output_kind(path)
+    if kind == ".mp4" and not 1 <= quality <= MAX_MP4_QUALITY:
+        raise VideoError(f"MP4 quality must be 1-{MAX_MP4_QUALITY}, got {quality}")
     # Keep the suffix last: ffmpeg picks the container from it.
     tmp = path.with_name(f"{path.stem}.part{path.suffix}")
     count = 0

@@ -99,6 +99,9 @@ def test_mp4_gif_cancel_and_errors(renderer, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.gif", "a.mp4"]  # nothing half-written
     with pytest.raises(VideoError, match="cannot write"):
         write_frames(tmp_path / "missing" / "x.gif", iter(frames), 10)
+    for q in (0, 10):  # 0 fails inside imageio; 10 is lossless High 4:4:4 few players open
+        with pytest.raises(VideoError, match="quality must be 1-9"):
+            write_frames(tmp_path / "q.mp4", iter(frames), 10, quality=q)
 
 
 def test_cli_video(tmp_path, renderer):

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from explorer.panels.path_length import PathLengthView
 from stylegan2.paths import PATH_NOISE, Keyframe, Path
 from stylegan2.render import Latent, RenderRequest
+from stylegan2.video import MAX_MP4_QUALITY
 
 
 class PathPanel(QGroupBox):
@@ -108,7 +109,7 @@ class PathPanel(QGroupBox):
         self.export_smooth = QCheckBox("Smooth")
         self.export_smooth.setToolTip("Lanczos scaling; off: every pixel a sharp square")
         self.export_quality = QSpinBox()
-        self.export_quality.setRange(0, 10)
+        self.export_quality.setRange(1, MAX_MP4_QUALITY)
         self.export_quality.setValue(8)
         self.export_quality.setPrefix("MP4 quality ")
         export = QPushButton("Export video…")
@@ -136,8 +137,9 @@ class PathPanel(QGroupBox):
         self.play.toggled.connect(self._play)
 
     def set_resolution(self, resolution: int) -> None:
-        """A new network: exported frames default to about 512 px."""
-        self.export_scale.setValue(max(1, min(16, 512 // max(resolution, 1))))
+        """A new network: exported frames default to about 512 px and stay within 2048 px."""
+        self.export_scale.setMaximum(max(1, 2048 // resolution))
+        self.export_scale.setValue(max(1, 512 // resolution))
 
     # Keyframes ----------------------------------------------------------------------------------
     def add_keyframe(self, latent: Latent, label: str) -> None:

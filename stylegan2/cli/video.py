@@ -34,7 +34,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(seamless loops). With --state: overrides the saved path's choice",
     )
     p.add_argument("--size", help="scale frames to WxH (Lanczos); MP4 needs even sizes")
-    p.add_argument("--quality", type=int, default=8, help="MP4 quality 0-10 (default 8)")
+    p.add_argument("--quality", type=int, default=8, help="MP4 quality 1-9 (default 8)")
     p.add_argument("--compare-network", help="second network side by side (same path)")
     p.add_argument("--compare-trunc", type=float, help="second truncation side by side")
     p.add_argument("--out", required=True, help=".mp4, .gif, or a folder name for PNG frames")

@@ -257,9 +257,9 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path):
         assert window.export_video(str(out))
     files = sorted(out.glob("frame*.png"))
     assert len(files) == 5  # 1 s at 4 fps plus the last keyframe
-    # Frames default to about 512 px (at most x16), sharp squares unless smooth.
+    # Frames default to about 512 px, sharp squares unless smooth.
     scale = panel.export_scale.value()
-    assert scale == min(16, 512 // window.network_info["resolution"])
+    assert scale == max(1, 512 // window.network_info["resolution"])
     panel.scrub.setValue(500)  # t = 0.5 s = frame 2
     shown = settle(qtbot, window)
     big = shown.repeat(scale, axis=0).repeat(scale, axis=1)
@@ -273,6 +273,18 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path):
         assert window.export_video(str(out1))
     assert np.array_equal(np.asarray(Image.open(sorted(out1.glob("*.png"))[2])), shown)
     assert not window.export_video(str(tmp_path / "bad.avi"))
+    # GIF frames are held in memory: too large a scale is refused before any work.
+    panel.export_scale.setValue(panel.export_scale.maximum())
+    assert not window.export_video(str(tmp_path / "big.gif"))
+    assert "GIF frames of" in window.statusBar().currentMessage()
+    # A failed export closes its progress dialog and says why.
+    panel.export_scale.setValue(1)
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
+    ):
+        assert window.export_video(str(tmp_path / "missing" / "x.gif"))
+    assert not window.export_progress.isVisible()
+    assert "video failed" in window.statusBar().currentMessage()
 
 
 def test_scale_image_sharp_and_smooth():
