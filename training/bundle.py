@@ -102,8 +102,8 @@ def bundle(
         "wall_time_hours": round(counters.get("elapsed", 0.0) / 3600, 2),
         # of which grids, snapshots and metrics (counted by runs since 2026-11-27; an older run
         # resumed since then has it from maintenance_from_kimg on)
-        "maintenance_hours": (
-            round(counters["maintenance"] / 3600, 2) if "maintenance" in counters else None
+        "maintenance_minutes": (
+            round(counters["maintenance"] / 60, 1) if "maintenance" in counters else None
         ),
         "maintenance_from_kimg": counters.get("maintenance_from_kimg"),
         # Where it trained (as the snapshot recorded it) and where these figures were measured.
@@ -120,10 +120,10 @@ def bundle(
 
 
 def _maintenance_note(card: dict[str, Any]) -> str:
-    hours, since = card.get("maintenance_hours"), card.get("maintenance_from_kimg")
-    if hours is None or since is None:
+    minutes, since = card.get("maintenance_minutes"), card.get("maintenance_from_kimg")
+    if minutes is None or since is None:
         return ""
-    what = f"{hours} h on sample grids, snapshots and metrics"
+    what = f"{minutes} min on sample grids, snapshots and metrics"
     return f" (of which {what})" if since == 0 else f" ({what} since {since:.1f} kimg)"
 
 

@@ -43,11 +43,11 @@ def test_bundle_writes_fp16_g_ema_and_card(tiny_data, tmp_path):
 def test_card_says_how_much_wall_time_went_to_maintenance():
     from training.bundle import _maintenance_note
 
-    assert _maintenance_note({"maintenance_hours": None, "maintenance_from_kimg": None}) == ""
-    assert _maintenance_note({"maintenance_hours": 0.5, "maintenance_from_kimg": 0}) == (
-        " (of which 0.5 h on sample grids, snapshots and metrics)"
+    assert _maintenance_note({"maintenance_minutes": None, "maintenance_from_kimg": None}) == ""
+    assert _maintenance_note({"maintenance_minutes": 30.0, "maintenance_from_kimg": 0}) == (
+        " (of which 30.0 min on sample grids, snapshots and metrics)"
     )
     # A run that started before maintenance was counted says from when it was.
     assert "since 45.5 kimg" in _maintenance_note(
-        {"maintenance_hours": 0.1, "maintenance_from_kimg": 45.5}
+        {"maintenance_minutes": 0.3, "maintenance_from_kimg": 45.5}
     )
