@@ -48,10 +48,7 @@ class DirectionsMixin:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save direction", f"{name}.npz", "*.npz")
         if path:
-            try:
-                self.directions.single(k, name).save(path)
-            except OSError as exc:
-                self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
+            self.write_or_report(path, self.directions.single(k, name).save)
 
     def load_directions_dialog(self) -> None:
         from stylegan2.directions import Directions
@@ -76,7 +73,4 @@ class DirectionsMixin:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save directions", "directions.npz", "*.npz")
         if path:
-            try:
-                self.directions.directions.save(path)
-            except OSError as exc:
-                self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
+            self.write_or_report(path, self.directions.directions.save)

@@ -74,13 +74,19 @@ class FilesMixin:
             except LatentFileError as exc:
                 self.statusBar().showMessage(str(exc), 8000)
 
+    def write_or_report(self, path: str, write) -> bool:
+        """Run write(path); an OS error (full disk, no permission) goes to the status bar."""
+        try:
+            write(path)
+        except OSError as exc:
+            self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
+            return False
+        return True
+
     def save_state_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save state", "state.json", "JSON (*.json)")
         if path:
-            try:
-                self.model.state.save(path)
-            except OSError as exc:
-                self.statusBar().showMessage(f"cannot write {path}: {exc.strerror}", 8000)
+            self.write_or_report(path, self.model.state.save)
 
     def load_state_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load state", "", "JSON (*.json)")

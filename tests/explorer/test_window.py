@@ -392,3 +392,10 @@ def test_resolution_usage_bars(window, qtbot):
     assert twin is None  # no compare network
     assert list(this) == [4, 8, 16] and abs(sum(this.values()) - 1) < 1e-6
     assert abs(sum(avg.values()) - 1) < 1e-6
+
+
+def test_a_failed_write_is_reported_not_raised(window, tmp_path):
+    target = str(tmp_path / "missing" / "state.json")
+    assert not window.write_or_report(target, window.model.state.save)
+    assert "cannot write" in window.statusBar().currentMessage()
+    assert window.write_or_report(str(tmp_path / "state.json"), window.model.state.save)
