@@ -31,6 +31,11 @@ class CompareMixin:
         self.worker.close_compare()
         self.compare_path = self.compare_info = None
         self.features.set_compare(None, None)
+        self._show_twin(False)
+        self.request_render()
+
+    def _show_twin(self, on: bool) -> None:
+        """Show or hide the compare column and both captions; the twin starts blank."""
         for w in (
             self.main_caption,
             self.twin_caption,
@@ -38,9 +43,8 @@ class CompareMixin:
             self.twin_notes,
             self.twin_column,
         ):
-            w.setVisible(False)
+            w.setVisible(on)
         self.twin_view.image = None
-        self.request_render()
 
     def _fill_compare(self) -> None:
         from explorer.app import bundled_networks
@@ -64,15 +68,7 @@ class CompareMixin:
             f"{main_name} — {self.network_info['normalization'] if self.network_info else ''}"
         )
         self.twin_caption.setText(f"{twin_name} — {info['normalization']}")
-        for w in (
-            self.main_caption,
-            self.twin_caption,
-            self.twin_view,
-            self.twin_notes,
-            self.twin_column,
-        ):
-            w.setVisible(True)
-        self.twin_view.image = None
+        self._show_twin(True)
         self.features.set_compare(main_name, twin_name)
         self.statusBar().showMessage(f"comparing with {Path(path).name}", 6000)
         self.request_render()

@@ -77,27 +77,12 @@ def test_adaptive_p_moves_toward_target():
 
 
 def test_training_with_ada_records_p(tmp_path):
-    from tests.training.conftest import make_images
+    from tests.training.conftest import make_images, tiny_opts
     from training.loop import train
-    from training.options import TrainOptions
 
     make_images(tmp_path / "d")
-    run = train(
-        TrainOptions(
-            data=str(tmp_path / "d"),
-            outdir=str(tmp_path / "r"),
-            cfg="small",
-            batch=4,
-            kimg=0.032,
-            tick_kimg=0.016,
-            channel_max=16,
-            map_layers=1,
-            num_workers=0,
-            device="cpu",
-            aug="ada",
-        ),
-        progress=False,
-    )
+    opts = tiny_opts(tmp_path / "d", tmp_path / "r", kimg=0.032, tick_kimg=0.016, aug="ada")
+    run = train(opts, progress=False)
     import json
 
     rec = json.loads((run / "stats.jsonl").read_text().splitlines()[-1])
