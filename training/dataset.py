@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ class _Source:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._zip: zipfile.ZipFile | None = None
+        self._zip_pid = 0  # the process that opened _zip
         if path.is_dir():
             self.names = sorted(
                 str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*") if p.is_file()
@@ -62,8 +64,11 @@ class _Source:
     def read(self, name: str) -> bytes:
         if self.path.is_dir():
             return (self.path / name).read_bytes()
-        if self._zip is None:  # opened lazily so that worker processes get their own handle
+        # Each process needs its own handle: forked DataLoader workers inherit the parent's open
+        # file and its shared read offset, and their reads then interleave (bad CRC, wrong bytes).
+        if self._zip is None or self._zip_pid != os.getpid():
             self._zip = zipfile.ZipFile(self.path)
+            self._zip_pid = os.getpid()
         return self._zip.read(name)
 
     def __getstate__(self) -> dict:

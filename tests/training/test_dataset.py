@@ -116,3 +116,20 @@ def test_cli_dataset(tmp_path, capsys):
         )
         == 2
     )
+
+
+@pytest.mark.filterwarnings("ignore:This DataLoader will create")  # 4 workers on 2 cores
+def test_zip_read_by_forked_workers(tmp_path):
+    """The parent reads the zip first; forked workers must not share its file handle."""
+    from tests.training.conftest import make_images
+
+    make_images(tmp_path / "imgs", n=64, res=32)
+    build_dataset(tmp_path / "imgs", tmp_path / "d.zip", 32)
+    ds = ImageDataset(tmp_path / "d.zip")
+    expected = torch.stack([ds[i][0] for i in range(len(ds))])  # opens the zip here
+    ctx = torch.multiprocessing.get_context("fork")
+    for _ in range(3):
+        loader = torch.utils.data.DataLoader(
+            ds, batch_size=4, num_workers=4, multiprocessing_context=ctx
+        )
+        assert torch.equal(torch.cat([img for img, _ in loader]), expected)
