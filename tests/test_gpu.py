@@ -53,3 +53,17 @@ def test_mixed_precision_training_steps_on_cuda(tmp_path):
     assert all(torch.isfinite(p).all() for p in ckpt.G.state_dict().values())
     stats = [json.loads(x) for x in (run / "stats.jsonl").read_text().splitlines()]
     assert all(np.isfinite(s["Loss/G/loss"]) for s in stats)
+
+
+def test_r1_through_ada_on_cuda():
+    """R1 trains D through the augmentation's grid_sample (PyTorch < 2.12 has no CUDA derivative
+    for grid_sample's backward; training.grid_sample supplies it)."""
+    from training.augment import AugmentPipe
+
+    pipe = AugmentPipe(p=1.0).cuda()
+    x = torch.randn(4, 3, 16, 16, device="cuda", requires_grad=True)
+    weight = torch.randn(3, device="cuda", requires_grad=True)
+    logits = (pipe(x).square() * weight[None, :, None, None]).sum()
+    (gx,) = torch.autograd.grad(logits, x, create_graph=True)
+    gx.square().sum().backward()
+    assert weight.grad is not None and torch.isfinite(weight.grad).all()

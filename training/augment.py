@@ -17,6 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from stylegan2 import ops
+from training.grid_sample import grid_sample
 
 # Luma axis used by lumaflip, hue and saturation (unit vector along equal RGB).
 _LUMA = torch.tensor([1.0, 1.0, 1.0, 0.0]) / math.sqrt(3)
@@ -71,12 +72,13 @@ def _rotate(theta: torch.Tensor) -> torch.Tensor:
 
 
 class AugmentPipe(torch.nn.Module):
-    """img [N, C, H, W] in [-1, 1] -> augmented img. `p` is a buffer (saved in snapshots)."""
+    """img [N, C, H, W] in [-1, 1] -> augmented img. `p` is a host float (snapshots keep it in
+    the counters): reading a device buffer would stall the GPU at every call."""
 
     def __init__(self, cfg: AugmentConfig | None = None, p: float = 0.0) -> None:
         super().__init__()
         self.cfg = cfg or AugmentConfig()
-        self.register_buffer("p", torch.tensor(float(p)))
+        self.p = float(p)
         self.register_buffer("resample_filter", ops.setup_filter([1, 3, 3, 1]), persistent=False)
 
     def _geometric(self, n: int, h: int, w: int, p: float, dev: torch.device) -> torch.Tensor:
@@ -153,7 +155,7 @@ class AugmentPipe(torch.nn.Module):
         return m
 
     def forward(self, img: torch.Tensor) -> torch.Tensor:
-        p = float(self.p)
+        p = self.p
         if p <= 0:
             return img
         n, ch, h, w = img.shape
@@ -186,7 +188,7 @@ class AugmentPipe(torch.nn.Module):
         sx = src[..., 0] * 2 / (wp / 2)
         sy = src[..., 1] * 2 / (hp / 2)
         grid = torch.stack([sx, sy], dim=-1).reshape(n, 2 * h, 2 * w, 2)
-        x = F.grid_sample(x, grid, mode="bilinear", padding_mode="reflection", align_corners=False)
+        x = grid_sample(x, grid, padding_mode="reflection")  # R1 needs its double backward
         return ops.downsample2d(x, self.resample_filter)
 
 
@@ -211,15 +213,18 @@ class AdaptiveP:
         self, pipe: AugmentPipe, target: float = 0.6, interval: int = 4, kimg: float = 500
     ):
         self.pipe, self.target, self.interval, self.kimg = pipe, target, interval, kimg
-        self.signs: list[float] = []
+        self.signs: list[float | torch.Tensor] = []
 
-    def observe(self, sign_mean: float) -> None:
+    def observe(self, sign_mean: float | torch.Tensor) -> None:
+        """One step's mean sign(D(real)); a device tensor is fine (read every `interval` steps)."""
         self.signs.append(sign_mean)
 
     def maybe_adjust(self, step: int, batch: int, reduce_mean=lambda t: t) -> None:
         if (step + 1) % self.interval != 0 or not self.signs:
             return
-        rt = float(reduce_mean(torch.tensor(sum(self.signs) / len(self.signs))))
+        dev = next((s.device for s in self.signs if isinstance(s, torch.Tensor)), None)
+        signs = [torch.as_tensor(s, dtype=torch.float32, device=dev) for s in self.signs]
+        rt = float(reduce_mean(torch.stack(signs).mean()))
         self.signs.clear()
         delta = math.copysign(1.0, rt - self.target) * batch * self.interval / (self.kimg * 1000)
-        self.pipe.p.copy_((self.pipe.p + delta).clamp(min=0))
+        self.pipe.p = max(self.pipe.p + delta, 0.0)
