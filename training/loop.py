@@ -259,7 +259,7 @@ class _Trainer:
         self.counters.update(snap["counters"])
         self.loss.pl_mean.copy_(snap["pl_mean"])
         if self.ada is not None:
-            self.ada.pipe.p.fill_(float(self.counters.get("augment_p", 0.0)))
+            self.ada.pipe.p = float(self.counters.get("augment_p", 0.0))
         if self.dist.is_main:
             log.info("resumed from %s at %.1f kimg", path, self.counters["cur_nimg"] / 1000)
 
@@ -341,7 +341,7 @@ class _Trainer:
             self._update_ema()
         if self.ada is not None:
             self.ada.maybe_adjust(step, self.rc.batch, all_reduce_mean)
-            self.counters["augment_p"] = float(self.ada.pipe.p)
+            self.counters["augment_p"] = self.ada.pipe.p
             stats["augment_p"].append(self.counters["augment_p"])
         self.counters["cur_nimg"] += self.rc.batch
         self.counters["step"] += 1
@@ -395,10 +395,12 @@ class _Trainer:
         """--max-minutes; every rank takes rank 0's view, or DDP ranks would part ways."""
         if deadline is None:
             return False
-        late = torch.tensor(float(time.monotonic() >= deadline), device=self.device)
-        if self.dist.world > 1:
-            torch.distributed.broadcast(late, src=0)
-        self.out_of_time = bool(late.item())
+        late = time.monotonic() >= deadline
+        if self.dist.world > 1:  # a device tensor only here: reading one back stalls the GPU
+            flag = torch.tensor(float(late), device=self.device)
+            torch.distributed.broadcast(flag, src=0)
+            late = bool(flag.item())
+        self.out_of_time = late
         return self.out_of_time
 
     def _on_sigint(self, signum, frame) -> None:

@@ -77,7 +77,7 @@ class TickReporter:
             # time between ticks spent on grids, snapshots and metrics (not in img/s; in elapsed)
             "maintenance_sec": self.maintenance,
         }
-        record.update({k: sum(v) / len(v) for k, v in stats.items() if v})
+        record.update({k: sum(float(x) for x in v) / len(v) for k, v in stats.items() if v})
         snap_now = c["tick"] % t.opts.snap == 0 or force
         if self.main:
             if snap_now:
