@@ -114,3 +114,48 @@ def test_saved_file_permissions_and_missing_folder(tmp_path):
     assert stat.S_IMODE(path.stat().st_mode) == 0o644  # readable by others, like any new file
     with pytest.raises(CheckpointError, match="cannot write"):
         save_checkpoint(tmp_path / "no" / "such" / "g.safetensors", G)
+
+
+def _rewrite_metadata(path, **changes):
+    import json
+
+    from safetensors.torch import load_file, save_file
+
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        meta = json.loads(f.read(n))["__metadata__"]
+    meta.update(changes)
+    save_file(load_file(str(path)), str(path), metadata=meta)
+
+
+def test_damaged_metadata_fields(tmp_path):
+    """A damaged card still loads (it is documentation); a bad version or extra is an error."""
+    G, _ = _pair()
+    path = save_checkpoint(tmp_path / "n.safetensors", G)
+    _rewrite_metadata(path, card="nope{")
+    ckpt = load_checkpoint(path)
+    assert "damaged card metadata" in ckpt.metadata["card"]["damaged_card"]
+    torch.testing.assert_close(ckpt.G_ema.state_dict(), G.state_dict())
+    for field, value, match in (
+        ("format_version", "x1", "format_version 'x1'"),
+        ("extra", "[1", "damaged extra metadata"),
+        ("extra", "[1]", "not a JSON object"),
+    ):
+        bad = save_checkpoint(tmp_path / f"{field}.safetensors", G)
+        _rewrite_metadata(bad, **{field: value})
+        with pytest.raises(CheckpointError, match=match) as info:
+            load_checkpoint(bad)
+        assert "\n" not in str(info.value)
+
+
+def test_truncated_files_are_called_damaged(tmp_path):
+    """Cut inside a safetensors header or a torch archive: 'damaged', not 'not recognised'."""
+    G, _ = _pair()
+    native = save_checkpoint(tmp_path / "n.safetensors", G).read_bytes()
+    archive = tmp_path / "ros.pt"
+    torch.save({"g_ema": {"w": torch.zeros(1000)}}, archive)
+    for name, data in (("cut.safetensors", native[:200]), ("cut.pt", archive.read_bytes()[:900])):
+        bad = tmp_path / name
+        bad.write_bytes(data)
+        with pytest.raises(CheckpointError, match="damaged checkpoint"):
+            load_checkpoint(bad)

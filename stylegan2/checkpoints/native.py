@@ -106,7 +106,12 @@ def read_native(path: str | Path) -> CheckpointContents:
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, struct.error) as exc:
         raise CheckpointError(f"{path}: damaged checkpoint ({_first_line(exc)})") from None
-    version = int(meta.get("format_version", "0"))
+    try:
+        version = int(meta.get("format_version", "0"))
+    except (TypeError, ValueError):
+        raise CheckpointError(
+            f"{path}: damaged checkpoint (format_version {meta.get('format_version')!r})"
+        ) from None
     if version > FORMAT_VERSION:
         raise CheckpointError(
             f"{path}: written by a newer version (format {version}); please update this program"
@@ -132,11 +137,29 @@ def read_native(path: str | Path) -> CheckpointContents:
         G=parts.get("G"),
         D=parts.get("D"),
         metadata={
-            "card": json.loads(meta.get("card", "{}")),
-            "extra": json.loads(meta.get("extra", "{}")),
+            "card": _card(path, meta.get("card", "{}")),
+            "extra": _json_object(path, "extra", meta.get("extra", "{}")),
             "state_tensors": {k[6:]: v for k, v in tensors.items() if k.startswith("state.")},
         },
     )
+
+
+def _json_object(path: Path, key: str, text: str) -> dict:
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise CheckpointError(f"{path}: damaged {key} metadata ({_first_line(exc)})") from None
+    if not isinstance(value, dict):
+        raise CheckpointError(f"{path}: damaged {key} metadata (not a JSON object)")
+    return value
+
+
+def _card(path: Path, text: str) -> dict:
+    """The model card is documentation only: a damaged one is reported, not fatal."""
+    try:
+        return _json_object(path, "card", text)
+    except CheckpointError as exc:
+        return {"damaged_card": str(exc)}
 
 
 def _to_float32(t: torch.Tensor) -> torch.Tensor:

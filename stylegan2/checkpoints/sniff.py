@@ -29,7 +29,8 @@ EXPECTED = (
 
 def sniff_format(path: str | os.PathLike[str]) -> str:
     """One of 'ada-pkl', 'tf-pkl', 'pickle' (some other pickle), 'torch-zip', 'torch-legacy',
-    'zip' (not a torch archive), 'safetensors', 'directory' or 'unknown'."""
+    'zip' (not a torch archive), 'damaged-zip', 'safetensors', 'damaged-safetensors' (a header
+    longer than the file: cut short), 'directory' or 'unknown'."""
     p = Path(path)
     if p.is_dir():
         return "directory"
@@ -48,8 +49,11 @@ def sniff_format(path: str | os.PathLike[str]) -> str:
         if tf >= 0:
             return "tf-pkl"
         return "pickle"
-    if _looks_like_safetensors(head, p.stat().st_size):
+    size = p.stat().st_size
+    if _looks_like_safetensors(head, size):
         return "safetensors"
+    if _looks_like_safetensors(head, 1 << 40):
+        return "damaged-safetensors"
     return "unknown"
 
 
@@ -58,7 +62,7 @@ def _sniff_zip(p: Path) -> str:
         with zipfile.ZipFile(p) as z:
             names = z.namelist()
     except (zipfile.BadZipFile, OSError, ValueError):
-        return "unknown"
+        return "damaged-zip"
     # torch.save archives hold '<name>/data.pkl' next to '<name>/data/<storage>' members.
     if any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):
         return "torch-zip"
@@ -94,7 +98,16 @@ def read_checkpoint(path: str | os.PathLike[str]) -> CheckpointContents:
     if fmt == "safetensors":
         raise CheckpointError(f"{p} is a safetensors file but not one of our checkpoints")
     if fmt == "zip":
-        raise CheckpointError(f"{p} is a zip archive that is corrupt or not a torch checkpoint")
+        raise CheckpointError(f"{p} is a zip archive but not a torch checkpoint")
+    if fmt == "damaged-zip":
+        raise CheckpointError(
+            f"{p}: damaged checkpoint (starts as a zip / torch archive, but its directory is "
+            "missing or broken: a truncated download or copy?)"
+        )
+    if fmt == "damaged-safetensors":
+        raise CheckpointError(
+            f"{p}: damaged checkpoint (a safetensors header longer than the file: cut short?)"
+        )
     if fmt == "pickle":
         raise CheckpointError(
             f"{p} is a Python pickle but not a StyleGAN2 network pickle we recognise ({EXPECTED})"
