@@ -7,14 +7,16 @@ import argparse
 import json
 from pathlib import Path
 
-from stylegan2.cli.common import CLIError, add_device_arg, parse_range
+from stylegan2.cli.common import CLIError, add_device_arg, check_output, parse_range
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("blobs", help="blob (droplet) scores per layer, averaged over seeds")
-    p.add_argument("--network", required=True)
-    p.add_argument("--seeds", type=parse_range, default=list(range(100)))
-    p.add_argument("--trunc", type=float, default=1.0)
+    p.add_argument("--network", required=True, help="checkpoint (any supported format)")
+    p.add_argument(
+        "--seeds", type=parse_range, default=list(range(100)), help="e.g. 0-99 (the default)"
+    )
+    p.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default 1)")
     p.add_argument("--csv", help="write the table as CSV")
     p.add_argument("--plot", help="write a bar chart PNG")
     add_device_arg(p)
@@ -42,6 +44,9 @@ def run_blobs(args: argparse.Namespace) -> int:
     from stylegan2.checkpoints import load_network
     from stylegan2.device import resolve_device
 
+    for out in (args.csv, args.plot):
+        if out:
+            check_output(out)
     G = load_network(args.network, device=resolve_device(args.device))
     table = blob_scores_over_seeds(G, args.seeds, psi=args.trunc)
     print(f"{'layer':>12} {'res':>5} {'peak/median':>12} {'top 0.1% energy':>16}")
@@ -74,6 +79,8 @@ def run_blobs(args: argparse.Namespace) -> int:
 
 
 def run_usage(args: argparse.Namespace) -> int:
+    if args.plot:
+        check_output(args.plot)
     src = Path(args.source)
     if src.is_dir():
         stats = src / "stats.jsonl"

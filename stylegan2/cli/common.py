@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from pathlib import Path
 
@@ -34,8 +35,39 @@ def parse_range(text: str) -> list[int]:
     return out
 
 
+def positive_float(text: str) -> float:
+    """argparse type: a finite number above zero (fps, durations)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer of at least 1 (frame counts)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
 def add_device_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
+
+
+def check_output(path: str | Path) -> None:
+    """Refuse an output file whose folder is missing or unwritable before any work is done."""
+    folder = Path(path).expanduser().absolute().parent
+    if not folder.is_dir():
+        raise CLIError(f"cannot write {path}: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise CLIError(f"cannot write {path}: the folder {folder} is not writable")
 
 
 def ensure_dir(path: str | Path) -> Path:

@@ -52,5 +52,6 @@ def run_info(args: argparse.Namespace) -> int:
     for k, v in params.items():
         print(f"{'parameters ' + k:>26}: {v:,}")
     if card:
-        print(f"{'model card':>26}: {json.dumps(card)}")
+        print(f"{'model card':>26}:")
+        print("\n".join(" " * 28 + line for line in json.dumps(card, indent=2).splitlines()))
     return 0

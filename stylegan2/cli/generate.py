@@ -8,7 +8,14 @@ import logging
 
 import numpy as np
 
-from stylegan2.cli.common import CLIError, add_device_arg, ensure_dir, parse_range, save_png
+from stylegan2.cli.common import (
+    CLIError,
+    add_device_arg,
+    check_output,
+    ensure_dir,
+    parse_range,
+    save_png,
+)
 from stylegan2.render import Latent, Renderer, RenderRequest, style_mixing_grid
 
 log = logging.getLogger(__name__)
@@ -32,7 +39,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_generate)
 
     p = sub.add_parser("mix", help="style-mixing grid (as NVIDIA's style_mixing.py)")
-    p.add_argument("--network", required=True)
+    p.add_argument("--network", required=True, help="checkpoint path (any supported format)")
     p.add_argument("--rows", type=parse_range, required=True, help="row seeds, e.g. 85,100")
     p.add_argument("--cols", type=parse_range, required=True, help="column seeds, e.g. 55,821")
     p.add_argument(
@@ -130,6 +137,7 @@ def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
 
 
 def run_mix(args: argparse.Namespace) -> int:
+    check_output(args.out)
     renderer = _renderer(args)
     num_ws = renderer.G.num_ws
     bad = [s for s in args.styles if not 0 <= s < num_ws]

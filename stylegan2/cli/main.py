@@ -25,7 +25,10 @@ from stylegan2.cli.common import CLIError
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="stylegan2", description="StyleGAN2 generators: generate, mix, convert, inspect, bench"
+        prog="stylegan2",
+        description="StyleGAN2 generators from the command line: images, mixing grids, videos, "
+        "projection, analysis, metrics, checkpoints and datasets. "
+        "`stylegan2 COMMAND --help` describes each command.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     sub = parser.add_subparsers(dest="command", required=True)

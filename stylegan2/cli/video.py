@@ -9,22 +9,44 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegan2.cli.common import CLIError, add_device_arg, parse_range
+from stylegan2.cli.common import (
+    CLIError,
+    add_device_arg,
+    check_output,
+    parse_range,
+    positive_float,
+    positive_int,
+)
 from stylegan2.paths import PATH_NOISE
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("video", help="interpolation video through seeds or a saved path")
-    p.add_argument("--network", required=True)
+    p.add_argument("--network", required=True, help="checkpoint (.pkl, .pt, .safetensors)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--seeds", type=parse_range, help="keyframe seeds, e.g. 0,1,2")
-    src.add_argument("--state", help="explorer state JSON holding a path")
-    p.add_argument("--space", choices=["w", "z"], default="w")
-    p.add_argument("--easing", choices=["linear", "ease", "catmull"], default="linear")
-    p.add_argument("--frames-per-segment", type=int, default=60)
-    p.add_argument("--fps", type=float, default=30)
+    src.add_argument("--state", help="explorer state JSON holding a path (File > Save state)")
+    p.add_argument(
+        "--space",
+        choices=["w", "z"],
+        default="w",
+        help="w (default): lerp each layer's w; z: slerp between the seeds' z",
+    )
+    p.add_argument(
+        "--easing",
+        choices=["linear", "ease", "catmull"],
+        default="linear",
+        help="timing between keyframes (default linear); catmull: smooth through the keyframes",
+    )
+    p.add_argument(
+        "--frames-per-segment",
+        type=positive_int,
+        default=60,
+        help="frames from one keyframe to the next (default 60)",
+    )
+    p.add_argument("--fps", type=positive_float, default=30, help="frames per second (default 30)")
     p.add_argument("--loop", action="store_true", help="close the path back to the first keyframe")
-    p.add_argument("--trunc", type=float, default=1.0)
+    p.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default 1)")
     p.add_argument(
         "--noise",
         choices=list(PATH_NOISE),
@@ -85,6 +107,7 @@ def run(args: argparse.Namespace) -> int:
         kind = output_kind(args.out)
     except VideoError as exc:
         raise CLIError(str(exc)) from None
+    check_output(args.out)  # a PNG folder is made there; a file is written there
     device = resolve_device(args.device)
     renderer = Renderer(load_network(args.network, device=device))
     path = build_path(args)

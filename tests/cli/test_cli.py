@@ -155,3 +155,38 @@ def test_bench_runs_and_reports_both_paths(capsys):
     report = json.loads(capsys.readouterr().out)
     assert [r["path"] for r in report["rows"]] == ["reference", "fast"]
     assert all(r["ms_per_image"] > 0 for r in report["rows"])
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["blobs", "--csv", "{tmp}/missing/b.csv"], "no folder"),
+        (["blobs", "--plot", "{tmp}/missing/b.png"], "no folder"),
+        (["mix", "--rows", "1", "--cols", "2", "--out", "{tmp}/missing/g.png"], "no folder"),
+        (["video", "--seeds", "0,1", "--out", "{tmp}/missing/v.mp4"], "no folder"),
+    ],
+)
+def test_missing_output_folder_is_refused_before_any_work(tmp_path, capsys, argv, message):
+    """The network does not even exist: the output path is checked first."""
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    rc = main([argv[0], "--network", str(tmp_path / "no-such.pkl"), *argv[1:]])
+    assert rc == 2
+    assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flag, value", [("--fps", "0"), ("--fps", "-5"), ("--frames-per-segment", "0")]
+)
+def test_video_refuses_non_positive_rates(tmp_path, capsys, flag, value):
+    with pytest.raises(SystemExit):
+        main(["video", "--network", "x.pkl", "--seeds", "0,1", flag, value, "--out", "v.gif"])
+    assert "must be" in capsys.readouterr().err
+
+
+def test_info_prints_the_card_readably(capsys):
+    from pathlib import Path
+
+    model = Path(__file__).parents[2] / "assets" / "models" / "emoji64-adain.safetensors"
+    assert main(["info", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "model card:" in out and '  "kimg":' in out
