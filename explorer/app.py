@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from explorer.tab_names import TAB_NAMES
+
 
 def default_network() -> str | None:
     """The bundled default model, when one ships with the package."""
@@ -40,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--state", help="explorer state JSON to start from")
     p.add_argument("--screenshot", help="save a PNG of the window once the first image shows, exit")
-    p.add_argument("--tab", help="open on this tab (Latent, Mixing, … Features, Path, Speed)")
+    p.add_argument("--tab", help="open on this tab: " + ", ".join(TAB_NAMES))
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
     p.add_argument("--compare", help="a second network to show beside the first (compare mode)")
     p.add_argument("--lpips-weights", help="VGG16 trunk for LPIPS path lengths (remembered)")
@@ -65,21 +67,23 @@ def main(argv: list[str] | None = None) -> int:
             return _error(f"{path}: no such file ({flag})")
     from PySide6.QtWidgets import QApplication
 
-    from explorer.main_window import TAB_NAMES, MainWindow
+    from explorer.main_window import MainWindow
 
     if args.tab and args.tab.lower() not in {t.lower() for t in TAB_NAMES}:
         return _error(f"no tab named {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("stylegan2-explorer")
     win = MainWindow(device=args.device)
-    if not args.screenshot:
+    if args.screenshot:
+        win.persist_settings = False  # a picture of the defaults; the user's session stays
+    else:
         win.restore()
     win.resize(w, h)
     if args.lpips_weights:
         win.set_lpips_weights(args.lpips_weights)
     if args.state and not win.load_state(args.state):
         win.close()  # stops the render thread before the window goes away
-        return _error(f"cannot load state {args.state}")
+        return _error(f"cannot load state {args.state}: {win.load_error}")
     network = args.network or default_network() or win.most_recent_network()
     if network:
         win.open_network(network)

@@ -24,7 +24,7 @@ class DirectionsMixin:
         if cached is not None:
             self.directions.set_directions(dataclasses.replace(cached, layers=(lo, hi)))
             return
-        progress = self.worker.job_progress
+        worker = self.worker
         n = 100_000
 
         def run(renderer):
@@ -32,7 +32,8 @@ class DirectionsMixin:
 
             def tick(k: int) -> None:
                 done[0] += k
-                progress.emit("directions", done[0], n)
+                worker.job_progress.emit("directions", done[0], n)
+                worker.serve_pending()
 
             d = pca(renderer.G, n, (lo, hi), top, progress=tick)
             self._pca_cache[key] = d

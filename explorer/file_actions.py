@@ -83,10 +83,34 @@ class FilesMixin:
             return False
         return True
 
+    def interpolation_dict(self) -> dict | None:
+        """The Path tab's path (two keyframes or more) as saved in state files."""
+        from stylegan2.paths import path_to_dict
+
+        path = self.path_panel.path(self.model.state.to_request())
+        return None if path is None else path_to_dict(path)
+
+    def apply_state_text(self, text: str) -> None:
+        """Show a state document, and its path if it holds one; ValueError/TypeError if bad
+        (then nothing changes)."""
+        from stylegan2.paths import path_from_dict
+
+        state = ExplorerState.from_json(text)
+        saved = ExplorerState.path_in(text)
+        path = None if saved is None else path_from_dict(saved)
+        self.model.replace_all(state)
+        if path is not None:
+            self.path_panel.load_path(path)
+
     def save_state_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save state", "state.json", "JSON (*.json)")
         if path:
-            self.write_or_report(path, self.model.state.save)
+            self.save_state(path)
+
+    def save_state(self, path: str) -> bool:
+        """The state and the Path tab's path (for `stylegan2 generate/video --state`)."""
+        interpolation = self.interpolation_dict()
+        return self.write_or_report(path, lambda p: self.model.state.save(p, interpolation))
 
     def load_state_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load state", "", "JSON (*.json)")
@@ -94,9 +118,11 @@ class FilesMixin:
             self.load_state(path)
 
     def load_state(self, path: str) -> bool:
+        self.load_error = None
         try:
-            self.model.replace_all(ExplorerState.load(path))
+            self.apply_state_text(Path(path).read_text())
         except (OSError, ValueError, TypeError) as exc:
+            self.load_error = str(exc)
             self.statusBar().showMessage(f"cannot load {Path(path).name}: {exc}", 8000)
             return False
         return True

@@ -19,7 +19,7 @@ from explorer.gc_guard import GuiThreadCollector
 from explorer.path_actions import PathMixin
 from explorer.projection_actions import ProjectionMixin
 from explorer.screenshot import ScreenshotMixin
-from explorer.state import ExplorerState, StateModel
+from explorer.state import StateModel
 from explorer.window_layout import TAB_NAMES, LayoutMixin
 from explorer.worker import RenderWorker
 from stylegan2.render import RenderResult
@@ -74,6 +74,10 @@ class MainWindow(
         self.compare_path: str | None = None  # compare mode: a second network beside the first
         self.compare_info: dict | None = None
         self.last_result: RenderResult | None = None
+        # False for a --screenshot run: it must not overwrite the remembered session.
+        self.persist_settings = True
+        self.net_summary = "no network"  # the status bar's text while all renders succeed
+        self.load_error: str | None = None  # why the last load_state failed
         self._build()
         self.model.subscribe(lambda changed: self.request_render())
         self.worker.start()
@@ -102,12 +106,14 @@ class MainWindow(
         self.path_panel.set_resolution(info["resolution"])
         self.latent.set_num_classes(info["c_dim"])
         self.performance.set_device(info["device"], info["device"].startswith("cuda"))
-        self.net_label.setText(
+        self.net_summary = (
             f"{Path(path).name} — {info['format']}, {info['resolution']} px, "
             f"{info['num_ws']} ws, {info['normalization']}, {info['architecture']}"
         )
-        recent = [p for p in self._recent() if p != path]
-        self.settings.setValue("recent_networks", [path, *recent][:10])
+        self.net_label.setText(self.net_summary)
+        if self.persist_settings:
+            recent = [p for p in self._recent() if p != path]
+            self.settings.setValue("recent_networks", [path, *recent][:10])
         self.shown_id = 0
         self.view.image = None
         if self.compare_info is not None and self.compare_path is not None:
@@ -183,6 +189,8 @@ class MainWindow(
         if result.error:
             self.net_label.setText(f"render error: {result.error}")
             return
+        if self.net_label.text().startswith("render error"):
+            self.net_label.setText(self.net_summary)  # recovered
         first = self.view.image is None
         self.last_result = result
         self.view.set_image(result.image)
@@ -290,12 +298,14 @@ class MainWindow(
         text = self.settings.value("last_state")
         if isinstance(text, str):
             with contextlib.suppress(ValueError, TypeError):  # a stale format is not worth a word
-                self.model.replace_all(ExplorerState.from_json(text))
+                self.apply_state_text(text)
 
     def closeEvent(self, e) -> None:
-        self.settings.setValue("geometry", self.saveGeometry())
-        self.settings.setValue("splitter", self.splitter.saveState())
-        self.settings.setValue("last_state", self.model.state.to_json())
+        if self.persist_settings:
+            self.settings.setValue("geometry", self.saveGeometry())
+            self.settings.setValue("splitter", self.splitter.saveState())
+            state = self.model.state.to_json(self.interpolation_dict())
+            self.settings.setValue("last_state", state)
         self.latent.timer.stop()
         self.noise.timer.stop()
         self.worker.stop()

@@ -49,14 +49,17 @@ class ProjectionMixin:
             num_steps=self.projection.steps.value(), w_plus=self.projection.w_plus.isChecked()
         )
         weights = self.settings.value("lpips_weights") or None
-        update = self.worker.job_update
+        worker = self.worker
 
         def run(renderer):
             dist = load_distance(weights, renderer.device)
 
             def cb(step) -> bool:
                 image = None if step.image is None else to_uint8(step.image[None])[0]
-                update.emit("projection", (step.step, step.distance, image, cfg.num_steps))
+                worker.job_update.emit(
+                    "projection", (step.step, step.distance, image, cfg.num_steps)
+                )
+                worker.serve_pending()  # projection works on its own copy of G
                 return cancel.is_set()
 
             history = project(renderer.G, target, dist, cfg, callback=cb, images_every=10)

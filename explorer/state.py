@@ -83,17 +83,19 @@ class ExplorerState:
         )
 
     # JSON ---------------------------------------------------------------------------------------
-    def to_json(self) -> str:
+    def to_json(self, path: dict | None = None) -> str:
         """The state, plus the render request it stands for, so that `stylegan2 generate
-        --state FILE` reproduces the image without knowing about the explorer."""
-        return json.dumps(
-            {
-                "version": STATE_VERSION,
-                "state": asdict(self),
-                "request": request_to_dict(self.to_request()),
-            },
-            indent=2,
-        )
+        --state FILE` reproduces the image without knowing about the explorer; `path` (the Path
+        tab's keyframes, as `stylegan2.paths.path_to_dict`) is what `stylegan2 video --state`
+        reads."""
+        doc = {
+            "version": STATE_VERSION,
+            "state": asdict(self),
+            "request": request_to_dict(self.to_request()),
+        }
+        if path is not None:
+            doc["path"] = path
+        return json.dumps(doc, indent=2)
 
     @classmethod
     def from_json(cls, text: str) -> ExplorerState:
@@ -102,16 +104,32 @@ class ExplorerState:
             raise ValueError("not an explorer state file")
         if int(data.get("version", 0)) > STATE_VERSION:
             raise ValueError("written by a newer version of the explorer")
+        if not isinstance(data["state"], dict):
+            raise ValueError("not an explorer state file")
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data["state"]) - known)
         if unknown:
             raise ValueError(f"unknown state fields {unknown}")
-        return cls(**data["state"])
+        state = cls(**data["state"])
+        for name in ("seed_x", "seed_y", "psi"):
+            value = getattr(state, name)
+            if not isinstance(value, int | float) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        if not isinstance(state.seed_stride, int) or state.seed_stride < 1:
+            raise ValueError(f"seed_stride must be a positive integer, got {state.seed_stride!r}")
+        return state
 
-    def save(self, path: str | Path) -> None:
+    @staticmethod
+    def path_in(text: str) -> dict | None:
+        """The saved interpolation path of a state document, if it holds one."""
+        data = json.loads(text)
+        path = data.get("path") if isinstance(data, dict) else None
+        return path if isinstance(path, dict) else None
+
+    def save(self, path: str | Path, interpolation: dict | None = None) -> None:
         path = Path(path)
         tmp = path.with_name(path.name + ".part")
-        tmp.write_text(self.to_json())
+        tmp.write_text(self.to_json(interpolation))
         tmp.replace(path)
 
     @classmethod

@@ -29,9 +29,9 @@ from explorer.panels.noise import NoisePanel
 from explorer.panels.path import PathPanel
 from explorer.panels.performance import PerformancePanel
 from explorer.panels.projection import ProjectionPanel
+from explorer.panels.text_colors import text_color
 from explorer.panels.truncation import TruncationPanel
-
-TAB_NAMES = ("Latent", "Mixing", "Directions", "Noise", "Features", "Path", "Speed")
+from explorer.tab_names import TAB_NAMES
 
 
 class LayoutMixin:
@@ -44,24 +44,26 @@ class LayoutMixin:
         self.twin_view.hovered.connect(lambda text: self.pixel_label.setText(text))
         self.main_caption = QLabel("")
         self.twin_caption = QLabel("")
-        self.twin_caption.setStyleSheet("color: #fdd663;")
+        self.twin_caption.setStyleSheet(f"color: {text_color('twin')};")
         self.twin_notes = QLabel("")
-        self.twin_notes.setStyleSheet("color: #9aa0a6;")
+        self.twin_notes.setStyleSheet(f"color: {text_color('dim')};")
         self.twin_notes.setWordWrap(True)
         self.image_area = QWidget()
-        area = QHBoxLayout(self.image_area)
-        area.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self.image_area)
+        outer.setContentsMargins(0, 0, 0, 0)
+        area = QHBoxLayout()
+        outer.addLayout(area, 1)
+        # The notes span both columns, so that the two images stay the same size and level.
+        outer.addWidget(self.twin_notes)
         self.twin_column = QWidget()  # hidden as a whole, so the main view takes all the room
-        for holder, caption, view, extra in (
-            (QWidget(), self.main_caption, self.view, None),
-            (self.twin_column, self.twin_caption, self.twin_view, self.twin_notes),
+        for holder, caption, view in (
+            (QWidget(), self.main_caption, self.view),
+            (self.twin_column, self.twin_caption, self.twin_view),
         ):
             column = QVBoxLayout(holder)
             column.setContentsMargins(0, 0, 0, 0)
             column.addWidget(caption)
             column.addWidget(view, 1)
-            if extra is not None:
-                column.addWidget(extra)
             area.addWidget(holder, 1)
         for w in (self.main_caption, self.twin_caption, self.twin_view, self.twin_notes):
             w.setVisible(False)
@@ -148,7 +150,7 @@ class LayoutMixin:
         title.setWordWrap(True)
         title.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.welcome_error = QLabel("")
-        self.welcome_error.setStyleSheet("color: #f28b82;")
+        self.welcome_error.setStyleSheet(f"color: {text_color('error')};")
         self.welcome_error.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.welcome_error.setWordWrap(True)
         open_btn = QPushButton("Open network…")

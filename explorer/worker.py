@@ -95,6 +95,14 @@ class RenderWorker(QObject):
             self._jobs.append((name, fn, both))
             self._cond.notify()
 
+    def serve_pending(self) -> None:
+        """Call from inside a long job (it runs on the worker thread): render the newest request
+        now, so that the image keeps following the controls while a projection or PCA runs."""
+        with self._cond:
+            req, self._pending = self._pending, None
+        if req is not None:
+            self.result_ready.emit(self._render(req))
+
     def stop(self) -> None:
         with self._cond:
             self._stop = True
@@ -188,12 +196,17 @@ class RenderWorker(QObject):
 
         try:
             ckpt = load_checkpoint(path, device=resolve_device(device))
+            info = describe(ckpt)
+            info["layers"] = ckpt.G_ema.layers()
+            info["device"] = str(ckpt.G_ema.device)
         except (CheckpointError, DeviceError, OSError) as exc:
             (self.compare_failed if compare else self.network_failed).emit(path, str(exc))
             return
-        info = describe(ckpt)
-        info["layers"] = ckpt.G_ema.layers()
-        info["device"] = str(ckpt.G_ema.device)
+        except Exception as exc:  # a loader bug must not kill the render thread
+            log.exception("loading %s", path)
+            message = f"{path}: cannot load ({type(exc).__name__}: {exc})"
+            (self.compare_failed if compare else self.network_failed).emit(path, message)
+            return
         if compare:
             with self._cond:
                 if generation != self._compare_generation:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from explorer.feature_maps import NORMS, VIEWS, display_maps, feature_maps, shared_scale
 from explorer.image_view import ImageView
+from explorer.panels.text_colors import text_color
 from stylegan2.blobs import blob_score
 from stylegan2.networks import LayerInfo
 
@@ -83,7 +84,7 @@ class FeaturesPanel(QGroupBox):
         self.stats.setWordWrap(True)
         lay.addWidget(self.stats)
         self.twin_stats = QLabel("")
-        self.twin_stats.setStyleSheet("font-family: monospace; color: #fdd663;")
+        self.twin_stats.setStyleSheet(f"font-family: monospace; color: {text_color('twin')};")
         self.twin_stats.setWordWrap(True)
         self.twin_stats.setVisible(False)
         lay.addWidget(self.twin_stats)

@@ -9,14 +9,15 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
 )
 
+from explorer.panels.text_colors import text_color
 from explorer.panels.widgets import DragPad, FloatSlider
 from explorer.state import StateModel
 
@@ -30,8 +31,10 @@ class LatentPanel(QGroupBox):
         self.model = model
         form = QFormLayout(self)
         row = QHBoxLayout()
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        # Seeds are uint32 (NumPy's RandomState range); QSpinBox stops at 2**31 - 1.
+        self.seed = QDoubleSpinBox()
+        self.seed.setDecimals(0)
+        self.seed.setRange(0, 2**32 - 1)
         self.seed.setKeyboardTracking(False)
         self.seed.setToolTip("z = RandomState(seed).randn(1, z_dim), as NVIDIA's scripts")
         prev_btn, next_btn = QPushButton("◀"), QPushButton("▶")
@@ -62,7 +65,7 @@ class LatentPanel(QGroupBox):
         form.addRow(self.klass_label, self.klass)
         self.w_text = QLabel()
         self.w_text.setWordWrap(True)
-        self.w_text.setStyleSheet("color: #9aa0a6; font-family: monospace;")
+        self.w_text.setStyleSheet(f"color: {text_color('dim')}; font-family: monospace;")
         form.addRow("w", self.w_text)
         row = QHBoxLayout()
         load_w, save_w = QPushButton("Load w…"), QPushButton("Save w…")
@@ -75,8 +78,8 @@ class LatentPanel(QGroupBox):
         form.addRow(row)
         self.set_num_classes(0)
 
-        self.seed.valueChanged.connect(self._set_seed)
-        self.seed.editingFinished.connect(lambda: self._set_seed(self.seed.value()))
+        self.seed.valueChanged.connect(lambda v: self._set_seed(int(v)))
+        self.seed.editingFinished.connect(lambda: self._set_seed(int(self.seed.value())))
         prev_btn.clicked.connect(lambda: self.seed.setValue(max(self.seed.value() - 1, 0)))
         next_btn.clicked.connect(lambda: self.seed.setValue(self.seed.value() + 1))
         rand_btn.clicked.connect(lambda: self.seed.setValue(random.randrange(0, 100_000)))
@@ -139,4 +142,5 @@ class LatentPanel(QGroupBox):
         self.seed.blockSignals(True)
         self.seed.setValue(s.seed)
         self.seed.blockSignals(False)
-        self.seed.setStyleSheet("" if on_grid and s.w is None else "color: #9aa0a6;")
+        dim = f"color: {text_color('dim')};"
+        self.seed.setStyleSheet("" if on_grid and s.w is None else dim)

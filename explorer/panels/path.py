@@ -147,6 +147,20 @@ class PathPanel(QGroupBox):
         self.list.addItem(label)
         self._changed()
 
+    def load_path(self, path: Path) -> None:
+        """Show a saved path: its keyframes and its interpolation settings."""
+        self.clear()
+        self.space.setCurrentIndex(0 if path.space == "w" else 1)
+        self.easing.setCurrentText(path.easing)
+        self.loop.setChecked(path.loop)
+        self.noise.setCurrentText(path.noise)
+        for key in path.keyframes:
+            seeds = key.latent.seeds
+            single = seeds is not None and len(seeds) == 1 and key.latent.w is None
+            self.keyframes.append(key)
+            self.list.addItem(f"seed {seeds[0][0]}" if single else "w")
+        self._changed()
+
     def _add_seeds(self) -> None:
         try:
             seeds = [int(v) for v in self.seeds_edit.text().split(",") if v.strip()]

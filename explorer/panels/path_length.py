@@ -16,6 +16,7 @@ class PathLengthView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.plot = pg.PlotWidget()
+        self.plot.getPlotItem().setContentsMargins(2, 8, 8, 2)  # room for the top tick label
         self.plot.setBackground("#2b2d31")
         self.plot.setFixedHeight(140)
         self.plot.setLabel("left", "path length")

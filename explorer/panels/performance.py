@@ -11,6 +11,8 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLab
 
 from explorer.state import StateModel
 
+STREAM_WINDOW_S = 2.0  # frames closer than this count as one stream
+
 
 class PerformancePanel(QGroupBox):
     def __init__(self, model: StateModel) -> None:
@@ -21,6 +23,7 @@ class PerformancePanel(QGroupBox):
         self.label.setStyleSheet("font-family: monospace;")
         lay.addWidget(self.label)
         self.plot = pg.PlotWidget()
+        self.plot.getPlotItem().setContentsMargins(2, 8, 8, 2)  # room for the top tick label
         self.plot.setFixedHeight(90)
         self.plot.setBackground("#2b2d31")
         self.plot.setMouseEnabled(False, False)
@@ -61,6 +64,15 @@ class PerformancePanel(QGroupBox):
     def preview_factor(self) -> int:
         return (0, 2, 4)[self.preview.currentIndex()]
 
+    def rate_text(self, now: float, total_ms: float) -> str:
+        """Frames shown per second while images stream (a drag, a path playing); between
+        actions, idle time would make that a meaningless small number, so the render time's
+        ceiling is shown instead."""
+        recent = [t for t in self.shown if now - t <= STREAM_WINDOW_S]
+        if len(recent) >= 3 and recent[-1] > recent[0]:
+            return f"{(len(recent) - 1) / (recent[-1] - recent[0]):5.1f} fps shown"
+        return f"up to {1000 / total_ms:.0f} fps" if total_ms > 0 else "–"
+
     def frame(self, timings: dict[str, float], preview: bool = False) -> None:
         if preview:
             self.last_preview = timings.get("total", 0.0)
@@ -69,13 +81,10 @@ class PerformancePanel(QGroupBox):
         now = time.perf_counter()
         self.shown.append(now)
         self.times.append(timings.get("total", 0.0))
-        fps = 0.0
-        if len(self.shown) > 1 and self.shown[-1] > self.shown[0]:
-            fps = (len(self.shown) - 1) / (self.shown[-1] - self.shown[0])
         self.label.setText(
             f"{timings.get('total', 0):7.1f} ms  (map {timings.get('mapping', 0):.1f}, "
             f"synth {timings.get('synthesis', 0):.1f}, convert {timings.get('convert', 0):.1f})\n"
-            f"{fps:5.1f} fps on {self.device}"
+            f"{self.rate_text(now, timings.get('total', 0.0))} on {self.device}"
             + (
                 f"\nfull {self.last_full:.1f} ms, preview {self.last_preview:.1f} ms"
                 if self.last_preview
@@ -83,3 +92,5 @@ class PerformancePanel(QGroupBox):
             )
         )
         self.curve.setData(list(self.times))
+        # From zero: one frame, or equal ones, would otherwise give a zero-height range.
+        self.plot.setYRange(0, max(max(self.times), 1.0) * 1.1, padding=0)

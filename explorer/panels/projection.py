@@ -39,6 +39,7 @@ class ProjectionPanel(QGroupBox):
             row.addWidget(v)
         lay.addLayout(row)
         self.plot = pg.PlotWidget()
+        self.plot.getPlotItem().setContentsMargins(2, 8, 8, 2)  # room for the top tick label
         self.plot.setBackground("#2b2d31")
         self.plot.setFixedHeight(90)
         self.plot.setLabel("left", "distance")

@@ -322,6 +322,22 @@ def test_projection_panel_converges_and_hands_over_the_latent(window, qtbot, tmp
     assert not window.load_target(str(tmp_path / "bad.png"))
 
 
+def test_controls_keep_rendering_during_a_projection(window, qtbot, tmp_path):
+    from PIL import Image
+
+    Image.fromarray(settle(qtbot, window)).save(tmp_path / "t.png")
+    assert window.load_target(str(tmp_path / "t.png"))
+    window.projection.steps.setValue(400)
+    with qtbot.waitSignal(window.worker.job_update, timeout=30_000):
+        window.start_projection()
+    window.latent.seed.setValue(11)
+    target = window.next_id - 1
+    qtbot.waitUntil(lambda: window.shown_id >= target, timeout=30_000)
+    assert window.projection.cancel.isEnabled(), "the image followed the seed mid-projection"
+    with qtbot.waitSignal(window.worker.job_done, timeout=30_000):
+        window.projection.cancel.click()
+
+
 def test_projection_cancel(window, qtbot):
     target = settle(qtbot, window)
     window.projection.set_target(target, "")
@@ -399,3 +415,100 @@ def test_a_failed_write_is_reported_not_raised(window, tmp_path):
     assert not window.write_or_report(target, window.model.state.save)
     assert "cannot write" in window.statusBar().currentMessage()
     assert window.write_or_report(str(tmp_path / "state.json"), window.model.state.save)
+
+
+def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, explorer_network):
+    """The Path tab's keyframes travel in state files: back into the window, into
+    `stylegan2 video --state`, and into the remembered session."""
+    from stylegan2.cli.main import main
+
+    panel = window.path_panel
+    panel.seeds_edit.setText("4,5,6")
+    panel.duration.setValue(0.5)
+    panel._add_seeds()
+    panel.easing.setCurrentText("catmull")
+    panel.loop.setChecked(True)
+    path = tmp_path / "state.json"
+    assert window.save_state(str(path))
+    assert len(json.loads(path.read_text())["path"]["keyframes"]) == 3
+    panel.clear()
+    panel.easing.setCurrentText("linear")
+    assert window.load_state(str(path))
+    assert [panel.list.item(i).text() for i in range(3)] == ["seed 4", "seed 5", "seed 6"]
+    assert panel.easing.currentText() == "catmull" and panel.loop.isChecked()
+    out = tmp_path / "frames"
+    argv = ["video", "--network", explorer_network, "--state", str(path), "--fps", "4"]
+    assert main([*argv, "--out", str(out)]) == 0
+    assert len(list(out.glob("*.png"))) == 6  # a 1.5 s loop at 4 fps, last frame left out
+
+    window.close()
+    from explorer.main_window import MainWindow
+
+    again = MainWindow(device="cpu", settings=window.settings)
+    qtbot.addWidget(again)
+    again.restore()
+    assert len(again.path_panel.keyframes) == 3
+    again.close()
+
+
+def test_a_bad_path_in_a_state_file_changes_nothing(window, qtbot, tmp_path):
+    doc = json.loads(window.model.state.to_json())
+    doc["state"]["psi"] = 0.3
+    doc["path"] = {"keyframes": [{"latent": {"seeds": [[1, 1.0]]}}]}  # one keyframe: no path
+    path = tmp_path / "state.json"
+    path.write_text(json.dumps(doc))
+    assert not window.load_state(str(path))
+    assert window.model.state.psi == 1.0 and window.load_error
+
+
+def test_screenshot_runs_leave_the_remembered_session_alone(window):
+    window.model.update(psi=0.3)
+    window.persist_settings = False
+    window.close()
+    assert window.settings.value("last_state") is None
+
+
+def test_seeds_above_int32_and_negative_positions(window, qtbot):
+    window.model.update(seed_x=5.0, seed_y=3_000_000.0)  # seed 3,000,000,005
+    settle(qtbot, window)
+    assert int(window.latent.seed.value()) == 3_000_000_005
+    window.model.update(seed_x=-1.0, seed_y=0.0)  # wraps to 2**32 - 1, as RandomState's range
+    settle(qtbot, window)
+    assert int(window.latent.seed.value()) == 2**32 - 1
+    window.latent.seed.setValue(7)
+    assert window.model.state.seed == 7
+
+
+def test_a_render_error_clears_when_rendering_recovers(window, qtbot):
+    window.model.update(w=[0.0, 1.0, 2.0])  # the wrong size for this network
+    qtbot.waitUntil(lambda: window.net_label.text().startswith("render error"), timeout=30_000)
+    window.model.update(w=None)
+    settle(qtbot, window)
+    assert window.net_label.text() == window.net_summary
+
+
+def test_a_loader_bug_does_not_stop_rendering(window, qtbot, monkeypatch, tmp_path):
+    import stylegan2.checkpoints as checkpoints
+
+    def broken(*_a, **_k):
+        raise KeyError("a loader bug")
+
+    monkeypatch.setattr(checkpoints, "load_checkpoint", broken)
+    before = settle(qtbot, window)
+    with qtbot.waitSignal(window.worker.network_failed, timeout=10_000) as sig:
+        window.open_network(str(tmp_path / "x.safetensors"))
+    assert "KeyError" in sig.args[1]
+    window.latent.seed.setValue(9)
+    assert not np.array_equal(settle(qtbot, window), before)
+
+
+def test_speed_readout_ignores_idle_time(qapp):
+    from explorer.panels.performance import STREAM_WINDOW_S, PerformancePanel
+    from explorer.state import StateModel
+
+    panel = PerformancePanel(StateModel())
+    panel.shown.extend([0.0, 10.0])  # two frames ten seconds apart: idle, not 0.1 fps
+    assert panel.rate_text(10.0, 40.0) == "up to 25 fps"
+    panel.shown.extend([10.1, 10.2, 10.3])
+    assert panel.rate_text(10.3, 40.0).strip() == "10.0 fps shown"
+    assert STREAM_WINDOW_S >= 1
