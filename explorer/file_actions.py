@@ -96,11 +96,13 @@ class FilesMixin:
         from stylegan2.paths import path_from_dict
 
         state = ExplorerState.from_json(text)
-        saved = ExplorerState.path_in(text)
+        has_path, saved = ExplorerState.path_in(text)
         path = None if saved is None else path_from_dict(saved)
         self.model.replace_all(state)
         if path is not None:
             self.path_panel.load_path(path)
+        elif has_path:  # saved without a path: the old keyframes do not belong to this state
+            self.path_panel.clear()
 
     def save_state_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save state", "state.json", "JSON (*.json)")
@@ -121,7 +123,7 @@ class FilesMixin:
         self.load_error = None
         try:
             self.apply_state_text(Path(path).read_text())
-        except (OSError, ValueError, TypeError) as exc:
+        except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
             self.load_error = str(exc)
             self.statusBar().showMessage(f"cannot load {Path(path).name}: {exc}", 8000)
             return False

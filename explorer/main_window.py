@@ -78,6 +78,7 @@ class MainWindow(
         self.persist_settings = True
         self.net_summary = "no network"  # the status bar's text while all renders succeed
         self.load_error: str | None = None  # why the last load_state failed
+        self.lpips_weights: str | None = self.settings.value("lpips_weights") or None
         self._build()
         self.model.subscribe(lambda changed: self.request_render())
         self.worker.start()
@@ -297,7 +298,8 @@ class MainWindow(
             self.splitter.restoreState(splitter)
         text = self.settings.value("last_state")
         if isinstance(text, str):
-            with contextlib.suppress(ValueError, TypeError):  # a stale format is not worth a word
+            # A stale or damaged session must never stop the app from starting.
+            with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
                 self.apply_state_text(text)
 
     def closeEvent(self, e) -> None:

@@ -150,7 +150,9 @@ class PathMixin:
 
     def set_lpips_weights(self, path: str | None) -> None:
         """Where the VGG16 trunk lives (remembered); path lengths use LPIPS from now on."""
-        self.settings.setValue("lpips_weights", path or "")
+        self.lpips_weights = path or None
+        if self.persist_settings:
+            self.settings.setValue("lpips_weights", path or "")
         if hasattr(self, "_distance"):
             del self._distance
         self.start_path_readout()
@@ -168,7 +170,7 @@ class PathMixin:
         if path is None or self.network_info is None:
             return
         if not hasattr(self, "_distance"):
-            weights = self.settings.value("lpips_weights") or None
+            weights = self.lpips_weights
             try:
                 self._distance = load_distance(weights)
             except ValueError as exc:

@@ -48,7 +48,7 @@ class ProjectionMixin:
         cfg = ProjectConfig(
             num_steps=self.projection.steps.value(), w_plus=self.projection.w_plus.isChecked()
         )
-        weights = self.settings.value("lpips_weights") or None
+        weights = self.lpips_weights
         worker = self.worker
 
         def run(renderer):

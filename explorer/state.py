@@ -87,14 +87,13 @@ class ExplorerState:
         """The state, plus the render request it stands for, so that `stylegan2 generate
         --state FILE` reproduces the image without knowing about the explorer; `path` (the Path
         tab's keyframes, as `stylegan2.paths.path_to_dict`) is what `stylegan2 video --state`
-        reads."""
+        reads; null when the tab holds no path (files older than that have no "path" key)."""
         doc = {
             "version": STATE_VERSION,
             "state": asdict(self),
             "request": request_to_dict(self.to_request()),
+            "path": path,
         }
-        if path is not None:
-            doc["path"] = path
         return json.dumps(doc, indent=2)
 
     @classmethod
@@ -120,11 +119,16 @@ class ExplorerState:
         return state
 
     @staticmethod
-    def path_in(text: str) -> dict | None:
-        """The saved interpolation path of a state document, if it holds one."""
+    def path_in(text: str) -> tuple[bool, dict | None]:
+        """(whether the document says anything about the Path tab, its path or None for none).
+        Files from before paths were saved say nothing: the tab is left as it is."""
         data = json.loads(text)
-        path = data.get("path") if isinstance(data, dict) else None
-        return path if isinstance(path, dict) else None
+        if not isinstance(data, dict) or "path" not in data:
+            return False, None
+        path = data["path"]
+        if path is not None and not isinstance(path, dict):
+            raise ValueError("the saved path is not a JSON object")
+        return True, path
 
     def save(self, path: str | Path, interpolation: dict | None = None) -> None:
         path = Path(path)

@@ -100,8 +100,14 @@ class RenderWorker(QObject):
         now, so that the image keeps following the controls while a projection or PCA runs."""
         with self._cond:
             req, self._pending = self._pending, None
-        if req is not None:
-            self.result_ready.emit(self._render(req))
+        if req is None:
+            return
+        try:
+            result = self._render(req)
+        except Exception as exc:  # the job must go on; the request gets its error shown
+            log.warning("render between job steps failed", exc_info=True)
+            result = RenderResult(request_id=getattr(req, "request_id", 0), error=_one_line(exc))
+        self.result_ready.emit(result)
 
     def stop(self) -> None:
         with self._cond:

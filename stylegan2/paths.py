@@ -165,6 +165,8 @@ def path_to_dict(path: Path) -> dict:
 def path_from_dict(d: dict) -> Path:
     from stylegan2.render import _latent_from_dict, request_from_dict
 
+    if not isinstance(d, dict):
+        raise ValueError("not a path (not a JSON object)")
     try:
         keys = tuple(
             Keyframe(_latent_from_dict(k["latent"]), float(k.get("duration", 1.0)))
@@ -178,5 +180,5 @@ def path_from_dict(d: dict) -> Path:
             d.get("noise", "fixed"),
             request_from_dict(d["base"]) if "base" in d else RenderRequest(),
         )
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise ValueError(f"not a path ({exc})") from None

@@ -132,7 +132,7 @@ def request_from_dict(d: dict) -> RenderRequest:
             w_offset=None if offset is None else np.asarray(offset, dtype=np.float32),
             force_fp32=bool(d.get("force_fp32", False)),
         )
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise ValueError(f"not a render request ({exc})") from None
 
 

@@ -208,3 +208,9 @@ def test_smooth_noise_holds_past_the_ends_of_an_open_path(renderer):
     p = Path(keys, noise="smooth", base=RenderRequest(noise_seed=5))
     assert request_at(renderer, p, 1.7).noise_phase == request_at(renderer, p, 1.0).noise_phase
     assert request_at(renderer, p, -1).noise_phase == 0
+
+
+@pytest.mark.parametrize("bad", [None, [1, 2], {"keyframes": [{"latent": [1]}, {"latent": [2]}]}])
+def test_path_from_dict_refuses_malformed_documents(bad):
+    with pytest.raises(ValueError, match="not a path"):
+        path_from_dict(bad)

@@ -172,7 +172,8 @@ class AugmentPipe(torch.nn.Module):
 
     def _apply_geometric(self, img: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
         n, _, h, w = img.shape
-        if torch.equal(m, torch.eye(3, device=m.device).expand_as(m)):
+        # The shortcut reads m back: free on the CPU, a stall per call on a GPU.
+        if m.device.type == "cpu" and torch.equal(m, torch.eye(3).expand_as(m)):
             return img
         pad = max(h, w) // 2  # reflect padding keeps borders plausible under rotation/scale
         x = F.pad(img, [pad, pad, pad, pad], mode="reflect")

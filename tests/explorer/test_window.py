@@ -512,3 +512,23 @@ def test_speed_readout_ignores_idle_time(qapp):
     panel.shown.extend([10.1, 10.2, 10.3])
     assert panel.rate_text(10.3, 40.0).strip() == "10.0 fps shown"
     assert STREAM_WINDOW_S >= 1
+
+
+def test_state_files_and_the_path_tab(window, qtbot, tmp_path):
+    """A file saved without a path clears the tab; a file from before paths were saved leaves
+    it; a malformed path is a message, also in the remembered session (never a crash)."""
+    panel = window.path_panel
+    panel.seeds_edit.setText("1,2")
+    panel._add_seeds()
+    doc = json.loads(window.model.state.to_json())
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps({k: v for k, v in doc.items() if k != "path"}))
+    assert window.load_state(str(old)) and len(panel.keyframes) == 2
+    none = tmp_path / "none.json"
+    none.write_text(window.model.state.to_json(None))
+    assert window.load_state(str(none)) and panel.keyframes == []
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({**doc, "path": {"keyframes": [{"latent": [1]}, {"latent": [2]}]}}))
+    assert not window.load_state(str(bad)) and "not a path" in window.load_error
+    window.settings.setValue("last_state", bad.read_text())
+    window.restore()  # must not raise
