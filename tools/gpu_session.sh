@@ -17,6 +17,7 @@ set -uo pipefail
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu-out}
 MIN=${MINUTES:-6}
+BUDGET=${BUDGET:-570}  # seconds for the whole script: the call's timeout_s less the transfers
 DEV=${DEVICE:-cuda}  # DEVICE=cpu MINUTES=1 TICK=0.1: a dry run of the whole script here
 TICK=${TICK:-20}
 DATA=runs/data/emoji64.zip
@@ -69,7 +70,8 @@ done
 tail -n 3 "$RUNS"/train-*.log
 
 # Watchdog: a run still going 60 s past its end gets Ctrl-C (it writes a snapshot), then -9.
-while [ $SECONDS -lt $((T_END + 60)) ] && { alive "${PID[demod]}" || alive "${PID[adain]}"; }; do
+STOP=$((T_END + 30 < BUDGET - 150 ? T_END + 30 : BUDGET - 150))  # bundling needs the rest
+while [ $SECONDS -lt $STOP ] && { alive "${PID[demod]}" || alive "${PID[adain]}"; }; do
     sleep 5
 done
 for norm in demod adain; do kill -INT "${PID[$norm]}" 2>/dev/null; done
@@ -85,14 +87,16 @@ for norm in demod adain; do echo "-- $norm"; grep -E "tick|snapshot|Error|error"
 echo "== 3. bundling at the last common kimg (t=${SECONDS}s)"
 d_dir=$(ls -d "$RUNS"/*-demod 2>/dev/null | tail -1)
 a_dir=$(ls -d "$RUNS"/*-adain 2>/dev/null | tail -1)
-common=$(comm -12 <(ls "$d_dir" | grep '^network-snapshot' | sort) \
-                  <(ls "$a_dir" | grep '^network-snapshot' | sort) | tail -1)
+SNAP='^network-snapshot-[0-9]+\.safetensors$'  # not a .tmp left by a killed save
+common=$(comm -12 <(ls "$d_dir" | grep -E "$SNAP" | sort) \
+                  <(ls "$a_dir" | grep -E "$SNAP" | sort) | tail -1)
 bundle() {  # name norm snapshot
-    local name=$1 norm=$2 snap=$3 kimg
-    kimg=$(python3 -c "
+    local name=$1 norm=$2 snap=$3 kimg left=$((BUDGET - SECONDS - 20))
+    [ $left -gt 20 ] || { echo "no time left to bundle $name"; return 1; }
+    kimg=$(timeout 30 python3 -c "
 from stylegan2.checkpoints import load_checkpoint
 print(load_checkpoint('$snap').metadata['extra']['counters']['cur_nimg'] / 1000)")
-    timeout 170 python3 -m stylegan2.cli.main bundle "$snap" \
+    timeout $((BUDGET - SECONDS - 20)) python3 -m stylegan2.cli.main bundle "$snap" \
         --out "$OUT/emoji64-$name.safetensors" --title "Emoji 64 px, $name" \
         --dataset "$DATASET" --device "$DEV" \
         --command "stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --dest emoji64.zip --resolution 64" \
@@ -110,7 +114,8 @@ else
     echo "!! no common snapshot; bundling each run's last"
     for norm in demod adain; do
         dir=$([ $norm = demod ] && echo "$d_dir" || echo "$a_dir")
-        snap=$(ls "$dir"/network-snapshot-* 2>/dev/null | tail -1)
+        snap=$(ls "$dir" 2>/dev/null | grep -E "$SNAP" | sort | tail -1)
+        snap=${snap:+$dir/$snap}
         [ -n "$snap" ] && bundle "$([ $norm = demod ] && echo stylegan2 || echo adain)" $norm "$snap"
     done
 fi
@@ -123,7 +128,7 @@ for dir in $d_dir $a_dir; do
     cp "$dir"/{log.txt,stats.jsonl,training_options.json,fakes_init.png} "$b"/ 2>/dev/null
     k=${common#network-snapshot-}; k=${k%.safetensors}
     cp "$dir/fakes$k.png" "$b"/ 2>/dev/null
-    ls "$dir"/fakes*.png | tail -1 | xargs -I{} cp {} "$b"/
+    ls "$dir"/fakes[0-9]*.png 2>/dev/null | tail -1 | xargs -r -I{} cp {} "$b"/
 done
 cp "$RUNS"/train-*.log /tmp/back/
 tar czf "$OUT/runs.tar.gz" -C /tmp back
