@@ -71,14 +71,20 @@ class PathMixin:
         from PySide6.QtWidgets import QProgressDialog
 
         from stylegan2.paths import frame_times, request_at
-        from stylegan2.video import MAX_GIF_SIDE, VideoError, output_kind, write_frames
+        from stylegan2.video import (
+            MAX_GIF_SIDE,
+            VideoError,
+            check_destination,
+            output_kind,
+            write_frames,
+        )
 
         path = self.path_panel.path(self.model.state.to_request())
         if path is None or self.network_info is None:
             self.statusBar().showMessage("a path needs at least two keyframes", 6000)
             return False
-        try:
-            output_kind(out)
+        try:  # say so now, not after the first frames have rendered
+            check_destination(out, output_kind(out))
         except VideoError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             return False

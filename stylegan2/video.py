@@ -4,6 +4,8 @@ failed export leaves no broken file behind."""
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -56,9 +58,15 @@ def write_frames(
     kind = output_kind(path)
     if kind == ".mp4" and not 1 <= quality <= MAX_MP4_QUALITY:
         raise VideoError(f"MP4 quality must be 1-{MAX_MP4_QUALITY}, got {quality}")
+    check_destination(path, kind)  # before the first frame is rendered
     # Keep the suffix last: ffmpeg picks the container from it.
     tmp = path.with_name(f"{path.stem}.part{path.suffix}")
     count = 0
+    # The temporary name is deleted on failure: it must hold nothing but our own leftovers.
+    if tmp.is_dir() and not (kind == "png-dir" and _only_frames(tmp)):
+        raise VideoError(f"{tmp} is in the way (not an earlier export's frames); move it")
+    if tmp.is_dir():  # the frames of an export that was killed
+        shutil.rmtree(tmp)
     try:
         if kind == "png-dir":
             tmp.mkdir(parents=True, exist_ok=False)
@@ -138,7 +146,28 @@ def _remove(p: Path) -> None:
         p.unlink(missing_ok=True)
 
 
+def check_destination(path: str | Path, kind: str) -> None:
+    """Refuse, before any work, an output that would destroy something: a folder where a file
+    should go, or a folder of anything but an earlier export's frames."""
+    path = Path(path)
+    folder = path.expanduser().absolute().parent
+    if not folder.is_dir():
+        raise VideoError(f"cannot write {path}: no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise VideoError(f"cannot write {path}: the folder {folder} is not writable")
+    if path.is_dir() and not (kind == "png-dir" and _only_frames(path)):
+        what = "other files" if kind == "png-dir" else "a folder"
+        raise VideoError(f"{path} is {what}: not overwritten; choose another name")
+    if path.exists() and not path.is_dir() and kind == "png-dir":
+        raise VideoError(f"{path} is a file: not overwritten; choose another name")
+
+
+def _only_frames(folder: Path) -> bool:
+    """A folder that an earlier PNG export wrote (frame000000.png …), safe to replace."""
+    return all(p.is_file() and re.fullmatch(r"frame\d{6}\.png", p.name) for p in folder.iterdir())
+
+
 def _replace(tmp: Path, path: Path) -> None:
-    if path.exists() and path.is_dir():
+    if path.is_dir() and _only_frames(path):  # an earlier export of the same frames
         shutil.rmtree(path)
     tmp.replace(path)

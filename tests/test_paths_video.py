@@ -214,3 +214,38 @@ def test_smooth_noise_holds_past_the_ends_of_an_open_path(renderer):
 def test_path_from_dict_refuses_malformed_documents(bad):
     with pytest.raises(ValueError, match="not a path"):
         path_from_dict(bad)
+
+
+def test_exports_never_destroy_what_is_in_the_way(tmp_path):
+    """A folder where a file should go, or a folder of the user's own files, is refused before
+    the first frame is drawn; an earlier export's frames are replaced."""
+    drawn = []
+
+    def frames():
+        for k in range(2):
+            drawn.append(k)
+            yield np.full((4, 4, 3), 40 * k, np.uint8)
+
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    (photos / "holiday.jpg").write_bytes(b"precious")
+    (tmp_path / "clip.gif").mkdir()
+    (tmp_path / "clip.gif" / "notes.txt").write_text("mine")
+    (tmp_path / "film.part").mkdir()  # the temporary name of 'film', holding user files
+    (tmp_path / "film.part" / "keep.txt").write_text("mine")
+    for out, match in (
+        (photos, "other files"),
+        (tmp_path / "clip.gif", "a folder"),
+        (tmp_path / "film", "in the way"),
+        (tmp_path / "missing" / "v.mp4", "no folder"),
+    ):
+        with pytest.raises(VideoError, match=match):
+            write_frames(out, frames(), fps=4)
+    assert drawn == []
+    assert (photos / "holiday.jpg").read_bytes() == b"precious"
+    assert (tmp_path / "clip.gif" / "notes.txt").exists()
+    assert (tmp_path / "film.part" / "keep.txt").exists()
+    out = tmp_path / "frames"
+    assert write_frames(out, frames(), fps=4) == 2
+    assert write_frames(out, frames(), fps=4) == 2  # an earlier export: replaced
+    assert sorted(p.name for p in out.iterdir()) == ["frame000000.png", "frame000001.png"]

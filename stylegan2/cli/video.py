@@ -12,7 +12,6 @@ import numpy as np
 from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
-    check_output,
     parse_range,
     positive_float,
     positive_int,
@@ -101,13 +100,13 @@ def run(args: argparse.Namespace) -> int:
     from stylegan2.device import resolve_device
     from stylegan2.paths import frame_times, request_at
     from stylegan2.render import Renderer
-    from stylegan2.video import VideoError, output_kind, write_frames
+    from stylegan2.video import VideoError, check_destination, output_kind, write_frames
 
     try:
         kind = output_kind(args.out)
+        check_destination(args.out, kind)  # before any frame is rendered
     except VideoError as exc:
         raise CLIError(str(exc)) from None
-    check_output(args.out)  # a PNG folder is made there; a file is written there
     device = resolve_device(args.device)
     renderer = Renderer(load_network(args.network, device=device))
     path = build_path(args)

@@ -240,7 +240,7 @@ def test_path_scrubber_and_live_path_length(window, qtbot):
     assert len(panel.samples) < 16
 
 
-def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path):
+def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path, monkeypatch):
     from PIL import Image
 
     panel = window.path_panel
@@ -277,12 +277,24 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path):
     panel.export_scale.setValue(panel.export_scale.maximum())
     assert not window.export_video(str(tmp_path / "big.gif"))
     assert "GIF frames of" in window.statusBar().currentMessage()
-    # A failed export closes its progress dialog and says why.
+    # A missing folder is refused before any work.
     panel.export_scale.setValue(1)
+    assert not window.export_video(str(tmp_path / "missing" / "x.gif"))
+    assert "no folder" in window.statusBar().currentMessage()
+    (tmp_path / "taken.gif").mkdir()  # a folder where the file should go: never deleted
+    assert not window.export_video(str(tmp_path / "taken.gif"))
+    assert "not overwritten" in window.statusBar().currentMessage()
+    # A failed export closes its progress dialog and says why.
+    import stylegan2.video
+
+    def full_disk(*_a, **_k):
+        raise stylegan2.video.VideoError("cannot write x.gif: No space left on device")
+
+    monkeypatch.setattr(stylegan2.video, "write_frames", full_disk)
     with qtbot.waitSignal(
         window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
     ):
-        assert window.export_video(str(tmp_path / "missing" / "x.gif"))
+        assert window.export_video(str(tmp_path / "x.gif"))
     assert not window.export_progress.isVisible()
     assert "video failed" in window.statusBar().currentMessage()
 
