@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from stylegan2.render import Latent, RenderRequest, request_to_dict
+from stylegan2.safe_writes import write_text_atomic
 
 STATE_VERSION = 1
 Listener = Callable[[set[str]], None]
@@ -131,10 +132,7 @@ class ExplorerState:
         return True, path
 
     def save(self, path: str | Path, interpolation: dict | None = None) -> None:
-        path = Path(path)
-        tmp = path.with_name(path.name + ".part")
-        tmp.write_text(self.to_json(interpolation))
-        tmp.replace(path)
+        write_text_atomic(path, self.to_json(interpolation))
 
     @classmethod
     def load(cls, path: str | Path) -> ExplorerState:

@@ -16,6 +16,7 @@ import torch
 from stylegan2.analysis import resolution_usage
 from stylegan2.blobs import blob_scores_over_seeds
 from stylegan2.checkpoints import load_checkpoint, save_checkpoint
+from stylegan2.safe_writes import same_file, write_text_atomic
 
 
 def _cpu_name() -> str:
@@ -80,6 +81,12 @@ def bundle(
         from training.metrics import check_metrics
 
         check_metrics(["fid50k_full"], inception, None)  # before the minutes of measuring
+    card_path = Path(out).with_suffix(".md")
+    if same_file(snapshot, out) or same_file(snapshot, card_path) or same_file(out, card_path):
+        raise ValueError(
+            f"--out {out} would write over the snapshot (or the model over its card): "
+            "choose a .safetensors name of its own"
+        )
     ckpt = load_checkpoint(snapshot, device=device)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
     G = ckpt.G_ema.eval()
@@ -115,7 +122,7 @@ def bundle(
         "snapshot": Path(snapshot).name,
     }
     save_checkpoint(out, G, card=card, dtype=torch.float16)
-    Path(out).with_suffix(".md").write_text(card_markdown(card))
+    write_text_atomic(card_path, card_markdown(card))
     return card
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from stylegan2.safe_writes import same_file
 from training.dataset import IMAGE_EXTENSIONS, DatasetError, _Source, decode_image
 
 log = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def build_dataset(
         raise DatasetError(f"--resolution must be a power of two >= 4, got {resolution}")
     if crop not in ("center", "none"):
         raise DatasetError(f"--crop must be center or none, got {crop!r}")
+    if same_file(source, dest):
+        raise DatasetError(f"--dest {dest} is the source: the images would be replaced")
     src = _Source(Path(source))
     dest = Path(dest)
     names = [n for n in src.names if Path(n).suffix.lower() in IMAGE_EXTENSIONS]

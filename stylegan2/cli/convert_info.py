@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from stylegan2.checkpoints import load_checkpoint, save_checkpoint
+from stylegan2.cli.common import CLIError
 from stylegan2.info import describe, roles
 
 
@@ -27,6 +28,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def run_convert(args: argparse.Namespace) -> int:
+    from stylegan2.safe_writes import same_file
+
+    if same_file(args.src, args.dst):
+        raise CLIError(
+            f"{args.dst} is the file being converted: choose another name (converting drops "
+            "a snapshot's optimizer state and counters, so it must not replace it)"
+        )
     ckpt = load_checkpoint(args.src)
     G, D = (None, None) if args.g_ema_only else (ckpt.G, ckpt.D)
     card = dict(ckpt.metadata.get("card") or {})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 
@@ -57,9 +58,19 @@ def run(args: argparse.Namespace) -> int:
     from stylegan2.lpips import LPIPSError, load_distance
     from stylegan2.projection import ProjectConfig, prepare_target, project
     from stylegan2.render import to_uint8
+    from stylegan2.safe_writes import same_file
 
     if args.video_every < 1:
         raise CLIError("--video-every must be at least 1")
+    outputs = ["projected_w.npz", "target.png", "proj.png", "compare.png"]
+    if args.video:
+        outputs.append(args.video)
+    for name in outputs:
+        if same_file(args.target, Path(args.outdir) / name):
+            raise CLIError(
+                f"--outdir {args.outdir} would write {name} over the target image: "
+                "choose another folder"
+            )
     if args.video:
         from stylegan2.video import VideoError, output_kind
 
