@@ -37,9 +37,11 @@ from training.distributed import (
 from training.loss import LossConfig, StyleGAN2Loss
 from training.options import ResolvedConfig, TrainOptions, resolve, use_mixed_precision
 from training.run_folder import (
+    acquire_lock,
     find_resume,
     log_changed_options,
     new_run_dir,
+    release_lock,
     setup_logging,
 )
 from training.snapshot import load_snapshot, save_snapshot, snapshot_path
@@ -121,8 +123,10 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
         opts, dataset.resolution, dataset.num_channels, dataset.c_dim, dist.world, mixed=mixed
     )
     resume = find_resume(opts)
+    lock = None
     if dist.is_main:
-        run_dir = resume[0] if resume else new_run_dir(opts)
+        run_dir = resume[0] if resume and resume[0] is not None else new_run_dir(opts)
+        lock = acquire_lock(run_dir)
     if dist.world > 1:  # every rank needs the same run dir
         names = [str(run_dir) if dist.is_main else None]
         torch.distributed.broadcast_object_list(names, src=0)
@@ -132,7 +136,9 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
         log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")
     if dist.is_main:
         log.info("dataset %s: %s", opts.data, dataset.report.summary())
-        if resume:
+        if resume and resume[0] is None:
+            log.info("continuing from %s in a new run folder", resume[1])
+        elif resume:
             log_changed_options(run_dir / "training_options.json", opts)
         (run_dir / "training_options.json").write_text(
             json.dumps(
@@ -155,6 +161,9 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
         if dist.world > 1:
             shutdown_distributed(in_step=False)
         raise
+    finally:
+        if lock is not None:
+            release_lock(lock)
     if dist.world > 1:
         shutdown_distributed()
     return out

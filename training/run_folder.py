@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
 from training.distributed import DistInfo
@@ -28,15 +29,23 @@ def new_run_dir(opts: TrainOptions) -> Path:
     return run_dir
 
 
-def find_resume(opts: TrainOptions) -> tuple[Path, Path] | None:
-    """(run dir, snapshot) for --resume latest|PATH, or None for a fresh run."""
+def find_resume(opts: TrainOptions) -> tuple[Path | None, Path] | None:
+    """(run dir, snapshot) for --resume latest|PATH, or None for a fresh run. The run dir is
+    None when the snapshot must continue in a new run folder: it is not the latest snapshot of
+    its run (continuing there would overwrite the later ones), or it is not in a run folder at
+    all (a model kept elsewhere)."""
     if not opts.resume:
         return None
     if opts.resume != "latest":
         snap = Path(opts.resume)
         if not snap.is_file():
             raise FileNotFoundError(f"--resume {snap}: no such snapshot")
-        return snap.parent, snap
+        run_dir = snap.parent
+        is_run = (run_dir / "training_options.json").is_file() and (run_dir / "log.txt").is_file()
+        latest = latest_snapshot(run_dir) if is_run else None
+        if latest is None or latest.resolve() != snap.resolve():
+            return None, snap
+        return run_dir, snap
     out = Path(opts.outdir)
     # Only runs of the same kind (data, cfg, norm), so that two runs can share an outdir.
     suffix = run_suffix(opts)
@@ -50,6 +59,45 @@ def find_resume(opts: TrainOptions) -> tuple[Path, Path] | None:
         if snap is not None:
             return run_dir, snap
     return None  # nothing to resume: start fresh, as a first run with --resume latest should
+
+
+def acquire_lock(run_dir: Path) -> Path:
+    """One trainer per run folder: two would interleave stats.jsonl and overwrite each other's
+    snapshots. The lock names its process; a lock whose process is gone is taken over."""
+    lock = run_dir / "train.lock"
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and _alive(pid):
+                raise RuntimeError(
+                    f"{run_dir} is in use by another trainer (pid {pid}); "
+                    f"if none is running, delete {lock}"
+                ) from None
+            lock.unlink(missing_ok=True)  # left by a run that was killed
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return lock
+    raise RuntimeError(f"cannot lock {run_dir}")
+
+
+def release_lock(lock: Path) -> None:
+    lock.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def setup_logging(run_dir: Path, dist: DistInfo) -> None:

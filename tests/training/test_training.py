@@ -418,3 +418,43 @@ def test_bad_ada_settings_are_refused_before_training(tiny_data, tmp_path, kw):
 
     with pytest.raises(ValueError, match=r"ada-kimg|target"):
         resolve(_opts(tiny_data, tmp_path, aug="ada", **kw), 16, 3, 0)
+
+
+def test_resume_from_an_older_or_foreign_snapshot_starts_a_new_run(tiny_data, tmp_path):
+    """Continuing where later snapshots exist would overwrite them; a model kept outside a run
+    folder must not get a run written around it."""
+    import shutil
+
+    from training.snapshot import latest_snapshot
+
+    run = train(_opts(tiny_data, tmp_path / "r", kimg=0.008), progress=False)
+    snap = latest_snapshot(run)
+    later = run / "network-snapshot-000005.safetensors"  # as if the run had gone on
+    shutil.copy(snap, later)
+    kept = later.read_bytes()
+    again = train(_opts(tiny_data, tmp_path / "r", kimg=0.016, resume=str(snap)), progress=False)
+    assert again != run and again.parent == tmp_path / "r"
+    assert later.read_bytes() == kept
+    assert "continuing from" in (again / "log.txt").read_text()
+    models = tmp_path / "models"
+    models.mkdir()
+    shutil.copy(snap, models / "m.safetensors")
+    third = train(
+        _opts(tiny_data, tmp_path / "r", kimg=0.016, resume=str(models / "m.safetensors")),
+        progress=False,
+    )
+    assert third.parent == tmp_path / "r"
+    assert [p.name for p in models.iterdir()] == ["m.safetensors"]
+
+
+def test_one_trainer_per_run_folder(tiny_data, tmp_path):
+    import os
+
+    run = train(_opts(tiny_data, tmp_path, kimg=0.008), progress=False)
+    assert not (run / "train.lock").exists()  # released at the end
+    (run / "train.lock").write_text(str(os.getppid()))  # a live process holds the run
+    with pytest.raises(RuntimeError, match="in use by another trainer"):
+        train(_opts(tiny_data, tmp_path, kimg=0.016, resume="latest"), progress=False)
+    (run / "train.lock").write_text("999999999")  # left by a killed run: taken over
+    assert train(_opts(tiny_data, tmp_path, kimg=0.016, resume="latest"), progress=False) == run
+    assert not (run / "train.lock").exists()
