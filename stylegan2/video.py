@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -42,6 +43,10 @@ def check_size(width: int, height: int, kind: str) -> None:
 MAX_MP4_QUALITY = 9
 #: GIF frames are held in memory until the file is written
 MAX_GIF_SIDE = 1024
+#: the file that marks a folder of PNG frames as ours, and so replaceable by the next export
+FRAMES_MARKER = ".stylegan2-frames"
+_UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it) ...
+os.umask(_UMASK)  # ... and put back
 
 
 def write_frames(
@@ -59,17 +64,22 @@ def write_frames(
     if kind == ".mp4" and not 1 <= quality <= MAX_MP4_QUALITY:
         raise VideoError(f"MP4 quality must be 1-{MAX_MP4_QUALITY}, got {quality}")
     check_destination(path, kind)  # before the first frame is rendered
-    # Keep the suffix last: ffmpeg picks the container from it.
-    tmp = path.with_name(f"{path.stem}.part{path.suffix}")
+    # A fresh temporary name of our own beside the output (deleted on failure, so it must
+    # never be a name the user could own); the suffix stays last: ffmpeg picks the container
+    # from it.
+    folder = path.expanduser().absolute().parent
+    if kind == "png-dir":
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=folder))
+        tmp.chmod(0o777 & ~_UMASK)  # mkdtemp's 0700 would stay on the finished folder
+    else:
+        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{kind}", dir=folder)
+        os.close(fd)
+        tmp = Path(name)
+        tmp.chmod(0o666 & ~_UMASK)  # and mkstemp's 0600 on the finished file
     count = 0
-    # The temporary name is deleted on failure: it must hold nothing but our own leftovers.
-    if tmp.is_dir() and not (kind == "png-dir" and _only_frames(tmp)):
-        raise VideoError(f"{tmp} is in the way (not an earlier export's frames); move it")
-    if tmp.is_dir():  # the frames of an export that was killed
-        shutil.rmtree(tmp)
     try:
         if kind == "png-dir":
-            tmp.mkdir(parents=True, exist_ok=False)
+            (tmp / FRAMES_MARKER).write_text("frames written by stylegan2-explorer\n")
             for frame in frames:
                 if cancelled():
                     raise _Cancelled
@@ -163,8 +173,13 @@ def check_destination(path: str | Path, kind: str) -> None:
 
 
 def _only_frames(folder: Path) -> bool:
-    """A folder that an earlier PNG export wrote (frame000000.png …), safe to replace."""
-    return all(p.is_file() and re.fullmatch(r"frame\d{6}\.png", p.name) for p in folder.iterdir())
+    """A folder that an earlier PNG export wrote (its marker and frame000000.png …), safe to
+    replace. Frames named that way by anything else (ffmpeg's usual pattern) lack the marker."""
+    entries = list(folder.iterdir())
+    return any(p.name == FRAMES_MARKER for p in entries) and all(
+        p.is_file() and (p.name == FRAMES_MARKER or re.fullmatch(r"frame\d{6}\.png", p.name))
+        for p in entries
+    )
 
 
 def _replace(tmp: Path, path: Path) -> None:

@@ -231,12 +231,16 @@ def test_exports_never_destroy_what_is_in_the_way(tmp_path):
     (photos / "holiday.jpg").write_bytes(b"precious")
     (tmp_path / "clip.gif").mkdir()
     (tmp_path / "clip.gif" / "notes.txt").write_text("mine")
-    (tmp_path / "film.part").mkdir()  # the temporary name of 'film', holding user files
+    (tmp_path / "film.part").mkdir()  # a name an older exporter used as its temporary
     (tmp_path / "film.part" / "keep.txt").write_text("mine")
+    ffmpeg = tmp_path / "ffmpeg"  # frames named as ours, but made by something else
+    ffmpeg.mkdir()
+    for k in range(3):
+        (ffmpeg / f"frame{k:06d}.png").write_bytes(b"not ours")
     for out, match in (
         (photos, "other files"),
+        (ffmpeg, "other files"),
         (tmp_path / "clip.gif", "a folder"),
-        (tmp_path / "film", "in the way"),
         (tmp_path / "missing" / "v.mp4", "no folder"),
     ):
         with pytest.raises(VideoError, match=match):
@@ -244,8 +248,26 @@ def test_exports_never_destroy_what_is_in_the_way(tmp_path):
     assert drawn == []
     assert (photos / "holiday.jpg").read_bytes() == b"precious"
     assert (tmp_path / "clip.gif" / "notes.txt").exists()
-    assert (tmp_path / "film.part" / "keep.txt").exists()
-    out = tmp_path / "frames"
+    assert len(list(ffmpeg.iterdir())) == 3
+    out = tmp_path / "film"
     assert write_frames(out, frames(), fps=4) == 2
     assert write_frames(out, frames(), fps=4) == 2  # an earlier export: replaced
-    assert sorted(p.name for p in out.iterdir()) == ["frame000000.png", "frame000001.png"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".stylegan2-frames", "frame000000.png", "frame000001.png"]
+    assert (tmp_path / "film.part" / "keep.txt").exists()
+    assert write_frames(tmp_path / "clip2.gif", frames(), fps=4) == 2
+    leftovers = [p.name for p in tmp_path.iterdir() if ".part" in p.name]
+    assert leftovers == ["film.part"]  # the user's folder; no temporary files of ours
+
+
+def test_exports_get_the_usual_permissions(tmp_path):
+    import os
+    import stat
+
+    umask = os.umask(0o022)
+    os.umask(umask)
+    frames = [np.zeros((4, 4, 3), np.uint8)] * 2
+    write_frames(tmp_path / "a.gif", iter(frames), 4)
+    write_frames(tmp_path / "f", iter(frames), 4)
+    assert stat.S_IMODE((tmp_path / "a.gif").stat().st_mode) == 0o666 & ~umask
+    assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o777 & ~umask
