@@ -82,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.lpips_weights:
         win.set_lpips_weights(args.lpips_weights)
     if args.state and not win.load_state(args.state):
+        win.persist_settings = False  # nothing was shown: nothing to remember
         win.close()  # stops the render thread before the window goes away
         return _error(f"cannot load state {args.state}: {win.load_error}")
     network = args.network or default_network() or win.most_recent_network()

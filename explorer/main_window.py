@@ -3,7 +3,6 @@ and lifetime. Layout, tabs' work and files are mixins in their own modules (see 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 from pathlib import Path
@@ -78,6 +77,7 @@ class MainWindow(
         self.persist_settings = True
         self.net_summary = "no network"  # the status bar's text while all renders succeed
         self.load_error: str | None = None  # why the last load_state failed
+        self.session_unreadable = False  # restore() could not read the remembered state
         self.lpips_weights: str | None = self.settings.value("lpips_weights") or None
         self._build()
         self.model.subscribe(lambda changed: self.request_render())
@@ -298,16 +298,24 @@ class MainWindow(
             self.splitter.restoreState(splitter)
         text = self.settings.value("last_state")
         if isinstance(text, str):
-            # A stale or damaged session must never stop the app from starting.
-            with contextlib.suppress(ValueError, TypeError, AttributeError, KeyError):
+            # A stale or damaged session must never stop the app from starting, and must not
+            # be replaced by the defaults on close (a newer version may read it).
+            try:
                 self.apply_state_text(text)
+            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+                self.session_unreadable = True
+                self.statusBar().showMessage(
+                    f"the remembered session could not be read ({exc}); it is kept as it was",
+                    10000,
+                )
 
     def closeEvent(self, e) -> None:
         if self.persist_settings:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("splitter", self.splitter.saveState())
-            state = self.model.state.to_json(self.interpolation_dict())
-            self.settings.setValue("last_state", state)
+            if not self.session_unreadable:
+                state = self.model.state.to_json(self.interpolation_dict())
+                self.settings.setValue("last_state", state)
         self.latent.timer.stop()
         self.noise.timer.stop()
         self.worker.stop()

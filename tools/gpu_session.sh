@@ -62,7 +62,7 @@ for norm in demod adain; do
         left=$(( (T_END - SECONDS - 45) / 60 ))
         if [ "$left" -ge 2 ]; then
             echo "retrying $norm in fp32 for $left min"
-            rm -rf "$RUNS"/*-"$norm"
+            rm -rf "$(ls -d "$RUNS"/*-"$norm" | tail -1)"  # the failed run's folder only
             start_run "$norm" "$left" --precision fp32
         fi
     fi

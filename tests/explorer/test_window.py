@@ -544,3 +544,20 @@ def test_state_files_and_the_path_tab(window, qtbot, tmp_path):
     assert not window.load_state(str(bad)) and "not a path" in window.load_error
     window.settings.setValue("last_state", bad.read_text())
     window.restore()  # must not raise
+
+
+def test_an_unreadable_session_is_kept_not_replaced(window, qtbot):
+    doc = json.loads(window.model.state.to_json())
+    doc["state"]["from_a_newer_version"] = 1
+    text = json.dumps(doc)
+    window.close()
+    window.settings.setValue("last_state", text)
+    from explorer.main_window import MainWindow
+
+    again = MainWindow(device="cpu", settings=window.settings)
+    qtbot.addWidget(again)
+    again.restore()
+    assert "could not be read" in again.statusBar().currentMessage()
+    again.model.update(psi=0.2)
+    again.close()
+    assert window.settings.value("last_state") == text
