@@ -34,15 +34,25 @@ class Directions:
         return off
 
     def save(self, path: str | Path) -> None:
+        """Write exactly `path` (np.savez given a name would add '.npz' and could replace
+        another file than the one chosen), whole or not at all."""
+        path = Path(path)
         names = self.names or [f"{self.method} {k}" for k in range(len(self.vectors))]
-        np.savez(
-            path,
-            vectors=self.vectors.astype(np.float32),
-            scores=self.scores.astype(np.float64),
-            layers=np.array(self.layers, np.int64),
-            method=np.array(self.method),
-            names=np.array(names),
-        )
+        tmp = path.with_name(path.name + ".part")
+        try:
+            with open(tmp, "wb") as f:
+                np.savez(
+                    f,
+                    vectors=self.vectors.astype(np.float32),
+                    scores=self.scores.astype(np.float64),
+                    layers=np.array(self.layers, np.int64),
+                    method=np.array(self.method),
+                    names=np.array(names),
+                )
+            tmp.replace(path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
 
     @classmethod
     def load(cls, path: str | Path) -> Directions:

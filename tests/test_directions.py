@@ -55,6 +55,11 @@ def test_file_round_trip(tmp_path, G):
     d.save(tmp_path / "d.npz")
     e = Directions.load(tmp_path / "d.npz")
     assert np.array_equal(e.vectors, d.vectors) and e.layers == d.layers and e.names == d.names
+    # Saved under exactly the name chosen: no '.npz' added behind the user's back.
+    (tmp_path / "smile.npz").write_bytes(b"keep")
+    d.save(tmp_path / "smile")
+    assert (tmp_path / "smile.npz").read_bytes() == b"keep"
+    assert Directions.load(tmp_path / "smile").names == d.names
     (tmp_path / "bad.npz").write_bytes(b"x")
     with pytest.raises(ValueError, match="not a directions file"):
         Directions.load(tmp_path / "bad.npz")
