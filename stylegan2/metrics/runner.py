@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -214,6 +215,16 @@ def _load_cached(path: Path | None, load: Callable):
 
 
 def _save_atomic(path: Path, save: Callable) -> None:
-    tmp = path.with_name(path.name + ".tmp" + path.suffix)
-    save(tmp)
-    os.replace(tmp, path)
+    """A temporary name of this process's own (two runs may fill the same cache entry at once;
+    a shared name made the slower one fail), removed if the save fails."""
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=".tmp" + path.suffix, dir=path.parent
+    )
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
