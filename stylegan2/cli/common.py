@@ -35,26 +35,26 @@ def parse_range(text: str) -> list[int]:
     return out
 
 
-def positive_float(text: str) -> float:
-    """argparse type: a finite number above zero (fps, durations)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-    return value
+def _checked(cast: type, ok, need: str):
+    """An argparse type: `cast` the text, then refuse values that fail `ok`."""
+    noun = "an integer" if cast is int else "a number"
+
+    def parse(text: str):
+        try:
+            value = cast(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {noun}: {text!r}") from None
+        if not ok(value):
+            raise argparse.ArgumentTypeError(f"must be {need}, got {text}")
+        return value
+
+    return parse
 
 
-def positive_int(text: str) -> int:
-    """argparse type: an integer of at least 1 (frame counts)."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+#: fps, durations: a finite number above zero
+positive_float = _checked(float, lambda v: 0 < v < float("inf"), "above 0")
+#: frame counts: an integer of at least 1
+positive_int = _checked(int, lambda v: v >= 1, "at least 1")
 
 
 def add_device_arg(p: argparse.ArgumentParser) -> None:
