@@ -13,10 +13,18 @@
 # $OUT gets session.log, emoji64-{stylegan2,adain}.safetensors and .md, runs.tar.gz (logs,
 # stats, last sample grids): 6 files (the tool returns at most 8).
 # Afterwards copy $OUT/emoji64-*.safetensors and .md into assets/models/.
+#
+# Longer training in two calls on one warm machine (its /tmp/runs survives between calls):
+#   run(command="STAGE=train MINUTES=8.5 BUDGET=590 TESTS=0 bash tools/gpu_session.sh", ...,
+#       timeout_s=600)      # trains only; session.log says where each run stands
+#   run(command="STAGE=finish bash tools/gpu_session.sh", ..., timeout_s=200)
+#                           # at once (the machine goes back after 30 s idle): brings the
+#                           # behind run to the other's kimg, then bundles both
 set -uo pipefail
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu-out}
 MIN=${MINUTES:-6}
+STAGE=${STAGE:-all}  # all | train | finish
 BUDGET=${BUDGET:-570}  # seconds for the whole script: the call's timeout_s less the transfers
 DEV=${DEVICE:-cuda}  # DEVICE=cpu MINUTES=1 TICK=0.1: a dry run of the whole script here
 TICK=${TICK:-20}
@@ -43,13 +51,70 @@ start_run() {  # norm minutes [extra options]: starts in the background, sets PI
         --max-minutes "$min" "${COMMON[@]}" "$@" >> "$RUNS/train-$norm.log" 2>&1 &
     PID[$norm]=$!
 }
+SNAP='^network-snapshot-[0-9]+\.safetensors$'  # not a .tmp left by a killed save
+latest() {  # norm: the newest run folder's latest snapshot
+    local dir
+    dir=$(ls -d "$RUNS"/*-"$1" 2>/dev/null | tail -1)
+    [ -n "$dir" ] && ls "$dir" | grep -E "$SNAP" | sort | tail -1 | sed "s|^|$dir/|"
+}
+kimg_of() {
+    timeout 30 python3 -c "
+from stylegan2.checkpoints import load_checkpoint
+print(load_checkpoint('$1').metadata['extra']['counters']['cur_nimg'] / 1000)"
+}
+wait_runs() {  # watchdog: a run still going 30 s past T_END gets Ctrl-C (a snapshot), then -9
+    STOP=$((T_END + 30 < BUDGET - 150 ? T_END + 30 : BUDGET - 150))  # bundling needs the rest
+    [ "$STAGE" = train ] && STOP=$((T_END + 30 < BUDGET - 30 ? T_END + 30 : BUDGET - 30))
+    while [ $SECONDS -lt $STOP ] && { alive "${PID[demod]}" || alive "${PID[adain]}"; }; do
+        sleep 5
+    done
+    for norm in demod adain; do kill -INT "${PID[$norm]}" 2>/dev/null; done
+    sleep 1
+    for i in $(seq 20); do
+        { alive "${PID[demod]}" || alive "${PID[adain]}"; } || break
+        sleep 1
+    done
+    for norm in demod adain; do kill -9 "${PID[$norm]}" 2>/dev/null; done
+    wait "${PID[demod]}" "${PID[adain]}" 2>/dev/null  # a bare wait would wait for tee too
+    for norm in demod adain; do
+        echo "-- $norm"
+        grep -E "tick|snapshot|Error|error" "$RUNS/train-$norm.log" | tail -6
+    done
+}
+pack_logs() {  # logs, stats and the first and last sample grids travel back
+    mkdir -p /tmp/back
+    for dir in $(ls -d "$RUNS"/*-demod "$RUNS"/*-adain 2>/dev/null); do
+        b=/tmp/back/$(basename "$dir")
+        mkdir -p "$b"
+        cp "$dir"/{log.txt,stats.jsonl,training_options.json,fakes_init.png} "$b"/ 2>/dev/null
+        ls "$dir"/fakes[0-9]*.png 2>/dev/null | tail -1 | xargs -r -I{} cp {} "$b"/
+    done
+    cp "$RUNS"/train-*.log /tmp/back/ 2>/dev/null
+    tar czf "$OUT/runs.tar.gz" -C /tmp back
+}
+
+if [ "$STAGE" = finish ]; then
+    echo "== the behind run catches up (t=${SECONDS}s)"
+    d_snap=$(latest demod) a_snap=$(latest adain)
+    [ -n "$d_snap" ] && [ -n "$a_snap" ] || { echo "no runs in $RUNS: a fresh machine?"; exit 1; }
+    K=$(python3 -c "print(max($(kimg_of "$d_snap"), $(kimg_of "$a_snap")))")
+    echo "demod $d_snap, adain $a_snap: both to $K kimg"
+    start_run demod 2 --resume "$d_snap" --kimg "$K"
+    start_run adain 2 --resume "$a_snap" --kimg "$K"
+    T_END=$((SECONDS + 120 + 45))
+    wait_runs
+fi
+
+if [ "$STAGE" != finish ]; then
 echo "== 1. training both models, $MIN min each (t=${SECONDS}s)"
 start_run demod "$MIN"
 start_run adain "$MIN"
 T_END=$((SECONDS + $(python3 -c "print(round(60 * $MIN))") + 45))  # start-up and the last snapshot included
 
-echo "== 2. CUDA path vs CPU and fp16 vs fp32, while the runs warm up (t=${SECONDS}s)"
-timeout 150 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tail -20
+if [ "${TESTS:-1}" = 1 ]; then
+    echo "== 2. CUDA path vs CPU and fp16 vs fp32, while the runs warm up (t=${SECONDS}s)"
+    timeout 150 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py 2>&1 | tail -20
+fi
 
 # A run that died at start (an untried CUDA path) gets one retry in fp32 with the time left.
 while [ $SECONDS -lt 75 ] && alive "${PID[demod]}" && alive "${PID[adain]}"; do
@@ -68,34 +133,24 @@ for norm in demod adain; do
     fi
 done
 tail -n 3 "$RUNS"/train-*.log
-
-# Watchdog: a run still going 60 s past its end gets Ctrl-C (it writes a snapshot), then -9.
-STOP=$((T_END + 30 < BUDGET - 150 ? T_END + 30 : BUDGET - 150))  # bundling needs the rest
-while [ $SECONDS -lt $STOP ] && { alive "${PID[demod]}" || alive "${PID[adain]}"; }; do
-    sleep 5
-done
-for norm in demod adain; do kill -INT "${PID[$norm]}" 2>/dev/null; done
-sleep 1
-for i in $(seq 20); do
-    { alive "${PID[demod]}" || alive "${PID[adain]}"; } || break
-    sleep 1
-done
-for norm in demod adain; do kill -9 "${PID[$norm]}" 2>/dev/null; done
-wait "${PID[demod]}" "${PID[adain]}" 2>/dev/null  # a bare wait would wait for tee too
-for norm in demod adain; do echo "-- $norm"; grep -E "tick|snapshot|Error|error" "$RUNS/train-$norm.log" | tail -6; done
+wait_runs
+fi
+if [ "$STAGE" = train ]; then
+    for norm in demod adain; do s=$(latest $norm); echo "$norm: $s at $(kimg_of "$s") kimg"; done
+    pack_logs
+    echo "trained; now run STAGE=finish at once (t=${SECONDS}s)"
+    exit 0
+fi
 
 echo "== 3. bundling at the last common kimg (t=${SECONDS}s)"
 d_dir=$(ls -d "$RUNS"/*-demod 2>/dev/null | tail -1)
 a_dir=$(ls -d "$RUNS"/*-adain 2>/dev/null | tail -1)
-SNAP='^network-snapshot-[0-9]+\.safetensors$'  # not a .tmp left by a killed save
 common=$(comm -12 <(ls "$d_dir" | grep -E "$SNAP" | sort) \
                   <(ls "$a_dir" | grep -E "$SNAP" | sort) | tail -1)
 bundle() {  # name norm snapshot
     local name=$1 norm=$2 snap=$3 kimg left=$((BUDGET - SECONDS - 20))
     [ $left -gt 20 ] || { echo "no time left to bundle $name"; return 1; }
-    kimg=$(timeout 30 python3 -c "
-from stylegan2.checkpoints import load_checkpoint
-print(load_checkpoint('$snap').metadata['extra']['counters']['cur_nimg'] / 1000)")
+    kimg=$(kimg_of "$snap")
     timeout $((BUDGET - SECONDS - 20)) python3 -m stylegan2.cli.main bundle "$snap" \
         --out "$OUT/emoji64-$name.safetensors" --title "Emoji 64 px, $name" \
         --dataset "$DATASET" --device "$DEV" \
@@ -120,24 +175,19 @@ else
     done
 fi
 
-# Logs, stats and the grids of the bundled snapshot (first and last) travel back.
-mkdir -p /tmp/back
-for dir in $d_dir $a_dir; do
-    b=/tmp/back/$(basename "$dir")
-    mkdir -p "$b"
-    cp "$dir"/{log.txt,stats.jsonl,training_options.json,fakes_init.png} "$b"/ 2>/dev/null
+pack_logs
+for dir in $d_dir $a_dir; do  # and the grid of the bundled snapshot
     k=${common#network-snapshot-}; k=${k%.safetensors}
-    cp "$dir/fakes$k.png" "$b"/ 2>/dev/null
-    ls "$dir"/fakes[0-9]*.png 2>/dev/null | tail -1 | xargs -r -I{} cp {} "$b"/
+    cp "$dir/fakes$k.png" "/tmp/back/$(basename "$dir")"/ 2>/dev/null
 done
-cp "$RUNS"/train-*.log /tmp/back/
 tar czf "$OUT/runs.tar.gz" -C /tmp back
 
 echo "== 4. CUDA speed, if time is left (t=${SECONDS}s)"
-if [ "${BENCH:-1}" = 1 ] && [ $SECONDS -lt 500 ]; then
+BENCH=${BENCH:-$([ "$STAGE" = all ] && echo 1 || echo 0)}
+if [ "$BENCH" = 1 ] && [ $SECONDS -lt $((BUDGET - 70)) ]; then
     timeout 40 python3 -m stylegan2.cli.main bench --config small --device "$DEV" 2>&1 | tail -6
 fi
-if [ "${BENCH:-1}" = 1 ] && [ $SECONDS -lt 530 ]; then
+if [ "$BENCH" = 1 ] && [ $SECONDS -lt $((BUDGET - 40)) ]; then
     timeout 40 python3 -m stylegan2.cli.main bench --config paper256 --device "$DEV" --min-time 2 \
         2>&1 | tail -6
 fi
