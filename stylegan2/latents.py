@@ -62,3 +62,6 @@ def save_w(path: str | Path, ws: np.ndarray) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise LatentFileError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:  # Ctrl-C or any other failure: no half-written file left behind
+        tmp.unlink(missing_ok=True)
+        raise

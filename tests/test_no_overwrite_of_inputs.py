@@ -85,3 +85,20 @@ def test_project_refuses_to_write_over_its_target(tmp_path, net, capsys):
     assert main([*argv, "--outdir", str(tmp_path)]) == 2
     assert "over the target image" in capsys.readouterr().err
     assert target.read_bytes() == before
+
+
+def test_an_interrupted_save_leaves_no_partial_file(tmp_path, monkeypatch):
+    """Ctrl-C in the middle of writing: the old file stays, no '.tmp' / '.part' is left."""
+    import stylegan2.checkpoints.native as native
+
+    path = save_checkpoint(tmp_path / "g.safetensors", Generator(tiny_config()))
+    before = path.read_bytes()
+
+    def interrupted(*_a, **_k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(native, "save_file", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        save_checkpoint(path, Generator(tiny_config()))
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["g.safetensors"]

@@ -138,6 +138,9 @@ def write_zip(
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise DatasetError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    except BaseException:  # Ctrl-C or any other failure: no half-written file left behind
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def build_emoji_dataset(

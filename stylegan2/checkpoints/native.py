@@ -92,6 +92,9 @@ def save_checkpoint(
         tmp.unlink(missing_ok=True)
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CheckpointError(f"cannot write {path}: {reason}") from None
+    except BaseException:  # Ctrl-C or any other failure: no half-written file left behind
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

@@ -90,3 +90,6 @@ def save_png(image: np.ndarray, path: str | Path) -> None:
     except OSError as exc:
         tmp.unlink(missing_ok=True)
         raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except BaseException:  # Ctrl-C or any other failure: no half-written file left behind
+        tmp.unlink(missing_ok=True)
+        raise
