@@ -23,6 +23,9 @@ from explorer.window_layout import TAB_NAMES, LayoutMixin
 from explorer.worker import RenderWorker
 from stylegan2.render import RenderResult
 
+#: where restore() keeps a remembered session it could not read
+UNREAD_SESSION_KEY = "last_state_unreadable"
+
 log = logging.getLogger(__name__)
 NETWORK_FILTER = "StyleGAN2 networks (*.pkl *.pt *.pth *.safetensors);;All files (*)"
 __all__ = ["NETWORK_FILTER", "TAB_NAMES", "MainWindow"]
@@ -77,7 +80,6 @@ class MainWindow(
         self.persist_settings = True
         self.net_summary = "no network"  # the status bar's text while all renders succeed
         self.load_error: str | None = None  # why the last load_state failed
-        self.session_unreadable = False  # restore() could not read the remembered state
         self.lpips_weights: str | None = self.settings.value("lpips_weights") or None
         self._build()
         self.model.subscribe(lambda changed: self.request_render())
@@ -298,14 +300,15 @@ class MainWindow(
             self.splitter.restoreState(splitter)
         text = self.settings.value("last_state")
         if isinstance(text, str):
-            # A stale or damaged session must never stop the app from starting, and must not
-            # be replaced by the defaults on close (a newer version may read it).
+            # A stale or damaged session must never stop the app from starting, and is kept
+            # aside rather than replaced on close (a newer version may have written it).
             try:
                 self.apply_state_text(text)
             except (ValueError, TypeError, AttributeError, KeyError) as exc:
-                self.session_unreadable = True
+                self.settings.setValue(UNREAD_SESSION_KEY, text)
                 self.statusBar().showMessage(
-                    f"the remembered session could not be read ({exc}); it is kept as it was",
+                    f"the remembered session could not be read ({exc}); "
+                    f"it is kept in the settings as {UNREAD_SESSION_KEY}",
                     10000,
                 )
 
@@ -313,9 +316,8 @@ class MainWindow(
         if self.persist_settings:
             self.settings.setValue("geometry", self.saveGeometry())
             self.settings.setValue("splitter", self.splitter.saveState())
-            if not self.session_unreadable:
-                state = self.model.state.to_json(self.interpolation_dict())
-                self.settings.setValue("last_state", state)
+            state = self.model.state.to_json(self.interpolation_dict())
+            self.settings.setValue("last_state", state)
         self.latent.timer.stop()
         self.noise.timer.stop()
         self.worker.stop()

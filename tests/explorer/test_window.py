@@ -560,4 +560,5 @@ def test_an_unreadable_session_is_kept_not_replaced(window, qtbot):
     assert "could not be read" in again.statusBar().currentMessage()
     again.model.update(psi=0.2)
     again.close()
-    assert window.settings.value("last_state") == text
+    assert window.settings.value("last_state_unreadable") == text  # kept aside
+    assert json.loads(window.settings.value("last_state"))["state"]["psi"] == 0.2
