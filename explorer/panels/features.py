@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from explorer.feature_maps import NORMS, VIEWS, display_maps, feature_maps, shared_scale
 from explorer.image_view import ImageView
+from explorer.panels.plots import CURVE_COLOR, small_plot
 from explorer.panels.text_colors import text_color
 from stylegan2.blobs import blob_score
 from stylegan2.networks import LayerInfo
@@ -96,12 +97,8 @@ class FeaturesPanel(QGroupBox):
         self.twin_data: np.ndarray | None = None
         self.names = ("", "")  # (main, twin) network names in compare mode
         self.comparing = False
-        self.chart = pg.PlotWidget()
-        self.chart.setBackground("#2b2d31")
-        self.chart.setFixedHeight(120)
-        self.chart.setLabel("left", "peak / median")
-        self.chart.getAxis("left").enableAutoSIPrefix(False)
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush="#8ab4f8")
+        self.chart = small_plot(120, "peak / median")
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=CURVE_COLOR)
         self.chart.addItem(self.bars)
         self.twin_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#fdd663")
         self.chart.addItem(self.twin_bars)
@@ -118,9 +115,7 @@ class FeaturesPanel(QGroupBox):
         )
         usage_btn.clicked.connect(self.usage_requested)
         lay.addWidget(usage_btn)
-        self.usage = pg.PlotWidget()
-        self.usage.setBackground("#2b2d31")
-        self.usage.setFixedHeight(110)
+        self.usage = small_plot(110)
         self.usage.getAxis("left").setTicks([[(0, "this"), (1, "avg")]])
         self.usage.getAxis("left").setWidth(40)
         self.usage.setLabel("bottom", "share of the image (%)")

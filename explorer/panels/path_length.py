@@ -7,6 +7,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from explorer.panels.plots import CURVE_COLOR, small_plot
 from stylegan2.paths import Path
 
 
@@ -15,16 +16,9 @@ class PathLengthView(QWidget):
         super().__init__()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.plot = pg.PlotWidget()
-        self.plot.getPlotItem().setContentsMargins(2, 8, 8, 2)  # room for the top tick label
-        self.plot.setBackground("#2b2d31")
-        self.plot.setFixedHeight(140)
-        self.plot.setLabel("left", "path length")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.plot.setLabel("bottom", "t (s)")
-        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
+        self.plot = small_plot(140, "path length", "t (s)")
         self.plot.setXRange(0, 1, padding=0.02)  # until there is a path: not pyqtgraph's ±500
-        self.curve = self.plot.plot(pen=pg.mkPen("#8ab4f8", width=1.5), symbol="o", symbolSize=4)
+        self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOR, width=1.5), symbol="o", symbolSize=4)
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#f28b82"))
         self.plot.addItem(self.cursor)
         lay.addWidget(self.plot)

@@ -9,6 +9,7 @@ from collections import deque
 import pyqtgraph as pg
 from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout
 
+from explorer.panels.plots import CURVE_COLOR, small_plot
 from explorer.state import StateModel
 
 STREAM_WINDOW_S = 2.0  # frames closer than this count as one stream
@@ -22,16 +23,11 @@ class PerformancePanel(QGroupBox):
         self.label = QLabel("–")
         self.label.setStyleSheet("font-family: monospace;")
         lay.addWidget(self.label)
-        self.plot = pg.PlotWidget()
-        self.plot.getPlotItem().setContentsMargins(2, 8, 8, 2)  # room for the top tick label
-        self.plot.setFixedHeight(90)
-        self.plot.setBackground("#2b2d31")
+        self.plot = small_plot(90, "ms")
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
-        self.plot.setLabel("left", "ms")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
         self.plot.getPlotItem().getAxis("bottom").setStyle(showValues=False)
-        self.curve = self.plot.plot(pen=pg.mkPen("#8ab4f8", width=1.5))
+        self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOR, width=1.5))
         lay.addWidget(self.plot)
         form = QFormLayout()
         self.preview = QComboBox()

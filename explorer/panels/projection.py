@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.image_view import ImageView
+from explorer.panels.plots import CURVE_COLOR, small_plot
 
 
 class ProjectionPanel(QGroupBox):
@@ -38,13 +39,8 @@ class ProjectionPanel(QGroupBox):
             v.setFixedHeight(150)
             row.addWidget(v)
         lay.addLayout(row)
-        self.plot = pg.PlotWidget()
-        self.plot.getPlotItem().setContentsMargins(2, 8, 8, 2)  # room for the top tick label
-        self.plot.setBackground("#2b2d31")
-        self.plot.setFixedHeight(90)
-        self.plot.setLabel("left", "distance")
-        self.plot.getAxis("left").enableAutoSIPrefix(False)
-        self.curve = self.plot.plot(pen=pg.mkPen("#8ab4f8", width=1.5))
+        self.plot = small_plot(90, "distance")
+        self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOR, width=1.5))
         lay.addWidget(self.plot)
         row = QHBoxLayout()
         open_btn = QPushButton("Open image…")
