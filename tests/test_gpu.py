@@ -9,6 +9,7 @@ import torch
 from stylegan2.checkpoints import load_network
 from stylegan2.render import Latent, Renderer, RenderRequest
 from tests.conftest import DATA
+from training.snapshot import latest_snapshot
 
 pytestmark = pytest.mark.gpu
 
@@ -48,7 +49,7 @@ def test_mixed_precision_training_steps_on_cuda(tmp_path):
     make_images(tmp_path / "data")
     opts = tiny_opts(tmp_path / "data", tmp_path / "runs", kimg=0.016, device="cuda")
     run = train(opts, progress=False)
-    ckpt = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    ckpt = load_checkpoint(latest_snapshot(run))
     assert ckpt.G.cfg.synthesis.num_fp16_res == 4
     assert all(torch.isfinite(p).all() for p in ckpt.G.state_dict().values())
     stats = [json.loads(x) for x in (run / "stats.jsonl").read_text().splitlines()]

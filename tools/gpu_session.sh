@@ -51,11 +51,12 @@ start_run() {  # norm minutes [extra options]: starts in the background, sets PI
         --max-minutes "$min" "${COMMON[@]}" "$@" >> "$RUNS/train-$norm.log" 2>&1 &
     PID[$norm]=$!
 }
-SNAP='^network-snapshot-[0-9]+\.safetensors$'  # not a .tmp left by a killed save
+SNAP='^network-snapshot-[0-9]+(\.[0-9]{3})?\.safetensors$'  # not a .tmp left by a killed save
+BYKIMG=(sort -t- -k3,3g)  # 000080.512 after 000080: by number, not by name
 latest() {  # norm: the newest run folder's latest snapshot
     local dir
     dir=$(ls -d "$RUNS"/*-"$1" 2>/dev/null | tail -1)
-    [ -n "$dir" ] && ls "$dir" | grep -E "$SNAP" | sort | tail -1 | sed "s|^|$dir/|"
+    [ -n "$dir" ] && ls "$dir" | grep -E "$SNAP" | "${BYKIMG[@]}" | tail -1 | sed "s|^|$dir/|"
 }
 kimg_of() {
     timeout 30 python3 -c "
@@ -146,7 +147,7 @@ echo "== 3. bundling at the last common kimg (t=${SECONDS}s)"
 d_dir=$(ls -d "$RUNS"/*-demod 2>/dev/null | tail -1)
 a_dir=$(ls -d "$RUNS"/*-adain 2>/dev/null | tail -1)
 common=$(comm -12 <(ls "$d_dir" | grep -E "$SNAP" | sort) \
-                  <(ls "$a_dir" | grep -E "$SNAP" | sort) | tail -1)
+                  <(ls "$a_dir" | grep -E "$SNAP" | sort) | "${BYKIMG[@]}" | tail -1)
 bundle() {  # name norm snapshot
     local name=$1 norm=$2 snap=$3 kimg left=$((BUDGET - SECONDS - 20))
     [ $left -gt 20 ] || { echo "no time left to bundle $name"; return 1; }
@@ -169,7 +170,7 @@ else
     echo "!! no common snapshot; bundling each run's last"
     for norm in demod adain; do
         dir=$([ $norm = demod ] && echo "$d_dir" || echo "$a_dir")
-        snap=$(ls "$dir" 2>/dev/null | grep -E "$SNAP" | sort | tail -1)
+        snap=$(ls "$dir" 2>/dev/null | grep -E "$SNAP" | "${BYKIMG[@]}" | tail -1)
         snap=${snap:+$dir/$snap}
         [ -n "$snap" ] && bundle "$([ $norm = demod ] && echo stylegan2 || echo adain)" $norm "$snap"
     done

@@ -421,7 +421,7 @@ class _Trainer:
         if not self.dist.is_main:
             return None
         kimg = self.counters["cur_nimg"] / 1000
-        path = snapshot_path(self.run_dir, kimg)
+        path = snapshot_path(self.run_dir, int(self.counters["cur_nimg"]))
         save_snapshot(
             path,
             self.G,

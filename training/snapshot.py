@@ -12,11 +12,25 @@ import torch
 
 from stylegan2.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
 
-SNAPSHOT_RE = re.compile(r"network-snapshot-(\d{6})\.safetensors$")
+SNAPSHOT_RE = re.compile(r"network-snapshot-(\d{6}(?:\.\d{3})?)\.safetensors$")
 
 
-def snapshot_path(run_dir: Path, kimg: float) -> Path:
-    return run_dir / f"network-snapshot-{int(kimg):06d}.safetensors"
+def snapshot_path(run_dir: Path, nimg: int) -> Path:
+    """NVIDIA's name, network-snapshot-<kimg>. A second snapshot within the same kimg (ticks
+    under 1 kimg, a Ctrl-C soon after a tick) is named to the image, network-snapshot-
+    <kimg>.<rest>, instead of replacing the first."""
+    plain = run_dir / f"network-snapshot-{nimg // 1000:06d}.safetensors"
+    if not plain.exists():
+        return plain
+    return run_dir / f"network-snapshot-{nimg // 1000:06d}.{nimg % 1000:03d}.safetensors"
+
+
+def snapshot_kimg(path: Path) -> float:
+    """The kimg a snapshot's name gives (to the image for the finer names)."""
+    m = SNAPSHOT_RE.search(path.name)
+    if m is None:
+        raise ValueError(f"{path.name}: not a snapshot name")
+    return float(m.group(1))
 
 
 def _flatten_optimizer(name: str, opt: torch.optim.Optimizer) -> tuple[dict, dict]:
@@ -86,7 +100,9 @@ def load_snapshot(path: Path, device: torch.device) -> dict[str, Any]:
 
 
 def latest_snapshot(run_dir: Path) -> Path | None:
-    snaps = sorted(
+    """By the kimg in the name, not by the name: 'network-snapshot-000080.512' comes after
+    'network-snapshot-000080' though it sorts before it."""
+    snaps = [
         p for p in run_dir.glob("network-snapshot-*.safetensors") if SNAPSHOT_RE.search(p.name)
-    )
-    return snaps[-1] if snaps else None
+    ]
+    return max(snaps, key=snapshot_kimg) if snaps else None

@@ -10,12 +10,13 @@ from stylegan2.checkpoints import load_checkpoint
 from tests.training.conftest import tiny_opts
 from training.bundle import blob_table, bundle
 from training.loop import train
+from training.snapshot import latest_snapshot
 
 
 def test_bundle_writes_fp16_g_ema_and_card(tiny_data, tmp_path):
     opts = tiny_opts(tiny_data, tmp_path / "runs", kimg=0.008)
     run = train(opts, progress=False)
-    snap = sorted(run.glob("network-snapshot-*"))[-1]
+    snap = latest_snapshot(run)
     out = tmp_path / "assets" / "tiny.safetensors"
     card = bundle(snap, out, "Tiny", ["stylegan2-train ..."], "squares", seeds=3, ppl_samples=8)
     ckpt = load_checkpoint(out)

@@ -17,6 +17,7 @@ from tests.conftest import randomize_, tiny_config
 from tests.training.conftest import tiny_opts
 from training.loop import train
 from training.options import TrainOptions, resolve, use_mixed_precision
+from training.snapshot import latest_snapshot
 
 CPU, CUDA = torch.device("cpu"), torch.device("cuda")
 
@@ -100,7 +101,7 @@ def test_precision_option_resolves_per_device():
 def test_mixed_precision_training_runs_and_saves_fp32_ema(tiny_data, tmp_path):
     opts = tiny_opts(tiny_data, tmp_path, kimg=0.016, precision="mixed")
     run = train(opts, progress=False)
-    ckpt = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    ckpt = load_checkpoint(latest_snapshot(run))
     assert ckpt.G.cfg.synthesis.num_fp16_res == 4
     for net in (ckpt.G, ckpt.G_ema, ckpt.D):
         for name, p in net.state_dict().items():

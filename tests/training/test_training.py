@@ -15,6 +15,7 @@ from tests.conftest import randomize_, tiny_config
 from tests.training.conftest import tiny_opts
 from training.loop import StepSampler, train
 from training.loss import LossConfig, StyleGAN2Loss
+from training.snapshot import latest_snapshot
 
 _opts = tiny_opts
 
@@ -91,7 +92,7 @@ def test_lazy_intervals_and_adam_corrections(tiny_data, tmp_path, monkeypatch):
         g for _, p, g in calls if p == "Dreg"
     } == {16}
     # Adam: lr * c and betas ** c with c = I / (I + 1), stored in the snapshot.
-    snap = sorted((tmp_path / "runs").glob("*/network-snapshot-*.safetensors"))[-1]
+    snap = latest_snapshot(next((tmp_path / "runs").iterdir()))
     ck = load_checkpoint(snap)
     groups = ck.metadata["extra"]["optimizers"]
     g = groups["G"]["param_groups"][0]
@@ -108,8 +109,8 @@ def test_resume_continues_exactly(tiny_data, tmp_path):
     first = train(_opts(tiny_data, tmp_path / "b", kimg=0.048), max_steps=6, progress=False)
     again = train(_opts(tiny_data, tmp_path / "b", kimg=0.048, resume="latest"), progress=False)
     assert first == again
-    a = load_checkpoint(sorted(straight.glob("network-snapshot-*"))[-1])
-    b = load_checkpoint(sorted(again.glob("network-snapshot-*"))[-1])
+    a = load_checkpoint(latest_snapshot(straight))
+    b = load_checkpoint(latest_snapshot(again))
     assert a.metadata["extra"]["counters"]["step"] == b.metadata["extra"]["counters"]["step"] == 12
     for net in ("G_ema", "G", "D"):
         sa, sb = getattr(a, net).state_dict(), getattr(b, net).state_dict()
@@ -238,8 +239,8 @@ def test_two_processes_equal_one(tiny_data, tmp_path):
         timeout=600,
     )
     assert two.returncode == 0, two.stderr[-3000:]
-    a = load_checkpoint(sorted((tmp_path / "one").glob("*/network-snapshot-*"))[-1])
-    b = load_checkpoint(sorted((tmp_path / "two").glob("*/network-snapshot-*"))[-1])
+    a = load_checkpoint(latest_snapshot(next((tmp_path / "one").iterdir())))
+    b = load_checkpoint(latest_snapshot(next((tmp_path / "two").iterdir())))
     for net in ("G", "D", "G_ema"):
         sa, sb = getattr(a, net).state_dict(), getattr(b, net).state_dict()
         for k in sa:
@@ -257,7 +258,7 @@ def test_conditional_training_and_generate(tmp_path):
     run = train(
         _opts(tmp_path / "d.zip", tmp_path / "r", kimg=0.016, use_labels=True), progress=False
     )
-    snap = sorted(run.glob("network-snapshot-*"))[-1]
+    snap = latest_snapshot(run)
     ck = load_checkpoint(snap)
     assert ck.G_ema.c_dim == 3 and ck.D.c_dim == 3
     out = tmp_path / "o"
@@ -332,7 +333,7 @@ def test_ctrl_c_writes_a_snapshot_and_resumes(tiny_data, tmp_path):
         _opts(tiny_data, tmp_path / "r", kimg=(step + 2) * 4 / 1000, resume="latest"),
         progress=False,
     )
-    last = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    last = load_checkpoint(latest_snapshot(run))
     assert last.metadata["extra"]["counters"]["step"] == step + 2
 
 
@@ -345,11 +346,11 @@ def test_resume_latest_picks_the_run_of_the_same_kind(tiny_data, tmp_path):
 
 def test_max_minutes_stops_with_a_snapshot_that_resumes(tiny_data, tmp_path):
     run = train(_opts(tiny_data, tmp_path, kimg=10, max_minutes=0.0), progress=False)
-    snap = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    snap = load_checkpoint(latest_snapshot(run))
     assert snap.metadata["extra"]["counters"]["step"] == 1  # one step, then out of time
     again = train(_opts(tiny_data, tmp_path, kimg=0.016, resume="latest"), progress=False)
     assert again == run
-    last = load_checkpoint(sorted(run.glob("network-snapshot-*"))[-1])
+    last = load_checkpoint(latest_snapshot(run))
     assert last.metadata["extra"]["counters"]["step"] == 4
 
 
@@ -425,8 +426,6 @@ def test_resume_from_an_older_or_foreign_snapshot_starts_a_new_run(tiny_data, tm
     folder must not get a run written around it."""
     import shutil
 
-    from training.snapshot import latest_snapshot
-
     run = train(_opts(tiny_data, tmp_path / "r", kimg=0.008), progress=False)
     snap = latest_snapshot(run)
     later = run / "network-snapshot-000005.safetensors"  # as if the run had gone on
@@ -458,3 +457,23 @@ def test_one_trainer_per_run_folder(tiny_data, tmp_path):
     (run / "train.lock").write_text("999999999")  # left by a killed run: taken over
     assert train(_opts(tiny_data, tmp_path, kimg=0.016, resume="latest"), progress=False) == run
     assert not (run / "train.lock").exists()
+
+
+def test_snapshots_within_one_kimg_are_all_kept(tmp_path):
+    """NVIDIA's names count whole kimg; a second snapshot in the same kimg is named to the image
+    instead of replacing the first, and 'latest' goes by the number, not the sort order."""
+    from training.snapshot import snapshot_path
+
+    names = []
+    for nimg in (80_000, 80_512, 80_768, 81_024):
+        path = snapshot_path(tmp_path, nimg)
+        path.write_bytes(b"")
+        names.append(path.name)
+    assert names == [
+        "network-snapshot-000080.safetensors",
+        "network-snapshot-000080.512.safetensors",
+        "network-snapshot-000080.768.safetensors",
+        "network-snapshot-000081.safetensors",
+    ]
+    (tmp_path / "network-snapshot-000081.safetensors").unlink()
+    assert latest_snapshot(tmp_path).name == "network-snapshot-000080.768.safetensors"
