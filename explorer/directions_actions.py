@@ -48,6 +48,7 @@ class DirectionsMixin:
         if not ok:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save direction", f"{name}.npz", "*.npz")
+        path = self.with_suffix_confirmed(path, ".npz")
         if path:
             self.write_or_report(path, self.directions.single(k, name).save)
 
@@ -73,5 +74,6 @@ class DirectionsMixin:
         if self.directions.directions is None:
             return
         path, _ = QFileDialog.getSaveFileName(self, "Save directions", "directions.npz", "*.npz")
+        path = self.with_suffix_confirmed(path, ".npz")
         if path:
             self.write_or_report(path, self.directions.directions.save)

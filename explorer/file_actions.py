@@ -74,6 +74,21 @@ class FilesMixin:
             except LatentFileError as exc:
                 self.statusBar().showMessage(str(exc), 8000)
 
+    def with_suffix_confirmed(self, path: str, suffix: str) -> str:
+        """A save dialog's answer with `suffix` added when typed without it (so the load dialog's
+        filter finds the file); replacing a file under the added name is asked first, as the
+        dialog asked only about the name typed. '' for no."""
+        if not path or path.lower().endswith(suffix):
+            return path
+        from PySide6.QtWidgets import QMessageBox
+
+        full = path + suffix
+        if Path(full).exists():
+            answer = QMessageBox.question(self, "Replace file?", f"{full} exists. Replace it?")
+            if answer != QMessageBox.StandardButton.Yes:
+                return ""
+        return full
+
     def write_or_report(self, path: str, write) -> bool:
         """Run write(path); an OS error (full disk, no permission) goes to the status bar."""
         try:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from stylegan2.networks import Generator
+from stylegan2.safe_writes import new_temp
 
 
 @dataclass
@@ -38,7 +39,7 @@ class Directions:
         another file than the one chosen), whole or not at all."""
         path = Path(path)
         names = self.names or [f"{self.method} {k}" for k in range(len(self.vectors))]
-        tmp = path.with_name(path.name + ".part")
+        tmp = new_temp(path)
         try:
             with open(tmp, "wb") as f:
                 np.savez(

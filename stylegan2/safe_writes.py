@@ -1,9 +1,11 @@
 """Writing files without destroying anything: whether an output is the command's own input (a
-snapshot, a photo folder's zip, a projection target), and text written whole or not at all."""
+snapshot, a photo folder's zip, a projection target), temporary names of our own beside an
+output, and text written whole or not at all."""
 
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 
@@ -18,10 +20,43 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return pa.absolute().resolve() == pb.absolute().resolve()
 
 
+def new_temp(beside: str | os.PathLike[str], suffix: str = "", folder: bool = False) -> Path:
+    """A new, empty temporary file (or folder) next to `beside`, under a name nobody else uses
+    (so deleting it on failure can only delete our own work). It gets the permissions any new
+    file gets (the umask applies), unlike tempfile's private 0600 / 0700."""
+    beside = Path(beside).expanduser().absolute()
+    for _ in range(100):
+        tmp = beside.with_name(f".{beside.name}.{secrets.token_hex(4)}.part{suffix}")
+        try:
+            if folder:
+                os.mkdir(tmp, 0o777)
+            else:
+                os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(f"no free temporary name beside {beside}")
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it where the system allows (os.umask can only
+    read it by setting it, which other threads creating files at that moment would see)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
     """The new text, or (after a crash or a full disk) the old file untouched."""
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
+    tmp = new_temp(path)
     try:
         tmp.write_text(text)
         tmp.replace(path)

@@ -7,12 +7,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from stylegan2.safe_writes import new_temp
 
 FORMATS = (".mp4", ".gif", "png-dir")
 
@@ -45,8 +46,6 @@ MAX_MP4_QUALITY = 9
 MAX_GIF_SIDE = 1024
 #: the file that marks a folder of PNG frames as ours, and so replaceable by the next export
 FRAMES_MARKER = ".stylegan2-frames"
-_UMASK = os.umask(0o022)  # read once (os.umask can only be read by setting it) ...
-os.umask(_UMASK)  # ... and put back
 
 
 def write_frames(
@@ -67,15 +66,7 @@ def write_frames(
     # A fresh temporary name of our own beside the output (deleted on failure, so it must
     # never be a name the user could own); the suffix stays last: ffmpeg picks the container
     # from it.
-    folder = path.expanduser().absolute().parent
-    if kind == "png-dir":
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".part", dir=folder))
-        tmp.chmod(0o777 & ~_UMASK)  # mkdtemp's 0700 would stay on the finished folder
-    else:
-        fd, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{kind}", dir=folder)
-        os.close(fd)
-        tmp = Path(name)
-        tmp.chmod(0o666 & ~_UMASK)  # and mkstemp's 0600 on the finished file
+    tmp = new_temp(path, "" if kind == "png-dir" else kind, folder=kind == "png-dir")
     count = 0
     try:
         if kind == "png-dir":
@@ -165,8 +156,12 @@ def check_destination(path: str | Path, kind: str) -> None:
         raise VideoError(f"cannot write {path}: no folder {folder}")
     if not os.access(folder, os.W_OK):
         raise VideoError(f"cannot write {path}: the folder {folder} is not writable")
-    if path.is_dir() and not (kind == "png-dir" and _only_frames(path)):
-        what = "other files" if kind == "png-dir" else "a folder"
+    if path.is_dir() and not (kind == "png-dir" and _replaceable(path)):
+        what = (
+            "a folder of other files (or frames without this program's marker file)"
+            if kind == "png-dir"
+            else "a folder"
+        )
         raise VideoError(f"{path} is {what}: not overwritten; choose another name")
     if path.exists() and not path.is_dir() and kind == "png-dir":
         raise VideoError(f"{path} is a file: not overwritten; choose another name")
@@ -182,7 +177,12 @@ def _only_frames(folder: Path) -> bool:
     )
 
 
+def _replaceable(folder: Path) -> bool:
+    """An empty folder, or an earlier export's frames."""
+    return not any(folder.iterdir()) or _only_frames(folder)
+
+
 def _replace(tmp: Path, path: Path) -> None:
-    if path.is_dir() and _only_frames(path):  # an earlier export of the same frames
+    if path.is_dir() and _replaceable(path):  # empty, or an earlier export of the frames
         shutil.rmtree(path)
     tmp.replace(path)

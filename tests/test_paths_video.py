@@ -271,3 +271,10 @@ def test_exports_get_the_usual_permissions(tmp_path):
     write_frames(tmp_path / "f", iter(frames), 4)
     assert stat.S_IMODE((tmp_path / "a.gif").stat().st_mode) == 0o666 & ~umask
     assert stat.S_IMODE((tmp_path / "f").stat().st_mode) == 0o777 & ~umask
+
+
+def test_png_frames_into_an_empty_folder(tmp_path):
+    (tmp_path / "frames").mkdir()
+    frames = [np.zeros((4, 4, 3), np.uint8)] * 2
+    assert write_frames(tmp_path / "frames", iter(frames), 4) == 2
+    assert len(list((tmp_path / "frames").glob("frame*.png"))) == 2

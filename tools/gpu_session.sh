@@ -52,7 +52,7 @@ start_run() {  # norm minutes [extra options]: starts in the background, sets PI
     PID[$norm]=$!
 }
 SNAP='^network-snapshot-[0-9]+(\.[0-9]{3})?\.safetensors$'  # not a .tmp left by a killed save
-BYKIMG=(sort -t- -k3,3g)  # 000080.512 after 000080: by number, not by name
+BYKIMG=(env LC_ALL=C sort -t- -k3,3g)  # 000080.512 after 000080: by number, not by name
 latest() {  # norm: the newest run folder's latest snapshot
     local dir
     dir=$(ls -d "$RUNS"/*-"$1" 2>/dev/null | tail -1)

@@ -122,15 +122,44 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
     rc = resolve(
         opts, dataset.resolution, dataset.num_channels, dataset.c_dim, dist.world, mixed=mixed
     )
-    resume = find_resume(opts)
     lock = None
-    if dist.is_main:
-        run_dir = resume[0] if resume and resume[0] is not None else new_run_dir(opts)
-        lock = acquire_lock(run_dir)
-    if dist.world > 1:  # every rank needs the same run dir
-        names = [str(run_dir) if dist.is_main else None]
-        torch.distributed.broadcast_object_list(names, src=0)
-        run_dir = Path(names[0])
+    try:
+        if dist.is_main:
+            run_dir, resume, lock = _claim_run_dir(opts)
+        if dist.world > 1:  # every rank needs the same run dir and snapshot
+            shared = [(str(run_dir), resume) if dist.is_main else None]
+            torch.distributed.broadcast_object_list(shared, src=0)
+            run_dir, resume = Path(shared[0][0]), shared[0][1]
+        return _train_in(
+            opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress
+        )
+    except BaseException:
+        if dist.world > 1:
+            shutdown_distributed(in_step=False)
+        raise
+    finally:
+        if lock is not None:
+            release_lock(lock)
+
+
+def _claim_run_dir(opts: TrainOptions):
+    """(run dir, resume, lock) on the main rank. The resume decision is taken again once the
+    folder is locked: a trainer that held it may have written a newer snapshot meanwhile."""
+    resume = find_resume(opts)
+    if resume and resume[0] is not None:
+        lock = acquire_lock(resume[0])
+        again = find_resume(opts)
+        if again == resume:
+            return resume[0], resume, lock
+        release_lock(lock)
+        resume = again
+    if resume and resume[0] is not None:
+        return resume[0], resume, acquire_lock(resume[0])
+    run_dir = new_run_dir(opts)
+    return run_dir, resume, acquire_lock(run_dir)
+
+
+def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress):
     setup_logging(run_dir, dist)
     if mixed and device.type == "cpu" and not cpu_has_bf16():
         log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")
@@ -155,15 +184,7 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
                 indent=2,
             )
         )
-    try:
-        out = _Trainer(opts, rc, dataset, run_dir, dist, device, resume).run(max_steps, progress)
-    except BaseException:
-        if dist.world > 1:
-            shutdown_distributed(in_step=False)
-        raise
-    finally:
-        if lock is not None:
-            release_lock(lock)
+    out = _Trainer(opts, rc, dataset, run_dir, dist, device, resume).run(max_steps, progress)
     if dist.world > 1:
         shutdown_distributed()
     return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 from pathlib import Path
 
 from training.distributed import DistInfo
@@ -61,43 +62,48 @@ def find_resume(opts: TrainOptions) -> tuple[Path | None, Path] | None:
     return None  # nothing to resume: start fresh, as a first run with --resume latest should
 
 
-def acquire_lock(run_dir: Path) -> Path:
+class RunLock:
+    """A held run-folder lock: the open lock file, locked by the kernel for this process."""
+
+    def __init__(self, path: Path, file) -> None:
+        self.path, self.file = path, file
+
+
+def acquire_lock(run_dir: Path) -> RunLock:
     """One trainer per run folder: two would interleave stats.jsonl and overwrite each other's
-    snapshots. The lock names its process; a lock whose process is gone is taken over."""
-    lock = run_dir / "train.lock"
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and _alive(pid):
-                raise RuntimeError(
-                    f"{run_dir} is in use by another trainer (pid {pid}); "
-                    f"if none is running, delete {lock}"
-                ) from None
-            lock.unlink(missing_ok=True)  # left by a run that was killed
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
-        return lock
-    raise RuntimeError(f"cannot lock {run_dir}")
-
-
-def release_lock(lock: Path) -> None:
-    lock.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
+    snapshots. An OS lock on `train.lock` (flock), so the kernel drops it when the trainer dies
+    however it dies (no stale locks after a kill or a container restart); the file names its
+    holder only as information. Where there is no flock (Windows) the folder is not guarded."""
+    path = run_dir / "train.lock"
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        import fcntl
+    except ImportError:
+        return RunLock(path, open(path, "a+"))
+    while True:
+        f = open(path, "a+")  # noqa: SIM115 - held open for the whole run
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            f.seek(0)
+            holder = f.read().strip() or "another process"
+            f.close()
+            raise RuntimeError(f"{run_dir} is in use by another trainer ({holder})") from None
+        try:
+            if os.stat(path).st_ino == os.fstat(f.fileno()).st_ino:
+                break
+        except FileNotFoundError:
+            pass
+        f.close()  # locked a name its holder had just removed on leaving: open it afresh
+    f.seek(0)
+    f.truncate()
+    f.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
+    f.flush()
+    return RunLock(path, f)
+
+
+def release_lock(lock: RunLock) -> None:
+    lock.path.unlink(missing_ok=True)  # while still held: no one can take a lock on a dead name
+    lock.file.close()
 
 
 def setup_logging(run_dir: Path, dist: DistInfo) -> None:

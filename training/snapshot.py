@@ -20,7 +20,9 @@ def snapshot_path(run_dir: Path, nimg: int) -> Path:
     under 1 kimg, a Ctrl-C soon after a tick) is named to the image, network-snapshot-
     <kimg>.<rest>, instead of replacing the first."""
     plain = run_dir / f"network-snapshot-{nimg // 1000:06d}.safetensors"
-    if not plain.exists():
+    # At a whole kimg an existing plain name can only be this very state (image counts only
+    # grow within a run folder): write it again rather than a tie like 000080 / 000080.000.
+    if not plain.exists() or nimg % 1000 == 0:
         return plain
     return run_dir / f"network-snapshot-{nimg // 1000:06d}.{nimg % 1000:03d}.safetensors"
 

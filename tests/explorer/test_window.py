@@ -562,3 +562,22 @@ def test_an_unreadable_session_is_kept_not_replaced(window, qtbot):
     again.close()
     assert window.settings.value("last_state_unreadable") == text  # kept aside
     assert json.loads(window.settings.value("last_state"))["state"]["psi"] == 0.2
+
+
+def test_save_dialog_names_get_their_suffix_and_replacing_is_asked(window, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    assert window.with_suffix_confirmed(str(tmp_path / "smile"), ".npz") == str(
+        tmp_path / "smile.npz"
+    )
+    (tmp_path / "smile.npz").write_bytes(b"keep")
+    answers = []
+
+    def ask(*_a, **_k):
+        answers.append(1)
+        return QMessageBox.StandardButton.No
+
+    monkeypatch.setattr(QMessageBox, "question", ask)
+    assert window.with_suffix_confirmed(str(tmp_path / "smile"), ".npz") == ""
+    assert answers == [1]
+    assert window.with_suffix_confirmed(str(tmp_path / "a.NPZ"), ".npz") == str(tmp_path / "a.NPZ")

@@ -446,16 +446,33 @@ def test_resume_from_an_older_or_foreign_snapshot_starts_a_new_run(tiny_data, tm
     assert [p.name for p in models.iterdir()] == ["m.safetensors"]
 
 
-def test_one_trainer_per_run_folder(tiny_data, tmp_path):
-    import os
+def test_one_trainer_per_run_folder(tiny_data, tmp_path, monkeypatch):
+    import fcntl
+
+    import training.loop
 
     run = train(_opts(tiny_data, tmp_path, kimg=0.008), progress=False)
     assert not (run / "train.lock").exists()  # released at the end
-    (run / "train.lock").write_text(str(os.getppid()))  # a live process holds the run
-    with pytest.raises(RuntimeError, match="in use by another trainer"):
-        train(_opts(tiny_data, tmp_path, kimg=0.016, resume="latest"), progress=False)
-    (run / "train.lock").write_text("999999999")  # left by a killed run: taken over
+    with open(run / "train.lock", "w") as held:  # another trainer holds the run
+        held.write("pid 12345 on elsewhere")
+        held.flush()
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(
+            RuntimeError, match=r"in use by another trainer \(pid 12345 on elsewhere"
+        ):
+            train(_opts(tiny_data, tmp_path, kimg=0.016, resume="latest"), progress=False)
+    # A lock file left by a killed run holds no lock: the next trainer goes ahead.
+    (run / "train.lock").write_text("pid 1 on a container that was stopped")
     assert train(_opts(tiny_data, tmp_path, kimg=0.016, resume="latest"), progress=False) == run
+    assert not (run / "train.lock").exists()
+
+    # The lock is released on failure too: the same process can train there again.
+    def boom(*_a, **_k):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(training.loop._Trainer, "run", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        train(_opts(tiny_data, tmp_path, kimg=0.024, resume="latest"), progress=False)
     assert not (run / "train.lock").exists()
 
 
@@ -475,5 +492,6 @@ def test_snapshots_within_one_kimg_are_all_kept(tmp_path):
         "network-snapshot-000080.768.safetensors",
         "network-snapshot-000081.safetensors",
     ]
+    assert snapshot_path(tmp_path, 81_000).name == names[-1]  # the same state again: no tie
     (tmp_path / "network-snapshot-000081.safetensors").unlink()
     assert latest_snapshot(tmp_path).name == "network-snapshot-000080.768.safetensors"
