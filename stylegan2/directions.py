@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from stylegan2.networks import Generator
-from stylegan2.safe_writes import new_temp
+from stylegan2.safe_writes import atomic_path
 
 
 @dataclass
@@ -39,21 +39,15 @@ class Directions:
         another file than the one chosen), whole or not at all."""
         path = Path(path)
         names = self.names or [f"{self.method} {k}" for k in range(len(self.vectors))]
-        tmp = new_temp(path)
-        try:
-            with open(tmp, "wb") as f:
-                np.savez(
-                    f,
-                    vectors=self.vectors.astype(np.float32),
-                    scores=self.scores.astype(np.float64),
-                    layers=np.array(self.layers, np.int64),
-                    method=np.array(self.method),
-                    names=np.array(names),
-                )
-            tmp.replace(path)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.savez(
+                f,
+                vectors=self.vectors.astype(np.float32),
+                scores=self.scores.astype(np.float64),
+                layers=np.array(self.layers, np.int64),
+                method=np.array(self.method),
+                names=np.array(names),
+            )
 
     @classmethod
     def load(cls, path: str | Path) -> Directions:

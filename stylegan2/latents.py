@@ -8,6 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from stylegan2.safe_writes import atomic_path
+
 
 class LatentFileError(ValueError):
     pass
@@ -51,17 +53,11 @@ def save_w(path: str | Path, ws: np.ndarray) -> None:
     """Save ws [num_ws, w_dim]: .npz in NVIDIA's layout (key 'w', [1, num_ws, w_dim]) or .npy."""
     path = Path(path)
     ws = np.asarray(ws, dtype=np.float32)
-    tmp = path.with_name(path.name + ".part")
     try:
-        with open(tmp, "wb") as f:
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
             if path.suffix.lower() == ".npz":
                 np.savez(f, w=ws[None])
             else:
                 np.save(f, ws)
-        tmp.replace(path)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise LatentFileError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:  # Ctrl-C or any other failure: no half-written file left behind
-        tmp.unlink(missing_ok=True)
-        raise

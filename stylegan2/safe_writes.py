@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -53,13 +55,22 @@ def current_umask() -> int:
     return mask
 
 
-def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
-    """The new text, or (after a crash or a full disk) the old file untouched."""
+@contextmanager
+def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
+    """Write to the yielded temporary path: on success it replaces `path`; on any failure
+    (a full disk, Ctrl-C) it is removed and `path` is as it was. OSError for a missing or
+    unwritable folder comes from here, for the caller to word."""
     path = Path(path)
-    tmp = new_temp(path)
+    tmp = new_temp(path, suffix)
     try:
-        tmp.write_text(text)
+        yield tmp
         tmp.replace(path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def write_text_atomic(path: str | os.PathLike[str], text: str) -> None:
+    """The new text, or (after a crash or a full disk) the old file untouched."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)

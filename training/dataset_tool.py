@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from stylegan2.safe_writes import same_file
+from stylegan2.safe_writes import atomic_path, same_file
 from training.dataset import IMAGE_EXTENSIONS, DatasetError, _Source, decode_image
 
 log = logging.getLogger(__name__)
@@ -117,10 +117,9 @@ def write_zip(
 ) -> None:
     """Write images (uint8 HWC) in the dataset_tool layout, atomically."""
     grey = all(a.shape[2] == 1 for _, a in images)
-    tmp = dest.with_name(dest.name + ".part")
     table = []
     try:
-        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as z:
+        with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
             for idx, (_, arr) in enumerate(images):
                 if not grey and arr.shape[2] == 1:
                     arr = np.repeat(arr, 3, axis=2)
@@ -134,13 +133,8 @@ def write_zip(
                     table.append([arc, labels[idx]])
             meta = {"labels": table if labels is not None else None, **(extra or {})}
             z.writestr("dataset.json", json.dumps(meta))
-        tmp.replace(dest)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise DatasetError(f"cannot write {dest}: {exc.strerror or exc}") from None
-    except BaseException:  # Ctrl-C or any other failure: no half-written file left behind
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def build_emoji_dataset(

@@ -25,7 +25,7 @@ from stylegan2.checkpoints.common import (
     NetworkWeights,
 )
 from stylegan2.config import ConfigError, DiscriminatorConfig, GeneratorConfig
-from stylegan2.safe_writes import current_umask, new_temp
+from stylegan2.safe_writes import atomic_path, current_umask
 
 FORMAT_NAME = "stylegan2-explorer"
 FORMAT_VERSION = 1
@@ -80,23 +80,15 @@ def save_checkpoint(
         tensors[f"state.{name}"] = t.detach().cpu().clone(memory_format=torch.contiguous_format)
     meta["card"] = json.dumps(card or {})
     meta["extra"] = json.dumps(extra_metadata or {})
-    tmp: Path | None = None
     try:
-        tmp = new_temp(path)
-        save_file(tensors, str(tmp), metadata=meta)
-        # safetensors writes through a private temp file (mode 0600): give the file the
-        # permissions any new file gets, or shipped models are unreadable to other users.
-        os.chmod(tmp, 0o666 & ~current_umask())
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            save_file(tensors, str(tmp), metadata=meta)
+            # safetensors writes through a private temp file (mode 0600): give the file the
+            # permissions any new file gets, or shipped models are unreadable to other users.
+            os.chmod(tmp, 0o666 & ~current_umask())
     except (OSError, SafetensorError) as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CheckpointError(f"cannot write {path}: {reason}") from None
-    except BaseException:  # Ctrl-C or any other failure: no half-written file left behind
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        raise
     return path
 
 

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from stylegan2.safe_writes import atomic_path
+
 
 class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
@@ -83,13 +85,8 @@ def save_png(image: np.ndarray, path: str | Path) -> None:
     """Save uint8 HWC (C = 1 or 3) as PNG, atomically, with a clear error."""
     path = Path(path)
     arr = image[:, :, 0] if image.shape[2] == 1 else image
-    tmp = path.with_name(path.name + ".part")
     try:
-        Image.fromarray(arr).save(tmp, format="PNG")
-        tmp.replace(path)
+        with atomic_path(path) as tmp:
+            Image.fromarray(arr).save(tmp, format="PNG")
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except BaseException:  # Ctrl-C or any other failure: no half-written file left behind
-        tmp.unlink(missing_ok=True)
-        raise

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from stylegan2.metrics.fid import FeatureStats, StatsAccumulator, frechet_distan
 from stylegan2.metrics.inception import MetricWeightsError
 from stylegan2.metrics.precision_recall import precision_recall
 from stylegan2.render import to_uint8
+from stylegan2.safe_writes import atomic_path
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(fid|pr)(\d+)(k?)(3)?(_full)?$")
@@ -215,16 +214,7 @@ def _load_cached(path: Path | None, load: Callable):
 
 
 def _save_atomic(path: Path, save: Callable) -> None:
-    """A temporary name of this process's own (two runs may fill the same cache entry at once;
-    a shared name made the slower one fail), removed if the save fails."""
-    fd, name = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=".tmp" + path.suffix, dir=path.parent
-    )
-    os.close(fd)
-    tmp = Path(name)
-    try:
+    """Under a temporary name of this writer's own (two runs may fill one cache entry at once;
+    a shared name made the slower one fail); the suffix stays last for np.savez."""
+    with atomic_path(path, suffix=path.suffix) as tmp:
         save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
