@@ -22,6 +22,17 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
     return pa.absolute().resolve() == pb.absolute().resolve()
 
 
+def folder_problem(path: str | os.PathLike[str]) -> str | None:
+    """Why `path` cannot be written (its folder is missing or unwritable), or None: for
+    commands to refuse an output before any work is done."""
+    folder = Path(path).expanduser().absolute().parent
+    if not folder.is_dir():
+        return f"cannot write {path}: no folder {folder}"
+    if not os.access(folder, os.W_OK):
+        return f"cannot write {path}: the folder {folder} is not writable"
+    return None
+
+
 def new_temp(beside: str | os.PathLike[str], suffix: str = "", folder: bool = False) -> Path:
     """A new, empty temporary file (or folder) next to `beside`, under a name nobody else uses
     (so deleting it on failure can only delete our own work). It gets the permissions any new

@@ -4,7 +4,6 @@ failed export leaves no broken file behind."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections.abc import Iterable
@@ -13,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from stylegan2.safe_writes import new_temp
+from stylegan2.safe_writes import folder_problem, new_temp
 
 FORMATS = (".mp4", ".gif", "png-dir")
 
@@ -151,11 +150,9 @@ def check_destination(path: str | Path, kind: str) -> None:
     """Refuse, before any work, an output that would destroy something: a folder where a file
     should go, or a folder of anything but an earlier export's frames."""
     path = Path(path)
-    folder = path.expanduser().absolute().parent
-    if not folder.is_dir():
-        raise VideoError(f"cannot write {path}: no folder {folder}")
-    if not os.access(folder, os.W_OK):
-        raise VideoError(f"cannot write {path}: the folder {folder} is not writable")
+    problem = folder_problem(path)
+    if problem:
+        raise VideoError(problem)
     if path.is_dir() and not (kind == "png-dir" and _replaceable(path)):
         what = (
             "a folder of other files (or frames without this program's marker file)"

@@ -3,6 +3,7 @@ means, the run's log file, and noting options that changed on resume."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -102,8 +103,16 @@ def acquire_lock(run_dir: Path) -> RunLock:
 
 
 def release_lock(lock: RunLock) -> None:
-    lock.path.unlink(missing_ok=True)  # while still held: no one can take a lock on a dead name
-    lock.file.close()
+    # Removed while still held, so no one can take a lock on a name that is going away;
+    # Windows cannot remove an open file, so there it goes after closing.
+    try:
+        lock.path.unlink(missing_ok=True)
+    except OSError:
+        lock.file.close()
+        with contextlib.suppress(OSError):
+            lock.path.unlink(missing_ok=True)
+        return
+    lock.file.close()  # only now: after this, another trainer may lock a new train.lock
 
 
 def setup_logging(run_dir: Path, dist: DistInfo) -> None:

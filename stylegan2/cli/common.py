@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import os
 import re
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
-from stylegan2.safe_writes import atomic_path
+from stylegan2.safe_writes import atomic_path, folder_problem
 
 
 class CLIError(Exception):
@@ -65,11 +64,9 @@ def add_device_arg(p: argparse.ArgumentParser) -> None:
 
 def check_output(path: str | Path) -> None:
     """Refuse an output file whose folder is missing or unwritable before any work is done."""
-    folder = Path(path).expanduser().absolute().parent
-    if not folder.is_dir():
-        raise CLIError(f"cannot write {path}: no folder {folder}")
-    if not os.access(folder, os.W_OK):
-        raise CLIError(f"cannot write {path}: the folder {folder} is not writable")
+    problem = folder_problem(path)
+    if problem:
+        raise CLIError(problem)
 
 
 def ensure_dir(path: str | Path) -> Path:
