@@ -262,6 +262,9 @@ class _Trainer:
             ("D", self.D, self.opts.D_reg_interval),
         ):
             c = interval / (interval + 1)  # lazy regularization: scale lr and betas
+            # Not fused=True: fused Adam does not resume exactly (measured on torch 2.13's CPU
+            # kernel: the same state gives another step after load_state_dict). On CUDA the
+            # default is already the multi-tensor (foreach) path.
             opt = torch.optim.Adam(
                 module.parameters(), lr=self.rc.lr * c, betas=(0.0, 0.99**c), eps=1e-8
             )
@@ -284,8 +287,13 @@ class _Trainer:
         self.G.load_state_dict(snap["G"].state_dict())
         self.D.load_state_dict(snap["D"].state_dict())
         self.G_ema.load_state_dict(snap["G_ema"].state_dict())
+        fresh = [p.name[0] for p in self.phases[::2] if p.name[0] not in snap["optimizers"]]
         for phase in self.phases[::2]:
-            phase.opt.load_state_dict(snap["optimizers"][phase.name[0]])
+            if phase.name[0] not in fresh:
+                phase.opt.load_state_dict(snap["optimizers"][phase.name[0]])
+        if fresh and self.dist.is_main:
+            # A joined hand-off (training/handoff.py) carries no optimizer moments.
+            log.info("%s: no Adam moments for %s, which start afresh", path.name, "/".join(fresh))
         self.counters.update(snap["counters"])
         self.loss.pl_mean.copy_(snap["pl_mean"])
         if self.ada is not None:
@@ -381,8 +389,9 @@ class _Trainer:
         if self.rc.ema_rampup is not None:
             ema_nimg = min(ema_nimg, self.counters["cur_nimg"] * self.rc.ema_rampup)
         beta = 0.5 ** (self.rc.batch / max(ema_nimg, 1e-8))
-        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
-            p_ema.copy_(p.detach().lerp(p_ema, beta))
+        # One foreach kernel per dtype, not two per parameter: on a GPU at 64 px the step is
+        # bound by kernel launches.
+        torch._foreach_lerp_(list(self.G_ema.parameters()), list(self.G.parameters()), 1 - beta)
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
             b_ema.copy_(b)
 
