@@ -122,6 +122,9 @@ class MainWindow(
         if self.compare_info is not None and self.compare_path is not None:
             self._on_compare(self.compare_info, self.compare_path)  # captions, feature layers
         self.request_render()
+        # Path lengths are the network's: another network (or the first, under a path restored
+        # before it loaded) needs its own readout.
+        self.path_panel.remeasure()
 
     def _on_network_failed(self, path: str, error: str) -> None:
         msg = f"Could not open {Path(path).name}: {error}"

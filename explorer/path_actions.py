@@ -189,6 +189,7 @@ class PathMixin:
         for i, key in enumerate(path.keyframes[: path.segments]):
             start = sum(k.duration for k in path.keyframes[:i])
             points += [start + key.duration * j / 8 for j in range(8)]
+        self.ppl_points = len(points)  # what a complete readout holds (screenshots wait for it)
 
         def job(t: float, seg_duration: float):
             def run(renderer):

@@ -1,5 +1,5 @@
 """`stylegan2-explorer --screenshot`: save the window once what it shows has arrived (the image,
-the compare network's, the Features charts), then quit."""
+the compare network's, the Features charts, the Path tab's path-length readout), then quit."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ class ScreenshotMixin:
     ) -> None:
         """Save the whole window once the first image is shown (and, with `wait_twin`, the
         compare network's; on the Features tab also the all-layer blob chart and the resolution
-        usage), or on timeout, then quit."""
+        usage; on the Path tab with a path, its whole path-length readout), or on timeout, then
+        quit."""
         from PySide6.QtWidgets import QApplication
 
         def shoot() -> None:
@@ -26,6 +27,9 @@ class ScreenshotMixin:
         pending = {"image"} | ({"twin"} if wait_twin else set())
         if self.tabs.currentIndex() == self.features_tab:
             pending |= {"blob-scores", "usage"}
+        has_path = self.path_panel.path(self.model.state.to_request()) is not None
+        if self.tabs.currentWidget() is self.path_tab and has_path:
+            pending.add("ppl")
 
         def once() -> None:
             if not done:
@@ -46,7 +50,15 @@ class ScreenshotMixin:
         self.worker.result_ready.connect(
             lambda r: arrived("twin") if r.twin is not None and r.twin.image is not None else None
         )
-        self.worker.job_done.connect(lambda name, *_: arrived(name))
+
+        def job_done(name: str, *_) -> None:
+            if name != "ppl":
+                arrived(name)
+            elif self.ppl_points and len(self.path_panel.samples) >= self.ppl_points:
+                arrived("ppl")  # every point of the current path (older ones are dropped)
+
+        # Queued: the window's own job handler, which files the sample, runs first.
+        self.worker.job_done.connect(lambda *a: QTimer.singleShot(0, lambda: job_done(*a)))
         self.worker.network_failed.connect(lambda *_: QTimer.singleShot(300, once))
         self.worker.compare_failed.connect(lambda *_: QTimer.singleShot(300, once))
         if self.network_path is None and not self.net_label.text().startswith("loading"):

@@ -100,6 +100,7 @@ class LayoutMixin:
         self.path_panel.path_changed.connect(self.start_path_readout)
         self.path_panel.export_requested.connect(self.export_video_dialog)
         self.ppl_generation = 0
+        self.ppl_points = 0
         self.performance = PerformancePanel(self.model)
         self.performance.preview.currentIndexChanged.connect(lambda _i: self.request_render())
         # Tabs keep each group on one screen at 1280x800; the latent and truncation controls,

@@ -226,6 +226,10 @@ class PathPanel(QGroupBox):
         p = self.path(RenderRequest())
         return 0.0 if p is None else self.scrub.value() / 1000 * p.duration
 
+    def remeasure(self) -> None:
+        """Forget the path-length readout and measure it again (another network)."""
+        self._changed()
+
     def _changed(self) -> None:
         p = self.path(RenderRequest())
         self.length.reset(p.duration if p is not None else None)

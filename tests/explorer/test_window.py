@@ -240,6 +240,25 @@ def test_path_scrubber_and_live_path_length(window, qtbot):
     assert len(panel.samples) < 16
 
 
+def test_path_lengths_are_measured_again_for_another_network(window, qtbot, tmp_path):
+    """Path lengths belong to a network: opening another one (or the first, under a path that
+    was restored before it loaded) measures the readout again instead of keeping the old one."""
+    from stylegan2.checkpoints import save_checkpoint
+    from tests.conftest import distinct_generator
+
+    panel = window.path_panel
+    panel.seeds_edit.setText("1,2")
+    panel.duration.setValue(1.0)
+    panel._add_seeds()
+    qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
+    before = dict(panel.samples)
+    other = save_checkpoint(tmp_path / "other.safetensors", distinct_generator(seed=11))
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000):
+        window.open_network(str(other))
+    qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
+    assert panel.samples.keys() == before.keys() and panel.samples != before
+
+
 def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path, monkeypatch):
     from PIL import Image
 
