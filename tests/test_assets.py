@@ -50,3 +50,34 @@ def test_explorer_opens_the_default():
 
     assert Path(default_network()).name == DEFAULT_MODEL
     assert {Path(p).name for p in bundled_networks()} >= {DEFAULT_MODEL, TWIN}
+
+
+def test_shipped_hand_offs_go_on_training(tmp_path):
+    """assets/training holds each shipped model's state (D, counters): joined with the shipped
+    G_ema it is a snapshot the trainer resumes, at the card's kimg."""
+    from tests.training.conftest import make_images, tiny_opts
+    from training.handoff import join
+    from training.loop import train
+    from training.snapshot import latest_snapshot
+
+    states = Path(__file__).parents[1] / "assets" / "training"
+    starts = {}
+    for model in (DEFAULT_MODEL, TWIN):
+        name = model.removesuffix(".safetensors")
+        starts[model] = tmp_path / f"{name}-start.safetensors"
+        counters = join(MODELS / model, states / f"{name}-state.safetensors", starts[model])
+        assert round(counters["cur_nimg"] / 1000, 1) == _card(MODELS / model)["kimg"]
+    make_images(tmp_path / "data", n=8, res=64)
+    opts = tiny_opts(
+        tmp_path / "data",
+        tmp_path / "runs",
+        batch=4,
+        channel_max=None,
+        map_layers=None,
+        kimg=1e6,
+        resume=str(starts[DEFAULT_MODEL]),
+    )
+    run = train(opts, max_steps=1, progress=False)
+    start = load_checkpoint(starts[DEFAULT_MODEL]).metadata["extra"]["counters"]
+    last = load_checkpoint(latest_snapshot(run)).metadata["extra"]["counters"]
+    assert last["cur_nimg"] == start["cur_nimg"] + 4 and last["step"] == start["step"] + 1
