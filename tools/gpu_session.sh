@@ -27,6 +27,8 @@
 # the first's results: copy them to runs/gpu_in/ (the bundles as <norm>-g_ema.safetensors) and
 #   run(command="MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh", carry=[...], timeout_s=295)
 #
+# BATCH (default 64) is each run's batch: at 64 px a step is launch-bound, so a larger batch may
+# cost little more time per step (measure with `stylegan2-train --bench --batch N` there first).
 # A dry run of the whole script here: DEVICE=cpu MINUTES=0.3 TICK=0.05 BUDGET=900 bash ...
 set -uo pipefail
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
@@ -45,10 +47,10 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"
 
 DATASET="Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 1287 images, 64 px"
-COMMON=(--cfg small --batch 64 --mirror --aug ada --ada-kimg 100 --tick "$TICK" --snap 1 --workers 5
+COMMON=(--cfg small --batch "${BATCH:-64}" --mirror --aug ada --ada-kimg 100 --tick "$TICK" --snap 1 --workers 5
         --no-progress --device "$DEV")
 NORMS=(demod adain)
-declare -A PID START G_SRC
+declare -A PID START G_SRC ST_SRC
 name_of() { [ "$1" = demod ] && echo stylegan2 || echo adain; }
 alive() {  # kill -0 also succeeds on a finished child that is not yet reaped (a zombie)
     local pid=$1
@@ -96,7 +98,7 @@ for norm in "${NORMS[@]}"; do
     [ -f "$g" ] || g=assets/models/emoji64-$(name_of "$norm").safetensors
     timeout 60 python3 -m training.handoff join --g-ema "$g" --state "$st" \
         --out "/tmp/start-$norm.safetensors" || { echo "!! cannot join $norm's hand-off"; exit 1; }
-    START[$norm]=/tmp/start-$norm.safetensors G_SRC[$norm]=$g
+    START[$norm]=/tmp/start-$norm.safetensors G_SRC[$norm]=$g ST_SRC[$norm]=$st
 done
 
 echo "== 2. training both models, $MIN min each (t=${SECONDS}s)"
@@ -152,7 +154,7 @@ print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('comman
         cmds+=(--command "stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --dest runs/data/emoji64.zip --resolution 64")
     fi
     if [ -n "${START[$norm]:-}" ]; then
-        cmds+=(--command "python -m training.handoff join --g-ema ${G_SRC[$norm]} --state runs/gpu_in/$norm-state.safetensors --out start-$norm.safetensors")
+        cmds+=(--command "python -m training.handoff join --g-ema ${G_SRC[$norm]} --state ${ST_SRC[$norm]} --out start-$norm.safetensors")
         cmds+=(--command "stylegan2-train --data runs/data/emoji64.zip --outdir runs --norm $norm --kimg $kimg ${COMMON[*]} --resume start-$norm.safetensors   # on the GPU")
     else
         cmds+=(--command "stylegan2-train --data runs/data/emoji64.zip --outdir runs --norm $norm --kimg $kimg ${COMMON[*]}")
