@@ -15,6 +15,10 @@ a hundred steps at beta2 0.99). The log says so when a run resumes from one.
 
     python -m training.handoff split SNAPSHOT --state S.safetensors [--g-ema G.safetensors]
     python -m training.handoff join --g-ema G.safetensors --state S.safetensors --out SNAP
+
+Neither writes over an existing file unless asked to (`force`): a joined snapshot holds no Adam
+moments, so replacing a real snapshot with one would lose them, and a G_ema half written over a
+shipped model would lose its card.
 """
 
 from __future__ import annotations
@@ -57,15 +61,26 @@ def fingerprint(G_ema: torch.nn.Module) -> str:
     return h.hexdigest()
 
 
-def split(snapshot: str | Path, state_out: str | Path, g_ema_out: str | Path | None = None) -> dict:
+def _check_outputs(inputs: list[str | Path], outputs: list[str | Path], force: bool) -> None:
+    for out in outputs:
+        for src in inputs:
+            if same_file(src, out):
+                raise ValueError(f"{out} would write over {src}: choose a name of its own")
+        if Path(out).exists() and not force:
+            raise ValueError(f"{out} exists: choose another name, or --force to replace it")
+    if len(outputs) == 2 and same_file(*outputs):
+        raise ValueError("--state and --g-ema must be two files")
+
+
+def split(
+    snapshot: str | Path,
+    state_out: str | Path,
+    g_ema_out: str | Path | None = None,
+    force: bool = False,
+) -> dict:
     """Write the state half of `snapshot` (and, if asked, its G_ema as a float16 checkpoint).
     Returns the counters."""
-    outs = [Path(state_out)] + ([Path(g_ema_out)] if g_ema_out else [])
-    for out in outs:
-        if same_file(snapshot, out):
-            raise ValueError(f"{out} would write over the snapshot: choose a name of its own")
-    if g_ema_out and same_file(state_out, g_ema_out):
-        raise ValueError("--state and --g-ema must be two files")
+    _check_outputs([snapshot], [state_out] + ([g_ema_out] if g_ema_out else []), force)
     ckpt = load_checkpoint(snapshot)
     if ckpt.D is None:
         raise CheckpointError(f"{snapshot}: holds no D, so it is no training snapshot")
@@ -143,12 +158,10 @@ def read_state(path: str | Path) -> dict[str, Any]:
     }
 
 
-def join(g_ema: str | Path, state: str | Path, out: str | Path) -> dict:
+def join(g_ema: str | Path, state: str | Path, out: str | Path, force: bool = False) -> dict:
     """Write a snapshot that training resumes from: G = G_ema, D and counters from the state,
     no optimizer moments. Refuses a G_ema that is not the one the state was split with."""
-    for src in (g_ema, state):
-        if same_file(src, out):
-            raise ValueError(f"--out {out} would write over {src}: choose a name of its own")
+    _check_outputs([g_ema, state], [out], force)
     st = read_state(state)
     ckpt = load_checkpoint(g_ema)
     if fingerprint(ckpt.G_ema) != st["g_ema_fingerprint"]:
@@ -179,12 +192,14 @@ def main(argv: list[str] | None = None) -> int:
     j.add_argument("--g-ema", required=True, help="a checkpoint of ours holding the G_ema")
     j.add_argument("--state", required=True)
     j.add_argument("--out", required=True, help="the snapshot to write")
+    for sp in (s, j):
+        sp.add_argument("--force", action="store_true", help="replace existing output files")
     args = p.parse_args(argv)
     try:
         if args.verb == "split":
-            c = split(args.snapshot, args.state, args.g_ema)
+            c = split(args.snapshot, args.state, args.g_ema, args.force)
         else:
-            c = join(args.g_ema, args.state, args.out)
+            c = join(args.g_ema, args.state, args.out, args.force)
     except (CheckpointError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

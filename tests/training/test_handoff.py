@@ -75,8 +75,18 @@ def test_bad_inputs_are_clear_errors(run, tmp_path, capsys):
     junk.write_bytes(b"\x10\x00")
     with pytest.raises(CheckpointError, match="not a readable hand-off state"):
         read_state(junk)
-    with pytest.raises(ValueError, match="write over the snapshot"):
+    with pytest.raises(ValueError, match="would write over"):
         split(snap, snap)
+    # An existing file is never replaced unasked: a joined snapshot has no Adam moments.
+    kept = tmp_path / "kept.safetensors"
+    kept.write_bytes(snap.read_bytes())
+    with pytest.raises(ValueError, match="exists: choose another name, or --force"):
+        join(model, tmp_path / "s.safetensors", kept)
+    with pytest.raises(ValueError, match="exists"):
+        split(snap, tmp_path / "s.safetensors")
+    assert kept.read_bytes() == snap.read_bytes()
+    join(model, tmp_path / "s.safetensors", kept, force=True)
+    assert load_checkpoint(kept).metadata["extra"]["optimizers"] == {}
     before = snap.read_bytes()
     assert (
         main(
