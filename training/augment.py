@@ -80,6 +80,8 @@ class AugmentPipe(torch.nn.Module):
         self.cfg = cfg or AugmentConfig()
         self.p = float(p)
         self.register_buffer("resample_filter", ops.setup_filter([1, 3, 3, 1]), persistent=False)
+        # On the module's device, so that no call copies it there (a copy stalls a GPU).
+        self.register_buffer("luma", _LUMA.clone(), persistent=False)
 
     def _geometric(self, n: int, h: int, w: int, p: float, dev: torch.device) -> torch.Tensor:
         """Per-sample 3x3 matrices mapping output pixel coordinates (centred, in pixels) to
@@ -121,7 +123,7 @@ class AugmentPipe(torch.nn.Module):
     def _color(self, n: int, p: float, dev: torch.device) -> torch.Tensor:
         c = self.cfg
         m = torch.eye(4, device=dev).repeat(n, 1, 1)
-        v = _LUMA.to(dev)
+        v = self.luma if self.luma.device == dev else _LUMA.to(dev)
         if c.brightness > 0:
             b = (
                 torch.randn([n], device=dev)

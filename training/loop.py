@@ -89,6 +89,17 @@ class StepSampler(torch.utils.data.Sampler):
             step += 1
 
 
+def _to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
+    """t on `device` without stalling a GPU: a CPU tensor goes through pinned memory with a
+    non-blocking copy (the caching host allocator keeps the pinned block until the copy is
+    done). The DataLoader's batches are pinned already."""
+    if device.type != "cuda" or t.device.type != "cpu":
+        return t.to(device)
+    if not t.is_pinned():
+        t = t.pin_memory()
+    return t.to(device, non_blocking=True)
+
+
 def _save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
     from PIL import Image
 
@@ -326,26 +337,30 @@ class _Trainer:
         gen = torch.Generator().manual_seed(_step_seed(self.opts.seed, step, 0))
         b, per = self.rc.batch, self.rc.batch // self.dist.world
         sl = slice(self.dist.rank * per, (self.dist.rank + 1) * per)
-        zs, mixes = [], []
+        zs, draws = [], []
         num_ws = self.G.num_ws
         for _ in self.phases:
-            z = torch.randn([b, self.G.z_dim], generator=gen)[sl].to(self.device)
+            z = torch.randn([b, self.G.z_dim], generator=gen)[sl]
             u = float(torch.rand([], generator=gen))
             cutoff = int(torch.randint(1, num_ws, [], generator=gen)) if num_ws > 1 else num_ws
-            z2 = torch.randn([b, self.G.z_dim], generator=gen)[sl].to(self.device)
-            zs.append(z)
-            mixes.append((u, cutoff, z2))
+            z2 = torch.randn([b, self.G.z_dim], generator=gen)[sl]
+            zs += [z, z2]
+            draws.append((u, cutoff))
+        # One copy for all of them, from pinned memory and without waiting: a plain .to(cuda)
+        # of a CPU tensor blocks until the GPU has done everything queued before it.
+        moved = _to_device(torch.stack(zs), self.device).unbind(0)
+        mixes = [(u, cutoff, moved[2 * i + 1]) for i, (u, cutoff) in enumerate(draws)]
         gen_c = None
         if self.dataset.c_dim:
             idx = torch.randint(len(self.dataset.names), [b], generator=gen)[sl]
-            gen_c = torch.from_numpy(self.dataset.labels[idx.numpy()]).to(self.device)
-        return zs, mixes, gen_c
+            gen_c = _to_device(torch.from_numpy(self.dataset.labels[idx.numpy()]), self.device)
+        return list(moved[0::2]), mixes, gen_c
 
     def _step(self, real_img: torch.Tensor, real_c: torch.Tensor | None, stats) -> None:
         step = self.counters["step"]
         torch.manual_seed(_step_seed(self.opts.seed, step, 1 + self.dist.rank))
-        real = real_img.to(self.device, torch.float32) / 127.5 - 1
-        real_c = real_c.to(self.device) if self.dataset.c_dim else None
+        real = _to_device(real_img, self.device).to(torch.float32) / 127.5 - 1
+        real_c = _to_device(real_c, self.device) if self.dataset.c_dim else None
         zs, mixes, gen_c = self._draws(step)
         for phase, z, mix in zip(self.phases, zs, mixes, strict=True):
             if step % phase.interval != 0:

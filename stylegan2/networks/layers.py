@@ -137,13 +137,17 @@ def make_noise(
     gain: float,
     generator: NoiseSource,
 ) -> torch.Tensor | None:
-    """The noise image of one layer, or None. Random noise is drawn on the CPU so that a seeded
-    generator gives the same noise on every device."""
+    """The noise image of one layer, or None. Seeded random noise is drawn on the CPU, so that a
+    seeded generator gives the same noise on every device. Unseeded noise (training, metrics) is
+    drawn where it is used: a CPU draw and copy per layer stalls a GPU at every layer (a blocking
+    copy waits for all queued work). On the CPU both give the same numbers."""
     if mode == "none" or gain == 0:
         return None
     if mode == "random":
         if isinstance(generator, CircularNoise):
             noise = generator.draw(shape).to(const.device)
+        elif generator is None:
+            noise = torch.randn(shape, device=const.device)
         else:
             noise = torch.randn(shape, generator=generator).to(const.device)
     elif mode == "const":
