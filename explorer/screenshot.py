@@ -3,6 +3,8 @@ the compare network's, the Features charts, the Path tab's path-length readout),
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QTimer
 
 
@@ -63,4 +65,13 @@ class ScreenshotMixin:
         self.worker.compare_failed.connect(lambda *_: QTimer.singleShot(300, once))
         if self.network_path is None and not self.net_label.text().startswith("loading"):
             QTimer.singleShot(500, once)  # the welcome page is all there is to show
-        QTimer.singleShot(timeout_ms, once)
+        def too_late() -> None:
+            if not done and pending:
+                print(
+                    f"screenshot: saved after {timeout_ms // 1000} s without "
+                    f"{', '.join(sorted(pending))}",
+                    file=sys.stderr,
+                )
+            once()
+
+        QTimer.singleShot(timeout_ms, too_late)

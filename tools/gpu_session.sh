@@ -10,9 +10,10 @@
 # a 9.5 MB state file (D, counters, ADA p) tied to it. By default these are the shipped ones:
 # assets/models/emoji64-<name>.safetensors with assets/training/emoji64-<name>-state.safetensors
 # (name: stylegan2 for norm demod, adain). runs/gpu_in/ overrides them for a run that went on
-# elsewhere: <norm>-state.safetensors, <norm>-g_ema.safetensors (move the shipped .safetensors
-# models aside for that call, or the tree is over 64 MiB), <norm>-commands.txt (the card's
-# earlier commands, one a line; else they come from the G_ema's card) and <norm>-note.txt.
+# elsewhere: <norm>-state.safetensors, <norm>-g_ema.safetensors, <norm>-commands.txt (the card's
+# earlier commands, one a line; else they come from the G_ema's card) and <norm>-note.txt. For
+# that call move assets/models/*.safetensors and assets/training/* into an ignored folder (say
+# runs/aside/; untracked files would still travel), or the tree is over the 64 MiB a call takes.
 # Without any state both models start from scratch.
 #
 # Both runs share the GPU at once: at 64 px one run leaves most of an H100/H200 idle (kernel
@@ -24,8 +25,10 @@
 # To ship: the .safetensors go to assets/models/ and the states to assets/training/ (renamed to
 # emoji64-<name>-state.safetensors); the cards' notes (what the models draw) need a person.
 # With time left on a warm machine (it goes back after 30 s idle), a second call goes on from
-# the first's results: copy them to runs/gpu_in/ (the bundles as <norm>-g_ema.safetensors) and
-#   run(command="MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh", carry=[...], timeout_s=295)
+# the first's results: `bash tools/gpu_carry.sh DIR` (DIR: where they came back) at once, then
+#   run(command="MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh",
+#       carry=["runs/data/emoji64.zip", "runs/gpu_in"], timeout_s=295)
+# and `bash tools/gpu_carry.sh --restore` after it.
 #
 # BATCH (default 64) is each run's batch: at 64 px a step is launch-bound, so a larger batch may
 # cost little more time per step (measure with `stylegan2-train --bench --batch N` there first).
@@ -50,7 +53,7 @@ DATASET="Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 1287 ima
 COMMON=(--cfg small --batch "${BATCH:-64}" --mirror --aug ada --ada-kimg 100 --tick "$TICK" --snap 1 --workers 5
         --no-progress --device "$DEV")
 NORMS=(demod adain)
-declare -A PID START G_SRC ST_SRC
+declare -A PID START G_SRC ST_SRC START_KIMG
 name_of() { [ "$1" = demod ] && echo stylegan2 || echo adain; }
 alive() {  # kill -0 also succeeds on a finished child that is not yet reaped (a zombie)
     local pid=$1
@@ -96,18 +99,22 @@ for norm in "${NORMS[@]}"; do
     [ -f "$st" ] || { echo "$norm: no hand-off state, a fresh run"; continue; }
     g=$HAND/$norm-g_ema.safetensors
     [ -f "$g" ] || g=assets/models/emoji64-$(name_of "$norm").safetensors
-    timeout 60 python3 -m training.handoff join --g-ema "$g" --state "$st" \
+    timeout 60 python3 -m training.handoff join --force --g-ema "$g" --state "$st" \
         --out "/tmp/start-$norm.safetensors" || { echo "!! cannot join $norm's hand-off"; exit 1; }
     START[$norm]=/tmp/start-$norm.safetensors G_SRC[$norm]=$g ST_SRC[$norm]=$st
+    START_KIMG[$norm]=$(python3 -c "print(round($(nimg_of "${START[$norm]}") / 1000, 1))")
 done
 
 echo "== 2. training both models, $MIN min each (t=${SECONDS}s)"
+declare -A BEFORE  # each norm's newest run folder before this call (a warm machine has some)
 for norm in "${NORMS[@]}"; do
+    BEFORE[$norm]=$(ls -d "$RUNS"/*-"$norm" 2>/dev/null | tail -1)
     start_run "$norm" "$MIN" ${START[$norm]:+--resume "${START[$norm]}"}
 done
+T0=$SECONDS
 T_END=$((SECONDS + $(python3 -c "print(round(60 * $MIN))") + 40))  # start-up, last snapshot
 # A run that died at start (an untried CUDA path) gets one retry in fp32 with the time left.
-while [ $SECONDS -lt 60 ] && alive "${PID[demod]}" && alive "${PID[adain]}"; do sleep 2; done
+while [ $((SECONDS - T0)) -lt 60 ] && alive "${PID[demod]}" && alive "${PID[adain]}"; do sleep 2; done
 for norm in "${NORMS[@]}"; do
     if ! alive "${PID[$norm]}" && ! wait "${PID[$norm]}"; then
         echo "!! the $norm run failed:"
@@ -115,7 +122,8 @@ for norm in "${NORMS[@]}"; do
         left=$(( (T_END - SECONDS - 40) / 60 ))
         if [ "$left" -ge 2 ]; then
             echo "retrying $norm in fp32 for $left min"
-            rm -rf "$(ls -d "$RUNS"/*-"$norm" | tail -1)"  # the failed run's folder only
+            failed=$(ls -d "$RUNS"/*-"$norm" 2>/dev/null | tail -1)
+            [ -n "$failed" ] && [ "$failed" != "${BEFORE[$norm]}" ] && rm -rf "$failed"  # its own only
             start_run "$norm" "$left" --precision fp32 ${START[$norm]:+--resume "${START[$norm]}"}
         fi
     fi
@@ -127,8 +135,11 @@ echo "== 3. the run behind goes on alone to the other's kimg (t=${SECONDS}s)"
 d_snap=$(latest demod) a_snap=$(latest adain)
 if [ -n "$d_snap" ] && [ -n "$a_snap" ]; then
     d_n=$(nimg_of "$d_snap") a_n=$(nimg_of "$a_snap")
-    echo "demod at $d_n images, adain at $a_n"
-    if [ $((d_n - a_n)) -ge 64 ] || [ $((a_n - d_n)) -ge 64 ]; then  # more than one batch apart
+    echo "demod at ${d_n:-?} images, adain at ${a_n:-?}"
+    B=${BATCH:-64}
+    if [ -z "$d_n" ] || [ -z "$a_n" ]; then
+        echo "!! cannot read a snapshot's image count: no catching up"
+    elif [ $((d_n - a_n)) -ge "$B" ] || [ $((a_n - d_n)) -ge "$B" ]; then  # a batch or more apart
         if [ "$d_n" -lt "$a_n" ]; then behind=demod snap=$d_snap K=$a_n; else behind=adain snap=$a_snap K=$d_n; fi
         stop=$((BUDGET - 75))
         left=$(python3 -c "print(max(0.2, ($stop - $SECONDS - 20) / 60))")
@@ -154,24 +165,33 @@ print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('comman
         cmds+=(--command "stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --dest runs/data/emoji64.zip --resolution 64")
     fi
     if [ -n "${START[$norm]:-}" ]; then
-        cmds+=(--command "python -m training.handoff join --g-ema ${G_SRC[$norm]} --state ${ST_SRC[$norm]} --out start-$norm.safetensors")
+        cmds+=(--command "python -m training.handoff join --g-ema ${G_SRC[$norm]} --state ${ST_SRC[$norm]} --out start-$norm.safetensors   # the files as they were at ${START_KIMG[$norm]} kimg")
         cmds+=(--command "stylegan2-train --data runs/data/emoji64.zip --outdir runs --norm $norm --kimg $kimg ${COMMON[*]} --resume start-$norm.safetensors   # on the GPU")
     else
         cmds+=(--command "stylegan2-train --data runs/data/emoji64.zip --outdir runs --norm $norm --kimg $kimg ${COMMON[*]}")
     fi
     [ -f "$HAND/$norm-note.txt" ] && note+=(--note "$(cat "$HAND/$norm-note.txt")")
     note+=(--note "GPU part trained on one $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || echo "$DEV"), sharing it with its twin (both runs at once).")
-    timeout $((BUDGET - SECONDS > 45 ? BUDGET - SECONDS - 15 : 30)) python3 -m stylegan2.cli.main bundle "$snap" \
+    # SIGINT, not SIGTERM: Python then runs its cleanup, which removes a half-written file.
+    timeout -s INT $((BUDGET - SECONDS > 55 ? BUDGET - SECONDS - 25 : 30)) \
+        python3 -m stylegan2.cli.main bundle "$snap" \
         --out "$OUT/emoji64-$name.safetensors" --title "Emoji 64 px, $name" \
-        --dataset "$DATASET" --device "$DEV" "${cmds[@]}" "${note[@]}" 2>&1 | tail -2
-    timeout 60 python3 -m training.handoff split "$snap" --state "$OUT/$norm-state.safetensors"
+        --dataset "$DATASET" --device "$DEV" "${cmds[@]}" "${note[@]}" 2>&1 | tail -2 || {
+        echo "!! bundling $name failed: no state either (it would have no G_ema to go with)"
+        return 1
+    }
+    timeout -s INT $((BUDGET - SECONDS > 35 ? BUDGET - SECONDS - 5 : 30)) \
+        python3 -m training.handoff split "$snap" --state "$OUT/$norm-state.safetensors"
 }
 pids=()
 for norm in "${NORMS[@]}"; do
     snap=$(latest "$norm")
     if [ -n "$snap" ]; then bundle "$norm" "$snap" & pids+=($!); else echo "!! no $norm snapshot"; fi
 done
-wait "${pids[@]}"
+for p in "${pids[@]}"; do wait "$p"; done  # not a bare wait: it would wait for tee too
+# Only the 8 files this script promises travel back (at most 8 do): no half-written leftovers.
+find "$OUT" -maxdepth 1 -type f ! -name session.log ! -name 'emoji64-*.safetensors' \
+    ! -name 'emoji64-*.md' ! -name '*-state.safetensors' -delete
 
 mkdir -p /tmp/back  # logs, stats and the first and last sample grids travel back
 for dir in $(ls -d "$RUNS"/*-demod "$RUNS"/*-adain 2>/dev/null); do

@@ -72,3 +72,34 @@ def test_compare_screenshot(tmp_path, explorer_network):
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert Image.open(out).size[0] >= 1000
+
+
+def test_path_tab_screenshot_waits_for_the_path_lengths(tmp_path, explorer_network):
+    """A state with a path, opened on the Path tab: the screenshot comes once the whole
+    path-length readout has arrived (it used to come with an empty plot), not at the timeout."""
+    import os
+    import subprocess
+    import sys
+
+    from explorer.state import ExplorerState
+    from stylegan2.paths import Keyframe, Path, path_to_dict
+
+    st = ExplorerState()
+    base = st.to_request()
+    latent = type(base.latent)
+    keys = tuple(Keyframe(latent.from_seed(s), 1.0) for s in (0, 1, 2))
+    path = Path(keyframes=keys, space="w", easing="linear", loop=False, noise="fixed", base=base)
+    state = tmp_path / "state.json"
+    st.save(state, path_to_dict(path))
+    out = tmp_path / "path.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    argv = ["--network", explorer_network, "--state", str(state), "--tab", "Path"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer.app", *argv, "--screenshot", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "saved after" not in proc.stderr and out.is_file()
