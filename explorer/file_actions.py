@@ -22,9 +22,20 @@ class FilesMixin:
         if path:
             self.save_image(path)
 
+    def preview_on_screen(self) -> bool:
+        """True (and says so) while a low-resolution drag preview stands in for the frame."""
+        if self.last_result is not None and self.last_result.preview_resolution:
+            self.statusBar().showMessage(
+                "the full-resolution frame is still rendering: try again in a moment", 6000
+            )
+            return True
+        return False
+
     def save_image(self, path: str) -> bool:
         from stylegan2.cli.common import CLIError, save_png
 
+        if self.preview_on_screen():
+            return False
         try:
             save_png(self.last_result.image, path)
         except CLIError as exc:
@@ -34,12 +45,13 @@ class FilesMixin:
         return True
 
     def copy_image(self) -> None:
-        if self.last_result is None:
+        if self.last_result is None or self.preview_on_screen():
             return
         img = self.last_result.image
         h, w, c = img.shape
         fmt = QImage.Format.Format_RGB888 if c == 3 else QImage.Format.Format_Grayscale8
         QGuiApplication.clipboard().setImage(QImage(img.tobytes(), w, h, w * c, fmt).copy())
+        self.statusBar().showMessage(f"copied the {w}x{h} image", 4000)
 
     def load_w_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load w", "", "Latents (*.npz *.npy)")
@@ -56,6 +68,9 @@ class FilesMixin:
         except LatentFileError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             return False
+        # A saved w is the rendered one, direction offset included: adding it again would
+        # move the image (the sliders go to 0, directions stay).
+        self.directions.reset()
         self.model.update(w=w.tolist())
         self.statusBar().showMessage(f"using w from {Path(path).name}", 4000)
         return True
@@ -66,6 +81,8 @@ class FilesMixin:
         path, _ = QFileDialog.getSaveFileName(
             self, "Save w", "projected_w.npz", "NumPy (*.npz *.npy)"
         )
+        if not path.lower().endswith(".npy"):
+            path = self.with_suffix_confirmed(path, ".npz")
         if path:
             from stylegan2.latents import LatentFileError, save_w
 
@@ -73,6 +90,8 @@ class FilesMixin:
                 save_w(path, self.last_result.ws)
             except LatentFileError as exc:
                 self.statusBar().showMessage(str(exc), 8000)
+                return
+            self.statusBar().showMessage(f"saved w to {path}", 4000)
 
     def with_suffix_confirmed(self, path: str, suffix: str) -> str:
         """A save dialog's answer with `suffix` added when typed without it (so the load dialog's
@@ -114,6 +133,7 @@ class FilesMixin:
         has_path, saved = ExplorerState.path_in(text)
         path = None if saved is None else path_from_dict(saved)
         self.model.replace_all(state)
+        self.directions.forget_sliders()  # the state's offset (or none) is what shows now
         if path is not None:
             self.path_panel.load_path(path)
         elif has_path:  # saved without a path: the old keyframes do not belong to this state
@@ -121,13 +141,17 @@ class FilesMixin:
 
     def save_state_dialog(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Save state", "state.json", "JSON (*.json)")
+        path = self.with_suffix_confirmed(path, ".json")
         if path:
             self.save_state(path)
 
     def save_state(self, path: str) -> bool:
         """The state and the Path tab's path (for `stylegan2 generate/video --state`)."""
         interpolation = self.interpolation_dict()
-        return self.write_or_report(path, lambda p: self.model.state.save(p, interpolation))
+        ok = self.write_or_report(path, lambda p: self.model.state.save(p, interpolation))
+        if ok:
+            self.statusBar().showMessage(f"saved state to {path}", 4000)
+        return ok
 
     def load_state_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Load state", "", "JSON (*.json)")

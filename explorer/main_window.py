@@ -97,13 +97,15 @@ class MainWindow(
             self.open_network(path)
 
     def _on_network(self, info: dict, path: str) -> None:
+        first = self.network_path is None
         self.network_path, self.network_info = path, info
         self.stack.setCurrentIndex(1)
         self.welcome_error.setText("")
         self.truncation.set_num_ws(info["num_ws"])
         self.noise.set_layers(info["layers"])
         self.mixing.set_layers(info["layers"], info["num_ws"])
-        self.directions.set_num_ws(info["num_ws"])
+        # The first network keeps the offset of a state restored before it loaded.
+        self.directions.set_num_ws(info["num_ws"], keep_offset=first)
         self.features.set_layers(info["layers"])
         self.performance.set_preview_available(info["architecture"] == "skip")
         self.path_panel.set_resolution(info["resolution"])

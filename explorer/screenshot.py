@@ -65,6 +65,7 @@ class ScreenshotMixin:
         self.worker.compare_failed.connect(lambda *_: QTimer.singleShot(300, once))
         if self.network_path is None and not self.net_label.text().startswith("loading"):
             QTimer.singleShot(500, once)  # the welcome page is all there is to show
+
         def too_late() -> None:
             if not done and pending:
                 print(

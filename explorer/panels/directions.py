@@ -67,13 +67,22 @@ class DirectionsPanel(QGroupBox):
         save.clicked.connect(self.save_requested)
         reset.clicked.connect(self.reset)
 
-    def set_num_ws(self, num_ws: int) -> None:
+    def set_num_ws(self, num_ws: int, keep_offset: bool = False) -> None:
+        """A network loaded. Its directions are its own, so the sliders go; the offset stays
+        only when asked (the first network, under a state restored before it loaded) and when
+        it fits this network."""
         self.num_ws = num_ws
         for w in (self.first, self.last):
             w.setRange(0, num_ws - 1)
         self.first.setValue(0)
         self.last.setValue(num_ws - 1)
-        self.set_directions(None)
+        off = self.model.state.w_offset
+        fits = off is not None and len(off) == num_ws
+        self.set_directions(None, keep_offset=keep_offset and fits)
+
+    def forget_sliders(self) -> None:
+        """A loaded state brings its own offset (or none): the sliders no longer describe it."""
+        self.set_directions(None, keep_offset=True)
 
     def _compute(self) -> None:
         method = "sefa" if self.method.currentIndex() == 0 else "pca"
@@ -81,7 +90,7 @@ class DirectionsPanel(QGroupBox):
         self.info.setText("computing…")
         self.compute_requested.emit(method, lo, hi, self.top.value())
 
-    def set_directions(self, d: Directions | None) -> None:
+    def set_directions(self, d: Directions | None, keep_offset: bool = False) -> None:
         self.directions = d
         while self.sliders_layout.count():
             item = self.sliders_layout.takeAt(0)
@@ -90,8 +99,14 @@ class DirectionsPanel(QGroupBox):
         self.sliders = []
         self.ranges: list[tuple[QSpinBox, QSpinBox]] = []
         if d is None:
-            self.info.setText("")
-            self.model.update(w_offset=None)
+            if not keep_offset:
+                self.model.update(w_offset=None)
+            kept = self.model.state.w_offset is not None
+            self.info.setText(
+                "a direction offset from the loaded state is applied (no sliders: Reset removes it)"
+                if kept
+                else ""
+            )
             return
         self.info.setText(f"{d.method.upper()}, ws {d.layers[0]}–{d.layers[1]}")
         span = 3.0 if d.method == "pca" else 10.0  # PCA strengths are in standard deviations
@@ -134,9 +149,12 @@ class DirectionsPanel(QGroupBox):
         )
 
     def reset(self) -> None:
+        """Every slider to 0, and no offset at all (also one a state file brought)."""
         for s in self.sliders:
             s.set_value(0.0)
-        self._apply()
+        self.model.update(w_offset=None)
+        if self.directions is None:
+            self.info.setText("")
 
     def _apply(self) -> None:
         d = self.directions

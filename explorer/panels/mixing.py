@@ -96,15 +96,19 @@ class MixingPanel(QGroupBox):
             combo.setToolTip(f"drives: {names}")
             combo.currentIndexChanged.connect(lambda _=0, k=i: self._changed(k))
             self.grid.addWidget(label, i // 2, (i % 2) * 3)
-            self.grid.addWidget(
-                QLabel(f"{max(x.resolution for x in driven)} px"), i // 2, (i % 2) * 3 + 1
-            )
+            lo, hi = min(x.resolution for x in driven), max(x.resolution for x in driven)
+            span = QLabel(f"{lo} px" if lo == hi else f"{lo}–{hi} px")
+            span.setToolTip(names)
+            self.grid.addWidget(span, i // 2, (i % 2) * 3 + 1)
             self.grid.addWidget(combo, i // 2, (i % 2) * 3 + 2)
             self.combos.append(combo)
         self._sync({"*"})
 
     def resolution_of(self, ws_index: int) -> int:
-        return max(layer.resolution for layer in self.table[ws_index])
+        """The lowest resolution a ws drives, which the presets go by: so Coarse (4–8) is
+        ws 0–3, the paper's coarse styles (ws 3 drives the 8 px tRGB, and the first 16 px
+        conv too)."""
+        return min(layer.resolution for layer in self.table[ws_index])
 
     def preset(self, name: str) -> None:
         if not self.model.state.mix_seeds:

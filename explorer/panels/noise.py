@@ -78,6 +78,7 @@ class NoisePanel(QGroupBox):
             strength.setRange(0.0, 10.0)
             strength.setSingleStep(0.25)
             strength.setPrefix("× ")
+            strength.setKeyboardTracking(False)  # typing "0.5" must not pass through "0"
             self.grid.addWidget(on, i // 2, (i % 2) * 2)
             self.grid.addWidget(strength, i // 2, (i % 2) * 2 + 1)
             on.toggled.connect(lambda _=False, n=layer.name: self._layer_changed(n))
@@ -131,6 +132,7 @@ class NoisePanel(QGroupBox):
             else:
                 w.setValue(v)
             w.blockSignals(False)
+        self.seed.setEnabled(s.noise_mode == "random")  # const noise has no seed
         for name, (on, strength) in self.rows.items():
             gain = s.noise_gains.get(name, 1.0)
             on.blockSignals(True)

@@ -115,7 +115,8 @@ def test_mixing_presets_and_all_from_b(window, qtbot):
     window.mixing.add_seed.setValue(7)
     window.mixing.preset("Coarse (4–8)")
     s = window.model.state
-    assert s.mix_seeds == [7] and s.layer_sources == [1, 1, 1, 0, 0, 0]  # 4, 8, 8 px ws
+    # ws 0-3 (4, 4-8, 8, 8-16 px): every ws that drives a 4 or 8 px layer, as in the paper
+    assert s.mix_seeds == [7] and s.layer_sources == [1, 1, 1, 1, 0, 0]
     coarse = settle(qtbot, window)
     for combo in window.mixing.combos:
         combo.setCurrentIndex(1)  # every layer from seed 7
@@ -165,6 +166,92 @@ def test_directions_panel_moves_only_while_strength_nonzero(window, qtbot):
     window.directions.reset()
     assert window.model.state.w_offset is None
     assert np.array_equal(settle(qtbot, window), base)
+
+
+def _sliders(window, qtbot) -> None:
+    with qtbot.waitSignal(window.worker.job_done, timeout=30_000):
+        window.directions.first.setValue(0)
+        window.directions.last.setValue(2)
+        window.directions._compute()
+    qtbot.waitUntil(lambda: len(window.directions.sliders) == 5)
+
+
+def test_direction_offsets_in_states_and_saved_ws(window, qtbot, tmp_path):
+    """A state's direction offset shows as saved, stale sliders never add theirs back, Reset
+    removes any offset, and a saved w (offset included) loads as the very same image."""
+    base = settle(qtbot, window)
+    _sliders(window, qtbot)
+    window.directions.sliders[0].spin.setValue(6.0)
+    moved = settle(qtbot, window)
+    with_offset, plain = tmp_path / "offset.json", tmp_path / "plain.json"
+    window.model.state.save(with_offset)
+    saved_w = tmp_path / "w.npz"
+    from stylegan2.latents import save_w
+
+    save_w(saved_w, window.last_result.ws)
+    # Load w: the offset is in the saved w already, so it must not be added again.
+    window.directions.sliders[0].spin.setValue(3.0)
+    assert window.load_w(str(saved_w)) and window.model.state.w_offset is None
+    assert np.array_equal(settle(qtbot, window), moved)
+    # A state without offset: the old sliders go, and moving nothing brings them back.
+    window.model.update(w=None)
+    window.model.state.save(plain)
+    _sliders(window, qtbot)
+    window.directions.sliders[0].spin.setValue(4.0)
+    assert window.load_state(str(plain)) and window.directions.sliders == []
+    assert window.model.state.w_offset is None
+    assert np.array_equal(settle(qtbot, window), base)
+    # A state with an offset shows it, and Reset removes it though no slider made it.
+    assert window.load_state(str(with_offset)) and window.model.state.w_offset is not None
+    assert np.array_equal(settle(qtbot, window), moved)
+    assert "Reset" in window.directions.info.text()
+    window.directions.reset()
+    assert window.model.state.w_offset is None
+    assert np.array_equal(settle(qtbot, window), base)
+
+
+def test_a_state_restored_before_the_network_keeps_its_offset(qtbot, tmp_path, explorer_network):
+    """--state and the remembered session are applied before the first network loads: its
+    direction offset must survive the load (another network's load drops it)."""
+    from PySide6.QtCore import QSettings
+
+    from explorer.main_window import MainWindow
+    from explorer.state import ExplorerState
+
+    G = load_network(explorer_network)
+    offset = np.zeros((G.num_ws, G.w_dim), np.float32)
+    offset[:3] = 2.0
+    state = tmp_path / "s.json"
+    ExplorerState(w_offset=offset.tolist()).save(state)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(device="cpu", settings=settings)
+    qtbot.addWidget(win)
+    assert win.load_state(str(state))
+    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
+        win.open_network(explorer_network)
+    assert win.model.state.w_offset is not None
+    with qtbot.waitSignal(win.worker.network_loaded, timeout=30_000):
+        win.open_network(explorer_network)  # a second load: the offset was for the first
+    assert win.model.state.w_offset is None
+    win.close()
+
+
+def test_no_saving_a_drag_preview_and_noise_boxes(window, qtbot, tmp_path):
+    import dataclasses
+
+    settle(qtbot, window)
+    full = window.last_result
+    window.last_result = dataclasses.replace(full, preview_resolution=8)
+    assert not window.save_image(str(tmp_path / "p.png")) and not (tmp_path / "p.png").exists()
+    assert "still rendering" in window.statusBar().currentMessage()
+    window.last_result = full
+    assert window.save_image(str(tmp_path / "p.png"))
+    noise = window.noise
+    assert all(not box.keyboardTracking() for _, box in noise.rows.values())
+    window.model.update(noise_mode="const")
+    assert not noise.seed.isEnabled()
+    window.model.update(noise_mode="random")
+    assert noise.seed.isEnabled()
 
 
 def test_preview_then_full_image(window, qtbot):
