@@ -130,6 +130,8 @@ class FilesMixin:
         from stylegan2.paths import path_from_dict
 
         state = ExplorerState.from_json(text)
+        if self.network_info is not None:
+            state.check_for(self.network_info["num_ws"], self.network_info["w_dim"])
         has_path, saved = ExplorerState.path_in(text)
         path = None if saved is None else path_from_dict(saved)
         self.model.replace_all(state)

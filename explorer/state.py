@@ -117,7 +117,69 @@ class ExplorerState:
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
         if not isinstance(state.seed_stride, int) or state.seed_stride < 1:
             raise ValueError(f"seed_stride must be a positive integer, got {state.seed_stride!r}")
+        state.check()
         return state
+
+    def check(self) -> None:
+        """ValueError naming the first field that no network could use (before anything of the
+        current state is replaced)."""
+        from stylegan2.networks.layers import NOISE_MODES
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        if self.noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {self.noise_mode!r}")
+        if not isinstance(self.noise_gains, dict) or not all(
+            isinstance(k, str) and isinstance(v, int | float) and math.isfinite(v) and v >= 0
+            for k, v in self.noise_gains.items()
+        ):
+            raise ValueError("noise_gains must map layer names to non-negative numbers")
+        if not isinstance(self.mix_seeds, list) or not all(
+            is_int(v) and 0 <= v < 2**32 for v in self.mix_seeds
+        ):
+            raise ValueError("mix_seeds must be a list of seeds (0 to 2^32-1)")
+        if self.layer_sources is not None and (
+            not isinstance(self.layer_sources, list)
+            or not all(is_int(v) and 0 <= v <= len(self.mix_seeds) for v in self.layer_sources)
+        ):
+            raise ValueError(
+                "layer_sources must list, per ws, 0 (the main latent) or a mix_seeds position"
+            )
+        for name in ("cutoff", "class_idx"):
+            v = getattr(self, name)
+            if v is not None and (not is_int(v) or v < 0):
+                raise ValueError(f"{name} must be a non-negative integer or null, got {v!r}")
+        if not is_int(self.noise_seed) or not isinstance(self.force_fp32, bool):
+            raise ValueError("noise_seed must be an integer and force_fp32 true or false")
+        for name, dims in (("w", (1, 2)), ("w_offset", (2,))):
+            v = getattr(self, name)
+            if v is None:
+                continue
+            try:
+                a = np.asarray(v, dtype=np.float32)
+            except (TypeError, ValueError):
+                raise ValueError(f"{name} must be an array of numbers") from None
+            if a.ndim not in dims or a.size == 0 or not np.isfinite(a).all():
+                raise ValueError(f"{name} must be a finite {' or '.join(map(str, dims))}-D array")
+
+    def check_for(self, num_ws: int, w_dim: int) -> None:
+        """ValueError if the shapes do not fit a network with these num_ws and w_dim."""
+        if self.w is not None:
+            shape = np.asarray(self.w).shape
+            if shape not in ((w_dim,), (num_ws, w_dim)):
+                raise ValueError(
+                    f"w has shape {shape}; this network takes ({w_dim},) or ({num_ws}, {w_dim})"
+                )
+        if self.w_offset is not None and np.asarray(self.w_offset).shape != (num_ws, w_dim):
+            raise ValueError(
+                f"w_offset has shape {np.asarray(self.w_offset).shape}; this network takes "
+                f"({num_ws}, {w_dim})"
+            )
+        if self.layer_sources is not None and len(self.layer_sources) != num_ws:
+            raise ValueError(
+                f"layer_sources has {len(self.layer_sources)} entries; this network has {num_ws} ws"
+            )
 
     @staticmethod
     def path_in(text: str) -> tuple[bool, dict | None]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -50,3 +52,34 @@ def test_model_notifies_changed_fields_once():
     model.update(psi=0.5, cutoff=None)  # cutoff unchanged
     model.update(psi=0.5)  # nothing changed
     assert seen == [{"psi"}]
+
+
+@pytest.mark.parametrize(
+    "field, value, message",
+    [
+        ("noise_mode", "bogus", "noise_mode must be one of"),
+        ("noise_gains", ["b8.conv0"], "noise_gains must map"),
+        ("mix_seeds", [1, -2], "mix_seeds must be"),
+        ("layer_sources", [0, 3], "layer_sources must list"),
+        ("cutoff", 1.5, "cutoff must be"),
+        ("w", [[1.0, "x"]], "w must be an array of numbers"),
+        ("w_offset", [1.0, 2.0], "w_offset must be a finite 2-D array"),
+    ],
+)
+def test_bad_state_fields_are_refused_by_name(field, value, message):
+    doc = json.loads(ExplorerState().to_json())
+    doc["state"][field] = value
+    with pytest.raises(ValueError, match=message):
+        ExplorerState.from_json(json.dumps(doc))
+
+
+def test_state_shapes_are_checked_against_the_network():
+    ok = ExplorerState(w=np.zeros((4, 8)).tolist(), layer_sources=[0, 0, 0, 0])
+    ok.check_for(4, 8)
+    ExplorerState(w=np.zeros(8).tolist()).check_for(4, 8)
+    with pytest.raises(ValueError, match=r"w has shape \(3, 8\)"):
+        ExplorerState(w=np.zeros((3, 8)).tolist()).check_for(4, 8)
+    with pytest.raises(ValueError, match="layer_sources has 2 entries"):
+        ExplorerState(layer_sources=[0, 0]).check_for(4, 8)
+    with pytest.raises(ValueError, match="w_offset has shape"):
+        ExplorerState(w_offset=np.zeros((4, 9)).tolist()).check_for(4, 8)

@@ -687,3 +687,13 @@ def test_save_dialog_names_get_their_suffix_and_replacing_is_asked(window, tmp_p
     assert window.with_suffix_confirmed(str(tmp_path / "smile"), ".npz") == ""
     assert answers == [1]
     assert window.with_suffix_confirmed(str(tmp_path / "a.NPZ"), ".npz") == str(tmp_path / "a.NPZ")
+
+
+def test_a_state_that_does_not_fit_the_network_changes_nothing(window, qtbot, tmp_path):
+    window.model.update(seed_x=4.0, psi=0.7)
+    before = window.model.state
+    bad = tmp_path / "bad.json"
+    ExplorerState(w=np.zeros((3, 5)).tolist(), psi=0.2).save(bad)
+    assert not window.load_state(str(bad))
+    assert "w has shape (3, 5)" in window.load_error
+    assert window.model.state == before
