@@ -136,6 +136,7 @@ class FilesMixin:
         path = None if saved is None else path_from_dict(saved)
         self.model.replace_all(state)
         self.directions.forget_sliders()  # the state's offset (or none) is what shows now
+        self.latent.adopt_home()
         if path is not None:
             self.path_panel.load_path(path)
         elif has_path:  # saved without a path: the old keyframes do not belong to this state

@@ -49,9 +49,16 @@ class LatentPanel(QGroupBox):
 
         self.pad = DragPad()
         form.addRow(self.pad)
+        # Between grid points the image blends the four seeds around: say which, and how much.
+        self.blend = QLabel()
+        self.blend.setWordWrap(True)
+        self.blend.setStyleSheet(f"color: {text_color('dim')};")
+        form.addRow(self.blend)
         row = QHBoxLayout()
         self.snap_btn = snap_btn = QPushButton("Snap to seed")
-        reset_btn = QPushButton("Reset")
+        self.home_seed = 0  # the last seed chosen by number, arrows or Random
+        self.reset_btn = reset_btn = QPushButton("Back to seed 0")
+        reset_btn.setToolTip("Back to the last seed you chose (the drag pad's offset and any w go)")
         self.animate = QCheckBox("Animate")
         row.addWidget(snap_btn)
         row.addWidget(reset_btn)
@@ -85,7 +92,7 @@ class LatentPanel(QGroupBox):
         rand_btn.clicked.connect(lambda: self.seed.setValue(random.randrange(0, 100_000)))
         self.pad.moved.connect(self._drag)
         snap_btn.clicked.connect(self._snap)
-        reset_btn.clicked.connect(lambda: model.update(seed_x=0.0, seed_y=0.0, w=None))
+        reset_btn.clicked.connect(lambda: self._set_seed(self.home_seed))
         self.klass.currentIndexChanged.connect(
             lambda i: model.update(class_idx=i if i >= 0 and self.klass.count() else None)
         )
@@ -116,7 +123,16 @@ class LatentPanel(QGroupBox):
         norm = float((w0**2).sum()) ** 0.5
         self.w_text.setText(f"[{head} …]\n|w| {norm:.2f}   ({len(ws)} ws × {len(w0)})")
 
+    def _set_home(self, seed: int) -> None:
+        self.home_seed = seed
+        self.reset_btn.setText(f"Back to seed {seed}")
+
+    def adopt_home(self) -> None:
+        """A loaded state's seed (the nearest whole one) is where Back goes from now on."""
+        self._set_home(self.model.state.seed)
+
     def _set_seed(self, seed: int) -> None:
+        self._set_home(seed)
         stride = self.model.state.seed_stride
         self.model.update(seed_x=float(seed % stride), seed_y=float(seed // stride), w=None)
 
@@ -142,5 +158,17 @@ class LatentPanel(QGroupBox):
         self.seed.blockSignals(True)
         self.seed.setValue(s.seed)
         self.seed.blockSignals(False)
+        if s.w is not None:
+            self.blend.setText("a loaded or projected w (not a seed)")
+        elif on_grid:
+            self.blend.setText("")
+            self._set_home(s.seed)  # a whole seed on screen (snapped, stepped, loaded)
+        else:
+            parts = sorted(s.seed_weights(), key=lambda sw: -sw[1])
+            self.blend.setText(
+                "blend of seeds "
+                + ", ".join(f"{sd} ({wt:.0%})" for sd, wt in parts)
+                + f"  (y steps {s.seed_stride} seeds)"
+            )
         dim = f"color: {text_color('dim')};"
         self.seed.setStyleSheet("" if on_grid and s.w is None else dim)

@@ -697,3 +697,15 @@ def test_a_state_that_does_not_fit_the_network_changes_nothing(window, qtbot, tm
     assert not window.load_state(str(bad))
     assert "w has shape (3, 5)" in window.load_error
     assert window.model.state == before
+
+
+def test_back_to_seed_and_the_blend_readout(window, qtbot):
+    panel = window.latent
+    panel.seed.setValue(42)
+    assert panel.reset_btn.text() == "Back to seed 42"
+    window.model.update(seed_x=42.25, seed_y=0.5)
+    text = panel.blend.text()
+    assert all(f"{s} (" in text for s in (42, 43, 1042, 1043)) and "38%" in text
+    panel.reset_btn.click()
+    s = window.model.state
+    assert (s.seed_x, s.seed_y, s.w) == (42.0, 0.0, None) and panel.blend.text() == ""
