@@ -230,6 +230,13 @@ class MainWindow(
 
         s = self.model.state
         self.statusBar().showMessage(f"rendering a {len(rows)}x{len(cols)} mixing grid…")
+        # What the dialog says the grid shows (the grid itself has no labels, as NVIDIA's).
+        spans = _ranges(styles)
+        self.grid_caption = (
+            f"top row: column seeds {', '.join(map(str, cols))}; left column: row seeds "
+            f"{', '.join(map(str, rows))}; each cell: its row seed with ws {spans} from its "
+            f"column seed (psi {s.psi:g})"
+        )
         self.worker.run_job(
             "mixing-grid",
             lambda r: style_mixing_grid(r, rows, cols, styles, s.psi, s.cutoff, s.noise_mode),
@@ -293,6 +300,10 @@ class MainWindow(
             from explorer.image_dialog import ImageDialog
 
             self.grid_dialog = ImageDialog(self, "Style-mixing grid", result, "mixing-grid.png")
+            self.grid_dialog.note.setText(
+                f"{self.grid_dialog.note.text()} · {getattr(self, 'grid_caption', '')}"
+            )
+            self.grid_dialog.note.setWordWrap(True)
             self.grid_dialog.show()
 
     # Lifetime -----------------------------------------------------------------------------------
@@ -335,3 +346,14 @@ class MainWindow(
                 self.tabs.setCurrentIndex(i)
                 return True
         return False
+
+
+def _ranges(indices: list[int]) -> str:
+    """[0, 1, 2, 5] -> '0–2, 5'."""
+    out: list[str] = []
+    for i in sorted(set(indices)):
+        if out and out[-1].split("–")[-1] == str(i - 1):
+            out[-1] = f"{out[-1].split('–')[0]}–{i}"
+        else:
+            out.append(str(i))
+    return ", ".join(out)

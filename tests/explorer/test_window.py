@@ -134,6 +134,8 @@ def test_mixing_grid_job(window, qtbot, tmp_path):
     name, grid, error = sig.args
     assert name == "mixing-grid" and error == "" and grid.shape == (3 * 16, 4 * 16, 3)
     qtbot.waitUntil(lambda: hasattr(window, "grid_dialog"))
+    note = window.grid_dialog.note.text()
+    assert "column seeds 3, 4, 5" in note and "row seeds 1, 2" in note and "ws 0–5" in note
     assert window.grid_dialog.save(str(tmp_path / "g.png"))
     window.grid_dialog.close()
 
@@ -709,3 +711,15 @@ def test_back_to_seed_and_the_blend_readout(window, qtbot):
     panel.reset_btn.click()
     s = window.model.state
     assert (s.seed_x, s.seed_y, s.w) == (42.0, 0.0, None) and panel.blend.text() == ""
+
+
+def test_truncation_says_a_loaded_w_is_untruncated(window, qtbot, tmp_path):
+    from stylegan2.latents import save_w
+
+    settle(qtbot, window)
+    note = window.truncation.note
+    assert note.isHidden()
+    save_w(tmp_path / "w.npz", window.last_result.ws)
+    assert window.load_w(str(tmp_path / "w.npz")) and not note.isHidden()
+    window.latent.seed.setValue(3)
+    assert note.isHidden()
