@@ -46,6 +46,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
     p.add_argument("--compare", help="a second network to show beside the first (compare mode)")
     p.add_argument("--lpips-weights", help="VGG16 trunk for LPIPS path lengths (remembered)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads per frame (remembered; fewer are faster while a training run is busy)",
+    )
     return p
 
 
@@ -62,6 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         return _error(f"--size must look like 1280x800, got {args.size}")
+    if args.threads is not None and args.threads < 1:
+        return _error(f"--threads must be 1 or more, got {args.threads}")
     for flag, path in (("--network", args.network), ("--compare", args.compare)):
         if path and not Path(path).exists():
             return _error(f"{path}: no such file ({flag})")
@@ -81,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     win.resize(w, h)
     if args.lpips_weights:
         win.set_lpips_weights(args.lpips_weights)
+    if args.threads is not None:
+        win.set_render_threads(args.threads)
     if args.state and not win.load_state(args.state):
         win.persist_settings = False  # nothing was shown: nothing to remember
         win.close()  # stops the render thread before the window goes away

@@ -82,6 +82,7 @@ class MainWindow(
         self.load_error: str | None = None  # why the last load_state failed
         self.lpips_weights: str | None = self.settings.value("lpips_weights") or None
         self._build()
+        self._init_threads()
         self.model.subscribe(lambda changed: self.request_render())
         self.worker.start()
 
@@ -255,6 +256,8 @@ class MainWindow(
             self.export_progress.setValue(done)
 
     def _on_job(self, name: str, result, error: str) -> None:
+        if name == "threads" and not error:
+            return  # a setting, applied: nothing to show (and no message to clear)
         if error and name == "projection":
             self.projection.finished(None, f"projection failed: {error}")
             return
@@ -307,6 +310,30 @@ class MainWindow(
             self.grid_dialog.show()
 
     # Lifetime -----------------------------------------------------------------------------------
+    def _init_threads(self) -> None:
+        """The remembered render thread count (torch's default until one is chosen)."""
+        import torch
+
+        try:
+            n = int(self.settings.value("render_threads") or 0)
+        except (TypeError, ValueError):
+            n = 0
+        box = self.performance.threads
+        box.setValue(n if n > 0 else torch.get_num_threads())
+        if n > 0:
+            self.worker.set_threads(box.value())
+        box.valueChanged.connect(self.set_render_threads)
+
+    def set_render_threads(self, n: int) -> None:
+        """CPU threads per frame (remembered; `--threads` sets it too)."""
+        self.performance.threads.blockSignals(True)
+        self.performance.threads.setValue(n)
+        self.performance.threads.blockSignals(False)
+        self.worker.set_threads(self.performance.threads.value())
+        if self.persist_settings:
+            self.settings.setValue("render_threads", self.performance.threads.value())
+        self.request_render()
+
     def restore(self) -> None:
         geometry = self.settings.value("geometry")
         if geometry is not None:

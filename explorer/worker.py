@@ -95,6 +95,10 @@ class RenderWorker(QObject):
             self._jobs.append((name, fn, both))
             self._cond.notify()
 
+    def set_threads(self, n: int) -> None:
+        """CPU threads for rendering, from the next frame on (set on the worker thread)."""
+        self.run_job("threads", lambda _r: torch.set_num_threads(n) or n)
+
     def serve_pending(self) -> None:
         """Call from inside a long job (it runs on the worker thread): render the newest request
         now, so that the image keeps following the controls while a projection or PCA runs."""

@@ -3,11 +3,20 @@ a plot of recent frames, and the force-fp32 switch."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections import deque
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QCheckBox, QComboBox, QFormLayout, QGroupBox, QLabel, QVBoxLayout
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+)
 
 from explorer.panels.plots import CURVE_COLOR, small_plot
 from explorer.state import StateModel
@@ -37,6 +46,14 @@ class PerformancePanel(QGroupBox):
             "not run), then the full image once they rest"
         )
         form.addRow("Preview while dragging", self.preview)
+        self.threads = QSpinBox()
+        self.threads.setRange(1, max(os.cpu_count() or 1, 1))
+        self.threads.setKeyboardTracking(False)
+        self.threads.setToolTip(
+            "CPU threads per frame. While other programs (a training run) keep the cores busy, "
+            "fewer threads render faster: threads that wait for a busy core hold up the frame."
+        )
+        form.addRow("CPU threads", self.threads)
         lay.addLayout(form)
         self.fp32 = QCheckBox("Force fp32 (CUDA networks with fp16 layers)")
         self.fp32.toggled.connect(lambda on: model.update(force_fp32=on))
@@ -50,6 +67,7 @@ class PerformancePanel(QGroupBox):
     def set_device(self, device: str, cuda: bool) -> None:
         self.device = device
         self.fp32.setEnabled(cuda)
+        self.threads.setEnabled(not cuda)
 
     def set_preview_available(self, available: bool) -> None:
         self.preview.setEnabled(available)

@@ -24,6 +24,7 @@ def private_settings(tmp_path):
         (["--compare", "missing.safetensors"], "no such file"),
         (["--tab", "Nope"], "no tab named"),
         (["--size", "12"], "--size"),
+        (["--threads", "0"], "--threads must be 1 or more"),
     ],
 )
 def test_bad_arguments(qapp, argv, message, capsys):

@@ -723,3 +723,22 @@ def test_truncation_says_a_loaded_w_is_untruncated(window, qtbot, tmp_path):
     assert window.load_w(str(tmp_path / "w.npz")) and not note.isHidden()
     window.latent.seed.setValue(3)
     assert note.isHidden()
+
+
+def test_render_threads_setting(window, qtbot):
+    """Set on the render thread (OpenMP's count is per thread), remembered."""
+    import torch
+
+    box = window.performance.threads
+    assert box.isEnabled() and box.value() >= 1
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=10_000, check_params_cb=lambda n, r, e: n == "threads"
+    ):
+        box.setValue(1)
+    with qtbot.waitSignal(
+        window.worker.job_done, timeout=10_000, check_params_cb=lambda n, r, e: n == "probe"
+    ) as sig:
+        window.worker.run_job("probe", lambda _r: torch.get_num_threads())
+    assert sig.args[1] == 1
+    assert int(window.settings.value("render_threads")) == 1
+    settle(qtbot, window)  # renders go on
