@@ -10,6 +10,30 @@ from PySide6.QtWidgets import QFileDialog
 
 from explorer.state import ExplorerState
 
+PNG_STATE_KEY = "stylegan2-explorer state"
+
+
+def png_state(path: str | Path) -> str:
+    """The explorer state a saved PNG carries; ValueError if it carries none."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            text = im.text.get(PNG_STATE_KEY) if hasattr(im, "text") else None
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ValueError(f"not a readable PNG ({exc})") from None
+    if not text:
+        raise ValueError("this PNG holds no explorer state (only images saved by the explorer do)")
+    return text
+
+
+def _has_state(path: str | Path) -> bool:
+    try:
+        png_state(path)
+    except ValueError:
+        return False
+    return True
+
 
 class FilesMixin:
     """Methods of MainWindow for files; errors go to the status bar, nothing is lost."""
@@ -36,8 +60,10 @@ class FilesMixin:
 
         if self.preview_on_screen():
             return False
+        # The state that made the image rides along: Load state (or a drop) reads it back.
+        text = {PNG_STATE_KEY: self.model.state.to_json(self.interpolation_dict())}
         try:
-            save_png(self.last_result.image, path)
+            save_png(self.last_result.image, path, text)
         except CLIError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             return False
@@ -157,14 +183,20 @@ class FilesMixin:
         return ok
 
     def load_state_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load state", "", "JSON (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Load state", "", "States (*.json *.png);;JSON (*.json);;Saved images (*.png)"
+        )
         if path:
             self.load_state(path)
 
     def load_state(self, path: str) -> bool:
+        """A state file, or a PNG the explorer saved (its state rides in a text chunk)."""
         self.load_error = None
         try:
-            self.apply_state_text(Path(path).read_text())
+            if Path(path).suffix.lower() == ".png":
+                self.apply_state_text(png_state(path))
+            else:
+                self.apply_state_text(Path(path).read_text())
         except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
             self.load_error = str(exc)
             self.statusBar().showMessage(f"cannot load {Path(path).name}: {exc}", 8000)
@@ -183,6 +215,14 @@ class FilesMixin:
                 self.load_state(path)
             elif suffix in (".npy", ".npz"):
                 self.load_w(path)
+            elif suffix == ".png" and _has_state(path):
+                # An image the explorer saved: bring back what made it (Open image… projects).
+                if self.load_state(path):
+                    self.statusBar().showMessage(
+                        f"restored the state saved with {Path(path).name} (to project it "
+                        "instead: Open image… in the Latent tab)",
+                        8000,
+                    )
             elif suffix in (".png", ".jpg", ".jpeg", ".webp", ".bmp"):
                 self.load_target(path)
             else:

@@ -742,3 +742,21 @@ def test_render_threads_setting(window, qtbot):
     assert sig.args[1] == 1
     assert int(window.settings.value("render_threads")) == 1
     settle(qtbot, window)  # renders go on
+
+
+def test_saved_png_carries_its_state(window, qtbot, tmp_path):
+    """Save image stores the state in the PNG: loading that PNG brings the same image back."""
+    from PIL import Image
+
+    window.model.update(seed_x=5.0, psi=0.5, noise_gains={"b8.conv0": 0.0})
+    image = settle(qtbot, window)
+    png = tmp_path / "shot.png"
+    assert window.save_image(str(png))
+    assert np.array_equal(np.asarray(Image.open(png)), image)
+    window.model.update(seed_x=0.0, psi=1.0, noise_gains={})
+    settle(qtbot, window)
+    assert window.load_state(str(png))
+    assert np.array_equal(settle(qtbot, window), image)
+    plain = tmp_path / "plain.png"
+    Image.fromarray(image).save(plain)
+    assert not window.load_state(str(plain)) and "holds no explorer state" in window.load_error
