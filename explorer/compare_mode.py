@@ -57,9 +57,39 @@ class CompareMixin:
             a.setToolTip(path)
             a.triggered.connect(lambda _=False, p=path: self.open_compare(p))
         self.compare_menu.addAction("Other network…").triggered.connect(self.compare_dialog)
+        twin = self.compare_menu.addAction("Save twin image…")
+        twin.setEnabled(self.twin_image() is not None)
+        twin.triggered.connect(self.save_twin_dialog)
         stop = self.compare_menu.addAction("Stop comparing")
         stop.setEnabled(self.compare_path is not None)
         stop.triggered.connect(self.close_compare)
+
+    def twin_image(self):
+        """The compare network's image on screen (None when not comparing, or on an error)."""
+        r = self.last_result
+        if self.compare_path is None or r is None or r.twin is None or r.twin.error:
+            return None
+        return r.twin.image
+
+    def save_twin_dialog(self) -> None:
+        name = f"seed{self.model.state.seed:04d}-{Path(self.compare_path or 'twin').stem}.png"
+        path, _ = QFileDialog.getSaveFileName(self, "Save twin image", name, "PNG (*.png)")
+        if path:
+            self.save_twin_image(self.with_suffix_confirmed(path, ".png"))
+
+    def save_twin_image(self, path: str) -> bool:
+        from stylegan2.cli.common import CLIError, save_png
+
+        image = self.twin_image()
+        if not path or image is None or self.preview_on_screen():
+            return False
+        try:
+            save_png(image, path)
+        except CLIError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return False
+        self.statusBar().showMessage(f"saved the twin's image to {path}", 4000)
+        return True
 
     def _on_compare(self, info: dict, path: str) -> None:
         self.compare_path, self.compare_info = path, info

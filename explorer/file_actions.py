@@ -67,7 +67,12 @@ class FilesMixin:
         except CLIError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             return False
-        self.statusBar().showMessage(f"saved {path}", 4000)
+        extra = (
+            " (the first network's image; Compare → Save twin image… saves the other)"
+            if self.compare_path is not None
+            else ""
+        )
+        self.statusBar().showMessage(f"saved {path}{extra}", 6000)
         return True
 
     def copy_image(self) -> None:

@@ -150,3 +150,19 @@ def test_twin_follows_a_path_and_video_is_side_by_side(window, qtbot, adain_netw
     assert frame.shape == (res, 2 * res, 3)
     np.testing.assert_array_equal(frame[:, res:], expected)
     np.testing.assert_array_equal(frame[:, :res], window.last_result.image)
+
+
+def test_save_twin_image(window, qtbot, adain_network, tmp_path):
+    from PIL import Image
+
+    assert window.twin_image() is None and not window.save_twin_image(str(tmp_path / "t.png"))
+    _compare(window, qtbot, adain_network)
+    settle(qtbot, window)
+    assert window.save_image(str(tmp_path / "a.png"))
+    assert "Save twin image" in window.statusBar().currentMessage()
+    assert window.save_twin_image(str(tmp_path / "t.png"))
+    saved = np.asarray(Image.open(tmp_path / "t.png"))
+    assert np.array_equal(saved, window.last_result.twin.image)
+    window._fill_compare()
+    names = [a.text() for a in window.compare_menu.actions()]
+    assert "Save twin image…" in names
