@@ -102,6 +102,14 @@ class MainWindow(
         self.network_path, self.network_info = path, info
         self.stack.setCurrentIndex(1)
         self.welcome_error.setText("")
+        # What no longer fits (a state restored before this network loaded, or one made for
+        # another network) is dropped and named, instead of failing every render.
+        misfits = self.model.state.misfits(info["num_ws"], info["w_dim"])
+        if misfits:
+            self.model.update(**{k: None for k in misfits})
+            self.statusBar().showMessage(
+                "left out (does not fit this network): " + "; ".join(misfits.values()), 10000
+            )
         self.truncation.set_num_ws(info["num_ws"])
         self.noise.set_layers(info["layers"])
         self.mixing.set_layers(info["layers"], info["num_ws"])
@@ -256,8 +264,6 @@ class MainWindow(
             self.export_progress.setValue(done)
 
     def _on_job(self, name: str, result, error: str) -> None:
-        if name == "threads" and not error:
-            return  # a setting, applied: nothing to show (and no message to clear)
         if error and name == "projection":
             self.projection.finished(None, f"projection failed: {error}")
             return

@@ -163,23 +163,30 @@ class ExplorerState:
             if a.ndim not in dims or a.size == 0 or not np.isfinite(a).all():
                 raise ValueError(f"{name} must be a finite {' or '.join(map(str, dims))}-D array")
 
-    def check_for(self, num_ws: int, w_dim: int) -> None:
-        """ValueError if the shapes do not fit a network with these num_ws and w_dim."""
+    def misfits(self, num_ws: int, w_dim: int) -> dict[str, str]:
+        """The fields whose shapes do not fit a network with these num_ws and w_dim, and why."""
+        out = {}
         if self.w is not None:
             shape = np.asarray(self.w).shape
             if shape not in ((w_dim,), (num_ws, w_dim)):
-                raise ValueError(
+                out["w"] = (
                     f"w has shape {shape}; this network takes ({w_dim},) or ({num_ws}, {w_dim})"
                 )
         if self.w_offset is not None and np.asarray(self.w_offset).shape != (num_ws, w_dim):
-            raise ValueError(
+            out["w_offset"] = (
                 f"w_offset has shape {np.asarray(self.w_offset).shape}; this network takes "
                 f"({num_ws}, {w_dim})"
             )
         if self.layer_sources is not None and len(self.layer_sources) != num_ws:
-            raise ValueError(
+            out["layer_sources"] = (
                 f"layer_sources has {len(self.layer_sources)} entries; this network has {num_ws} ws"
             )
+        return out
+
+    def check_for(self, num_ws: int, w_dim: int) -> None:
+        """ValueError if the shapes do not fit a network with these num_ws and w_dim."""
+        for reason in self.misfits(num_ws, w_dim).values():
+            raise ValueError(reason)
 
     @staticmethod
     def path_in(text: str) -> tuple[bool, dict | None]:

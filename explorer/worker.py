@@ -96,8 +96,11 @@ class RenderWorker(QObject):
             self._cond.notify()
 
     def set_threads(self, n: int) -> None:
-        """CPU threads for rendering, from the next frame on (set on the worker thread)."""
-        self.run_job("threads", lambda _r: torch.set_num_threads(n) or n)
+        """CPU threads for rendering, from the next frame or job on. OpenMP keeps its count per
+        thread, so the worker thread sets it itself (with or without a network open)."""
+        with self._cond:
+            self._threads = n
+            self._cond.notify()
 
     def serve_pending(self) -> None:
         """Call from inside a long job (it runs on the worker thread): render the newest request
@@ -121,8 +124,7 @@ class RenderWorker(QObject):
 
     # Worker thread -------------------------------------------------------------------------------
     def _loop(self) -> None:
-        if self._threads:
-            torch.set_num_threads(self._threads)
+        applied = None
         while True:
             with self._cond:
                 while (
@@ -130,10 +132,17 @@ class RenderWorker(QObject):
                     and self._pending is None
                     and not self._pending_loads
                     and not self._jobs
+                    and self._threads == applied
                 ):
                     self._cond.wait()
                 if self._stop:
                     return
+                threads = self._threads
+            if threads != applied:
+                if threads:
+                    torch.set_num_threads(threads)
+                applied = threads
+            with self._cond:
                 # The main network first: a compare network is adapted to it.
                 load = self._pending_loads.pop(False, None) or self._pending_loads.pop(True, None)
                 req = None if load else self._pending

@@ -76,9 +76,8 @@ class DirectionsPanel(QGroupBox):
             w.setRange(0, num_ws - 1)
         self.first.setValue(0)
         self.last.setValue(num_ws - 1)
-        off = self.model.state.w_offset
-        fits = off is not None and len(off) == num_ws
-        self.set_directions(None, keep_offset=keep_offset and fits)
+        # (an offset that does not fit this network was dropped before this is called)
+        self.set_directions(None, keep_offset=keep_offset)
 
     def forget_sliders(self) -> None:
         """A loaded state brings its own offset (or none): the sliders no longer describe it."""

@@ -731,17 +731,36 @@ def test_render_threads_setting(window, qtbot):
 
     box = window.performance.threads
     assert box.isEnabled() and box.value() >= 1
+    n = 2 if box.value() == 1 and box.maximum() >= 2 else 1
+    box.setValue(n)
     with qtbot.waitSignal(
-        window.worker.job_done, timeout=10_000, check_params_cb=lambda n, r, e: n == "threads"
-    ):
-        box.setValue(1)
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=10_000, check_params_cb=lambda n, r, e: n == "probe"
+        window.worker.job_done, timeout=10_000, check_params_cb=lambda name, r, e: name == "probe"
     ) as sig:
         window.worker.run_job("probe", lambda _r: torch.get_num_threads())
-    assert sig.args[1] == 1
-    assert int(window.settings.value("render_threads")) == 1
+    assert sig.args[1] == n
+    assert int(window.settings.value("render_threads")) == n
     settle(qtbot, window)  # renders go on
+
+
+def test_remembered_threads_apply_before_any_network(qtbot, tmp_path, explorer_network):
+    import torch
+    from PySide6.QtCore import QSettings
+
+    from explorer.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    settings.setValue("render_threads", 1)
+    win = MainWindow(device="cpu", settings=settings)
+    qtbot.addWidget(win)
+    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
+        win.open_network(explorer_network)
+    with qtbot.waitSignal(
+        win.worker.job_done, timeout=10_000, check_params_cb=lambda name, r, e: name == "probe"
+    ) as sig:
+        win.worker.run_job("probe", lambda _r: torch.get_num_threads())
+    assert sig.args[1] == 1 and win.performance.threads.value() == 1
+    assert "failed" not in win.statusBar().currentMessage()
+    win.close()
 
 
 def test_saved_png_carries_its_state(window, qtbot, tmp_path):
@@ -760,3 +779,27 @@ def test_saved_png_carries_its_state(window, qtbot, tmp_path):
     plain = tmp_path / "plain.png"
     Image.fromarray(image).save(plain)
     assert not window.load_state(str(plain)) and "holds no explorer state" in window.load_error
+
+
+def test_a_restored_state_that_does_not_fit_is_trimmed_at_load(qtbot, tmp_path, explorer_network):
+    """A state applied before the network loads (the remembered session, --state) cannot be
+    checked then: what does not fit is dropped at load and named, and renders work."""
+    from PySide6.QtCore import QSettings
+
+    from explorer.main_window import MainWindow
+
+    state = tmp_path / "s.json"
+    ExplorerState(
+        seed_x=3.0, w_offset=np.zeros((6, 7)).tolist(), layer_sources=[0, 0], mix_seeds=[5]
+    ).save(state)
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(device="cpu", settings=settings)
+    qtbot.addWidget(win)
+    assert win.load_state(str(state))
+    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
+        win.open_network(explorer_network)
+    s = win.model.state
+    assert s.w_offset is None and s.layer_sources is None and s.seed_x == 3.0
+    assert "w_offset has shape (6, 7)" in win.statusBar().currentMessage()
+    assert win.last_result.error is None or win.last_result.error == ""
+    win.close()
