@@ -3,6 +3,7 @@ state, and drag and drop of networks, states, latents and photos."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication, QImage
@@ -15,13 +16,18 @@ PNG_STATE_KEY = "stylegan2-explorer state"
 
 def png_state(path: str | Path) -> str:
     """The explorer state a saved PNG carries; ValueError if it carries none."""
-    from PIL import Image, UnidentifiedImageError
+    from PIL import Image, PngImagePlugin, UnidentifiedImageError
 
+    # Pillow refuses text chunks over 1 MiB (a decompression-bomb guard); a state with loaded
+    # ws and path keyframes can be larger. 64 MiB is still a bound.
+    limit, PngImagePlugin.MAX_TEXT_CHUNK = PngImagePlugin.MAX_TEXT_CHUNK, 64 * 2**20
     try:
         with Image.open(path) as im:
             text = im.text.get(PNG_STATE_KEY) if hasattr(im, "text") else None
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
         raise ValueError(f"not a readable PNG ({exc})") from None
+    finally:
+        PngImagePlugin.MAX_TEXT_CHUNK = limit
     if not text:
         raise ValueError("this PNG holds no explorer state (only images saved by the explorer do)")
     return text
@@ -43,6 +49,7 @@ class FilesMixin:
             return
         name = f"seed{self.model.state.seed:04d}.png"
         path, _ = QFileDialog.getSaveFileName(self, "Save image", name, "PNG (*.png)")
+        path = self.with_suffix_confirmed(path, ".png")
         if path:
             self.save_image(path)
 
@@ -60,10 +67,17 @@ class FilesMixin:
 
         if self.preview_on_screen():
             return False
-        # The state that made the image rides along: Load state (or a drop) reads it back.
-        text = {PNG_STATE_KEY: self.model.state.to_json(self.interpolation_dict())}
+        # The state that made the image rides along (Load state, or a drop, reads it back),
+        # but only when it did make this image: not a path frame, an older frame still on
+        # screen while a newer one renders, or the last good frame after a render error.
+        r = self.last_result
+        matches = r.request_id == self.next_id - 1 and not self.path_panel.active
+        text = None
+        if matches:
+            doc = json.loads(self.model.state.to_json(self.interpolation_dict()))
+            text = {PNG_STATE_KEY: json.dumps(doc, separators=(",", ":"))}
         try:
-            save_png(self.last_result.image, path, text)
+            save_png(r.image, path, text)
         except CLIError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             return False
@@ -72,6 +86,8 @@ class FilesMixin:
             if self.compare_path is not None
             else ""
         )
+        if not matches:
+            extra += " (without its state: the image on screen is not the current state's)"
         self.statusBar().showMessage(f"saved {path}{extra}", 6000)
         return True
 

@@ -3,9 +3,12 @@ the compare network's, the Features charts, the Path tab's path-length readout),
 
 from __future__ import annotations
 
+import logging
 import sys
 
 from PySide6.QtCore import QTimer
+
+log = logging.getLogger(__name__)
 
 
 class ScreenshotMixin:
@@ -21,6 +24,7 @@ class ScreenshotMixin:
         from PySide6.QtWidgets import QApplication
 
         def shoot() -> None:
+            log.info("screenshot after: %s", ", ".join(got) or "nothing")
             self.grab().save(path)
             self.close()
             QApplication.instance().quit()
@@ -38,12 +42,15 @@ class ScreenshotMixin:
                 done.append(True)
                 shoot()
 
+        got: list[str] = []
+
         def arrived(what: str) -> None:
             if what not in pending:
                 return
             pending.discard(what)
+            got.append(what)
             images_in = not pending & {"image", "twin"}
-            if what in ("image", "twin") and images_in and pending:
+            if what in ("image", "twin") and images_in and pending & {"blob-scores", "usage"}:
                 self._features_jobs()  # the charts need the networks in their final state
             if not pending:
                 QTimer.singleShot(300, once)

@@ -132,7 +132,12 @@ class NoisePanel(QGroupBox):
             else:
                 w.setValue(v)
             w.blockSignals(False)
-        self.seed.setEnabled(s.noise_mode == "random")  # const noise has no seed
+        # Const noise has no seed, but a Path with moving noise uses it: dim it, keep it usable.
+        self.seed.setToolTip(
+            "used by random noise and by the Path tab's moving noise"
+            if s.noise_mode == "random"
+            else "not used by const noise (the Path tab's moving noise still uses it)"
+        )
         for name, (on, strength) in self.rows.items():
             gain = s.noise_gains.get(name, 1.0)
             on.blockSignals(True)

@@ -104,3 +104,4 @@ def test_path_tab_screenshot_waits_for_the_path_lengths(tmp_path, explorer_netwo
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "saved after" not in proc.stderr and out.is_file()
+    assert "screenshot after: image, ppl" in proc.stderr  # it waited for the readout

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from explorer.state import ExplorerState
 from stylegan2.checkpoints import load_network
@@ -251,9 +252,9 @@ def test_no_saving_a_drag_preview_and_noise_boxes(window, qtbot, tmp_path):
     noise = window.noise
     assert all(not box.keyboardTracking() for _, box in noise.rows.values())
     window.model.update(noise_mode="const")
-    assert not noise.seed.isEnabled()
+    assert "not used by const noise" in noise.seed.toolTip()
     window.model.update(noise_mode="random")
-    assert noise.seed.isEnabled()
+    assert "used by random noise" in noise.seed.toolTip()
 
 
 def test_preview_then_full_image(window, qtbot):
@@ -803,3 +804,28 @@ def test_a_restored_state_that_does_not_fit_is_trimmed_at_load(qtbot, tmp_path, 
     assert "w_offset has shape (6, 7)" in win.statusBar().currentMessage()
     assert win.last_result.error is None or win.last_result.error == ""
     win.close()
+
+
+def test_a_png_gets_the_state_only_when_the_state_made_it(window, qtbot, tmp_path):
+    from explorer.file_actions import png_state
+
+    settle(qtbot, window)
+    window.model.update(psi=0.3)  # a newer request than the image on screen...
+    window.last_result = dataclasses_replace_id(window.last_result, window.next_id - 2)
+    assert window.save_image(str(tmp_path / "old.png"))
+    assert "without its state" in window.statusBar().currentMessage()
+    with pytest.raises(ValueError, match="holds no explorer state"):
+        png_state(tmp_path / "old.png")
+    # A big state (loaded W+ keyframes, say) is over Pillow's 1 MiB text limit: still read.
+    from explorer.file_actions import PNG_STATE_KEY
+    from stylegan2.cli.common import save_png
+
+    text = json.dumps({"state": {}, "pad": "x" * 3_000_000})
+    save_png(window.last_result.image, tmp_path / "big.png", {PNG_STATE_KEY: text})
+    assert png_state(tmp_path / "big.png") == text
+
+
+def dataclasses_replace_id(result, request_id):
+    import dataclasses
+
+    return dataclasses.replace(result, request_id=request_id)
