@@ -241,14 +241,18 @@ class MainWindow(
         self.statusBar().showMessage(f"rendering a {len(rows)}x{len(cols)} mixing grid…")
         # What the dialog says the grid shows (the grid itself has no labels, as NVIDIA's).
         spans = _ranges(styles)
-        self.grid_caption = (
+        caption = (
             f"top row: column seeds {', '.join(map(str, cols))}; left column: row seeds "
             f"{', '.join(map(str, rows))}; each cell: its row seed with ws {spans} from its "
             f"column seed (psi {s.psi:g})"
         )
         self.worker.run_job(
             "mixing-grid",
-            lambda r: style_mixing_grid(r, rows, cols, styles, s.psi, s.cutoff, s.noise_mode),
+            # The caption travels with its grid: with two grids queued, each keeps its own.
+            lambda r: (
+                style_mixing_grid(r, rows, cols, styles, s.psi, s.cutoff, s.noise_mode),
+                caption,
+            ),
         )
 
     # Worker jobs --------------------------------------------------------------------------------
@@ -308,10 +312,9 @@ class MainWindow(
         if name == "mixing-grid":
             from explorer.image_dialog import ImageDialog
 
-            self.grid_dialog = ImageDialog(self, "Style-mixing grid", result, "mixing-grid.png")
-            self.grid_dialog.note.setText(
-                f"{self.grid_dialog.note.text()} · {getattr(self, 'grid_caption', '')}"
-            )
+            grid, caption = result
+            self.grid_dialog = ImageDialog(self, "Style-mixing grid", grid, "mixing-grid.png")
+            self.grid_dialog.note.setText(f"{self.grid_dialog.note.text()} · {caption}")
             self.grid_dialog.note.setWordWrap(True)
             self.grid_dialog.show()
 

@@ -32,6 +32,7 @@ class DirectionsPanel(QGroupBox):
         super().__init__("Directions")
         self.model = model
         self.directions: Directions | None = None
+        self.base: np.ndarray | None = None  # a loaded state's offset, under the sliders
         self.num_ws = 1
         lay = QVBoxLayout(self)
         form = QFormLayout()
@@ -77,11 +78,22 @@ class DirectionsPanel(QGroupBox):
         self.first.setValue(0)
         self.last.setValue(num_ws - 1)
         # (an offset that does not fit this network was dropped before this is called)
+        self.base = self._state_offset() if keep_offset else None
         self.set_directions(None, keep_offset=keep_offset)
 
+    def _state_offset(self) -> np.ndarray | None:
+        off = self.model.state.w_offset
+        return None if off is None else np.asarray(off, np.float32)
+
     def forget_sliders(self) -> None:
-        """A loaded state brings its own offset (or none): the sliders no longer describe it."""
-        self.set_directions(None, keep_offset=True)
+        """A loaded state brings its own offset (or none). It becomes the base the sliders add
+        to; they go back to 0, and the computed directions stay (PCA is slow to redo)."""
+        self.base = self._state_offset()
+        for s in self.sliders:
+            s.blockSignals(True)
+            s.set_value(0.0)
+            s.blockSignals(False)
+        self._show_info()
 
     def _compute(self) -> None:
         method = "sefa" if self.method.currentIndex() == 0 else "pca"
@@ -99,15 +111,11 @@ class DirectionsPanel(QGroupBox):
         self.ranges: list[tuple[QSpinBox, QSpinBox]] = []
         if d is None:
             if not keep_offset:
+                self.base = None
                 self.model.update(w_offset=None)
-            kept = self.model.state.w_offset is not None
-            self.info.setText(
-                "a direction offset from the loaded state is applied (no sliders: Reset removes it)"
-                if kept
-                else ""
-            )
+            self._show_info()
             return
-        self.info.setText(f"{d.method.upper()}, ws {d.layers[0]}–{d.layers[1]}")
+        self._show_info()
         span = 3.0 if d.method == "pca" else 10.0  # PCA strengths are in standard deviations
         for k, name in enumerate(d.names):
             s = FloatSlider(-span, span, span / 100, 0.0)
@@ -149,17 +157,32 @@ class DirectionsPanel(QGroupBox):
 
     def reset(self) -> None:
         """Every slider to 0, and no offset at all (also one a state file brought)."""
+        self.base = None
         for s in self.sliders:
+            s.blockSignals(True)
             s.set_value(0.0)
+            s.blockSignals(False)
         self.model.update(w_offset=None)
-        if self.directions is None:
-            self.info.setText("")
+        self._show_info()
+
+    def _show_info(self) -> None:
+        d = self.directions
+        parts = [f"{d.method.upper()}, ws {d.layers[0]}–{d.layers[1]}"] if d is not None else []
+        if self.base is not None:
+            parts.append(
+                "a direction offset from the loaded state is applied"
+                + (" under the sliders" if d is not None else "")
+                + " (Reset removes it)"
+            )
+        self.info.setText("; ".join(parts))
 
     def _apply(self) -> None:
         d = self.directions
         if d is None:
             return
         off = np.zeros((self.num_ws, d.vectors.shape[1]), np.float32)
+        if self.base is not None and self.base.shape == off.shape:
+            off += self.base  # a loaded state's offset: the sliders add to it
         for k, s in enumerate(self.sliders):
             if s.value() != 0:
                 lo, hi = sorted((self.ranges[k][0].value(), self.ranges[k][1].value()))

@@ -132,7 +132,7 @@ def test_mixing_grid_job(window, qtbot, tmp_path):
     window.mixing.cols_edit.setText("3,4,5")
     with qtbot.waitSignal(window.worker.job_done, timeout=30_000) as sig:
         window.mixing._grid()
-    name, grid, error = sig.args
+    name, (grid, _caption), error = sig.args
     assert name == "mixing-grid" and error == "" and grid.shape == (3 * 16, 4 * 16, 3)
     qtbot.waitUntil(lambda: hasattr(window, "grid_dialog"))
     note = window.grid_dialog.note.text()
@@ -196,18 +196,26 @@ def test_direction_offsets_in_states_and_saved_ws(window, qtbot, tmp_path):
     window.directions.sliders[0].spin.setValue(3.0)
     assert window.load_w(str(saved_w)) and window.model.state.w_offset is None
     assert np.array_equal(settle(qtbot, window), moved)
-    # A state without offset: the old sliders go, and moving nothing brings them back.
+    # A state without offset: the sliders go to 0 (the directions stay: PCA is slow to redo).
     window.model.update(w=None)
     window.model.state.save(plain)
-    _sliders(window, qtbot)
     window.directions.sliders[0].spin.setValue(4.0)
-    assert window.load_state(str(plain)) and window.directions.sliders == []
+    assert window.load_state(str(plain)) and len(window.directions.sliders) == 5
+    assert all(s.value() == 0 for s in window.directions.sliders)
     assert window.model.state.w_offset is None
     assert np.array_equal(settle(qtbot, window), base)
-    # A state with an offset shows it, and Reset removes it though no slider made it.
+    # A state with an offset shows it; the sliders add to it; Reset removes it all.
     assert window.load_state(str(with_offset)) and window.model.state.w_offset is not None
     assert np.array_equal(settle(qtbot, window), moved)
     assert "Reset" in window.directions.info.text()
+    window.directions.sliders[1].spin.setValue(2.0)
+    d = window.directions.directions
+    expected = np.asarray(json.loads(with_offset.read_text())["state"]["w_offset"], np.float32)
+    expected[0:3] += 2.0 * d.vectors[1]
+    np.testing.assert_allclose(np.asarray(window.model.state.w_offset), expected, atol=1e-5)
+    window.directions._compute()  # new directions keep the loaded offset under them
+    qtbot.waitUntil(lambda: "ws 0–2" in window.directions.info.text(), timeout=30_000)
+    qtbot.waitUntil(lambda: window.model.state.w_offset is not None, timeout=30_000)
     window.directions.reset()
     assert window.model.state.w_offset is None
     assert np.array_equal(settle(qtbot, window), base)
