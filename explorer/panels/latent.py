@@ -161,7 +161,9 @@ class LatentPanel(QGroupBox):
         if s.w is not None:
             self.blend.setText("a loaded or projected w (not a seed)")
         elif on_grid:
-            self.blend.setText("")
+            self.blend.setText(
+                f"drag to blend the neighbouring seeds (x steps 1 seed, y {s.seed_stride})"
+            )
             self._set_home(s.seed)  # a whole seed on screen (snapped, stepped, loaded)
         else:
             parts = sorted(s.seed_weights(), key=lambda sw: -sw[1])

@@ -719,7 +719,7 @@ def test_back_to_seed_and_the_blend_readout(window, qtbot):
     assert all(f"{s} (" in text for s in (42, 43, 1042, 1043)) and "38%" in text
     panel.reset_btn.click()
     s = window.model.state
-    assert (s.seed_x, s.seed_y, s.w) == (42.0, 0.0, None) and panel.blend.text() == ""
+    assert (s.seed_x, s.seed_y, s.w) == (42.0, 0.0, None) and "drag to blend" in panel.blend.text()
 
 
 def test_truncation_says_a_loaded_w_is_untruncated(window, qtbot, tmp_path):
