@@ -221,25 +221,34 @@ def test_direction_offsets_in_states_and_saved_ws(window, qtbot, tmp_path):
     assert np.array_equal(settle(qtbot, window), base)
 
 
-def test_a_state_restored_before_the_network_keeps_its_offset(qtbot, tmp_path, explorer_network):
-    """--state and the remembered session are applied before the first network loads: its
-    direction offset must survive the load (another network's load drops it)."""
+def _fresh_window(qtbot, tmp_path, network, state=None, settings_values=None):
+    """A new window on temporary settings; `state` is loaded before `network` opens, as the
+    remembered session and --state are. Returns it once the first image shows."""
     from PySide6.QtCore import QSettings
 
     from explorer.main_window import MainWindow
-    from explorer.state import ExplorerState
 
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    for key, value in (settings_values or {}).items():
+        settings.setValue(key, value)
+    win = MainWindow(device="cpu", settings=settings)
+    qtbot.addWidget(win)
+    if state is not None:
+        assert win.load_state(str(state))
+    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
+        win.open_network(network)
+    return win
+
+
+def test_a_state_restored_before_the_network_keeps_its_offset(qtbot, tmp_path, explorer_network):
+    """--state and the remembered session are applied before the first network loads: its
+    direction offset must survive the load (another network's load drops it)."""
     G = load_network(explorer_network)
     offset = np.zeros((G.num_ws, G.w_dim), np.float32)
     offset[:3] = 2.0
     state = tmp_path / "s.json"
     ExplorerState(w_offset=offset.tolist()).save(state)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(device="cpu", settings=settings)
-    qtbot.addWidget(win)
-    assert win.load_state(str(state))
-    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
-        win.open_network(explorer_network)
+    win = _fresh_window(qtbot, tmp_path, explorer_network, state)
     assert win.model.state.w_offset is not None
     with qtbot.waitSignal(win.worker.network_loaded, timeout=30_000):
         win.open_network(explorer_network)  # a second load: the offset was for the first
@@ -753,16 +762,8 @@ def test_render_threads_setting(window, qtbot):
 
 def test_remembered_threads_apply_before_any_network(qtbot, tmp_path, explorer_network):
     import torch
-    from PySide6.QtCore import QSettings
 
-    from explorer.main_window import MainWindow
-
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    settings.setValue("render_threads", 1)
-    win = MainWindow(device="cpu", settings=settings)
-    qtbot.addWidget(win)
-    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
-        win.open_network(explorer_network)
+    win = _fresh_window(qtbot, tmp_path, explorer_network, settings_values={"render_threads": 1})
     with qtbot.waitSignal(
         win.worker.job_done, timeout=10_000, check_params_cb=lambda name, r, e: name == "probe"
     ) as sig:
@@ -793,20 +794,11 @@ def test_saved_png_carries_its_state(window, qtbot, tmp_path):
 def test_a_restored_state_that_does_not_fit_is_trimmed_at_load(qtbot, tmp_path, explorer_network):
     """A state applied before the network loads (the remembered session, --state) cannot be
     checked then: what does not fit is dropped at load and named, and renders work."""
-    from PySide6.QtCore import QSettings
-
-    from explorer.main_window import MainWindow
-
     state = tmp_path / "s.json"
     ExplorerState(
         seed_x=3.0, w_offset=np.zeros((6, 7)).tolist(), layer_sources=[0, 0], mix_seeds=[5]
     ).save(state)
-    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
-    win = MainWindow(device="cpu", settings=settings)
-    qtbot.addWidget(win)
-    assert win.load_state(str(state))
-    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
-        win.open_network(explorer_network)
+    win = _fresh_window(qtbot, tmp_path, explorer_network, state)
     s = win.model.state
     assert s.w_offset is None and s.layer_sources is None and s.seed_x == 3.0
     assert "w_offset has shape (6, 7)" in win.statusBar().currentMessage()
