@@ -90,9 +90,7 @@ class DirectionsPanel(QGroupBox):
         to; they go back to 0, and the computed directions stay (PCA is slow to redo)."""
         self.base = self._state_offset()
         for s in self.sliders:
-            s.blockSignals(True)
-            s.set_value(0.0)
-            s.blockSignals(False)
+            s.set_value(0.0)  # emits nothing
         self._show_info()
 
     def _compute(self) -> None:
@@ -159,9 +157,7 @@ class DirectionsPanel(QGroupBox):
         """Every slider to 0, and no offset at all (also one a state file brought)."""
         self.base = None
         for s in self.sliders:
-            s.blockSignals(True)
-            s.set_value(0.0)
-            s.blockSignals(False)
+            s.set_value(0.0)  # emits nothing
         self.model.update(w_offset=None)
         self._show_info()
 
