@@ -117,6 +117,11 @@ class MainWindow(
         self.directions.set_num_ws(info["num_ws"], keep_offset=first)
         self.features.set_layers(info["layers"])
         self.performance.set_preview_available(info["architecture"] == "skip")
+        usage = ((info.get("card") or {}).get("figures") or {}).get("resolution_usage") or {}
+        share = (usage.get("share") or {}).get(str(info["resolution"]))
+        self.performance.set_top_share(
+            share if isinstance(share, int | float) else None, info["resolution"]
+        )
         self.path_panel.set_resolution(info["resolution"])
         self.latent.set_num_classes(info["c_dim"])
         self.performance.set_device(info["device"], info["device"].startswith("cuda"))

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.panels.plots import CURVE_COLOR, small_plot
+from explorer.panels.text_colors import text_color
 from explorer.state import StateModel
 
 STREAM_WINDOW_S = 2.0  # frames closer than this count as one stream
@@ -46,6 +47,11 @@ class PerformancePanel(QGroupBox):
             "not run), then the full image once they rest"
         )
         form.addRow("Preview while dragging", self.preview)
+        self.preview_note = QLabel("")
+        self.preview_note.setWordWrap(True)
+        self.preview_note.setStyleSheet(f"color: {text_color('dim')};")
+        self.preview_note.setVisible(False)
+        form.addRow(self.preview_note)
         self.threads = QSpinBox()
         self.threads.setRange(1, max(os.cpu_count() or 1, 1))
         self.threads.setKeyboardTracking(False)
@@ -68,6 +74,18 @@ class PerformancePanel(QGroupBox):
         self.device = device
         self.fp32.setEnabled(cuda)
         self.threads.setEnabled(not cuda)
+
+    def set_top_share(self, share: float | None, resolution: int) -> None:
+        """From the model card's resolution usage: warn when previews, which skip the top
+        resolution, will show little of the image."""
+        faint = share is not None and share >= 0.5
+        self.preview_note.setVisible(faint)
+        self.preview_note.setText(
+            f"This model puts {share:.0%} of its image into its {resolution} px output, which "
+            "previews leave out: they will look faint."
+            if faint
+            else ""
+        )
 
     def set_preview_available(self, available: bool) -> None:
         self.preview.setEnabled(available)

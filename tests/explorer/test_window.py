@@ -829,3 +829,16 @@ def dataclasses_replace_id(result, request_id):
     import dataclasses
 
     return dataclasses.replace(result, request_id=request_id)
+
+
+def test_speed_tab_warns_of_faint_previews_from_the_card(window, qtbot, tmp_path):
+    from stylegan2.checkpoints import save_checkpoint
+    from tests.conftest import distinct_generator
+
+    note = window.performance.preview_note
+    assert note.isHidden()  # the fixture network has no card
+    card = {"figures": {"resolution_usage": {"share": {"8": 0.2, "16": 0.8}}}}
+    path = save_checkpoint(tmp_path / "carded.safetensors", distinct_generator(), card=card)
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000):
+        window.open_network(str(path))
+    assert not note.isHidden() and "80% of its image into its 16 px output" in note.text()
