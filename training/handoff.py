@@ -126,6 +126,8 @@ def read_state(path: str | Path) -> dict[str, Any]:
     try:
         with open(path, "rb") as f:
             (n,) = struct.unpack("<Q", f.read(8))
+            if n > path.stat().st_size:  # junk, not a header length: do not try to read it
+                raise ValueError(f"header length {n} exceeds the file")
             meta = json.loads(f.read(n)).get("__metadata__") or {}
     except (OSError, ValueError, struct.error) as exc:
         raise CheckpointError(f"{path}: not a readable hand-off state ({exc})") from None

@@ -75,6 +75,9 @@ def test_bad_inputs_are_clear_errors(run, tmp_path, capsys):
     junk.write_bytes(b"\x10\x00")
     with pytest.raises(CheckpointError, match="not a readable hand-off state"):
         read_state(junk)
+    junk.write_bytes(b"\xff" * 8 + b"{}")  # a header length of 2^64 - 1
+    with pytest.raises(CheckpointError, match="exceeds the file"):
+        read_state(junk)
     with pytest.raises(ValueError, match="would write over"):
         split(snap, snap)
     # An existing file is never replaced unasked: a joined snapshot has no Adam moments.
