@@ -78,18 +78,10 @@ class CompareMixin:
             self.save_twin_image(self.with_suffix_confirmed(path, ".png"))
 
     def save_twin_image(self, path: str) -> bool:
-        from stylegan2.cli.common import CLIError, save_png
-
         image = self.twin_image()
         if not path or image is None or self.preview_on_screen():
             return False
-        try:
-            save_png(image, path)
-        except CLIError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
-            return False
-        self.statusBar().showMessage(f"saved the twin's image to {path}", 4000)
-        return True
+        return self.write_png(image, path, None, f"saved the twin's image to {path}")
 
     def _on_compare(self, info: dict, path: str) -> None:
         self.compare_path, self.compare_info = path, info

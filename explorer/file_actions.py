@@ -62,9 +62,19 @@ class FilesMixin:
             return True
         return False
 
-    def save_image(self, path: str) -> bool:
+    def write_png(self, image, path: str, text: dict[str, str] | None, done: str) -> bool:
+        """Save `image`; a failure (no permission, full disk) or `done` goes to the status bar."""
         from stylegan2.cli.common import CLIError, save_png
 
+        try:
+            save_png(image, path, text)
+        except CLIError as exc:
+            self.statusBar().showMessage(str(exc), 8000)
+            return False
+        self.statusBar().showMessage(done, 6000)
+        return True
+
+    def save_image(self, path: str) -> bool:
         if self.preview_on_screen():
             return False
         # The state that made the image rides along (Load state, or a drop, reads it back),
@@ -76,11 +86,6 @@ class FilesMixin:
         if matches:
             doc = json.loads(self.model.state.to_json(self.interpolation_dict()))
             text = {PNG_STATE_KEY: json.dumps(doc, separators=(",", ":"))}
-        try:
-            save_png(r.image, path, text)
-        except CLIError as exc:
-            self.statusBar().showMessage(str(exc), 8000)
-            return False
         extra = (
             " (the first network's image; Compare → Save twin image… saves the other)"
             if self.compare_path is not None
@@ -88,8 +93,7 @@ class FilesMixin:
         )
         if not matches:
             extra += " (without its state: the image on screen is not the current state's)"
-        self.statusBar().showMessage(f"saved {path}{extra}", 6000)
-        return True
+        return self.write_png(r.image, path, text, f"saved {path}{extra}")
 
     def copy_image(self) -> None:
         if self.last_result is None or self.preview_on_screen():

@@ -29,7 +29,7 @@ from explorer.panels.noise import NoisePanel
 from explorer.panels.path import PathPanel
 from explorer.panels.performance import PerformancePanel
 from explorer.panels.projection import ProjectionPanel
-from explorer.panels.text_colors import text_color
+from explorer.panels.text_colors import note_label, text_color
 from explorer.panels.truncation import TruncationPanel
 from explorer.tab_names import TAB_NAMES
 
@@ -45,9 +45,7 @@ class LayoutMixin:
         self.main_caption = QLabel("")
         self.twin_caption = QLabel("")
         self.twin_caption.setStyleSheet(f"color: {text_color('twin')};")
-        self.twin_notes = QLabel("")
-        self.twin_notes.setStyleSheet(f"color: {text_color('dim')};")
-        self.twin_notes.setWordWrap(True)
+        self.twin_notes = note_label()
         self.image_area = QWidget()
         outer = QVBoxLayout(self.image_area)
         outer.setContentsMargins(0, 0, 0, 0)

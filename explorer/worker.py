@@ -138,17 +138,16 @@ class RenderWorker(QObject):
                 if self._stop:
                     return
                 threads = self._threads
-            if threads != applied:
-                if threads:
-                    torch.set_num_threads(threads)
-                applied = threads
-            with self._cond:
                 # The main network first: a compare network is adapted to it.
                 load = self._pending_loads.pop(False, None) or self._pending_loads.pop(True, None)
                 req = None if load else self._pending
                 if req is not None:
                     self._pending = None
                 job = self._jobs.pop(0) if (load is None and req is None and self._jobs) else None
+            if threads != applied:  # before the work it was set for
+                if threads:
+                    torch.set_num_threads(threads)
+                applied = threads
             if load is not None:
                 self._load(*load)
             elif req is not None:

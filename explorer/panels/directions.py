@@ -78,8 +78,9 @@ class DirectionsPanel(QGroupBox):
         self.first.setValue(0)
         self.last.setValue(num_ws - 1)
         # (an offset that does not fit this network was dropped before this is called)
-        self.base = self._state_offset() if keep_offset else None
-        self.set_directions(None, keep_offset=keep_offset)
+        if keep_offset:
+            self.base = self._state_offset()
+        self.set_directions(None, keep_offset=keep_offset)  # without: base and offset go
 
     def _state_offset(self) -> np.ndarray | None:
         off = self.model.state.w_offset

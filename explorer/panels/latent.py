@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
 )
 
-from explorer.panels.text_colors import text_color
+from explorer.panels.text_colors import note_label, text_color
 from explorer.panels.widgets import DragPad, FloatSlider
 from explorer.state import StateModel
 
@@ -50,9 +50,7 @@ class LatentPanel(QGroupBox):
         self.pad = DragPad()
         form.addRow(self.pad)
         # Between grid points the image blends the four seeds around: say which, and how much.
-        self.blend = QLabel()
-        self.blend.setWordWrap(True)
-        self.blend.setStyleSheet(f"color: {text_color('dim')};")
+        self.blend = note_label()
         form.addRow(self.blend)
         row = QHBoxLayout()
         self.snap_btn = snap_btn = QPushButton("Snap to seed")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.panels.plots import CURVE_COLOR, small_plot
-from explorer.panels.text_colors import text_color
+from explorer.panels.text_colors import note_label
 from explorer.state import StateModel
 
 STREAM_WINDOW_S = 2.0  # frames closer than this count as one stream
@@ -47,10 +47,7 @@ class PerformancePanel(QGroupBox):
             "not run), then the full image once they rest"
         )
         form.addRow("Preview while dragging", self.preview)
-        self.preview_note = QLabel("")
-        self.preview_note.setWordWrap(True)
-        self.preview_note.setStyleSheet(f"color: {text_color('dim')};")
-        self.preview_note.setVisible(False)
+        self.preview_note = note_label(visible=False)
         form.addRow(self.preview_note)
         self.threads = QSpinBox()
         self.threads.setRange(1, max(os.cpu_count() or 1, 1))

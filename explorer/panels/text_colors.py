@@ -7,7 +7,7 @@ about 1.3:1).
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QLabel
 
 #: role -> (on a dark palette, on a light palette)
 _COLORS = {
@@ -26,3 +26,12 @@ def text_color(role: str) -> str:
     """The CSS colour of `role` ('twin', 'dim' or 'error') for the current palette."""
     dark, light = _COLORS[role]
     return dark if palette_is_dark() else light
+
+
+def note_label(text: str = "", visible: bool = True) -> QLabel:
+    """A secondary, word-wrapped line of text (hints and notes under the controls)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"color: {text_color('dim')};")
+    label.setVisible(visible)
+    return label

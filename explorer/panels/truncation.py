@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QSpinBox
+from PySide6.QtWidgets import QFormLayout, QGroupBox, QSpinBox
 
-from explorer.panels.text_colors import text_color
+from explorer.panels.text_colors import note_label
 from explorer.panels.widgets import FloatSlider
 from explorer.state import StateModel
 
@@ -22,12 +22,10 @@ class TruncationPanel(QGroupBox):
         self.cutoff.setToolTip("Truncate only the first N ws (coarse layers); max = all layers")
         form.addRow("Cutoff", self.cutoff)
         # A loaded or projected w is used as it is: say so, or psi seems to do nothing.
-        self.note = QLabel(
-            "The loaded w is used untruncated; psi and cutoff apply to mixing seeds."
+        self.note = note_label(
+            "The loaded w is used untruncated; psi and cutoff apply to mixing seeds.",
+            visible=False,
         )
-        self.note.setWordWrap(True)
-        self.note.setStyleSheet(f"color: {text_color('dim')};")
-        self.note.setVisible(False)
         form.addRow(self.note)
         self.set_num_ws(1)
         self.psi.value_changed.connect(lambda v: model.update(psi=v))
