@@ -138,13 +138,17 @@ def write_zip(
 
 
 def build_emoji_dataset(
-    font: str | Path, dest: str | Path, resolution: int, max_images: int | None = None
+    font: str | Path,
+    dest: str | Path,
+    resolution: int,
+    max_images: int | None = None,
+    emoji_set: str = "all",
 ) -> int:
     """The bundled models' dataset (see training.emoji); returns the number of images."""
     from training.emoji import font_sha256, render_emoji
 
     images = []
-    for item in render_emoji(font, resolution):
+    for item in render_emoji(font, resolution, emoji_set=emoji_set):
         images.append(item)
         if max_images is not None and len(images) >= max_images:
             break
@@ -153,6 +157,7 @@ def build_emoji_dataset(
     extra = {
         "source": "Noto Color Emoji (SIL Open Font License 1.1)",
         "font_sha256": font_sha256(font),
+        "emoji_set": emoji_set,
         "names": [n for n, _ in images],
     }
     write_zip(Path(dest), images, None, extra)

@@ -11,6 +11,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--source", help="folder (searched recursively) or zip")
     src.add_argument("--emoji-font", help="render every emoji of this Noto Color Emoji TTF")
+    p.add_argument(
+        "--emoji-set",
+        choices=["all", "faces"],
+        default="all",
+        help="with --emoji-font: every pictographic emoji, or only the faces (training.emoji)",
+    )
     p.add_argument("--dest", required=True, help="output .zip")
     p.add_argument("--resolution", type=int, required=True)
     p.add_argument("--crop", choices=["center", "none"], default="center")
@@ -26,7 +32,9 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         if args.emoji_font:
-            n = build_emoji_dataset(args.emoji_font, args.dest, args.resolution, args.max_images)
+            n = build_emoji_dataset(
+                args.emoji_font, args.dest, args.resolution, args.max_images, args.emoji_set
+            )
             print(f"{args.dest}: wrote {n} emoji")
             return 0
         report = build_dataset(
