@@ -38,6 +38,9 @@ class PerformancePanel(QGroupBox):
         self.plot.hideButtons()
         self.plot.getPlotItem().getAxis("bottom").setStyle(showValues=False)
         self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOR, width=1.5))
+        # The newest frame as a dot: a line needs two frames, so the first would show nothing.
+        self.newest = self.plot.plot(pen=None, symbol="o", symbolSize=6, symbolPen=None)
+        self.newest.setSymbolBrush(pg.mkBrush(CURVE_COLOR))
         lay.addWidget(self.plot)
         form = QFormLayout()
         self.preview = QComboBox()
@@ -121,5 +124,6 @@ class PerformancePanel(QGroupBox):
             )
         )
         self.curve.setData(list(self.times))
+        self.newest.setData([len(self.times) - 1], [self.times[-1]])
         # From zero: one frame, or equal ones, would otherwise give a zero-height range.
         self.plot.setYRange(0, max(max(self.times), 1.0) * 1.1, padding=0)

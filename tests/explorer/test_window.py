@@ -842,3 +842,17 @@ def test_speed_tab_warns_of_faint_previews_from_the_card(window, qtbot, tmp_path
     with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000):
         window.open_network(str(path))
     assert not note.isHidden() and "80% of its image into its 16 px output" in note.text()
+
+
+def test_speed_plot_shows_the_first_frame(qapp):
+    """One frame draws no line; the newest frame is a dot, so the plot is never blank."""
+    from explorer.panels.performance import PerformancePanel
+    from explorer.state import StateModel
+
+    panel = PerformancePanel(StateModel())
+    panel.frame({"total": 12.0})
+    xs, ys = panel.newest.getData()
+    assert list(xs) == [0] and list(ys) == [12.0]
+    panel.frame({"total": 20.0})
+    xs, ys = panel.newest.getData()
+    assert list(xs) == [1] and list(ys) == [20.0]
