@@ -4,7 +4,7 @@
 #
 #   bash tools/gpu_carry.sh DIR      # DIR: where the first call's files came back
 #   run(command="MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh",
-#       carry=["runs/data/emoji64.zip", "runs/gpu_in"], timeout_s=295)
+#       carry=["runs/data/emoji64-faces.zip", "runs/gpu_in"], timeout_s=295)
 #   bash tools/gpu_carry.sh --restore  # afterwards: the shipped files back in place
 #
 # DIR's emoji64-<name>.safetensors become runs/gpu_in/<norm>-g_ema.safetensors and its

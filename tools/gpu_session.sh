@@ -3,7 +3,7 @@
 # the two bundled emoji models side by side, bring them to the same kimg, bundle both, and send
 # back what the next session (GPU or CPU) needs to go on from there. One call:
 #
-#   run(command="bash tools/gpu_session.sh", carry=["runs/data/emoji64.zip"], timeout_s=600)
+#   run(command="bash tools/gpu_session.sh", carry=["runs/data/emoji64-faces.zip"], timeout_s=600)
 #
 # Where the runs go on from: a full snapshot is 156 MB, over what a call carries (64 MiB in all)
 # or brings back (16 MiB a file), so runs travel as hand-offs (training/handoff.py): a G_ema plus
@@ -27,7 +27,7 @@
 # With time left on a warm machine (it goes back after 30 s idle), a second call goes on from
 # the first's results: `bash tools/gpu_carry.sh DIR` (DIR: where they came back) at once, then
 #   run(command="MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh",
-#       carry=["runs/data/emoji64.zip", "runs/gpu_in"], timeout_s=295)
+#       carry=["runs/data/emoji64-faces.zip", "runs/gpu_in"], timeout_s=295)
 # and `bash tools/gpu_carry.sh --restore` after it.
 #
 # BATCH (default 64) is each run's batch: at 64 px a step is launch-bound, so a larger batch may
@@ -40,7 +40,9 @@ MIN=${MINUTES:-6.5}
 BUDGET=${BUDGET:-585}  # seconds for the whole script: the call's timeout_s less the transfers
 DEV=${DEVICE:-cuda}
 TICK=${TICK:-20}
-DATA=runs/data/emoji64.zip
+# The bundled models' dataset: the emoji faces (`stylegan2 dataset --emoji-set faces`, 110 images,
+# 1.4 MB). Until 305 kimg they trained on every emoji (runs/data/emoji64.zip, 1287 images).
+DATA=${DATA:-runs/data/emoji64-faces.zip}
 HAND=runs/gpu_in
 RUNS=/tmp/runs
 mkdir -p "$OUT" "$RUNS"
@@ -49,8 +51,8 @@ exec > >(tee "$OUT/session.log") 2>&1
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"
 
-DATASET="Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 1287 images, 64 px"
-COMMON=(--cfg small --batch "${BATCH:-64}" --mirror --aug ada --ada-kimg 100 --tick "$TICK" --snap 1 --workers 5
+DATASET=${DATASET:-"Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 64 px: every emoji (1287 images) to 305.2 kimg, then only the faces (110 images, --emoji-set faces)"}
+COMMON=(--cfg small --batch "${BATCH:-64}" --mirror --aug ada --ada-kimg "${ADA_KIMG:-20}" --tick "$TICK" --snap 1 --workers 5
         --no-progress --device "$DEV")
 NORMS=(demod adain)
 declare -A PID START G_SRC ST_SRC START_KIMG
@@ -162,13 +164,13 @@ bundle() {  # norm snapshot
 from stylegan2.checkpoints import load_checkpoint
 print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('commands', [])))")
     else
-        cmds+=(--command "stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --dest runs/data/emoji64.zip --resolution 64")
+        cmds+=(--command "stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --emoji-set faces --dest $DATA --resolution 64")
     fi
     if [ -n "${START[$norm]:-}" ]; then
         cmds+=(--command "python -m training.handoff join --g-ema ${G_SRC[$norm]} --state ${ST_SRC[$norm]} --out start-$norm.safetensors   # the files as they were at ${START_KIMG[$norm]} kimg")
-        cmds+=(--command "stylegan2-train --data runs/data/emoji64.zip --outdir runs --norm $norm --kimg $kimg ${COMMON[*]} --resume start-$norm.safetensors   # on the GPU")
+        cmds+=(--command "stylegan2-train --data $DATA --outdir runs --norm $norm --kimg $kimg ${COMMON[*]} --resume start-$norm.safetensors   # on the GPU")
     else
-        cmds+=(--command "stylegan2-train --data runs/data/emoji64.zip --outdir runs --norm $norm --kimg $kimg ${COMMON[*]}")
+        cmds+=(--command "stylegan2-train --data $DATA --outdir runs --norm $norm --kimg $kimg ${COMMON[*]}")
     fi
     [ -f "$HAND/$norm-note.txt" ] && note+=(--note "$(cat "$HAND/$norm-note.txt")")
     note+=(--note "GPU part trained on one $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || echo "$DEV"), sharing it with its twin (both runs at once).")
