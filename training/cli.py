@@ -22,6 +22,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kimg", type=float, default=25000, help="training length in kimg")
     p.add_argument("--tick", type=float, default=4.0, help="kimg per progress tick")
     p.add_argument("--snap", type=int, default=50, help="ticks between snapshots")
+    p.add_argument(
+        "--keep",
+        type=int,
+        default=0,
+        help="keep only this many newest snapshots in the run folder (default 0: all)",
+    )
     p.add_argument("--mirror", action="store_true", help="x-flip augmentation")
     p.add_argument(
         "--aug",
@@ -109,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         kimg=args.kimg,
         tick_kimg=args.tick,
         snap=args.snap,
+        keep=args.keep,
         mirror=args.mirror,
         aug=args.aug,
         ada_target=args.target,

@@ -44,7 +44,7 @@ from training.run_folder import (
     release_lock,
     setup_logging,
 )
-from training.snapshot import load_snapshot, save_snapshot, snapshot_path
+from training.snapshot import load_snapshot, prune_snapshots, save_snapshot, snapshot_path
 
 log = logging.getLogger("training")
 
@@ -207,6 +207,14 @@ def _machine() -> str:
     return machine()
 
 
+def with_history(before: str | None, now: str, at_kimg: float) -> str:
+    """A card's machine (or dataset) after a resume: `now`, after what the run had before, so a
+    run that moved between machines keeps every one ("A (to 100.8 kimg); then B")."""
+    if not before or before.rsplit("; then ", 1)[-1] == now:
+        return before or now
+    return f"{before} (to {at_kimg:.1f} kimg); then {now}"
+
+
 #: tRGB weight scale that starts an AdaIN skip generator at a demod one's image scale
 ADAIN_TORGB_INIT = 0.3
 
@@ -257,6 +265,7 @@ class _Trainer:
             self.loss.augment = AugmentPipe().to(device)
             self.ada = AdaptiveP(self.loss.augment, target=opts.ada_target, kimg=opts.ada_kimg)
         self.counters = {"cur_nimg": 0, "step": 0, "tick": 0, "elapsed": 0.0, "augment_p": 0.0}
+        self.machine, self.data_note = _machine(), str(opts.data)
         if resume is not None:
             self._resume(resume[1])
         else:
@@ -306,6 +315,9 @@ class _Trainer:
             # A joined hand-off (training/handoff.py) carries no optimizer moments.
             log.info("%s: no Adam moments for %s, which start afresh", path.name, "/".join(fresh))
         self.counters.update(snap["counters"])
+        at = self.counters.get("cur_nimg", 0) / 1000
+        self.machine = with_history(snap["card"].get("machine"), self.machine, at)
+        self.data_note = with_history(snap["card"].get("dataset"), self.data_note, at)
         self.loss.pl_mean.copy_(snap["pl_mean"])
         if self.ada is not None:
             self.ada.pipe.p = float(self.counters.get("augment_p", 0.0))
@@ -478,12 +490,15 @@ class _Trainer:
             card={
                 "trained_with": "stylegan2-explorer",
                 "kimg": kimg,
-                "dataset": str(self.opts.data),
+                "dataset": self.data_note,
                 "options": self.opts.as_dict(),
-                "machine": _machine(),
+                "machine": self.machine,
             },
         )
         log.info("snapshot %s", path.name)
+        if self.opts.keep:
+            for old in prune_snapshots(self.run_dir, self.opts.keep):
+                log.info("removed %s (--keep %d)", old.name, self.opts.keep)
         # Ctrl-C and --max-minutes should not wait for an evaluation (hours on a CPU).
         if self.opts.metrics and not self.stop and not self.out_of_time:
             self.evaluate(path)

@@ -33,6 +33,7 @@ class TrainOptions:
     kimg: float = 25000
     tick_kimg: float = 4.0
     snap: int = 50  # ticks between snapshots
+    keep: int = 0  # the newest snapshots a run folder keeps (0: all)
     mirror: bool = False
     aug: str = "none"  # 'ada': adaptive discriminator augmentation
     ada_target: float = 0.6
@@ -98,6 +99,8 @@ def resolve(
         raise ValueError(f"unknown --cfg {opts.cfg!r}; choose from {', '.join(CFGS)}")
     if not opts.ada_kimg > 0:  # 0 divides by zero at the first adjustment; < 0 runs backwards
         raise ValueError(f"--ada-kimg must be positive, got {opts.ada_kimg}")
+    if opts.keep < 0:
+        raise ValueError(f"--keep must be 0 (all) or a positive count, got {opts.keep}")
     if not 0 < opts.ada_target < 1:
         raise ValueError(f"--target (ADA) must lie in (0, 1), got {opts.ada_target}")
     if opts.cfg == "auto":

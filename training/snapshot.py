@@ -22,7 +22,10 @@ def snapshot_path(run_dir: Path, nimg: int) -> Path:
     plain = run_dir / f"network-snapshot-{nimg // 1000:06d}.safetensors"
     # At a whole kimg an existing plain name can only be this very state (image counts only
     # grow within a run folder): write it again rather than a tie like 000080 / 000080.000.
-    if not plain.exists() or nimg % 1000 == 0:
+    # A finer name of this kimg without the plain one: --keep removed the plain (earlier) one,
+    # and a plain name now would sort before the snapshots it follows.
+    finer = run_dir.glob(f"network-snapshot-{nimg // 1000:06d}.[0-9][0-9][0-9].safetensors")
+    if nimg % 1000 == 0 or not (plain.exists() or any(finer)):
         return plain
     return run_dir / f"network-snapshot-{nimg // 1000:06d}.{nimg % 1000:03d}.safetensors"
 
@@ -98,7 +101,21 @@ def load_snapshot(path: Path, device: torch.device) -> dict[str, Any]:
         },
         "counters": extra.get("counters", {}),
         "pl_mean": tensors["pl_mean"][0] if "pl_mean" in tensors else torch.zeros([]),
+        "card": ckpt.metadata.get("card") or {},
     }
+
+
+def prune_snapshots(run_dir: Path, keep: int) -> list[Path]:
+    """Delete all but the `keep` newest snapshots of a run folder (by kimg); returns what went.
+    Only complete snapshots count: a .tmp of a save in progress is neither kept nor removed."""
+    snaps = sorted(
+        (p for p in run_dir.glob("network-snapshot-*.safetensors") if SNAPSHOT_RE.search(p.name)),
+        key=snapshot_kimg,
+    )
+    gone = snaps[:-keep] if keep > 0 else []
+    for p in gone:
+        p.unlink(missing_ok=True)
+    return gone
 
 
 def latest_snapshot(run_dir: Path) -> Path | None:

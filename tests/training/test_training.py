@@ -495,3 +495,48 @@ def test_snapshots_within_one_kimg_are_all_kept(tmp_path):
     assert snapshot_path(tmp_path, 81_000).name == names[-1]  # the same state again: no tie
     (tmp_path / "network-snapshot-000081.safetensors").unlink()
     assert latest_snapshot(tmp_path).name == "network-snapshot-000080.768.safetensors"
+
+
+def test_keep_leaves_only_the_newest_snapshots_and_resume_goes_on(tiny_data, tmp_path):
+    opts = dict(kimg=0.04, tick_kimg=0.008, snap=1, keep=2)  # a snapshot every 2 steps
+    run = train(_opts(tiny_data, tmp_path, **opts), progress=False)
+    snaps = sorted(p.name for p in run.glob("network-snapshot-*.safetensors"))
+    assert snaps == [
+        "network-snapshot-000000.032.safetensors",
+        "network-snapshot-000000.040.safetensors",
+    ]
+    assert "removed network-snapshot-000000.safetensors (--keep 2)" in (run / "log.txt").read_text()
+    again = train(
+        _opts(tiny_data, tmp_path, **{**opts, "kimg": 0.048}, resume="latest"), progress=False
+    )
+    assert again == run
+    snaps = sorted(p.name for p in run.glob("network-snapshot-*.safetensors"))
+    assert snaps == [
+        "network-snapshot-000000.040.safetensors",
+        "network-snapshot-000000.048.safetensors",
+    ]
+    with pytest.raises(ValueError, match="--keep must be 0"):
+        train(_opts(tiny_data, tmp_path / "bad", keep=-1), progress=False)
+
+
+def test_a_run_that_moves_keeps_every_machine_and_dataset_on_its_card(
+    tiny_data, tmp_path, monkeypatch
+):
+    import training.loop as loop
+    from training.dataset_tool import build_dataset
+    from training.loop import with_history
+
+    assert with_history(None, "A", 1.0) == "A"
+    assert with_history("A", "A", 1.0) == "A"
+    assert with_history("A (to 1.0 kimg); then B", "B", 2.0) == "A (to 1.0 kimg); then B"
+    assert with_history("A; torch 2, Linux", "B", 2.5) == "A; torch 2, Linux (to 2.5 kimg); then B"
+
+    monkeypatch.setattr(loop, "_machine", lambda: "box A")
+    first = train(_opts(tiny_data, tmp_path / "r", kimg=0.016), progress=False)
+    other = tmp_path / "other.zip"
+    build_dataset(tiny_data, other, 16)
+    monkeypatch.setattr(loop, "_machine", lambda: "box B")
+    opts = _opts(other, tmp_path / "r", kimg=0.024, resume=str(latest_snapshot(first)))
+    card = load_checkpoint(latest_snapshot(train(opts, progress=False))).metadata["card"]
+    assert card["machine"] == "box A (to 0.0 kimg); then box B"
+    assert card["dataset"] == f"{tiny_data} (to 0.0 kimg); then {other}"
