@@ -66,6 +66,8 @@ class PerformancePanel(QGroupBox):
         lay.addWidget(self.fp32)
         self.device = "–"
         self.times: deque[float] = deque(maxlen=120)
+        # A fixed window that fills from the left: the first frames would otherwise sit centred.
+        self.plot.setXRange(0, self.times.maxlen - 1, padding=0.02)
         self.last_full = 0.0
         self.last_preview = 0.0
         self.shown: deque[float] = deque(maxlen=30)

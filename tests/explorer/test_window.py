@@ -856,3 +856,5 @@ def test_speed_plot_shows_the_first_frame(qapp):
     panel.frame({"total": 20.0})
     xs, ys = panel.newest.getData()
     assert list(xs) == [1] and list(ys) == [20.0]
+    (x0, x1), _ = panel.plot.viewRange()  # a strip filling from the left, not centred
+    assert x0 <= 0 and x1 >= panel.times.maxlen - 1
