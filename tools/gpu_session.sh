@@ -177,7 +177,7 @@ print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('comman
     # SIGINT, not SIGTERM: Python then runs its cleanup, which removes a half-written file.
     timeout -s INT $((BUDGET - SECONDS > 55 ? BUDGET - SECONDS - 25 : 30)) \
         python3 -m stylegan2.cli.main bundle "$snap" \
-        --out "$OUT/emoji64-$name.safetensors" --title "Emoji 64 px, $name" \
+        --out "$OUT/emoji64-$name.safetensors" --title "Emoji faces 64 px, $name" \
         --dataset "$DATASET" --device "$DEV" "${cmds[@]}" "${note[@]}" 2>&1 | tail -2 || {
         echo "!! bundling $name failed: no state either (it would have no G_ema to go with)"
         return 1
