@@ -105,6 +105,17 @@ for norm in "${NORMS[@]}"; do
         --out "/tmp/start-$norm.safetensors" || { echo "!! cannot join $norm's hand-off"; exit 1; }
     START[$norm]=/tmp/start-$norm.safetensors G_SRC[$norm]=$g ST_SRC[$norm]=$st
     START_KIMG[$norm]=$(python3 -c "print(round($(nimg_of "${START[$norm]}") / 1000, 1))")
+    shipped=assets/training/emoji64-$(name_of "$norm")-state.safetensors
+    if [ "$st" != "$shipped" ] && [ -f "$shipped" ]; then  # a forgotten runs/gpu_in is no start
+        ship_kimg=$(timeout 30 python3 -c "
+from training.handoff import read_state
+print(round(read_state('$shipped')['counters']['cur_nimg'] / 1000, 1))")
+        if python3 -c "import sys; sys.exit(not ${START_KIMG[$norm]} < ${ship_kimg:-0})"; then
+            echo "!! $st is at ${START_KIMG[$norm]} kimg, behind the shipped $shipped" \
+                "(${ship_kimg} kimg): remove $HAND, or move the shipped files aside to use it"
+            exit 1
+        fi
+    fi
 done
 
 echo "== 2. training both models, $MIN min each (t=${SECONDS}s)"
