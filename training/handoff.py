@@ -175,6 +175,11 @@ def join(g_ema: str | Path, state: str | Path, out: str | Path, force: bool = Fa
     G = copy.deepcopy(G_ema).train()
     counters = dict(st["counters"])
     card = dict(st["card"])
+    # A shipped G_ema's card may carry the fuller machine history (edited there, or written by
+    # `stylegan2 bundle` from a run that had moved before): keep it when it ends as the state's.
+    shipped = (ckpt.metadata.get("card") or {}).get("machine")
+    if isinstance(shipped, str) and shipped.endswith(card.get("machine") or "\0"):
+        card["machine"] = shipped
     card["handoff"] = f"joined from {Path(g_ema).name} + {Path(state).name} ({st['source']})"
     save_snapshot(Path(out), G, st["D"].train(), G_ema, {}, counters, st["pl_mean"], card=card)
     return counters

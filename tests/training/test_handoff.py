@@ -109,3 +109,24 @@ def test_bad_inputs_are_clear_errors(run, tmp_path, capsys):
     assert snap.read_bytes() == before
     assert main(["split", str(snap), "--state", str(tmp_path / "s3.safetensors")]) == 0
     assert "kimg" in capsys.readouterr().out
+
+
+def test_join_keeps_the_fuller_machine_history_of_a_shipped_g_ema(run, tmp_path):
+    from stylegan2.checkpoints import save_checkpoint
+
+    snap = latest_snapshot(run)
+    state, g_ema = tmp_path / "s.safetensors", tmp_path / "g.safetensors"
+    split(snap, state, g_ema)
+    machine = read_state(state)["card"]["machine"]
+    ck = load_checkpoint(g_ema)
+    card = {**ck.metadata["card"], "machine": f"box A (to 1.0 kimg); then {machine}"}
+    save_checkpoint(g_ema, ck.G_ema, card=card, dtype=torch.float16)  # as a shipped model card
+    join(g_ema, state, tmp_path / "j.safetensors")
+    assert (
+        load_checkpoint(tmp_path / "j.safetensors").metadata["card"]["machine"] == card["machine"]
+    )
+    # A G_ema card whose history is another run's is not taken.
+    card["machine"] = "box B"
+    save_checkpoint(g_ema, ck.G_ema, card=card, dtype=torch.float16)
+    join(g_ema, state, tmp_path / "k.safetensors")
+    assert load_checkpoint(tmp_path / "k.safetensors").metadata["card"]["machine"] == machine
