@@ -108,10 +108,7 @@ def load_snapshot(path: Path, device: torch.device) -> dict[str, Any]:
 def prune_snapshots(run_dir: Path, keep: int) -> list[Path]:
     """Delete all but the `keep` newest snapshots of a run folder (by kimg); returns what went.
     Only complete snapshots count: a .tmp of a save in progress is neither kept nor removed."""
-    snaps = sorted(
-        (p for p in run_dir.glob("network-snapshot-*.safetensors") if SNAPSHOT_RE.search(p.name)),
-        key=snapshot_kimg,
-    )
+    snaps = _snapshots(run_dir)
     gone = snaps[:-keep] if keep > 0 else []
     for p in gone:
         p.unlink(missing_ok=True)
@@ -121,7 +118,13 @@ def prune_snapshots(run_dir: Path, keep: int) -> list[Path]:
 def latest_snapshot(run_dir: Path) -> Path | None:
     """By the kimg in the name, not by the name: 'network-snapshot-000080.512' comes after
     'network-snapshot-000080' though it sorts before it."""
-    snaps = [
+    snaps = _snapshots(run_dir)
+    return snaps[-1] if snaps else None
+
+
+def _snapshots(run_dir: Path) -> list[Path]:
+    """A run folder's complete snapshots, oldest first (by kimg; no .tmp of a save underway)."""
+    found = (
         p for p in run_dir.glob("network-snapshot-*.safetensors") if SNAPSHOT_RE.search(p.name)
-    ]
-    return max(snaps, key=snapshot_kimg) if snaps else None
+    )
+    return sorted(found, key=snapshot_kimg)
