@@ -50,6 +50,12 @@ class SynthesisConfig:
     use_noise: bool = True
     activation: str = "lrelu"
     fp16_channels_last: bool = False
+    # Multiplies every tRGB output. The AdaIN twin trains with 0.3: its instance-normalised
+    # features are about 3x a demodulated layer's, and the skip generator sums one tRGB per
+    # resolution, so at 1 its first images have 3x the demod twin's scale and D wins outright.
+    # A gain keeps the stored weights at unit scale, so equalized learning rate still holds
+    # (shrinking the weights instead makes every Adam step 3.3x larger relative to them).
+    torgb_gain: float = 1.0
 
 
 @dataclass(frozen=True)

@@ -230,4 +230,6 @@ class AdaptiveP:
         rt = float(reduce_mean(torch.stack(signs).mean()))
         self.signs.clear()
         delta = math.copysign(1.0, rt - self.target) * batch * self.interval / (self.kimg * 1000)
-        self.pipe.p = max(self.pipe.p + delta, 0.0)
+        # Bounded above as well: past 1 every augmentation always applies, so D can no longer
+        # see colour or orientation at all, and p keeps climbing with nothing left to gain.
+        self.pipe.p = min(max(self.pipe.p + delta, 0.0), 1.0)

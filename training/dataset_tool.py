@@ -162,3 +162,23 @@ def build_emoji_dataset(
     }
     write_zip(Path(dest), images, None, extra)
     return len(images)
+
+
+def build_faces_dataset(dest: str | Path, resolution: int, count: int, seed: int = 0) -> int:
+    """The bundled models' dataset: `count` procedural faces (see training.faces), with each
+    image's factors in `dataset.json`; returns the number of images."""
+    from training.faces import FACTORS, generate_faces
+
+    images, factors = [], []
+    for name, arr, f in generate_faces(count, resolution, seed):
+        images.append((name, arr))
+        factors.append(f)
+    extra = {
+        "source": f"procedural faces (training/faces.py, seed {seed}), this project's own, MIT",
+        "faces_seed": seed,
+        "factor_scales": FACTORS,
+        "names": [n for n, _ in images],
+        "factors": factors,
+    }
+    write_zip(Path(dest), images, None, extra)
+    return len(images)

@@ -215,23 +215,6 @@ def with_history(before: str | None, now: str, at_kimg: float) -> str:
     return f"{before} (to {at_kimg:.1f} kimg); then {now}"
 
 
-#: tRGB weight scale that starts an AdaIN skip generator at a demod one's image scale
-ADAIN_TORGB_INIT = 0.3
-
-
-@torch.no_grad()
-def _match_demod_image_scale(G: Generator) -> None:
-    """AdaIN's instance-normalised features are about 3x larger than demodulated ones at init,
-    and the skip generator sums one tRGB output per resolution, so a fresh AdaIN twin's images
-    start at std 4.8 against the demod twin's 1.4 (small cfg, 64 px). D then wins outright
-    (measured: D(real) loss 0.03, G loss 12 after 6 kimg, not recovering). Starting its tRGB
-    weights at 0.3x brings the image to std 1.45. Only the initial values change; a resumed run
-    loads its weights over them."""
-    for name, p in G.named_parameters():
-        if name.endswith("torgb.weight"):
-            p.mul_(ADAIN_TORGB_INIT)
-
-
 class _Trainer:
     def __init__(self, opts, rc: ResolvedConfig, dataset, run_dir, dist, device, resume) -> None:
         self.opts, self.rc, self.dataset, self.run_dir = opts, rc, dataset, run_dir
@@ -239,8 +222,6 @@ class _Trainer:
         torch.manual_seed(opts.seed)
         self.G = Generator(rc.G).to(device).train()
         self.D = Discriminator(rc.D).to(device).train()
-        if rc.G.synthesis.normalization == "adain" and rc.G.synthesis.architecture == "skip":
-            _match_demod_image_scale(self.G)
         self.G_ema = Generator(rc.G).to(device).eval().requires_grad_(False)
         self.G_ema.load_state_dict(self.G.state_dict())
         if device.type == "cpu" and rc.G.synthesis.num_fp16_res > 0:

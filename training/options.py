@@ -76,6 +76,9 @@ class ResolvedConfig:
 
 
 PRECISIONS = ("auto", "fp32", "mixed")
+#: tRGB output gain that starts an AdaIN skip generator at a demod one's image scale (std 1.45
+#: against 4.8 at 1, small cfg, 64 px); see SynthesisConfig.torgb_gain.
+ADAIN_TORGB_GAIN = 0.3
 
 
 def use_mixed_precision(opts: TrainOptions, device_type: str) -> bool:
@@ -133,6 +136,8 @@ def resolve(
             channel_max=channel_max,
             architecture=opts.arch,  # type: ignore[arg-type]
             normalization=opts.norm,  # type: ignore[arg-type]
+            # AdaIN features are ~3x demodulated ones; each skip tRGB output adds them up.
+            torgb_gain=ADAIN_TORGB_GAIN if opts.norm == "adain" and opts.arch == "skip" else 1.0,
             use_noise=opts.use_noise,
             num_fp16_res=4 if mixed else 0,
             conv_clamp=256 if mixed else None,

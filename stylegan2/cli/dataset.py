@@ -11,6 +11,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--source", help="folder (searched recursively) or zip")
     src.add_argument("--emoji-font", help="render every emoji of this Noto Color Emoji TTF")
+    src.add_argument(
+        "--faces",
+        type=int,
+        metavar="N",
+        help="draw N procedural cartoon faces (the bundled models' dataset, training.faces)",
+    )
     p.add_argument(
         "--emoji-set",
         choices=["all", "faces"],
@@ -22,15 +28,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--crop", choices=["center", "none"], default="center")
     p.add_argument("--labels", action="store_true", help="classes from sub-folder names")
     p.add_argument("--max-images", type=int, default=None)
+    p.add_argument("--seed", type=int, default=0, help="with --faces: which faces (default 0)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from stylegan2.cli.common import CLIError
     from training.dataset import DatasetError
-    from training.dataset_tool import build_dataset, build_emoji_dataset
+    from training.dataset_tool import build_dataset, build_emoji_dataset, build_faces_dataset
 
     try:
+        if args.faces is not None:
+            n = build_faces_dataset(args.dest, args.resolution, args.faces, args.seed)
+            print(f"{args.dest}: wrote {n} procedural faces")
+            return 0
         if args.emoji_font:
             n = build_emoji_dataset(
                 args.emoji_font, args.dest, args.resolution, args.max_images, args.emoji_set

@@ -356,13 +356,14 @@ class ToRGBLayer(nn.Module):
         out_channels: int,
         w_dim: int,
         conv_clamp: float | None = None,
+        gain: float = 1.0,  # run-time output scale (SynthesisConfig.torgb_gain)
     ) -> None:
         super().__init__()
         self.conv_clamp = conv_clamp
         self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
         self.weight = nn.Parameter(torch.randn([out_channels, in_channels, 1, 1]))
         self.bias = nn.Parameter(torch.zeros([out_channels]))
-        self.weight_gain = 1 / math.sqrt(in_channels)
+        self.weight_gain = gain / math.sqrt(in_channels)
 
     def forward(
         self, x: torch.Tensor, w: torch.Tensor, fused_modconv: bool | None = True

@@ -91,7 +91,11 @@ class SynthesisBlock(nn.Module):
         self.num_conv += 1
         if is_last or sc.architecture == "skip":
             self.torgb = ToRGBLayer(
-                out_channels, cfg.img_channels, cfg.w_dim, conv_clamp=sc.conv_clamp
+                out_channels,
+                cfg.img_channels,
+                cfg.w_dim,
+                conv_clamp=sc.conv_clamp,
+                gain=sc.torgb_gain,
             )
             self.num_torgb += 1
         if in_channels != 0 and sc.architecture == "resnet":

@@ -207,3 +207,34 @@ def test_adain_layer_normalizes_then_styles():
     torch.testing.assert_close(
         y.std(dim=[2, 3], unbiased=False), (style[:, 0] + 1).abs(), atol=1e-3, rtol=1e-3
     )
+
+
+def test_torgb_gain_scales_the_image_not_the_stored_weights():
+    import dataclasses
+
+    from stylegan2.config import GeneratorConfig, SynthesisConfig
+    from stylegan2.networks import Generator
+
+    base = GeneratorConfig(
+        z_dim=16, w_dim=16, img_resolution=16,
+        synthesis=SynthesisConfig(channel_base=256, channel_max=32, use_noise=False),
+    )  # fmt: skip
+    half = dataclasses.replace(base, synthesis=dataclasses.replace(base.synthesis, torgb_gain=0.5))
+    torch.manual_seed(0)
+    G1 = Generator(base)
+    G2 = Generator(half)
+    G2.load_state_dict(G1.state_dict())  # same stored weights, unit scale in both
+    z = torch.randn(2, 16)
+    with torch.no_grad():
+        a, b = G1(z, None), G2(z, None)
+    torch.testing.assert_close(b, 0.5 * a, atol=1e-5, rtol=1e-4)
+    assert GeneratorConfig.from_dict(half.to_dict()).synthesis.torgb_gain == 0.5
+
+
+def test_trainer_gives_the_adain_skip_twin_a_torgb_gain():
+    from training.options import ADAIN_TORGB_GAIN, TrainOptions, resolve
+
+    adain = resolve(TrainOptions(data="d", outdir="o", cfg="small", norm="adain"), 64, 3, 0)
+    demod = resolve(TrainOptions(data="d", outdir="o", cfg="small", norm="demod"), 64, 3, 0)
+    assert adain.G.synthesis.torgb_gain == ADAIN_TORGB_GAIN
+    assert demod.G.synthesis.torgb_gain == 1.0

@@ -87,3 +87,13 @@ def test_training_with_ada_records_p(tmp_path):
 
     rec = json.loads((run / "stats.jsonl").read_text().splitlines()[-1])
     assert "augment_p" in rec and rec["augment_p"] >= 0
+
+
+def test_adaptive_p_stops_at_one():
+    # Past 1 every augmentation always applies; p must not climb on with nothing left to gain.
+    pipe = AugmentPipe(p=0.99)
+    ada = AdaptiveP(pipe, target=0.6, interval=1, kimg=0.1)
+    for step in range(10):
+        ada.observe(1.0)
+        ada.maybe_adjust(step, batch=16)
+    assert float(pipe.p) == 1.0
