@@ -64,11 +64,11 @@ class FilesMixin:
 
     def write_png(self, image, path: str, text: dict[str, str] | None, done: str) -> bool:
         """Save `image`; a failure (no permission, full disk) or `done` goes to the status bar."""
-        from stylegan2.cli.common import CLIError, save_png
+        from stylegan2.io import ImageIOError, save_png
 
         try:
             save_png(image, path, text)
-        except CLIError as exc:
+        except ImageIOError as exc:
             self.statusBar().showMessage(str(exc), 8000)
             return False
         self.statusBar().showMessage(done, 6000)

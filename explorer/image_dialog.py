@@ -33,11 +33,11 @@ class ImageDialog(QDialog):
             self.save(path)
 
     def save(self, path: str) -> bool:
-        from stylegan2.cli.common import CLIError, save_png
+        from stylegan2.io import ImageIOError, save_png
 
         try:
             save_png(self.image, path)
-        except CLIError as exc:
+        except ImageIOError as exc:
             self.note.setText(str(exc))
             return False
         self.note.setText(f"saved {path}")

@@ -17,15 +17,14 @@ class ProjectionMixin:
             self.load_target(path)
 
     def load_target(self, path: str) -> bool:
-        from stylegan2.cli.common import CLIError
-        from stylegan2.cli.project import load_image
+        from stylegan2.io import ImageIOError, load_image
         from stylegan2.projection import prepare_target
 
         if self.network_info is None:
             return False
         try:
             image = load_image(path)
-        except CLIError as exc:
+        except ImageIOError as exc:
             self.projection.status.setText(str(exc))
             return False
         info = self.network_info

@@ -133,3 +133,19 @@ def test_preview_is_the_generators_partial_image(renderer):
     assert np.array_equal(result.image, to_uint8(ops.upsample2d(partial, f))[0])
     bad = renderer.render(RenderRequest(preview_resolution=5))
     assert "max_resolution" in bad.error
+
+
+def test_image_io_reports_bad_files_in_one_line(tmp_path):
+    from stylegan2.io import ImageIOError, load_image, save_png
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"not a png")
+    with pytest.raises(ImageIOError, match="not an image we can read"):
+        load_image(bad)
+    good = tmp_path / "good.png"
+    save_png(np.zeros((4, 4, 3), np.uint8), good, {"k": "v"})
+    assert load_image(good).shape == (4, 4, 3)
+    before = good.read_bytes()
+    with pytest.raises(ImageIOError, match="cannot write"):
+        save_png(np.zeros((4, 4, 3), np.uint8), tmp_path / "missing" / "x.png")
+    assert good.read_bytes() == before

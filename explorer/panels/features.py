@@ -286,9 +286,9 @@ class FeaturesPanel(QGroupBox):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export feature map", "features.png", "*.png")
         if path:
-            from stylegan2.cli.common import CLIError, save_png
+            from stylegan2.io import ImageIOError, save_png
 
             try:
                 save_png(self.view.image, path)
-            except CLIError as exc:
+            except ImageIOError as exc:
                 self.stats.setText(str(exc))

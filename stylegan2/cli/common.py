@@ -6,10 +6,7 @@ import argparse
 import re
 from pathlib import Path
 
-import numpy as np
-from PIL import Image
-
-from stylegan2.safe_writes import atomic_path, folder_problem
+from stylegan2.safe_writes import folder_problem
 
 
 class CLIError(Exception):
@@ -76,20 +73,3 @@ def ensure_dir(path: str | Path) -> Path:
     except OSError as exc:
         raise CLIError(f"cannot create {path}: {exc.strerror or exc}") from None
     return path
-
-
-def save_png(image: np.ndarray, path: str | Path, text: dict[str, str] | None = None) -> None:
-    """Save uint8 HWC (C = 1 or 3) as PNG, atomically, with a clear error; `text` goes into
-    the file's text chunks (the explorer stores the state that made the image there)."""
-    from PIL.PngImagePlugin import PngInfo
-
-    path = Path(path)
-    arr = image[:, :, 0] if image.shape[2] == 1 else image
-    info = PngInfo()
-    for key, value in (text or {}).items():
-        info.add_itxt(key, value, zip=True)
-    try:
-        with atomic_path(path) as tmp:
-            Image.fromarray(arr).save(tmp, format="PNG", pnginfo=info)
-    except OSError as exc:
-        raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None

@@ -33,9 +33,9 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from stylegan2.checkpoints import load_network
-    from stylegan2.cli.project import load_image
     from stylegan2.detect import calibrate, distances_for, generated_images
     from stylegan2.device import resolve_device
+    from stylegan2.io import load_image
     from stylegan2.lpips import LPIPSError, load_distance
     from stylegan2.projection import prepare_target
 

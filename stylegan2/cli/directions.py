@@ -6,7 +6,8 @@ import argparse
 
 import numpy as np
 
-from stylegan2.cli.common import CLIError, add_device_arg, parse_range, save_png
+from stylegan2.cli.common import CLIError, add_device_arg, parse_range
+from stylegan2.io import save_png
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:

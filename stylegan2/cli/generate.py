@@ -14,8 +14,8 @@ from stylegan2.cli.common import (
     check_output,
     ensure_dir,
     parse_range,
-    save_png,
 )
+from stylegan2.io import save_png
 from stylegan2.render import Latent, Renderer, RenderRequest, style_mixing_grid
 
 log = logging.getLogger(__name__)

@@ -50,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     from stylegan2.checkpoints import CheckpointError
     from stylegan2.device import DeviceError
+    from stylegan2.io import ImageIOError
 
     args = build_parser().parse_args(argv)
     logging.basicConfig(
@@ -57,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         return int(args.func(args) or 0)
-    except (CLIError, CheckpointError, DeviceError) as exc:
+    except (CLIError, CheckpointError, DeviceError, ImageIOError) as exc:
         print(f"stylegan2 {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

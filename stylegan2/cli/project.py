@@ -7,7 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegan2.cli.common import CLIError, add_device_arg, ensure_dir, save_png
+from stylegan2.cli.common import CLIError, add_device_arg, ensure_dir
+from stylegan2.io import load_image, save_png
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -34,18 +35,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--fps", type=float, default=30)
     add_device_arg(p)
     p.set_defaults(func=run)
-
-
-def load_image(path: str) -> np.ndarray:
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            img.load()
-            arr = np.asarray(img.convert("RGB"))
-    except (UnidentifiedImageError, OSError) as exc:
-        raise CLIError(f"{path}: not an image we can read ({type(exc).__name__})") from None
-    return arr
 
 
 def run(args: argparse.Namespace) -> int:

@@ -818,7 +818,7 @@ def test_a_png_gets_the_state_only_when_the_state_made_it(window, qtbot, tmp_pat
         png_state(tmp_path / "old.png")
     # A big state (loaded W+ keyframes, say) is over Pillow's 1 MiB text limit: still read.
     from explorer.file_actions import PNG_STATE_KEY
-    from stylegan2.cli.common import save_png
+    from stylegan2.io import save_png
 
     text = json.dumps({"state": {}, "pad": "x" * 3_000_000})
     save_png(window.last_result.image, tmp_path / "big.png", {PNG_STATE_KEY: text})
