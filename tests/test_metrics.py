@@ -192,7 +192,7 @@ def test_fid_end_to_end_with_cache(inception_file, tmp_path):
 
 
 def test_metrics_cli_and_trainer_need_weights(tmp_path, capsys):
-    from stylegan2.cli.main import main
+    from commands.main import main
     from training.cli import main as train_main
 
     rc = main(["metrics", "--network", "x.safetensors", "--data", str(tmp_path)])

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from commands.main import main
 from stylegan2.checkpoints import save_checkpoint
-from stylegan2.cli.main import main
 from stylegan2.networks import Generator
 from stylegan2.safe_writes import same_file, write_text_atomic
 from tests.conftest import tiny_config

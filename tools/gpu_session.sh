@@ -187,7 +187,7 @@ print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('comman
     note+=(--note "GPU part trained on one $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || echo "$DEV"), sharing it with its twin (both runs at once).")
     # SIGINT, not SIGTERM: Python then runs its cleanup, which removes a half-written file.
     timeout -s INT $((BUDGET - SECONDS > 55 ? BUDGET - SECONDS - 25 : 30)) \
-        python3 -m stylegan2.cli.main bundle "$snap" \
+        python3 -m commands.main bundle "$snap" \
         --out "$OUT/emoji64-$name.safetensors" --title "Emoji faces 64 px, $name" \
         --dataset "$DATASET" --device "$DEV" "${cmds[@]}" "${note[@]}" 2>&1 | tail -2 || {
         echo "!! bundling $name failed: no state either (it would have no G_ema to go with)"

@@ -1,29 +1,31 @@
-"""Entry point of the `stylegan2` command."""
+"""The library's commands and their error handling. The `stylegan2` command itself
+(commands.main) adds the commands that need the trainer through `extra`."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+from collections.abc import Callable, Sequence
 
 from stylegan2.cli import (
     analysis,
     bench,
-    bundle,
     convert_info,
-    dataset,
     detect,
     directions,
     generate,
-    metrics,
     ppl,
     project,
     video,
 )
 from stylegan2.cli.common import CLIError
 
+#: adds one command's sub-parser
+ParserHook = Callable[[argparse._SubParsersAction], None]
 
-def build_parser() -> argparse.ArgumentParser:
+
+def build_parser(extra: Sequence[ParserHook] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="stylegan2",
         description="StyleGAN2 generators from the command line: images, mixing grids, videos, "
@@ -35,24 +37,23 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_parsers(sub)
     convert_info.add_parsers(sub)
     bench.add_parser(sub)
-    dataset.add_parser(sub)
     ppl.add_parser(sub)
     analysis.add_parsers(sub)
     project.add_parser(sub)
     video.add_parser(sub)
     directions.add_parsers(sub)
     detect.add_parser(sub)
-    metrics.add_parser(sub)
-    bundle.add_parser(sub)
+    for hook in extra:
+        hook(sub)
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, extra: Sequence[ParserHook] = ()) -> int:
     from stylegan2.checkpoints import CheckpointError
     from stylegan2.device import DeviceError
     from stylegan2.io import ImageIOError
 
-    args = build_parser().parse_args(argv)
+    args = build_parser(extra).parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
     )

@@ -10,7 +10,7 @@ import pytest
 import torch
 from PIL import Image
 
-from stylegan2.cli.main import main
+from commands.main import main
 from training.dataset import DatasetError, ImageDataset
 from training.dataset_tool import build_dataset
 

@@ -50,7 +50,7 @@ def test_bad_count_or_resolution_is_refused():
 
 
 def test_cli_builds_a_zip_with_factors(tmp_path):
-    from stylegan2.cli.main import main
+    from commands.main import main
 
     dest = tmp_path / "faces.zip"
     assert main(["dataset", "--faces", "5", "--resolution", "16", "--dest", str(dest)]) == 0

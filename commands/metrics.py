@@ -1,5 +1,5 @@
-"""`stylegan2 metrics`: FID and precision/recall of a network against a dataset (SPEC §6.3-6.4),
-with detector weights the user supplies."""
+"""`stylegan2 metrics`: FID (Heusel et al. 2017) and precision/recall (Kynkäänniemi et al. 2019)
+of a network against a dataset, with detector weights the user supplies."""
 
 from __future__ import annotations
 
