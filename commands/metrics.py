@@ -11,12 +11,15 @@ from stylegan2.cli.common import CLIError, add_device_arg
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("metrics", help="FID / precision-recall against a dataset")
+    p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     p.add_argument("--network", required=True)
     p.add_argument("--data", required=True, help="folder of images or dataset zip (the reals)")
     p.add_argument(
         "--metrics",
         default="fid50k_full",
-        help="comma-separated: fid<N>k[_full], pr<N>k3[_full] (default fid50k_full)",
+        help="comma-separated: fid<N>k[_full], pr<N>k3[_full], or pxpr<N>k3[_full] "
+        "(precision/recall and diversity in 32x32 pixel space: no weights needed) "
+        "(default: %(default)s)",
     )
     p.add_argument("--inception", help="inception-2015-12-05.pt (NVIDIA) or pytorch-fid's .pth")
     p.add_argument("--vgg16", help="vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth")

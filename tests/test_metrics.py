@@ -220,3 +220,32 @@ def test_vgg16_file_needs_its_classifier(tmp_path):
     torch.save(sd, tmp_path / "broken.pth")
     with pytest.raises(MetricWeightsError, match=r"features\.0\.bias"):
         load_vgg16(tmp_path / "broken.pth")
+
+
+def test_pixel_precision_recall_needs_no_weights_and_sees_coverage(tmp_path):
+    from stylegan2.metrics.pixels import PixelFeatures, mean_pairwise_difference
+
+    assert parse_metric("pxpr1k3") == MetricSpec("pxpr1k3", "pxpr", 1000, 1000)
+    with pytest.raises(ValueError, match="pxpr"):
+        parse_metric("pxpr1k")
+    feats = PixelFeatures(4)(torch.full((2, 3, 8, 8), 255, dtype=torch.uint8))
+    assert feats.shape == (2, 48) and torch.all(feats == 1)
+    two = torch.stack([torch.zeros(48), torch.ones(48)])
+    assert mean_pairwise_difference(two) == pytest.approx(255)
+
+    G = distinct_generator()
+
+    def fakes_of(n):  # what G draws, as a dataset would hold it
+        from stylegan2.metrics.runner import generated_batches
+
+        return list(generated_batches(G, n, 8))
+
+    same = fakes_of(24)
+    spec = MetricSpec("pxpr24", "pxpr", num_gen=24, max_real=24)
+    out = compute_metric(spec, G, lambda: iter(same), "own", "", cache_dir=tmp_path, batch=8)
+    assert out["pxpr24_precision"] == 1.0 and out["pxpr24_recall"] == 1.0  # reals are its fakes
+    assert out["pxpr24_diversity"] == pytest.approx(out["pxpr24_real_diversity"], rel=1e-2)
+    grey = [torch.full((8, 3, 16, 16), 128, dtype=torch.uint8) for _ in range(3)]
+    out = compute_metric(spec, G, lambda: iter(grey), "grey", "", cache_dir=tmp_path, batch=8)
+    assert out["pxpr24_precision"] == 0.0  # no fake is grey, and the grey manifold has radius 0
+    assert out["pxpr24_real_diversity"] == 0.0

@@ -25,7 +25,7 @@ def check_metrics(
     specs = [parse_metric(n) for n in names if n.strip()]
     for spec in specs:
         path = detector_path(spec.kind, inception, vgg16)
-        if not Path(path).is_file():
+        if path and not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such file (detector for {spec.name})")
     return specs
 

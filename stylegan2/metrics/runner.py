@@ -1,4 +1,5 @@
-"""Named metrics as NVIDIA's trainer reports them (`fid50k_full`, `pr50k3`, …, SPEC §6.3-6.4),
+"""Named metrics as NVIDIA's trainer reports them (`fid50k_full`, `pr50k3`, …), plus `pxpr<N>k3`
+(precision/recall in 32x32 pixel space, no weights needed; see stylegan2.metrics.pixels),
 computed for a generator against real images: features of the reals (cached per dataset and
 detector), features of generated images (no truncation, random noise, random labels), then FID or
 precision/recall. The real images come as an iterable of uint8 [N, C, H, W] batches so that the
@@ -22,13 +23,15 @@ from stylegan2.render import to_uint8
 from stylegan2.safe_writes import atomic_path
 
 log = logging.getLogger(__name__)
-_NAME = re.compile(r"^(fid|pr)(\d+)(k?)(3)?(_full)?$")
+_NAME = re.compile(r"^(fid|pr|pxpr)(\d+)(k?)(3)?(_full)?$")
+#: metric kinds and what they compare
+KINDS = {"fid": "FID", "pr": "precision/recall (VGG16)", "pxpr": "precision/recall (32x32 pixels)"}
 
 
 @dataclass(frozen=True)
 class MetricSpec:
     name: str
-    kind: str  # 'fid' or 'pr'
+    kind: str  # 'fid', 'pr' or 'pxpr'
     num_gen: int
     max_real: int | None  # None: every real image (the `_full` variants)
     k: int = 3
@@ -36,15 +39,14 @@ class MetricSpec:
 
 def parse_metric(name: str) -> MetricSpec:
     """'fid50k_full' -> 50k generated vs all reals; 'pr50k3' -> 50k vs 50k, k = 3; smaller counts
-    ('fid1k', or 'fid200' images) work the same way for quick looks."""
+    ('fid1k', or 'fid200' images) work the same way for quick looks; 'pxpr1k3' is 'pr1k3' in
+    pixel space."""
     m = _NAME.match(name.strip())
-    if (
-        not m
-        or (m.group(1) == "pr") != (m.group(4) == "3")
-        or (m.group(1) == "pr" and not m.group(3))
-    ):
+    knn = m is not None and m.group(1) in ("pr", "pxpr")
+    if not m or knn != (m.group(4) == "3") or (knn and not m.group(3)):
         raise ValueError(
-            f"unknown metric {name!r}: use fid<N>k[_full] or pr<N>k3[_full], e.g. fid50k_full"
+            f"unknown metric {name!r}: use fid<N>k[_full], pr<N>k3[_full] or pxpr<N>k3[_full], "
+            "e.g. fid50k_full"
         )
     kind, n = m.group(1), int(m.group(2)) * (1000 if m.group(3) else 1)
     full = m.group(5) is not None
@@ -53,6 +55,9 @@ def parse_metric(name: str) -> MetricSpec:
 
 
 def detector_path(kind: str, inception: str | None, vgg16: str | None) -> str:
+    """The detector weights file of a metric kind ('' for pixel space, which needs none)."""
+    if kind == "pxpr":
+        return ""
     path = inception if kind == "fid" else vgg16
     if not path:
         flag, file = (
@@ -61,16 +66,19 @@ def detector_path(kind: str, inception: str | None, vgg16: str | None) -> str:
             else ("--vgg16", "vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth")
         )
         raise MetricWeightsError(
-            f"{kind} needs the detector weights, which cannot be downloaded here: pass {flag} "
-            f"with a local copy of {file}"
+            f"{kind} needs detector weights: pass {flag} with a copy of {file} "
+            "(pxpr<N>k3 measures precision/recall in pixel space without any)"
         )
     return path
 
 
 def load_detector(kind: str, path: str, device: torch.device) -> torch.nn.Module:
     from stylegan2.metrics.inception import load_inception
+    from stylegan2.metrics.pixels import PixelFeatures
     from stylegan2.metrics.vgg import load_vgg16
 
+    if kind == "pxpr":
+        return PixelFeatures().to(device)
     return load_inception(path, device) if kind == "fid" else load_vgg16(path, device)
 
 
@@ -125,9 +133,13 @@ def generated_batches(G, num: int, batch: int, seed: int = 0) -> Iterable[torch.
 
 
 def cache_key(dataset_id: str, detector_file: str, spec: MetricSpec) -> str:
-    p = Path(detector_file)
-    st = p.stat()
-    raw = f"{dataset_id}|{p.resolve()}|{st.st_size}|{st.st_mtime_ns}|{spec.kind}|{spec.max_real}"
+    if detector_file:
+        p = Path(detector_file)
+        st = p.stat()
+        detector = f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}"
+    else:
+        detector = "no weights"
+    raw = f"{dataset_id}|{detector}|{spec.kind}|{spec.max_real}"
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
 
 
@@ -198,7 +210,13 @@ def compute_metric(
         tick("generated", spec.num_gen),
     ).half()
     p, r = precision_recall(real.float(), fake.float(), spec.k)
-    return {f"{spec.name}_precision": p, f"{spec.name}_recall": r}
+    out = {f"{spec.name}_precision": p, f"{spec.name}_recall": r}
+    if spec.kind == "pxpr":
+        from stylegan2.metrics.pixels import mean_pairwise_difference
+
+        out[f"{spec.name}_diversity"] = mean_pairwise_difference(fake)
+        out[f"{spec.name}_real_diversity"] = mean_pairwise_difference(real)
+    return out
 
 
 def _load_cached(path: Path | None, load: Callable):
