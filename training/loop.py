@@ -45,6 +45,7 @@ from training.run_folder import (
     setup_logging,
 )
 from training.snapshot import load_snapshot, prune_snapshots, save_snapshot, snapshot_path
+from training.twin_init import zero_high_res_torgb
 
 log = logging.getLogger("training")
 
@@ -222,6 +223,8 @@ class _Trainer:
         torch.manual_seed(opts.seed)
         self.G = Generator(rc.G).to(device).train()
         self.D = Discriminator(rc.D).to(device).train()
+        if rc.G.synthesis.normalization == "adain" and rc.G.synthesis.architecture == "skip":
+            zero_high_res_torgb(self.G)
         self.G_ema = Generator(rc.G).to(device).eval().requires_grad_(False)
         self.G_ema.load_state_dict(self.G.state_dict())
         if device.type == "cpu" and rc.G.synthesis.num_fp16_res > 0:
