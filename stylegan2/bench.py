@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from stylegan2.networks import Generator
+from stylegan2.networks import DEFAULT, REFERENCE, Generator
 
 #: path name -> what it means
 PATHS = {
@@ -45,32 +45,23 @@ class BenchRow:
 
 @contextlib.contextmanager
 def _path(G: Generator, path: str) -> Iterator[dict]:
-    """Configure G for one path; yields extra forward kwargs."""
-    old = G.synthesis.memory_format
-    device = G.device
-    try:
-        if path == "reference":
-            # The official inference path: NCHW, fp32, per-sample (fused) modulated weights.
-            G.synthesis.memory_format = "contiguous"
-            yield {"force_fp32": True, "fused_modconv": True}
-        elif path == "fast":
-            G.synthesis.memory_format = "auto"
-            yield {}
-        elif path == "bf16":
-            G.synthesis.memory_format = "auto"
-            with torch.autocast("cpu", dtype=torch.bfloat16):
-                yield {"force_fp32": True}
-        elif path in ("preview2", "preview4"):
-            G.synthesis.memory_format = "auto"
-            factor = 2 if path == "preview2" else 4
-            yield {"max_resolution": max(G.img_resolution // factor, 4)}
-        elif path == "fp16":
-            with torch.autocast(device.type, dtype=torch.float16):
-                yield {}
-        else:
-            raise ValueError(f"unknown path {path!r}")
-    finally:
-        G.synthesis.memory_format = old
+    """Yields the forward kwargs of one path, inside any autocast it needs."""
+    if path == "reference":
+        # The official inference path: NCHW, fp32, per-sample (fused) modulated weights.
+        yield {"force_fp32": True, "speed": REFERENCE}
+    elif path == "fast":
+        yield {"speed": DEFAULT}
+    elif path == "bf16":
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            yield {"force_fp32": True, "speed": DEFAULT}
+    elif path in ("preview2", "preview4"):
+        factor = 2 if path == "preview2" else 4
+        yield {"max_resolution": max(G.img_resolution // factor, 4), "speed": DEFAULT}
+    elif path == "fp16":
+        with torch.autocast(G.device.type, dtype=torch.float16):
+            yield {"speed": DEFAULT}
+    else:
+        raise ValueError(f"unknown path {path!r}")
 
 
 def _time(fn: Callable[[], torch.Tensor], device: torch.device, min_time: float, min_reps: int):

@@ -1,10 +1,14 @@
-"""Low-level operations of StyleGAN2 in plain PyTorch: FIR resampling, resampling convolutions,
-bias + activation, and the modulated convolution.
+"""Low-level operations of StyleGAN2 in plain PyTorch: bias + activation, FIR resampling
+(upfirdn2d), convolution with FIR resampling, and the modulated convolution.
 
-Every function here is the reference definition (SPEC §4.1, §4.4, §4.6). They run on any device and
-dtype and are autograd-friendly. The only speed-motivated choices are ones that do not change the
-mathematics: in-place epilogues when no gradient is needed, and respecting the input's memory
-format so channels-last tensors stay channels-last.
+`upfirdn2d_ref` and the fused form of `modulated_conv2d` are the definitions, step by step, as in
+NVIDIA's torch_utils/ops (stylegan2-ada-pytorch) and the paper (Karras et al. 2020, "Analyzing
+and Improving the Image Quality of StyleGAN", section 2.2). The other forms give the same numbers
+faster, and tests/test_ops.py holds them to the definitions: `upfirdn2d` runs as one depthwise
+(transposed) convolution that never builds the zero-inserted or padded image; the non-fused
+modulated convolution scales activations instead of building per-sample weights; epilogues run in
+place when autograd does not need their input; channels-last inputs stay channels-last. Which form
+a network takes is chosen in `stylegan2.networks.fast`.
 """
 
 from __future__ import annotations
@@ -62,6 +66,11 @@ def bias_act(
 def can_inplace(x: torch.Tensor) -> bool:
     """True when autograd will not need `x`, so an intermediate may be overwritten."""
     return not (torch.is_grad_enabled() and x.requires_grad)
+
+
+def is_channels_last(x: torch.Tensor) -> bool:
+    """True for a channels-last [N, C, H, W] tensor that is not also plain NCHW (1x1 or C == 1)."""
+    return x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
 
 
 def normalize_2nd_moment(x: torch.Tensor, dim: int = 1, eps: float = 1e-8) -> torch.Tensor:
@@ -248,7 +257,7 @@ def conv2d_resample(
     padding: int = 0,
     groups: int = 1,
 ) -> torch.Tensor:
-    """2-D convolution with StyleGAN2's resampling conventions (SPEC §4.6).
+    """2-D convolution with StyleGAN2's resampling conventions (NVIDIA's conv2d_resample.py).
 
     Plain convs correlate with `w` (as `F.conv2d`); the up-sampling conv is a transposed conv, i.e.
     a true convolution with `w`, followed by the FIR filter. w: [C_out, C_in/groups, kh, kw].
@@ -316,7 +325,7 @@ def modulated_conv2d(
     out_gain: float = 1.0,
     weight_sq: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Convolve each sample with the weight scaled by its own styles (SPEC §4.4).
+    """Convolve each sample with the weight scaled by its own styles (Karras et al. 2020, eq. 1-3).
 
     x: [N, C_in, H, W]; weight: [C_out, C_in, kh, kw]; styles: [N, C_in];
     noise: broadcastable to the output, added after the conv (and demodulation).
@@ -376,18 +385,14 @@ def modulated_conv2d(
         return x
 
     # Fused: one grouped convolution over the batch.
-    memory_format = (
-        torch.channels_last
-        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
-        else torch.contiguous_format
-    )
+    channels_last = is_channels_last(x)
     if n > 1:  # (for n == 1 the reshape would leave a batch stride oneDNN reads as NCHW)
         x = x.reshape(1, -1, *x.shape[2:])
     wm = wm.reshape(-1, c_in, kh, kw).to(x.dtype)
-    if memory_format is torch.channels_last:
+    if channels_last:
         # oneDNN runs up to twice as fast when the weight is channels-last too.
-        x = x.contiguous(memory_format=memory_format)
-        wm = wm.contiguous(memory_format=memory_format)
+        x = x.contiguous(memory_format=torch.channels_last)
+        wm = wm.contiguous(memory_format=torch.channels_last)
     x = conv2d_resample(x, wm, resample_filter, up=up, padding=padding, groups=n)
     if n > 1:
         x = x.reshape(n, -1, *x.shape[2:])
@@ -399,7 +404,7 @@ def modulated_conv2d(
 def _batched_1x1(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """x: [N, I, H, W], w: [N, O, I] -> [N, O, H, W], keeping channels-last inputs channels-last."""
     n, i, h, wd = x.shape
-    if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
+    if is_channels_last(x):
         y = torch.matmul(x.permute(0, 2, 3, 1).reshape(n, h * wd, i), w.transpose(1, 2))
         return y.reshape(n, h, wd, -1).permute(0, 3, 1, 2)
     return torch.matmul(w, x.reshape(n, i, h * wd)).reshape(n, -1, h, wd)

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from stylegan2.checkpoints import load_checkpoint
+from stylegan2.networks import DEFAULT, REFERENCE, SpeedOptions
 from stylegan2.render import Latent, Renderer, RenderRequest
 
 FORMATS = ["sg2ada_tiny_snapshot.pkl", "tf_tiny_network.pkl", "rosinality_tiny_g_ema.pt"]
@@ -47,16 +48,22 @@ def test_mapping_and_truncation(ckpt, ref):
 @pytest.mark.parametrize("memory_format", ["contiguous", "channels_last"])
 def test_synthesis_fused_nonfused_nonoise(ckpt, ref, memory_format):
     G = ckpt.G_ema
-    G.synthesis.memory_format = memory_format
+    speed = SpeedOptions(memory_format=memory_format)
     ws = ref["ws_psi1"]
     with torch.no_grad():
-        fused = G.synthesis(ws, noise_mode="const", fused_modconv=True)
-        nonfused = G.synthesis(ws, noise_mode="const", fused_modconv=False)
-        nonoise = G.synthesis(ws, noise_mode="none")
-    G.synthesis.memory_format = "auto"
+        fused = G.synthesis(ws, noise_mode="const", fused_modconv=True, speed=speed)
+        nonfused = G.synthesis(ws, noise_mode="const", fused_modconv=False, speed=speed)
+        nonoise = G.synthesis(ws, noise_mode="none", speed=speed)
     torch.testing.assert_close(fused, ref["img_const_fused"], atol=TOL, rtol=0)
     torch.testing.assert_close(nonfused, ref["img_const_nonfused"], atol=TOL, rtol=0)
     torch.testing.assert_close(nonoise, ref["img_nonoise"], atol=TOL, rtol=0)
+
+
+@pytest.mark.parametrize("speed", [REFERENCE, DEFAULT], ids=["reference", "fast"])
+def test_reference_and_fast_paths_reproduce_nvidia(ckpt, ref, speed):
+    with torch.no_grad():
+        img = ckpt.G_ema.synthesis(ref["ws_psi1"], noise_mode="const", speed=speed)
+    torch.testing.assert_close(img, ref["img_const_fused"], atol=TOL, rtol=0)
 
 
 def test_style_mixing_through_the_render_api(ckpt, ref):

@@ -1,5 +1,7 @@
-"""Discriminator with the resnet / orig / skip architectures, minibatch stddev and conditional
-projection (SPEC §1.6, §4.5)."""
+"""Discriminator with the resnet / orig / skip architectures (Karras et al. 2020, "Analyzing and
+Improving the Image Quality of StyleGAN", section 4.1, fig. 7), minibatch stddev and, for
+conditional networks, the projection of the class embedding (as NVIDIA's DiscriminatorEpilogue in
+training/networks.py of stylegan2-ada-pytorch)."""
 
 from __future__ import annotations
 
@@ -10,20 +12,23 @@ from torch import nn
 
 from stylegan2 import ops
 from stylegan2.config import DiscriminatorConfig
+from stylegan2.networks import fast
+from stylegan2.networks.fast import SpeedOptions
 from stylegan2.networks.layers import Conv2dLayer, FullyConnectedLayer, MinibatchStdLayer
 from stylegan2.networks.mapping import MappingNetwork
-from stylegan2.networks.precision import block_dtype
 
 
 class DiscriminatorBlock(nn.Module):
+    """One resolution: fromRGB where the architecture has one, conv0, conv1 down-sampling 2x."""
+
     def __init__(
         self,
-        in_channels: int,
-        tmp_channels: int,
+        in_channels: int,  # channels from the block above; 0 for the first (full-resolution) one
+        tmp_channels: int,  # channels inside the block
         out_channels: int,
         cfg: DiscriminatorConfig,
-        resolution: int,
-        use_fp16: bool,
+        resolution: int,  # this block's input resolution
+        use_fp16: bool,  # one of the blocks the config runs in reduced precision
     ) -> None:
         super().__init__()
         self.in_channels = in_channels
@@ -55,6 +60,8 @@ class DiscriminatorBlock(nn.Module):
     def forward(
         self, x: torch.Tensor | None, img: torch.Tensor | None, dtype: torch.dtype
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """x: [N, C_in, R, R] or None in the first block; img: [N, img_channels, R, R] where the
+        architecture reads it -> (x [N, C_out, R/2, R/2], img at R/2 for the skip architecture)."""
         if x is not None:
             x = x.to(dtype)
         if self.in_channels == 0 or self.architecture == "skip":
@@ -76,7 +83,14 @@ class DiscriminatorBlock(nn.Module):
 
 
 class DiscriminatorEpilogue(nn.Module):
-    def __init__(self, in_channels: int, cmap_dim: int, cfg: DiscriminatorConfig) -> None:
+    """The 4x4 end: minibatch stddev, a conv, two fully connected layers, the logit."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        cmap_dim: int,  # dimension of the class embedding the output projects on; 0: none
+        cfg: DiscriminatorConfig,
+    ) -> None:
         super().__init__()
         self.architecture = cfg.architecture
         self.cmap_dim = cmap_dim
@@ -100,6 +114,7 @@ class DiscriminatorEpilogue(nn.Module):
     def forward(
         self, x: torch.Tensor, img: torch.Tensor | None, cmap: torch.Tensor | None
     ) -> torch.Tensor:
+        """x: [N, C, 4, 4]; cmap: [N, cmap_dim] or None -> logits [N, 1]"""
         x = x.to(torch.float32)
         if self.architecture == "skip":
             assert img is not None
@@ -115,9 +130,11 @@ class DiscriminatorEpilogue(nn.Module):
 
 
 class Discriminator(nn.Module):
-    def __init__(self, cfg: DiscriminatorConfig) -> None:
+    def __init__(self, cfg: DiscriminatorConfig, speed: SpeedOptions = fast.DEFAULT) -> None:
+        """speed: its layout and reduced precision are used (a forward call may pass its own)."""
         super().__init__()
         self.cfg = cfg
+        self.speed = speed
         self.c_dim = cfg.c_dim
         self.img_resolution = cfg.img_resolution
         self.img_channels = cfg.img_channels
@@ -139,20 +156,24 @@ class Discriminator(nn.Module):
         if cfg.c_dim > 0:
             self.mapping = MappingNetwork(0, cfg.c_dim, cmap_dim, None, cfg.mapping)
         self.b4 = DiscriminatorEpilogue(cfg.channels(4), cmap_dim, cfg)
-        self.cpu_half: torch.dtype | None = None  # see networks.precision
 
     def forward(
-        self, img: torch.Tensor, c: torch.Tensor | None = None, force_fp32: bool = False
+        self,
+        img: torch.Tensor,
+        c: torch.Tensor | None = None,
+        force_fp32: bool = False,
+        speed: SpeedOptions | None = None,
     ) -> torch.Tensor:
-        """img: [N, C, R, R] in [-1, 1] -> logits [N, 1]."""
+        """img: [N, C, R, R] in [-1, 1], c: [N, c_dim] -> logits [N, 1]. force_fp32: every block
+        in float32; speed: how to run this call (None: `self.speed`)."""
+        speed = self.speed if speed is None else speed
         x = None
         device = img.device
-        if device.type == "cpu":
-            # oneDNN's convolutions (forward and backward) are much faster channels-last.
-            img = img.contiguous(memory_format=torch.channels_last)
+        if fast.feature_layout(speed, device) == torch.channels_last:
+            img = img.contiguous(memory_format=torch.channels_last)  # the convs follow the input
         for res in self.block_resolutions:
             block: DiscriminatorBlock = getattr(self, f"b{res}")
-            dtype = block_dtype(block.use_fp16, device, force_fp32, self.cpu_half)
+            dtype = fast.block_dtype(block.use_fp16, device, force_fp32, speed.cpu_half)
             x, img = block(x, img, dtype)
         cmap = None
         if self.c_dim > 0:

@@ -9,13 +9,17 @@ import torch
 from torch import nn
 
 from stylegan2.config import GeneratorConfig
-from stylegan2.networks.layers import NoiseMode, NoiseSource
+from stylegan2.networks import fast
+from stylegan2.networks.fast import SpeedOptions
 from stylegan2.networks.mapping import MappingNetwork
+from stylegan2.networks.noise import NoiseMode, NoiseSource
 from stylegan2.networks.synthesis import Capture, LayerInfo, SynthesisNetwork
 
 
 class Generator(nn.Module):
-    def __init__(self, cfg: GeneratorConfig) -> None:
+    def __init__(self, cfg: GeneratorConfig, speed: SpeedOptions = fast.DEFAULT) -> None:
+        """cfg: the architecture (what a checkpoint stores); speed: how the synthesis runs (kept
+        as `synthesis.speed`; a forward call may pass its own)."""
         super().__init__()
         self.cfg = cfg
         self.z_dim = cfg.z_dim
@@ -24,7 +28,7 @@ class Generator(nn.Module):
         self.img_resolution = cfg.img_resolution
         self.img_channels = cfg.img_channels
         # Synthesis first: parameter order then matches the official networks (EMA copies by order).
-        self.synthesis = SynthesisNetwork(cfg)
+        self.synthesis = SynthesisNetwork(cfg, speed)
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(cfg.z_dim, cfg.c_dim, cfg.w_dim, self.num_ws, cfg.mapping)
 
@@ -42,7 +46,10 @@ class Generator(nn.Module):
         fused_modconv: bool | None = None,
         capture: Capture | None = None,
         max_resolution: int | None = None,
+        speed: SpeedOptions | None = None,
     ) -> torch.Tensor:
+        """z: [N, z_dim], c: [N, c_dim] -> img [N, img_channels, R, R]; truncation as in
+        `MappingNetwork.forward`, the rest as in `SynthesisNetwork.forward`."""
         ws = self.mapping(z, c, truncation_psi, truncation_cutoff, update_w_avg=update_w_avg)
         return self.synthesis(
             ws,
@@ -53,6 +60,7 @@ class Generator(nn.Module):
             fused_modconv=fused_modconv,
             capture=capture,
             max_resolution=max_resolution,
+            speed=speed,
         )
 
     def layers(self) -> list[LayerInfo]:

@@ -1,21 +1,26 @@
-"""Building-block layers with equalized learning rate (SPEC §4.1, §4.4, §4.7).
+"""The layers of the networks, each with an equalized learning rate: weights are stored N(0, 1)
+and scaled by He's constant at run time (Karras et al. 2018, "Progressive Growing of GANs",
+section 4.1).
 
-Parameter names and shapes match stylegan2-ada-pytorch so that its state dicts load as they are.
-The constant FIR filter is a non-persistent buffer: importers verify it and leave it out.
+Parameter names and shapes match NVIDIA's training/networks.py (stylegan2-ada-pytorch), so that
+its state dicts load as they are. The constant FIR filter is a non-persistent buffer: importers
+verify it and leave it out. How a layer runs fast is asked of `networks.fast`.
 """
 
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import torch
 from torch import nn
 
 from stylegan2 import ops
+from stylegan2.networks import fast
+from stylegan2.networks.fast import SpeedOptions
+from stylegan2.networks.noise import NOISE_MODES as NOISE_MODES
+from stylegan2.networks.noise import NoiseMode, NoiseSource, make_noise
 
-NoiseMode = Literal["const", "random", "none"]
-NOISE_MODES = ("const", "random", "none")
+Filter = tuple[int, ...]
 
 
 class FullyConnectedLayer(nn.Module):
@@ -24,9 +29,9 @@ class FullyConnectedLayer(nn.Module):
         in_features: int,
         out_features: int,
         bias: bool = True,
-        activation: str = "linear",
-        lr_multiplier: float = 1.0,
-        bias_init: float = 0.0,
+        activation: str = "linear",  # 'linear' | 'relu' | 'lrelu'
+        lr_multiplier: float = 1.0,  # learning-rate scale (0.01 in the mapping network)
+        bias_init: float = 0.0,  # initial bias (1 for the style affines: styles start at 1)
     ) -> None:
         super().__init__()
         self.in_features = in_features
@@ -39,6 +44,7 @@ class FullyConnectedLayer(nn.Module):
         self.bias_gain = lr_multiplier
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [N, in_features] -> [N, out_features]."""
         w = self.weight.to(x.dtype) * self.weight_gain
         b = self.bias
         if b is not None:
@@ -55,7 +61,7 @@ class FullyConnectedLayer(nn.Module):
 
 
 class Conv2dLayer(nn.Module):
-    """Equalized-lr convolution with optional FIR resampling (discriminator, G resnet skip)."""
+    """Convolution with optional FIR resampling (the discriminator, the resnet generator's skip)."""
 
     def __init__(
         self,
@@ -63,12 +69,12 @@ class Conv2dLayer(nn.Module):
         out_channels: int,
         kernel_size: int,
         bias: bool = True,
-        activation: str = "linear",
-        up: int = 1,
-        down: int = 1,
-        resample_filter: tuple[int, ...] = (1, 3, 3, 1),
-        conv_clamp: float | None = None,
-        trainable: bool = True,
+        activation: str = "linear",  # 'linear' | 'relu' | 'lrelu'
+        up: int = 1,  # 2: up-sample 2x (transposed conv, then the FIR filter)
+        down: int = 1,  # 2: down-sample 2x (the FIR filter, then a strided conv)
+        resample_filter: Filter = (1, 3, 3, 1),  # 1-D taps of the separable FIR filter
+        conv_clamp: float | None = None,  # clamp the output to +-this (mixed precision)
+        trainable: bool = True,  # False: weight and bias are buffers (ADA's frozen D layers)
     ) -> None:
         super().__init__()
         self.activation = activation
@@ -85,93 +91,41 @@ class Conv2dLayer(nn.Module):
             self.weight = nn.Parameter(weight)
             self.bias = nn.Parameter(b) if b is not None else None
         else:
-            # Frozen layers (ada's freeze-D) keep the same names, as buffers.
             self.register_buffer("weight", weight)
             self.register_buffer("bias", b)
 
     def forward(self, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
-        w = (self.weight * self.weight_gain).to(x.dtype)
-        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
-            w = w.contiguous(memory_format=torch.channels_last)
+        """x: [N, C_in, H, W] -> [N, C_out, H * up / down, W * up / down]; `gain` scales the
+        output (and the clamp), e.g. sqrt(1/2) on both branches of a resnet block."""
+        w = fast.in_layout_of((self.weight * self.weight_gain).to(x.dtype), x)
         x = ops.conv2d_resample(
             x, w, self.resample_filter, up=self.up, down=self.down, padding=self.padding
         )
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
-        return ops.bias_act(
-            x,
-            self.bias,
-            act=self.activation,
-            gain=self.act_gain * gain,
-            clamp=clamp,
-            inplace=ops.can_inplace(x),
-        )
+        inplace = ops.can_inplace(x)
+        g = self.act_gain * gain
+        return ops.bias_act(x, self.bias, self.activation, gain=g, clamp=clamp, inplace=inplace)
 
 
-class CircularNoise:
-    """'random' noise that moves smoothly: cos(phase) * A + sin(phase) * B, where A and B are the
-    noise images drawn from `seed` and `seed + 1`. Every phase is again unit Gaussian noise, and a
-    full turn comes back exactly, so a video whose phase runs once around loops without a seam.
-    Pass it where a noise generator goes."""
-
-    def __init__(self, seed: int, phase: float) -> None:
-        self.phase = phase
-        self.generators = (
-            torch.Generator().manual_seed(seed),
-            torch.Generator().manual_seed(seed + 1),
-        )
-
-    def draw(self, shape: tuple[int, ...]) -> torch.Tensor:
-        a, b = (torch.randn(shape, generator=g) for g in self.generators)
-        return a.mul_(math.cos(self.phase)).add_(b, alpha=math.sin(self.phase))
-
-
-#: where 'random' noise comes from: a seeded torch generator, a CircularNoise, or None (global RNG)
-NoiseSource = torch.Generator | CircularNoise | None
-
-
-def make_noise(
-    mode: NoiseMode,
-    shape: tuple[int, int, int, int],
-    const: torch.Tensor,
-    strength: torch.Tensor,
-    gain: float,
-    generator: NoiseSource,
-) -> torch.Tensor | None:
-    """The noise image of one layer, or None. Seeded random noise is drawn on the CPU, so that a
-    seeded generator gives the same noise on every device. Unseeded noise (training, metrics) is
-    drawn where it is used: a CPU draw and copy per layer stalls a GPU at every layer (a blocking
-    copy waits for all queued work). On the CPU both give the same numbers."""
-    if mode == "none" or gain == 0:
-        return None
-    if mode == "random":
-        if isinstance(generator, CircularNoise):
-            noise = generator.draw(shape).to(const.device)
-        elif generator is None:
-            noise = torch.randn(shape, device=const.device)
-        else:
-            noise = torch.randn(shape, generator=generator).to(const.device)
-    elif mode == "const":
-        noise = const
-    else:
-        raise ValueError(f"unknown noise mode {mode!r}; expected one of {NOISE_MODES}")
-    s = strength if strength.ndim == 0 else strength.reshape(1, -1, 1, 1)
-    return noise * (s * gain)
-
-
-class SynthesisLayer(nn.Module):
-    """Modulated 3x3 convolution with weight demodulation, noise, bias and activation."""
+class StyleLayer(nn.Module):
+    """What the two synthesis layers share: a convolution (with 2x FIR up-sampling in the first
+    layer of a block), an affine map from w to styles, per-pixel noise, a bias and an activation.
+    The subclasses say how the styles act: `SynthesisLayer` modulates the weights (StyleGAN2),
+    `AdaINLayer` normalizes the activations (StyleGAN1)."""
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        w_dim: int,
-        resolution: int,
-        up: int = 1,
-        use_noise: bool = True,
-        activation: str = "lrelu",
-        resample_filter: tuple[int, ...] = (1, 3, 3, 1),
-        conv_clamp: float | None = None,
+        w_dim: int,  # dimension of w, the affine's input
+        resolution: int,  # output resolution; the stored noise image is this size
+        style_features: int,  # number of styles the affine makes from w
+        style_bias_init: float,  # initial bias of the affine
+        noise_per_channel: bool,  # one learned noise strength per output channel, or one in all
+        up: int = 1,  # 2 in a block's first layer: up-sample 2x
+        use_noise: bool = True,  # add per-pixel noise
+        activation: str = "lrelu",  # 'linear' | 'relu' | 'lrelu'
+        resample_filter: Filter = (1, 3, 3, 1),  # 1-D taps of the separable FIR filter
         kernel_size: int = 3,
     ) -> None:
         super().__init__()
@@ -181,48 +135,75 @@ class SynthesisLayer(nn.Module):
         self.up = up
         self.use_noise = use_noise
         self.activation = activation
-        self.conv_clamp = conv_clamp
         self.padding = kernel_size // 2
-        self.act_gain = ops.activation_gain(activation)
         self.register_buffer("resample_filter", ops.setup_filter(resample_filter), persistent=False)
-        self.affine = FullyConnectedLayer(w_dim, in_channels, bias_init=1)
+        self.affine = FullyConnectedLayer(w_dim, style_features, bias_init=style_bias_init)
         self.weight = nn.Parameter(
             torch.randn([out_channels, in_channels, kernel_size, kernel_size])
         )
         if use_noise:
             self.register_buffer("noise_const", torch.randn([resolution, resolution]))
-            self.noise_strength = nn.Parameter(torch.zeros([]))
+            self.noise_strength = nn.Parameter(
+                torch.zeros([out_channels] if noise_per_channel else [])
+            )
         self.bias = nn.Parameter(torch.zeros([out_channels]))
+
+    def noise(
+        self, batch: int, mode: NoiseMode, gain: float, generator: NoiseSource
+    ) -> torch.Tensor | None:
+        """The noise this layer adds, [N, 1 or C_out, R, R], or None."""
+        if not self.use_noise:
+            return None
+        shape = (batch, 1, self.resolution, self.resolution)
+        return make_noise(mode, shape, self.noise_const, self.noise_strength, gain, generator)
+
+
+class SynthesisLayer(StyleLayer):
+    """Modulated convolution with weight demodulation, then noise, bias and activation
+    (Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN", eq. 1-3)."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        w_dim: int,
+        resolution: int,
+        conv_clamp: float | None = None,  # clamp the output to +-this (mixed precision)
+        **kwargs,  # up, use_noise, activation, resample_filter, kernel_size: see StyleLayer
+    ) -> None:
+        # One style per input channel, starting at 1: the scales s_i of eq. 1.
+        super().__init__(
+            in_channels,
+            out_channels,
+            w_dim,
+            resolution,
+            style_features=in_channels,
+            style_bias_init=1.0,
+            noise_per_channel=False,
+            **kwargs,
+        )
+        self.conv_clamp = conv_clamp
+        self.act_gain = ops.activation_gain(self.activation)
+        self.weight_cache = fast.ModconvWeights()
 
     def forward(
         self,
-        x: torch.Tensor,
-        w: torch.Tensor,
+        x: torch.Tensor,  # [N, C_in, H, W]
+        w: torch.Tensor,  # [N, w_dim]
         noise_mode: NoiseMode = "random",
-        noise_gain: float = 1.0,
+        noise_gain: float = 1.0,  # multiplies the learned noise strength; 0 turns noise off
         noise_generator: NoiseSource = None,
-        fused_modconv: bool | None = True,
-        gain: float = 1.0,
+        fused_modconv: bool | None = True,  # see SpeedOptions.fused_modconv
+        gain: float = 1.0,  # scales the output (and the clamp)
+        speed: SpeedOptions = fast.DEFAULT,
     ) -> torch.Tensor:
-        styles = self.affine(w)
-        noise = None
-        if self.use_noise:
-            shape = (x.shape[0], 1, self.resolution, self.resolution)
-            noise = make_noise(
-                noise_mode,
-                shape,
-                self.noise_const,
-                self.noise_strength,
-                noise_gain,
-                noise_generator,
-            )
-        out_res = self.resolution
-        if fused_modconv is None:
-            # Build per-sample weights only when they are smaller than the feature maps they
-            # would save touching (high resolutions); otherwise scale the activations.
-            acts = self.in_channels * x.shape[2] * x.shape[3] + self.out_channels * out_res**2
-            fused_modconv = self.weight.numel() < acts
-        weight, weight_sq = self._weights(x, fused_modconv)
+        """-> [N, C_out, R, R]"""
+        styles = self.affine(w)  # [N, C_in]
+        noise = self.noise(x.shape[0], noise_mode, noise_gain, noise_generator)
+        fused = fast.layer_fused_modconv(
+            fused_modconv, self.weight, x, self.out_channels * self.resolution**2
+        )
+        weight, weight_sq = self.weight_cache.get(self.weight, x, self.up, fused, speed)
         # act(y) * g == act(y * g) for g > 0 (lrelu, relu, linear), so the activation gain rides
         # on the demodulation coefficients instead of costing a pass over the feature maps.
         g = self.act_gain * gain
@@ -235,44 +216,23 @@ class SynthesisLayer(nn.Module):
             up=self.up,
             padding=self.padding,
             resample_filter=self.resample_filter,
-            fused_modconv=fused_modconv,
+            fused_modconv=fused,
             out_gain=g,
-        )
+        )  # [N, C_out, R, R]
         clamp = self.conv_clamp * gain if self.conv_clamp is not None else None
         return ops.bias_act(
             x, self.bias * g, act=self.activation, gain=1.0, clamp=clamp, inplace=ops.can_inplace(x)
         )
 
-    def _weights(self, x: torch.Tensor, fused: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """The raw weight for the non-fused path, in x's memory format, and sum_k W^2; cached
-        across frames while the weight is unchanged and no gradient is needed."""
-        w = self.weight
-        if fused or (torch.is_grad_enabled() and w.requires_grad):
-            return w, None
-        channels_last = x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous()
-        key = (w._version, w.data_ptr(), w.device, w.dtype, channels_last)
-        cache = getattr(self, "_weight_cache", None)
-        if cache is None or cache[0] != key:
-            fmt = torch.channels_last if channels_last else torch.contiguous_format
-            wd = w.detach()
-            if self.up > 1:
-                # The up-sampling conv runs as a transposed conv on W^T: make *that* contiguous,
-                # or oneDNN copies the whole weight every frame.
-                wd = wd.transpose(0, 1).contiguous(memory_format=fmt).transpose(0, 1)
-            else:
-                wd = wd.contiguous(memory_format=fmt)
-            cache = (key, wd, wd.square().sum([2, 3]))
-            self._weight_cache = cache
-        return cache[1], cache[2]
 
+class AdaINLayer(StyleLayer):
+    """StyleGAN1's layer (the StyleGAN2 paper's "config A"): convolution, per-channel noise, bias,
+    activation, instance normalization, then the style's per-channel scale and shift (Karras et
+    al. 2019, "A Style-Based Generator Architecture for GANs", eq. 1).
 
-class AdaINLayer(nn.Module):
-    """StyleGAN1-style layer ("config A"): conv, per-channel noise, bias, activation, instance
-    normalization, then the style's per-channel scale and shift (SPEC §2.7, §4.7).
-
-    Shares the StyleGAN2 skeleton (same FIR up-sampling conv) so that a comparison isolates
-    normalization versus demodulation. No clamp is applied: clamping before the instance norm
-    would cut exactly the spikes the normalization provokes.
+    Built on the StyleGAN2 skeleton (the same FIR up-sampling conv), so that a comparison isolates
+    normalization against demodulation. No clamp: clamping before the instance norm would cut
+    exactly the spikes the normalization provokes.
     """
 
     def __init__(
@@ -281,66 +241,46 @@ class AdaINLayer(nn.Module):
         out_channels: int,
         w_dim: int,
         resolution: int,
-        up: int = 1,
-        use_noise: bool = True,
-        activation: str = "lrelu",
-        resample_filter: tuple[int, ...] = (1, 3, 3, 1),
-        conv_clamp: float | None = None,
-        kernel_size: int = 3,
+        conv_clamp: float | None = None,  # ignored, see the class docstring
+        **kwargs,  # up, use_noise, activation, resample_filter, kernel_size: see StyleLayer
     ) -> None:
-        super().__init__()
-        del conv_clamp  # see the class docstring
-        self.in_channels = in_channels
-        self.out_channels = out_channels
-        self.resolution = resolution
-        self.up = up
-        self.use_noise = use_noise
-        self.activation = activation
-        self.padding = kernel_size // 2
-        self.register_buffer("resample_filter", ops.setup_filter(resample_filter), persistent=False)
-        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size**2)
-        self.affine = FullyConnectedLayer(w_dim, 2 * out_channels, bias_init=0)
-        self.weight = nn.Parameter(
-            torch.randn([out_channels, in_channels, kernel_size, kernel_size])
+        # A scale and a shift per output channel, starting at 0 (the scale is applied as 1 + s).
+        super().__init__(
+            in_channels,
+            out_channels,
+            w_dim,
+            resolution,
+            style_features=2 * out_channels,
+            style_bias_init=0.0,
+            noise_per_channel=True,
+            **kwargs,
         )
-        if use_noise:
-            self.register_buffer("noise_const", torch.randn([resolution, resolution]))
-            self.noise_strength = nn.Parameter(torch.zeros([out_channels]))
-        self.bias = nn.Parameter(torch.zeros([out_channels]))
+        kernel_size = self.weight.shape[-1]
+        self.weight_gain = 1 / math.sqrt(in_channels * kernel_size**2)
 
     def forward(
         self,
-        x: torch.Tensor,
-        w: torch.Tensor,
+        x: torch.Tensor,  # [N, C_in, H, W]
+        w: torch.Tensor,  # [N, w_dim]
         noise_mode: NoiseMode = "random",
-        noise_gain: float = 1.0,
+        noise_gain: float = 1.0,  # multiplies the learned noise strength; 0 turns noise off
         noise_generator: NoiseSource = None,
-        fused_modconv: bool | None = True,
-        gain: float = 1.0,
+        fused_modconv: bool | None = True,  # unused: one weight serves the whole batch
+        gain: float = 1.0,  # scales the output
+        speed: SpeedOptions = fast.DEFAULT,
     ) -> torch.Tensor:
-        del fused_modconv  # nothing to fuse: the weight is shared by the whole batch
-        weight = (self.weight * self.weight_gain).to(x.dtype)
-        if x.is_contiguous(memory_format=torch.channels_last) and not x.is_contiguous():
-            weight = weight.contiguous(memory_format=torch.channels_last)
+        """-> [N, C_out, R, R]"""
+        weight = fast.in_layout_of((self.weight * self.weight_gain).to(x.dtype), x)
         x = ops.conv2d_resample(x, weight, self.resample_filter, up=self.up, padding=self.padding)
-        if self.use_noise:
-            shape = (x.shape[0], 1, self.resolution, self.resolution)
-            noise = make_noise(
-                noise_mode,
-                shape,
-                self.noise_const,
-                self.noise_strength,
-                noise_gain,
-                noise_generator,
-            )
-            if noise is not None:
-                x = x + noise.to(x.dtype)
+        noise = self.noise(x.shape[0], noise_mode, noise_gain, noise_generator)
+        if noise is not None:
+            x = x + noise.to(x.dtype)
         x = ops.bias_act(x, self.bias, act=self.activation, inplace=ops.can_inplace(x))
         dtype = x.dtype
         x = x.float()  # instance statistics in fp32 even for fp16 / bf16 blocks
         x = x - x.mean(dim=[2, 3], keepdim=True)
         x = x * (x.square().mean(dim=[2, 3], keepdim=True) + 1e-8).rsqrt()
-        style = self.affine(w.float()).reshape(-1, 2, self.out_channels, 1, 1)
+        style = self.affine(w.float()).reshape(-1, 2, self.out_channels, 1, 1)  # [N, 2, C, 1, 1]
         x = torch.addcmul(style[:, 1], x, style[:, 0] + 1)
         x = x * gain if gain != 1 else x
         # Back to the block's dtype, or every later layer of a reduced-precision block runs fp32.
@@ -348,14 +288,14 @@ class AdaINLayer(nn.Module):
 
 
 class ToRGBLayer(nn.Module):
-    """Modulated 1x1 convolution without demodulation (the tRGB outputs of the skip generator)."""
+    """Modulated 1x1 convolution without demodulation: a block's image output (tRGB)."""
 
     def __init__(
         self,
         in_channels: int,
-        out_channels: int,
+        out_channels: int,  # image channels
         w_dim: int,
-        conv_clamp: float | None = None,
+        conv_clamp: float | None = None,  # clamp the output to +-this (mixed precision)
         gain: float = 1.0,  # run-time output scale (SynthesisConfig.torgb_gain)
     ) -> None:
         super().__init__()
@@ -368,9 +308,10 @@ class ToRGBLayer(nn.Module):
     def forward(
         self, x: torch.Tensor, w: torch.Tensor, fused_modconv: bool | None = True
     ) -> torch.Tensor:
+        """x: [N, C, R, R], w: [N, w_dim] -> [N, img_channels, R, R]"""
         if fused_modconv is None:
             fused_modconv = True  # a 1x1 weight is always smaller than the feature maps
-        styles = self.affine(w) * self.weight_gain
+        styles = self.affine(w) * self.weight_gain  # [N, C]
         x = ops.modulated_conv2d(
             x, self.weight, styles, demodulate=False, fused_modconv=fused_modconv
         )
@@ -378,14 +319,20 @@ class ToRGBLayer(nn.Module):
 
 
 class MinibatchStdLayer(nn.Module):
-    """Appends the standard deviation of features across groups of samples (SPEC §4.5)."""
+    """Appends the standard deviation of features across groups of samples, so that D sees the
+    variety of a batch (Karras et al. 2018, "Progressive Growing of GANs", section 3)."""
 
-    def __init__(self, group_size: int | None, num_channels: int = 1) -> None:
+    def __init__(
+        self,
+        group_size: int | None,  # samples per group (None: the whole batch)
+        num_channels: int = 1,  # feature groups, one appended channel each
+    ) -> None:
         super().__init__()
         self.group_size = group_size
         self.num_channels = num_channels
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """x: [N, C, H, W] -> [N, C + num_channels, H, W]"""
         n, c, h, w = x.shape
         g = n if self.group_size is None else min(self.group_size, n)
         if n % g != 0:

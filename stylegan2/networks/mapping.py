@@ -1,4 +1,5 @@
-"""Mapping network z (+ class c) -> w, with w-average tracking and truncation (SPEC §4.2)."""
+"""Mapping network z (+ class c) -> w, with w-average tracking and the truncation trick (Karras et
+al. 2019, "A Style-Based Generator Architecture for GANs", section 2 and appendix B)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,12 @@ from stylegan2.networks.layers import FullyConnectedLayer
 class MappingNetwork(nn.Module):
     def __init__(
         self,
-        z_dim: int,
-        c_dim: int,
+        z_dim: int,  # 0: no z (the discriminator's mapping of c alone)
+        c_dim: int,  # 0: unconditional
         w_dim: int,
-        num_ws: int | None,
+        num_ws: int | None,  # broadcast w to [N, num_ws, w_dim]; None: return [N, w_dim]
         cfg: MappingConfig,
     ) -> None:
-        """num_ws: broadcast w to [N, num_ws, w_dim]; None returns [N, w_dim] (the D's mapping)."""
         super().__init__()
         self.z_dim = z_dim
         self.c_dim = c_dim

@@ -1,26 +1,27 @@
-"""Which dtype a block runs in: the configured fp16 blocks (`num_fp16_res`) use float16 on CUDA, as
-NVIDIA's networks do, and, only when asked for, bfloat16 on the CPU (mixed-precision training and
-previews on CPUs with bf16 units). Everything else runs in float32."""
+"""Changing how networks already built run: `set_speed` gives every synthesis network and
+discriminator inside a module new `SpeedOptions`; `set_cpu_half` changes only the dtype of their
+fp16 blocks on the CPU (the trainer's mixed precision). The rules themselves are in
+`networks.fast`."""
 
 from __future__ import annotations
+
+import dataclasses
 
 import torch
 from torch import nn
 
-#: the reduced-precision dtypes a CPU block may be asked to run in
-CPU_HALF_DTYPES = (torch.bfloat16,)
+from stylegan2.networks.discriminator import Discriminator
+from stylegan2.networks.fast import CPU_HALF_DTYPES as CPU_HALF_DTYPES
+from stylegan2.networks.fast import SpeedOptions
+from stylegan2.networks.fast import block_dtype as block_dtype
+from stylegan2.networks.synthesis import SynthesisNetwork
 
 
-def block_dtype(
-    use_half: bool, device: torch.device, force_fp32: bool, cpu_half: torch.dtype | None
-) -> torch.dtype:
-    if not use_half or force_fp32:
-        return torch.float32
-    if device.type == "cuda":
-        return torch.float16
-    if device.type == "cpu" and cpu_half is not None:
-        return cpu_half
-    return torch.float32
+def set_speed(module: nn.Module, speed: SpeedOptions) -> None:
+    """Run every synthesis network and discriminator inside `module` with `speed`."""
+    for m in module.modules():
+        if isinstance(m, SynthesisNetwork | Discriminator):
+            m.speed = speed
 
 
 def set_cpu_half(module: nn.Module, dtype: torch.dtype | None) -> None:
@@ -29,5 +30,5 @@ def set_cpu_half(module: nn.Module, dtype: torch.dtype | None) -> None:
     if dtype is not None and dtype not in CPU_HALF_DTYPES:
         raise ValueError(f"CPU reduced precision must be one of {CPU_HALF_DTYPES}, got {dtype}")
     for m in module.modules():
-        if hasattr(m, "cpu_half"):
-            m.cpu_half = dtype
+        if isinstance(m, SynthesisNetwork | Discriminator):
+            m.speed = dataclasses.replace(m.speed, cpu_half=dtype)

@@ -1,5 +1,6 @@
-"""Synthesis network: per-layer ws -> image, with the orig / skip / resnet architectures
-(SPEC §4.3, §4.5) and the demod or AdaIN layer type.
+"""Synthesis network: per-layer ws -> image, with the orig / skip / resnet architectures of
+Karras et al. 2020 ("Analyzing and Improving the Image Quality of StyleGAN", section 4.1, fig. 7)
+and the demodulated (StyleGAN2) or AdaIN (StyleGAN1) layer.
 
 Intermediate outputs are captured on request by name (`b64.conv1`, `b64.torgb`, `b64.img`) straight
 from the forward pass: no module hooks, and nothing is kept when nothing is asked for.
@@ -16,15 +17,10 @@ from torch import nn
 
 from stylegan2 import ops
 from stylegan2.config import GeneratorConfig
-from stylegan2.networks.layers import (
-    AdaINLayer,
-    Conv2dLayer,
-    NoiseMode,
-    NoiseSource,
-    SynthesisLayer,
-    ToRGBLayer,
-)
-from stylegan2.networks.precision import block_dtype
+from stylegan2.networks import fast
+from stylegan2.networks.fast import SpeedOptions
+from stylegan2.networks.layers import AdaINLayer, Conv2dLayer, SynthesisLayer, ToRGBLayer
+from stylegan2.networks.noise import NoiseMode, NoiseSource
 
 
 @dataclass(frozen=True)
@@ -52,14 +48,16 @@ class Capture:
 
 
 class SynthesisBlock(nn.Module):
+    """One resolution: conv0 (up-sampling), conv1, and a tRGB where the architecture has one."""
+
     def __init__(
         self,
-        in_channels: int,
+        in_channels: int,  # channels coming in from the block below; 0 for the first (4x4) block
         out_channels: int,
         cfg: GeneratorConfig,
-        resolution: int,
-        is_last: bool,
-        use_fp16: bool,
+        resolution: int,  # this block's output resolution
+        is_last: bool,  # the top block: it always has a tRGB
+        use_fp16: bool,  # one of the blocks the config runs in reduced precision
     ) -> None:
         super().__init__()
         sc = cfg.synthesis
@@ -83,6 +81,8 @@ class SynthesisBlock(nn.Module):
         self.num_conv = 0
         self.num_torgb = 0
         if in_channels == 0:
+            # The first block starts from a learned constant image instead of an input, and
+            # every style comes in through the layers (Karras et al. 2019, section 2).
             self.const = nn.Parameter(torch.randn([out_channels, resolution, resolution]))
         else:
             self.conv0 = layer_cls(in_channels, out_channels, up=2, **common)
@@ -110,59 +110,52 @@ class SynthesisBlock(nn.Module):
 
     def forward(
         self,
-        x: torch.Tensor | None,
-        img: torch.Tensor | None,
-        ws: torch.Tensor,
+        x: torch.Tensor | None,  # [N, C_in, R/2, R/2] from the block below; None in the first
+        img: torch.Tensor | None,  # [N, img_channels, R/2, R/2] the skip architecture's image
+        ws: torch.Tensor,  # [N, num_conv + num_torgb, w_dim]
         dtype: torch.dtype,
         memory_format: torch.memory_format,
         fused_modconv: bool | None,
+        speed: SpeedOptions,
         noise_mode: NoiseMode,
         noise_gains: Mapping[str, float],
         noise_generator: NoiseSource,
         capture: Capture | None,
     ) -> tuple[torch.Tensor, torch.Tensor | None]:
-        w_iter = iter(ws.unbind(dim=1))
+        """-> (x [N, C_out, R, R], img [N, img_channels, R, R] or None)"""
+        w_iter = iter(ws.unbind(dim=1))  # one [N, w_dim] per layer, in order
         r = self.resolution
-        noise = dict(noise_mode=noise_mode, noise_generator=noise_generator)
-        if self.in_channels == 0:
-            x = self.const.to(dtype).unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)
-            x = x.contiguous(memory_format=memory_format)
-            x = self.conv1(
+
+        def run(name: str, x: torch.Tensor, gain: float = 1.0) -> torch.Tensor:
+            return getattr(self, name)(
                 x,
                 next(w_iter),
+                noise_mode=noise_mode,
+                noise_gain=noise_gains.get(f"b{r}.{name}", 1.0),
+                noise_generator=noise_generator,
                 fused_modconv=fused_modconv,
-                noise_gain=noise_gains.get(f"b{r}.conv1", 1.0),
-                **noise,
+                gain=gain,
+                speed=speed,
             )
-            if capture:
-                capture(f"b{r}.conv1", x)
+
+        if self.in_channels == 0:
+            x = self.const.to(dtype).unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)  # [N, C, 4, 4]
+            x = run("conv1", x.contiguous(memory_format=memory_format))
         else:
             assert x is not None
             x = x.to(dtype=dtype, memory_format=memory_format)
             if self.architecture == "resnet":
-                y = self.skip(x, gain=math.sqrt(0.5))
-            x = self.conv0(
-                x,
-                next(w_iter),
-                fused_modconv=fused_modconv,
-                noise_gain=noise_gains.get(f"b{r}.conv0", 1.0),
-                **noise,
-            )
+                y = self.skip(x, gain=math.sqrt(0.5))  # [N, C_out, R, R]
+            x = run("conv0", x)  # [N, C_out, R, R]
             if capture:
                 capture(f"b{r}.conv0", x)
-            gain = math.sqrt(0.5) if self.architecture == "resnet" else 1.0
-            x = self.conv1(
-                x,
-                next(w_iter),
-                fused_modconv=fused_modconv,
-                gain=gain,
-                noise_gain=noise_gains.get(f"b{r}.conv1", 1.0),
-                **noise,
-            )
             if self.architecture == "resnet":
+                x = run("conv1", x, gain=math.sqrt(0.5))
                 x = y.add_(x) if ops.can_inplace(y) else y + x
-            if capture:
-                capture(f"b{r}.conv1", x)
+            else:
+                x = run("conv1", x)
+        if capture:
+            capture(f"b{r}.conv1", x)
 
         if img is not None:
             img = ops.upsample2d(img, self.resample_filter)
@@ -178,9 +171,12 @@ class SynthesisBlock(nn.Module):
 
 
 class SynthesisNetwork(nn.Module):
-    def __init__(self, cfg: GeneratorConfig) -> None:
+    def __init__(self, cfg: GeneratorConfig, speed: SpeedOptions = fast.DEFAULT) -> None:
+        """speed: how to run (layout, reduced precision on the CPU, modulated-conv form); one
+        forward call may pass its own."""
         super().__init__()
         self.cfg = cfg
+        self.speed = speed
         self.w_dim = cfg.w_dim
         self.img_resolution = cfg.img_resolution
         self.img_channels = cfg.img_channels
@@ -202,9 +198,6 @@ class SynthesisNetwork(nn.Module):
                 self.num_ws += block.num_torgb
             setattr(self, f"b{res}", block)
         assert self.num_ws == cfg.num_ws
-        # 'auto' uses channels-last on the CPU, where oneDNN convolutions are much faster with it.
-        self.memory_format = "auto"
-        self.cpu_half: torch.dtype | None = None  # see networks.precision
 
     def layers(self) -> list[LayerInfo]:
         """Every capturable layer in forward order, with the ws index that drives it."""
@@ -224,13 +217,6 @@ class SynthesisNetwork(nn.Module):
             w_idx += block.num_conv
         return out
 
-    def _memory_format(self, device: torch.device) -> torch.memory_format:
-        if self.memory_format == "channels_last" or (
-            self.memory_format == "auto" and device.type == "cpu"
-        ):
-            return torch.channels_last
-        return torch.contiguous_format
-
     def forward(
         self,
         ws: torch.Tensor,
@@ -241,13 +227,17 @@ class SynthesisNetwork(nn.Module):
         fused_modconv: bool | None = None,
         capture: Capture | None = None,
         max_resolution: int | None = None,
+        speed: SpeedOptions | None = None,
     ) -> torch.Tensor:
         """ws: [N, num_ws, w_dim] -> img [N, img_channels, R, R] float32, nominally in [-1, 1].
 
         noise_gains: per-layer multiplier of the noise strength by layer name ('b64.conv0'); 0 turns
         a layer's noise off. noise_generator: seeds 'random' noise (drawn on the CPU).
+        force_fp32: run every block in float32. fused_modconv: overrides speed.fused_modconv.
+        capture: collects the named intermediate outputs.
         max_resolution: stop after that block and return the skip generator's running image
         there (a cheap preview: the blocks above it are never run).
+        speed: how to run this call (None: `self.speed`).
         """
         if max_resolution is not None and max_resolution not in self.block_resolutions:
             raise ValueError(f"max_resolution must be one of {self.block_resolutions}")
@@ -258,14 +248,15 @@ class SynthesisNetwork(nn.Module):
         ws = ws.to(torch.float32)
         noise_gains = noise_gains or {}
         x = img = None
-        memory_format = self._memory_format(ws.device)
+        speed = self.speed if speed is None else speed
+        memory_format = fast.feature_layout(speed, ws.device)
+        if fused_modconv is None:
+            fused_modconv = speed.fused_modconv
         w_idx = 0
         for res in self.block_resolutions:
             block: SynthesisBlock = getattr(self, f"b{res}")
-            dtype = block_dtype(block.use_fp16, ws.device, force_fp32, self.cpu_half)
-            fused = fused_modconv
-            if fused is None and (self.training or (dtype != torch.float32 and ws.shape[0] > 1)):
-                fused = False  # None lets each layer pick the cheaper form
+            dtype = fast.block_dtype(block.use_fp16, ws.device, force_fp32, speed.cpu_half)
+            fused = fast.block_fused_modconv(fused_modconv, self.training, dtype, ws.shape[0])
             block_ws = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)
             x, img = block(
                 x,
@@ -274,6 +265,7 @@ class SynthesisNetwork(nn.Module):
                 dtype,
                 memory_format,
                 fused,
+                speed,
                 noise_mode,
                 noise_gains,
                 noise_generator,
