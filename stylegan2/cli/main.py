@@ -20,6 +20,7 @@ from stylegan2.cli import (
     video,
 )
 from stylegan2.cli.common import CLIError
+from stylegan2.threads import ENV_VAR, apply_threads, choose_threads
 
 #: adds one command's sub-parser
 ParserHook = Callable[[argparse._SubParsersAction], None]
@@ -45,6 +46,15 @@ def build_parser(extra: Sequence[ParserHook] = ()) -> argparse.ArgumentParser:
     detect.add_parser(sub)
     for hook in extra:
         hook(sub)
+    for command in sub.choices.values():
+        if not any("--threads" in a.option_strings for a in command._actions):
+            command.add_argument(
+                "--threads",
+                type=int,
+                default=None,
+                help=f"torch CPU threads (default: ${ENV_VAR}, else the cores other work leaves "
+                "free, from the load average)",
+            )
     return parser
 
 
@@ -58,6 +68,10 @@ def main(argv: list[str] | None = None, extra: Sequence[ParserHook] = ()) -> int
         level=logging.INFO if args.verbose else logging.WARNING, format="%(message)s"
     )
     try:
+        try:
+            apply_threads(choose_threads(args.threads))
+        except ValueError as exc:
+            raise CLIError(str(exc)) from None
         return int(args.func(args) or 0)
     except (CLIError, CheckpointError, DeviceError, ImageIOError) as exc:
         print(f"stylegan2 {args.command}: error: {exc}", file=sys.stderr)

@@ -1,0 +1,38 @@
+"""The thread count: explicit, from the environment, or the cores that other work leaves free."""
+
+from __future__ import annotations
+
+import pytest
+
+from stylegan2.threads import ENV_VAR, choose_threads
+
+
+def test_explicit_then_environment_then_load():
+    assert choose_threads(3, env={ENV_VAR: "5"}).count == 3
+    assert choose_threads(None, env={ENV_VAR: "5"}).count == 5
+    quiet = choose_threads(None, env={}, cores=2, load=0.1)
+    assert quiet.count == 2 and "auto" in quiet.reason
+    busy = choose_threads(None, env={}, cores=2, load=2.2)  # `yes > /dev/null` on both cores
+    assert busy.count == 1
+    assert choose_threads(None, env={}, cores=2, load=1.0).count == 1  # one core taken
+    assert choose_threads(None, env={}, cores=16, load=4.0).count == 12
+    assert choose_threads(None, env={}, cores=2, load=1.1, own_load=1.0).count == 2
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two"])
+def test_bad_environment_value_is_one_clear_error(bad):
+    with pytest.raises(ValueError, match=ENV_VAR):
+        choose_threads(None, env={ENV_VAR: bad})
+    with pytest.raises(ValueError, match="--threads"):
+        choose_threads(0, env={})
+
+
+def test_every_command_takes_threads(capsys):
+    from commands.main import main
+
+    for cmd in ("generate", "video", "ppl", "project", "metrics", "dataset"):
+        with pytest.raises(SystemExit):
+            main([cmd, "--help"])
+        assert "--threads" in capsys.readouterr().out, cmd
+    rc = main(["info", "--threads", "0", "nonexistent.pkl"])
+    assert rc == 2 and "--threads must be 1 or more" in capsys.readouterr().err
