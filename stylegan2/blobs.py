@@ -1,5 +1,5 @@
-"""Blob ("droplet") analysis of intermediate feature maps (SPEC §8.2; the scores are ours, the
-paper shows the artifact visually).
+"""Blob ("droplet") analysis of intermediate feature maps (Karras et al. 2020, section 2 and
+fig. 1; the scores are ours, the paper shows the artifact visually).
 
 For a feature map x [C, H, W]: m = mean_c |x|.
 - peak_to_median: max(m) / median(m); a localised spike that dominates the statistics scores high.

@@ -1,4 +1,4 @@
-"""Detection of generated images by reprojection (the paper's section 5, SPEC §7.2): project an
+"""Detection of generated images by reprojection (Karras et al. 2020, section 5): project an
 image into W, measure how close the re-synthesised image gets, and compare that distance with a
 threshold calibrated on images this generator made versus real ones."""
 

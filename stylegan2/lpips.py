@@ -4,7 +4,7 @@ plain PyTorch, or a clearly labelled pixel-space fallback when no VGG16 trunk is
 The linear-layer weights ship with the package (`data/lpips_vgg_v0.1_lin.safetensors`, converted
 from the lpips project's v0.1 `vgg.pth`, BSD licence in `data/LICENSE.lpips`). The VGG16 trunk is
 ~530 MB and is not shipped: the user supplies torchvision's `vgg16-397923af.pth` state dict or
-NVIDIA's `vgg16.pt`, which is read as data without running its TorchScript (SPEC §6.2, §6.5).
+NVIDIA's `vgg16.pt`, which is read as data without running its TorchScript.
 
 Every distance object has a `name`; readouts print it, so the fallback is never called LPIPS.
 """

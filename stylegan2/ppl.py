@@ -1,5 +1,7 @@
-"""Perceptual path length (SPEC §6.1): the official protocol as a batch metric, and the local
-path length between two ws that the explorer's live readout uses.
+"""Perceptual path length (Karras et al. 2019, "A Style-Based Generator Architecture for GANs",
+section 4.1): the protocol of NVIDIA's metrics/perceptual_path_length.py (stylegan2-ada-pytorch)
+as a batch metric, and the local path length between two ws that the explorer's live readout
+uses.
 
 Per sample: endpoints in Z (slerp) or W (lerp, no truncation) at t and t + eps, identical noise
 for both images, optional face crop, box downsampling to about 256 px, distance / eps^2. The

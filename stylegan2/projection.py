@@ -1,7 +1,8 @@
-"""Projection of an image into W (SPEC §7.1, the paper's section 5): optimise one w (or, with
-`w_plus`, one per layer) and the noise maps so that the generated image matches a target under
-LPIPS, with ramped latent noise, a learning-rate ramp and the multi-scale noise autocorrelation
-regulariser. Works on a private copy of the generator; the caller's network is left untouched.
+"""Projection of an image into W (Karras et al. 2020, section 5; NVIDIA's projector.py in
+stylegan2-ada-pytorch): optimise one w (or, with `w_plus`, one per layer) and the noise maps so
+that the generated image matches a target under LPIPS, with ramped latent noise, a learning-rate
+ramp and the multi-scale noise autocorrelation regulariser. Works on a private copy of the
+generator; the caller's network is left untouched.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Read the tensors of a TorchScript archive (e.g. NVIDIA's metric networks `vgg16.pt`,
-`inception-2015-12-05.pt`) as data, without running TorchScript (SPEC §6.5).
+`inception-2015-12-05.pt`) as data, without running TorchScript.
 
 `data.pkl` is unpickled with an allow-list: every `__torch__.*` class becomes an inert record of
 its attributes, storages are read from `<archive>/data/<key>`, tensors are rebuilt as views with

@@ -1,4 +1,5 @@
-"""Fréchet Inception Distance from feature statistics (SPEC §6.3): statistics in float64 with the
+"""Fréchet Inception Distance (Heusel et al. 2017) from feature statistics, as NVIDIA's
+metrics/frechet_inception_distance.py (stylegan2-ada-pytorch): statistics in float64 with the
 population covariance, FID = |mu_g - mu_r|^2 + tr(S_g + S_r - 2 sqrtm(S_g S_r)), real part."""
 
 from __future__ import annotations

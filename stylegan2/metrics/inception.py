@@ -1,5 +1,5 @@
 """The FID feature network: Inception-v3 as in TF's `inception-2015-12-05` graph (the 2048-d pool3
-features), in plain torch, loaded from weight files the user supplies (SPEC §6.3, §6.5):
+features), in plain torch, loaded from weight files the user supplies:
 
 - the plain state dict of pytorch-fid / torch-fidelity (`pt_inception-2015-12-05-6726825d.pth`,
   `weights-inception-2015-12-05-6726825d.pth`), loaded with `weights_only`;

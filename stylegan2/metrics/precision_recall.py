@@ -1,4 +1,4 @@
-"""Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds (SPEC §6.4):
+"""Improved precision and recall (Kynkäänniemi et al. 2019) with k-NN manifolds:
 a probe lies in a manifold when it is within some manifold point's distance to that point's k-th
 nearest neighbour (the point itself excluded)."""
 

@@ -1,5 +1,6 @@
 """The precision/recall feature network: VGG16's fc2 activations (4096-d, after ReLU) for uint8
-images resized to 224 and normalised with the ImageNet mean and std (SPEC §6.4).
+images resized to 224 and normalised with the ImageNet mean and std (the features NVIDIA's
+metrics/precision_recall.py in stylegan2-ada-pytorch uses).
 
 Weights: torchvision's `vgg16-397923af.pth` (a plain state dict, loaded with `weights_only`), or
 NVIDIA's TorchScript `vgg16.pt` read as data (`layers.conv1-13`, `layers.fc1-2`). The latter's
