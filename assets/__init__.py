@@ -1,4 +1,16 @@
 """Models trained by this project's own trainer and shipped with the package (see models/*.md for
 each model card): the explorer opens `DEFAULT_MODEL` when started without arguments."""
 
+from __future__ import annotations
+
+from importlib import resources
+
 DEFAULT_MODEL = "emoji64-stylegan2.safetensors"
+
+
+def bundled_networks() -> list[str]:
+    """Every model shipped in assets/models (the explorer's Compare menu offers them)."""
+    folder = resources.files(__name__).joinpath("models")
+    if not folder.is_dir():
+        return []
+    return sorted(str(p) for p in folder.iterdir() if str(p).endswith(".safetensors"))

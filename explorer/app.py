@@ -5,35 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from importlib import resources
 from pathlib import Path
 
+from assets import DEFAULT_MODEL
 from explorer.tab_names import TAB_NAMES
 
 
 def default_network() -> str | None:
     """The bundled default model, when one ships with the package."""
-    from importlib import resources
-
-    try:
-        from assets import DEFAULT_MODEL
-
-        candidate = resources.files("assets").joinpath("models", DEFAULT_MODEL)
-    except ModuleNotFoundError:
-        return None
+    candidate = resources.files("assets").joinpath("models", DEFAULT_MODEL)
     return str(candidate) if candidate.is_file() else None
-
-
-def bundled_networks() -> list[str]:
-    """Every model shipped in assets/models (the compare menu offers them)."""
-    from importlib import resources
-
-    try:
-        folder = resources.files("assets").joinpath("models")
-    except ModuleNotFoundError:
-        return []
-    if not folder.is_dir():
-        return []
-    return sorted(str(p) for p in folder.iterdir() if str(p).endswith(".safetensors"))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,9 +54,12 @@ def main(argv: list[str] | None = None) -> int:
     for flag, path in (("--network", args.network), ("--compare", args.compare)):
         if path and not Path(path).exists():
             return _error(f"{path}: no such file ({flag})")
+    # Imported only now: Qt, torch and the window take seconds to load, and a bad argument is
+    # answered before that.
     from PySide6.QtWidgets import QApplication
 
     from explorer.main_window import MainWindow
+    from explorer.screenshot import screenshot_when_ready
 
     if args.tab and args.tab.lower() not in {t.lower() for t in TAB_NAMES}:
         return _error(f"no tab named {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
@@ -82,27 +67,27 @@ def main(argv: list[str] | None = None) -> int:
     app.setApplicationName("stylegan2-explorer")
     win = MainWindow(device=args.device)
     if args.screenshot:
-        win.persist_settings = False  # a picture of the defaults; the user's session stays
+        win.ctx.prefs.persist = False  # a picture of the defaults; the user's session stays
     else:
         win.restore()
     win.resize(w, h)
     if args.lpips_weights:
-        win.set_lpips_weights(args.lpips_weights)
+        win.path.set_lpips_weights(args.lpips_weights)
     if args.threads is not None:
-        win.set_render_threads(args.threads)
-    if args.state and not win.load_state(args.state):
-        win.persist_settings = False  # nothing was shown: nothing to remember
+        win.speed.set_threads(args.threads)
+    if args.state and not win.files.load_state(args.state):
+        win.ctx.prefs.persist = False  # nothing was shown: nothing to remember
         win.close()  # stops the render thread before the window goes away
-        return _error(f"cannot load state {args.state}: {win.load_error}")
-    network = args.network or default_network() or win.most_recent_network()
+        return _error(f"cannot load state {args.state}: {win.files.load_error}")
+    network = args.network or default_network() or win.network.most_recent()
     if network:
-        win.open_network(network)
+        win.network.open(network)
         if args.compare:
-            win.network_loaded_once(lambda: win.open_compare(args.compare))
+            win.network.when_opened(lambda: win.compare.open(args.compare))
     if args.tab:
-        win.select_tab(args.tab)
+        win.ui.tabs.select(args.tab)
     if args.screenshot:
-        win.screenshot_when_ready(args.screenshot, wait_twin=bool(args.compare))
+        screenshot_when_ready(win, args.screenshot, wait_twin=bool(args.compare))
     win.show()
     return app.exec()
 

@@ -6,6 +6,7 @@ import numpy as np
 from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from explorer.image_view import ImageView
+from stylegan2.io import ImageIOError, save_png
 
 
 class ImageDialog(QDialog):
@@ -33,8 +34,6 @@ class ImageDialog(QDialog):
             self.save(path)
 
     def save(self, path: str) -> bool:
-        from stylegan2.io import ImageIOError, save_png
-
         try:
             save_png(self.image, path)
         except ImageIOError as exc:

@@ -1,5 +1,5 @@
 """`stylegan2-explorer --screenshot`: save the window once what it shows has arrived (the image,
-the compare network's, the Features charts, the Path tab's path-length readout), then quit."""
+the compared network's, the Features charts, the Path tab's path-length readout), then quit."""
 
 from __future__ import annotations
 
@@ -7,79 +7,73 @@ import logging
 import sys
 
 from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+
+from explorer.main_window import MainWindow
+from explorer.worker import Frame
 
 log = logging.getLogger(__name__)
 
 
-class ScreenshotMixin:
-    """Method of MainWindow."""
+def screenshot_when_ready(
+    win: MainWindow, path: str, timeout_ms: int = 120_000, wait_twin: bool = False
+) -> None:
+    """Save the whole window once the first image is shown (and, with `wait_twin`, the compared
+    network's; on the Features tab also the all-layer blob chart and the resolution usage; on
+    the Path tab with a path, its whole path-length readout), or on timeout, then quit."""
+    done: list[bool] = []
+    got: list[str] = []
+    tabs = win.ui.tabs
+    pending = {"image"} | ({"twin"} if wait_twin else set())
+    if tabs.is_current("Features"):
+        pending |= {"blob-scores", "usage"}
+    if tabs.is_current("Path") and win.path.path() is not None:
+        pending.add("ppl")
 
-    def screenshot_when_ready(
-        self, path: str, timeout_ms: int = 120_000, wait_twin: bool = False
-    ) -> None:
-        """Save the whole window once the first image is shown (and, with `wait_twin`, the
-        compare network's; on the Features tab also the all-layer blob chart and the resolution
-        usage; on the Path tab with a path, its whole path-length readout), or on timeout, then
-        quit."""
-        from PySide6.QtWidgets import QApplication
+    def shoot() -> None:
+        if done:
+            return
+        done.append(True)
+        log.info("screenshot after: %s", ", ".join(got) or "nothing")
+        win.grab().save(path)
+        win.close()
+        QApplication.instance().quit()
 
-        def shoot() -> None:
-            log.info("screenshot after: %s", ", ".join(got) or "nothing")
-            self.grab().save(path)
-            self.close()
-            QApplication.instance().quit()
+    charts_started: list[bool] = []
 
-        done: list[bool] = []
-        pending = {"image"} | ({"twin"} if wait_twin else set())
-        if self.tabs.currentIndex() == self.features_tab:
-            pending |= {"blob-scores", "usage"}
-        has_path = self.path_panel.path(self.model.state.to_request()) is not None
-        if self.tabs.currentWidget() is self.path_tab and has_path:
-            pending.add("ppl")
+    def arrived(what: str) -> None:
+        if what not in pending:
+            return
+        pending.discard(what)
+        got.append(what)
+        charts = pending & {"blob-scores", "usage"}
+        if charts and not pending & {"image", "twin"} and not charts_started:
+            # The charts need the networks in their final state.
+            charts_started.append(True)
+            win.features.start_jobs()
+        if not pending:
+            QTimer.singleShot(300, shoot)
 
-        def once() -> None:
-            if not done:
-                done.append(True)
-                shoot()
+    def frame_shown(frame: Frame) -> None:
+        arrived("image")
+        if len(frame.results) > 1 and frame.results[1].image is not None:
+            arrived("twin")
 
-        got: list[str] = []
+    win.frames.shown.connect(frame_shown)
+    win.features.scores_ready.connect(lambda _tables: arrived("blob-scores"))
+    win.features.usage_ready.connect(lambda _rows: arrived("usage"))
+    win.path.readout_complete.connect(lambda: arrived("ppl"))
+    win.worker.network_failed.connect(lambda *_: QTimer.singleShot(300, shoot))
+    if win.ctx.network is None and not win.ui.net_label.text().startswith("loading"):
+        QTimer.singleShot(500, shoot)  # the welcome page is all there is to show
 
-        def arrived(what: str) -> None:
-            if what not in pending:
-                return
-            pending.discard(what)
-            got.append(what)
-            images_in = not pending & {"image", "twin"}
-            if what in ("image", "twin") and images_in and pending & {"blob-scores", "usage"}:
-                self._features_jobs()  # the charts need the networks in their final state
-            if not pending:
-                QTimer.singleShot(300, once)
+    def too_late() -> None:
+        if not done and pending:
+            print(
+                f"screenshot: saved after {timeout_ms // 1000} s without "
+                f"{', '.join(sorted(pending))}",
+                file=sys.stderr,
+            )
+        shoot()
 
-        self.first_image_shown.connect(lambda: arrived("image"))
-        self.worker.result_ready.connect(
-            lambda r: arrived("twin") if r.twin is not None and r.twin.image is not None else None
-        )
-
-        def job_done(name: str, *_) -> None:
-            if name != "ppl":
-                arrived(name)
-            elif self.ppl_points and len(self.path_panel.samples) >= self.ppl_points:
-                arrived("ppl")  # every point of the current path (older ones are dropped)
-
-        # Queued: the window's own job handler, which files the sample, runs first.
-        self.worker.job_done.connect(lambda *a: QTimer.singleShot(0, lambda: job_done(*a)))
-        self.worker.network_failed.connect(lambda *_: QTimer.singleShot(300, once))
-        self.worker.compare_failed.connect(lambda *_: QTimer.singleShot(300, once))
-        if self.network_path is None and not self.net_label.text().startswith("loading"):
-            QTimer.singleShot(500, once)  # the welcome page is all there is to show
-
-        def too_late() -> None:
-            if not done and pending:
-                print(
-                    f"screenshot: saved after {timeout_ms // 1000} s without "
-                    f"{', '.join(sorted(pending))}",
-                    file=sys.stderr,
-                )
-            once()
-
-        QTimer.singleShot(timeout_ms, too_late)
+    QTimer.singleShot(timeout_ms, too_late)

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from stylegan2.render import Latent, RenderRequest, request_to_dict
+from stylegan2.render import NOISE_MODES, Latent, RenderRequest, request_to_dict
 from stylegan2.safe_writes import write_text_atomic
 
 STATE_VERSION = 1
@@ -123,7 +123,6 @@ class ExplorerState:
     def check(self) -> None:
         """ValueError naming the first field that no network could use (before anything of the
         current state is replaced)."""
-        from stylegan2.networks.layers import NOISE_MODES
 
         def is_int(v: Any) -> bool:
             return isinstance(v, int) and not isinstance(v, bool)

@@ -17,14 +17,30 @@ import numpy as np
 import torch
 
 from stylegan2.networks import (
+    NOISE_MODES,
     Capture,
     CircularNoise,
     Generator,
+    LayerInfo,
     NoiseMode,
     truncate,
     z_from_seed,
 )
 from stylegan2.ops import upsample2d
+
+# What a caller needs to know of a network's layers and noise without importing the networks.
+__all__ = [
+    "NOISE_MODES",
+    "Latent",
+    "LayerInfo",
+    "RenderRequest",
+    "RenderResult",
+    "Renderer",
+    "request_from_dict",
+    "request_to_dict",
+    "style_mixing_grid",
+    "to_uint8",
+]
 
 
 @dataclass(frozen=True, eq=False)
@@ -77,8 +93,7 @@ class RenderResult:
     timings: dict[str, float] = field(default_factory=dict)  # milliseconds
     error: str | None = None
     preview_resolution: int | None = None  # set when this is a preview
-    # Compare mode: the same request rendered by the second network, and what did not carry over.
-    twin: RenderResult | None = None
+    # What of the request did not carry over to this network (compare mode: see stylegan2.compare).
     notes: tuple[str, ...] = ()
 
 

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import re
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from stylegan2 import paths
+from stylegan2.render import Renderer
 from stylegan2.safe_writes import folder_problem, new_temp
 
 FORMATS = (".mp4", ".gif", "png-dir")
@@ -45,6 +47,39 @@ MAX_MP4_QUALITY = 9
 MAX_GIF_SIDE = 1024
 #: the file that marks a folder of PNG frames as ours, and so replaceable by the next export
 FRAMES_MARKER = ".stylegan2-frames"
+
+
+def side_by_side(images: Sequence[np.ndarray]) -> np.ndarray:
+    """uint8 HWC images next to each other, left to right. Each later image is resized to the
+    first's size (two networks of different resolutions still fill equal halves), and grey
+    images become RGB when any image is RGB."""
+    first = images[0]
+    h, w = first.shape[:2]
+    rgb = any(im.shape[2] == 3 for im in images)
+    out = [_rgb(first) if rgb else first]
+    for im in images[1:]:
+        if im.shape[:2] != (h, w):
+            pic = Image.fromarray(im[:, :, 0] if im.shape[2] == 1 else im).resize((w, h))
+            im = np.asarray(pic)
+            im = im[:, :, None] if im.ndim == 2 else im
+        out.append(_rgb(im) if rgb else im)
+    return np.concatenate(out, axis=1)
+
+
+def path_frames(
+    streams: Sequence[tuple[Renderer, paths.Path]], times: Sequence[float]
+) -> Iterator[np.ndarray]:
+    """The frames of one or more paths at `times`, side by side (see `side_by_side`): each
+    renderer follows its path through its own mapping, so two networks given the same path of
+    seeds both move along it. Raises VideoError on a frame that fails to render."""
+    for k, t in enumerate(times):
+        images = []
+        for renderer, path in streams:
+            result = renderer.render(paths.request_at(renderer, path, t, k))
+            if result.error:
+                raise VideoError(f"frame {k}: {result.error}")
+            images.append(result.image)
+        yield images[0] if len(images) == 1 else side_by_side(images)
 
 
 def write_frames(

@@ -46,7 +46,8 @@ def test_twin_pairs_with_the_default():
 
 
 def test_explorer_opens_the_default():
-    from explorer.app import bundled_networks, default_network
+    from assets import bundled_networks
+    from explorer.app import default_network
 
     assert Path(default_network()).name == DEFAULT_MODEL
     assert {Path(p).name for p in bundled_networks()} >= {DEFAULT_MODEL, TWIN}

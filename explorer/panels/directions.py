@@ -52,6 +52,7 @@ class DirectionsPanel(QGroupBox):
         compute, load, save, reset = (
             QPushButton(t) for t in ("Compute", "Load…", "Save…", "Reset")
         )
+        self.compute_button = compute
         for b in (compute, load, save, reset):
             row.addWidget(b)
         lay.addLayout(row)

@@ -26,7 +26,8 @@ from explorer.image_view import ImageView
 from explorer.panels.plots import CURVE_COLOR, small_plot
 from explorer.panels.text_colors import text_color
 from stylegan2.blobs import blob_score
-from stylegan2.networks import LayerInfo
+from stylegan2.io import ImageIOError, save_png
+from stylegan2.render import LayerInfo
 
 
 def _short(name: str, n: int = 18) -> str:
@@ -286,8 +287,6 @@ class FeaturesPanel(QGroupBox):
             return
         path, _ = QFileDialog.getSaveFileName(self, "Export feature map", "features.png", "*.png")
         if path:
-            from stylegan2.io import ImageIOError, save_png
-
             try:
                 save_png(self.view.image, path)
             except ImageIOError as exc:

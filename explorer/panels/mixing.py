@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.state import StateModel
-from stylegan2.networks import LayerInfo
+from stylegan2.render import LayerInfo
 
 #: preset -> (lowest, highest) resolution of the ws it takes from the first extra source
 PRESETS = {"Coarse (4–8)": (4, 8), "Middle (16–32)": (16, 32), "Fine (64+)": (64, 1 << 20)}
@@ -69,7 +69,7 @@ class MixingPanel(QGroupBox):
         row = QHBoxLayout()
         self.rows_edit = QLineEdit("85,100,75")
         self.cols_edit = QLineEdit("55,821,1789")
-        grid_btn = QPushButton("Mixing grid…")
+        self.grid_button = grid_btn = QPushButton("Mixing grid…")
         row.addWidget(QLabel("Rows"))
         row.addWidget(self.rows_edit)
         row.addWidget(QLabel("Cols"))

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.state import StateModel
-from stylegan2.networks import LayerInfo
+from stylegan2.render import LayerInfo
 
 MODES = ("const", "random", "none")
 

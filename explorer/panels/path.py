@@ -36,7 +36,6 @@ class PathPanel(QGroupBox):
     def __init__(self) -> None:
         super().__init__("Interpolation path")
         self.keyframes: list[Keyframe] = []
-        self.active = False  # True while the scrubber drives the image
         lay = QVBoxLayout(self)
         self.list = QListWidget()
         self.list.setMaximumHeight(110)
@@ -44,7 +43,7 @@ class PathPanel(QGroupBox):
         row = QHBoxLayout()
         add_cur = QPushButton("Add current")
         self.seeds_edit = QLineEdit("0,1,2,3")
-        add_seeds = QPushButton("Add seeds")
+        self.add_seeds_button = add_seeds = QPushButton("Add seeds")
         row.addWidget(add_cur)
         row.addWidget(self.seeds_edit, 1)
         row.addWidget(add_seeds)
@@ -239,7 +238,6 @@ class PathPanel(QGroupBox):
         t = self.time()
         self.time_label.setText(f"{t:.2f} s")
         self.length.cursor.setValue(t)
-        self.active = True
         self.position_changed.emit(t)
         self._show_value_at(t)
 

@@ -30,11 +30,11 @@ def window(qtbot, tmp_path, explorer_network):
     settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
     win = MainWindow(device="cpu", settings=settings)
     qtbot.addWidget(win)
-    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
-        win.open_network(explorer_network)
+    with qtbot.waitSignal(win.frames.first_image_shown, timeout=30_000):
+        win.network.open(explorer_network)
     yield win
     win.close()
-    assert not win.worker._thread.isRunning(), "the render thread outlived its window"
+    assert not win.worker.is_running(), "the render thread outlived its window"
     import gc
 
     assert gc.isenabled(), "automatic garbage collection was not given back"
@@ -42,7 +42,7 @@ def window(qtbot, tmp_path, explorer_network):
 
 def settle(qtbot, win) -> np.ndarray:
     """Wait until the newest request's image is on screen and return it."""
-    target = win.next_id - 1
-    qtbot.waitUntil(lambda: win.shown_id >= target, timeout=30_000)
-    assert win.last_result is not None and win.last_result.request_id == target
-    return win.last_result.image.copy()
+    target = win.worker.last_id
+    qtbot.waitUntil(lambda: win.frames.shown_id >= target, timeout=30_000)
+    assert win.frames.last is not None and win.frames.last.request_id == target
+    return win.frames.last.main.image.copy()

@@ -17,58 +17,61 @@ def test_first_image_is_seed_zero(window, qtbot, explorer_network):
     image = settle(qtbot, window)
     ref = Renderer(load_network(explorer_network)).render(ExplorerState().to_request()).image
     assert np.array_equal(image, ref)
-    assert "native" in window.net_label.text()
+    assert "native" in window.ui.net_label.text()
 
 
 def test_psi_zero_same_image_for_every_seed(window, qtbot):
-    window.truncation.psi.spin.setValue(0.0)
+    window.ui.truncation.psi.spin.setValue(0.0)
     images = []
     for seed in (0, 1, 2):
-        window.latent.seed.setValue(seed)
+        window.ui.latent.seed.setValue(seed)
         images.append(settle(qtbot, window))
     assert all(np.array_equal(images[0], im) for im in images[1:])
-    window.truncation.psi.spin.setValue(1.0)
+    window.ui.truncation.psi.spin.setValue(1.0)
     assert not np.array_equal(settle(qtbot, window), images[0])
 
 
 def test_seed_buttons_and_drag_pad_blend(window, qtbot):
-    window.latent.seed.setValue(5)
+    window.ui.latent.seed.setValue(5)
     a = settle(qtbot, window)
-    window.latent.pad.moved.emit(-0.25, 0.0)  # a quarter of the way to seed 6
+    window.ui.latent.pad.moved.emit(-0.25, 0.0)  # a quarter of the way to seed 6
     mid = settle(qtbot, window)
     assert window.model.state.seed_x == 5.25
-    window.latent.pad.moved.emit(-0.5, 0.0)
-    window.latent.snap_btn.click()  # 5.75 snaps to 6
+    window.ui.latent.pad.moved.emit(-0.5, 0.0)
+    window.ui.latent.snap_btn.click()  # 5.75 snaps to 6
     b = settle(qtbot, window)
     assert window.model.state.seed == 6 and window.model.state.seed_x == 6.0
     assert not np.array_equal(mid, a) and not np.array_equal(mid, b)
-    window.latent.seed.setValue(6)  # typing the seed shown snaps exactly onto it
+    window.ui.latent.seed.setValue(6)  # typing the seed shown snaps exactly onto it
     assert np.array_equal(settle(qtbot, window), b)
 
 
 def test_noise_layer_toggle_changes_and_restores(window, qtbot):
     base = settle(qtbot, window)
-    on, _ = window.noise.rows["b16.conv1"]
+    on, _ = window.ui.noise.rows["b16.conv1"]
     on.setChecked(False)
     off = settle(qtbot, window)
     assert not np.array_equal(off, base)
     on.setChecked(True)
     assert np.array_equal(settle(qtbot, window), base)
-    window.noise.preset("All off")
+    window.ui.noise.preset("All off")
     none_gains = settle(qtbot, window)
-    window.noise.mode.setCurrentText("none")
+    window.ui.noise.mode.setCurrentText("none")
     assert np.array_equal(settle(qtbot, window), none_gains)
 
 
 def test_stale_results_never_replace_newer(window, qtbot):
+    from explorer.worker import Frame
     from stylegan2.render import RenderResult
 
     for seed in range(10):  # far faster than the worker renders
         window.model.update(seed_x=float(seed))
     final = settle(qtbot, window)
-    shown = window.shown_id
-    window._on_result(RenderResult(request_id=shown - 1, image=np.zeros_like(final)))
-    assert window.shown_id == shown and np.array_equal(window.last_result.image, final)
+    shown = window.frames.shown_id
+    stale = RenderResult(request_id=shown - 1, image=np.zeros_like(final))
+    window.worker.frame_ready.emit(Frame(shown - 1, (stale,)))
+    assert window.frames.shown_id == shown
+    assert np.array_equal(window.frames.last.main.image, final)
 
 
 def test_state_round_trip_and_cli_reproduce(window, qtbot, tmp_path, explorer_network):
@@ -82,7 +85,7 @@ def test_state_round_trip_and_cli_reproduce(window, qtbot, tmp_path, explorer_ne
     window.model.state.save(path)
     window.model.update(seed_x=0.0, psi=1.0)
     settle(qtbot, window)
-    assert window.load_state(str(path))
+    assert window.files.load_state(str(path))
     assert np.array_equal(settle(qtbot, window), image)
     assert json.loads(path.read_text())["state"]["psi"] == 0.6
     rc = main(
@@ -97,9 +100,9 @@ def test_bad_network_keeps_the_previous_one(window, qtbot, tmp_path):
     bad.write_bytes(b"\x80\x04garbage")
     before = settle(qtbot, window)
     with qtbot.waitSignal(window.worker.network_failed, timeout=10_000):
-        window.open_network(str(bad))
-    assert "Could not open bad.pkl" in window.net_label.text()
-    window.latent.seed.setValue(9)
+        window.network.open(str(bad))
+    assert "Could not open bad.pkl" in window.ui.net_label.text()
+    window.ui.latent.seed.setValue(9)
     assert not np.array_equal(settle(qtbot, window), before)  # still rendering
 
 
@@ -107,19 +110,19 @@ def test_save_image_native_resolution(window, qtbot, tmp_path):
     from PIL import Image
 
     image = settle(qtbot, window)
-    assert window.save_image(str(tmp_path / "x.png"))
+    assert window.files.save_image(str(tmp_path / "x.png"))
     assert np.array_equal(np.asarray(Image.open(tmp_path / "x.png")), image)
-    assert not window.save_image(str(tmp_path / "missing" / "x.png"))
+    assert not window.files.save_image(str(tmp_path / "missing" / "x.png"))
 
 
 def test_mixing_presets_and_all_from_b(window, qtbot):
-    window.mixing.add_seed.setValue(7)
-    window.mixing.preset("Coarse (4–8)")
+    window.ui.mixing.add_seed.setValue(7)
+    window.ui.mixing.preset("Coarse (4–8)")
     s = window.model.state
     # ws 0-3 (4, 4-8, 8, 8-16 px): every ws that drives a 4 or 8 px layer, as in the paper
     assert s.mix_seeds == [7] and s.layer_sources == [1, 1, 1, 1, 0, 0]
     coarse = settle(qtbot, window)
-    for combo in window.mixing.combos:
+    for combo in window.ui.mixing.combos:
         combo.setCurrentIndex(1)  # every layer from seed 7
     all_b = settle(qtbot, window)
     window.model.update(mix_seeds=[], layer_sources=None, seed_x=7.0)
@@ -128,17 +131,17 @@ def test_mixing_presets_and_all_from_b(window, qtbot):
 
 
 def test_mixing_grid_job(window, qtbot, tmp_path):
-    window.mixing.rows_edit.setText("1,2")
-    window.mixing.cols_edit.setText("3,4,5")
-    with qtbot.waitSignal(window.worker.job_done, timeout=30_000) as sig:
-        window.mixing._grid()
-    name, (grid, _caption), error = sig.args
-    assert name == "mixing-grid" and error == "" and grid.shape == (3 * 16, 4 * 16, 3)
-    qtbot.waitUntil(lambda: hasattr(window, "grid_dialog"))
-    note = window.grid_dialog.note.text()
+    window.ui.mixing.rows_edit.setText("1,2")
+    window.ui.mixing.cols_edit.setText("3,4,5")
+    window.ui.mixing.grid_button.click()
+    qtbot.waitUntil(lambda: window.mixing.grid_dialog is not None, timeout=30_000)
+    grid = window.mixing.grid_dialog.image
+    assert "failed" not in window.statusBar().currentMessage()
+    assert grid.shape == (3 * 16, 4 * 16, 3)
+    note = window.mixing.grid_dialog.note.text()
     assert "column seeds 3, 4, 5" in note and "row seeds 1, 2" in note and "ws 0–5" in note
-    assert window.grid_dialog.save(str(tmp_path / "g.png"))
-    window.grid_dialog.close()
+    assert window.mixing.grid_dialog.save(str(tmp_path / "g.png"))
+    window.mixing.grid_dialog.close()
 
 
 def test_save_and_load_w(window, qtbot, tmp_path):
@@ -146,37 +149,35 @@ def test_save_and_load_w(window, qtbot, tmp_path):
 
     window.model.update(seed_x=4.0, psi=0.7)
     image = settle(qtbot, window)
-    save_w(tmp_path / "projected_w.npz", window.last_result.ws)
+    save_w(tmp_path / "projected_w.npz", window.frames.last.main.ws)
     window.model.update(seed_x=9.0, psi=1.0)
     settle(qtbot, window)
-    assert window.load_w(str(tmp_path / "projected_w.npz"))
+    assert window.files.load_w(str(tmp_path / "projected_w.npz"))
     assert np.array_equal(settle(qtbot, window), image)  # ws already truncated: used as they are
     bad = tmp_path / "bad.npy"
     np.save(bad, np.zeros(3, np.float32))
-    assert not window.load_w(str(bad))
+    assert not window.files.load_w(str(bad))
 
 
 def test_directions_panel_moves_only_while_strength_nonzero(window, qtbot):
     base = settle(qtbot, window)
-    with qtbot.waitSignal(window.worker.job_done, timeout=30_000):
-        window.directions.first.setValue(0)
-        window.directions.last.setValue(2)
-        window.directions._compute()
-    qtbot.waitUntil(lambda: len(window.directions.sliders) == 5)
-    window.directions.sliders[0].spin.setValue(6.0)
+    window.ui.directions.first.setValue(0)
+    window.ui.directions.last.setValue(2)
+    window.ui.directions.compute_button.click()
+    qtbot.waitUntil(lambda: len(window.ui.directions.sliders) == 5, timeout=60_000)
+    window.ui.directions.sliders[0].spin.setValue(6.0)
     moved = settle(qtbot, window)
     assert window.model.state.w_offset is not None and not np.array_equal(moved, base)
-    window.directions.reset()
+    window.ui.directions.reset()
     assert window.model.state.w_offset is None
     assert np.array_equal(settle(qtbot, window), base)
 
 
 def _sliders(window, qtbot) -> None:
-    with qtbot.waitSignal(window.worker.job_done, timeout=30_000):
-        window.directions.first.setValue(0)
-        window.directions.last.setValue(2)
-        window.directions._compute()
-    qtbot.waitUntil(lambda: len(window.directions.sliders) == 5)
+    window.ui.directions.first.setValue(0)
+    window.ui.directions.last.setValue(2)
+    window.ui.directions.compute_button.click()
+    qtbot.waitUntil(lambda: len(window.ui.directions.sliders) == 5, timeout=60_000)
 
 
 def test_direction_offsets_in_states_and_saved_ws(window, qtbot, tmp_path):
@@ -184,39 +185,39 @@ def test_direction_offsets_in_states_and_saved_ws(window, qtbot, tmp_path):
     removes any offset, and a saved w (offset included) loads as the very same image."""
     base = settle(qtbot, window)
     _sliders(window, qtbot)
-    window.directions.sliders[0].spin.setValue(6.0)
+    window.ui.directions.sliders[0].spin.setValue(6.0)
     moved = settle(qtbot, window)
     with_offset, plain = tmp_path / "offset.json", tmp_path / "plain.json"
     window.model.state.save(with_offset)
     saved_w = tmp_path / "w.npz"
     from stylegan2.latents import save_w
 
-    save_w(saved_w, window.last_result.ws)
+    save_w(saved_w, window.frames.last.main.ws)
     # Load w: the offset is in the saved w already, so it must not be added again.
-    window.directions.sliders[0].spin.setValue(3.0)
-    assert window.load_w(str(saved_w)) and window.model.state.w_offset is None
+    window.ui.directions.sliders[0].spin.setValue(3.0)
+    assert window.files.load_w(str(saved_w)) and window.model.state.w_offset is None
     assert np.array_equal(settle(qtbot, window), moved)
     # A state without offset: the sliders go to 0 (the directions stay: PCA is slow to redo).
     window.model.update(w=None)
     window.model.state.save(plain)
-    window.directions.sliders[0].spin.setValue(4.0)
-    assert window.load_state(str(plain)) and len(window.directions.sliders) == 5
-    assert all(s.value() == 0 for s in window.directions.sliders)
+    window.ui.directions.sliders[0].spin.setValue(4.0)
+    assert window.files.load_state(str(plain)) and len(window.ui.directions.sliders) == 5
+    assert all(s.value() == 0 for s in window.ui.directions.sliders)
     assert window.model.state.w_offset is None
     assert np.array_equal(settle(qtbot, window), base)
     # A state with an offset shows it; the sliders add to it; Reset removes it all.
-    assert window.load_state(str(with_offset)) and window.model.state.w_offset is not None
+    assert window.files.load_state(str(with_offset)) and window.model.state.w_offset is not None
     assert np.array_equal(settle(qtbot, window), moved)
-    assert "Reset" in window.directions.info.text()
-    window.directions.sliders[1].spin.setValue(2.0)
-    d = window.directions.directions
+    assert "Reset" in window.ui.directions.info.text()
+    window.ui.directions.sliders[1].spin.setValue(2.0)
+    d = window.ui.directions.directions
     expected = np.asarray(json.loads(with_offset.read_text())["state"]["w_offset"], np.float32)
     expected[0:3] += 2.0 * d.vectors[1]
     np.testing.assert_allclose(np.asarray(window.model.state.w_offset), expected, atol=1e-5)
-    window.directions._compute()  # new directions keep the loaded offset under them
-    qtbot.waitUntil(lambda: "ws 0–2" in window.directions.info.text(), timeout=30_000)
+    window.ui.directions.compute_button.click()  # new directions keep the loaded offset under them
+    qtbot.waitUntil(lambda: "ws 0–2" in window.ui.directions.info.text(), timeout=30_000)
     qtbot.waitUntil(lambda: window.model.state.w_offset is not None, timeout=30_000)
-    window.directions.reset()
+    window.ui.directions.reset()
     assert window.model.state.w_offset is None
     assert np.array_equal(settle(qtbot, window), base)
 
@@ -234,9 +235,9 @@ def _fresh_window(qtbot, tmp_path, network, state=None, settings_values=None):
     win = MainWindow(device="cpu", settings=settings)
     qtbot.addWidget(win)
     if state is not None:
-        assert win.load_state(str(state))
-    with qtbot.waitSignal(win.first_image_shown, timeout=30_000):
-        win.open_network(network)
+        assert win.files.load_state(str(state))
+    with qtbot.waitSignal(win.frames.first_image_shown, timeout=30_000):
+        win.network.open(network)
     return win
 
 
@@ -251,7 +252,7 @@ def test_a_state_restored_before_the_network_keeps_its_offset(qtbot, tmp_path, e
     win = _fresh_window(qtbot, tmp_path, explorer_network, state)
     assert win.model.state.w_offset is not None
     with qtbot.waitSignal(win.worker.network_loaded, timeout=30_000):
-        win.open_network(explorer_network)  # a second load: the offset was for the first
+        win.network.open(explorer_network)  # a second load: the offset was for the first
     assert win.model.state.w_offset is None
     win.close()
 
@@ -260,13 +261,16 @@ def test_no_saving_a_drag_preview_and_noise_boxes(window, qtbot, tmp_path):
     import dataclasses
 
     settle(qtbot, window)
-    full = window.last_result
-    window.last_result = dataclasses.replace(full, preview_resolution=8)
-    assert not window.save_image(str(tmp_path / "p.png")) and not (tmp_path / "p.png").exists()
+    full = window.frames.last
+    preview = dataclasses.replace(full.main, preview_resolution=8)
+    window.frames.last = dataclasses.replace(full, results=(preview,))
+    assert (
+        not window.files.save_image(str(tmp_path / "p.png")) and not (tmp_path / "p.png").exists()
+    )
     assert "still rendering" in window.statusBar().currentMessage()
-    window.last_result = full
-    assert window.save_image(str(tmp_path / "p.png"))
-    noise = window.noise
+    window.frames.last = full
+    assert window.files.save_image(str(tmp_path / "p.png"))
+    noise = window.ui.noise
     assert all(not box.keyboardTracking() for _, box in noise.rows.values())
     window.model.update(noise_mode="const")
     assert "not used by const noise" in noise.seed.toolTip()
@@ -276,69 +280,70 @@ def test_no_saving_a_drag_preview_and_noise_boxes(window, qtbot, tmp_path):
 
 def test_preview_then_full_image(window, qtbot):
     full = settle(qtbot, window)
-    window.performance.preview.setCurrentIndex(1)  # half resolution
+    window.ui.performance.preview.setCurrentIndex(1)  # half resolution
     window.model.update(seed_x=2.0)
     window.model.update(seed_x=0.0)
     qtbot.waitUntil(
         lambda: (
-            window.last_result.preview_resolution is None and window.shown_id == window.next_id - 1
+            window.frames.last.main.preview_resolution is None
+            and window.frames.shown_id == window.worker.last_id
         ),
         timeout=30_000,
     )
-    assert np.array_equal(window.last_result.image, full)
-    assert window.performance.last_preview > 0
+    assert np.array_equal(window.frames.last.main.image, full)
+    assert window.ui.performance.last_preview > 0
 
 
 def test_recent_networks_and_settings_remembered(window, qtbot, explorer_network):
-    window._fill_recent()
+    window.network.fill_recent(window.recent_menu)
     names = [a.text() for a in window.recent_menu.actions()]
     assert names == ["tiny.safetensors"]
     window.model.update(psi=0.4)
     window.close()
     from explorer.main_window import MainWindow
 
-    again = MainWindow(device="cpu", settings=window.settings)
+    again = MainWindow(device="cpu", settings=window.ctx.prefs.settings)
     qtbot.addWidget(again)
     again.restore()
-    assert again.model.state.psi == 0.4 and again.most_recent_network() == explorer_network
+    assert again.model.state.psi == 0.4 and again.network.most_recent() == explorer_network
     again.close()
 
 
 def test_features_tab_shows_the_captured_layer(window, qtbot, explorer_network):
     from explorer.feature_maps import NORMS, VIEWS, render_feature
 
-    window.tabs.setCurrentIndex(window.features_tab)
+    window.ui.tabs.select("Features")
     settle(qtbot, window)
-    layer = window.features.current_layer()
+    layer = window.ui.features.current_layer()
     assert layer == "b16.conv1"  # no 64 px layer in the tiny net: its last conv
     ref = Renderer(load_network(explorer_network)).render(
         ExplorerState().to_request(capture=(layer,))
     )
-    np.testing.assert_allclose(window.features.data, ref.captures[layer], atol=1e-6)
-    assert "peak/median" in window.features.stats.text()
+    np.testing.assert_allclose(window.ui.features.data, ref.captures[layer], atol=1e-6)
+    assert "peak/median" in window.ui.features.stats.text()
     for view in VIEWS:
         for norm in NORMS:
-            img = render_feature(window.features.data, view, 1, norm, fft=view == "one channel")
+            img = render_feature(window.ui.features.data, view, 1, norm, fft=view == "one channel")
             assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
-    window.features.layer.setCurrentIndex(0)
+    window.ui.features.layer.setCurrentIndex(0)
     settle(qtbot, window)
-    assert window.features.data.shape[1:] == (4, 4)
-    window.tabs.setCurrentIndex(0)
+    assert window.ui.features.data.shape[1:] == (4, 4)
+    window.ui.tabs.select("Latent")
     settle(qtbot, window)
-    assert window.last_result.captures == {}  # nothing captured while the tab is hidden
+    assert window.frames.last.main.captures == {}  # nothing captured while the tab is hidden
 
 
 def test_path_scrubber_and_live_path_length(window, qtbot):
     window.model.update(seed_x=2.0)
     seed2 = settle(qtbot, window)
-    panel = window.path_panel
+    panel = window.ui.path
     panel.seeds_edit.setText("1,2,3")
     panel.duration.setValue(1.0)
-    panel._add_seeds()
+    panel.add_seeds_button.click()
     assert [panel.list.item(i).text() for i in range(3)] == ["seed 1", "seed 2", "seed 3"]
     panel.scrub.setValue(500)  # t = 1.0 s of 2.0 s: exactly keyframe "seed 2"
     settle(qtbot, window)
-    assert np.array_equal(window.last_result.image, seed2)
+    assert np.array_equal(window.frames.last.main.image, seed2)
     qtbot.waitUntil(lambda: len(panel.samples) == 16, timeout=60_000)
     values = list(panel.samples.values())
     assert all(np.isfinite(v) and v >= 0 for v in values) and max(values) > 0
@@ -353,15 +358,15 @@ def test_path_lengths_are_measured_again_for_another_network(window, qtbot, tmp_
     from stylegan2.checkpoints import save_checkpoint
     from tests.conftest import distinct_generator
 
-    panel = window.path_panel
+    panel = window.ui.path
     panel.seeds_edit.setText("1,2")
     panel.duration.setValue(1.0)
-    panel._add_seeds()
+    panel.add_seeds_button.click()
     qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
     before = dict(panel.samples)
     other = save_checkpoint(tmp_path / "other.safetensors", distinct_generator(seed=11))
     with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000):
-        window.open_network(str(other))
+        window.network.open(str(other))
     qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
     assert panel.samples.keys() == before.keys() and panel.samples != before
 
@@ -369,23 +374,21 @@ def test_path_lengths_are_measured_again_for_another_network(window, qtbot, tmp_
 def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path, monkeypatch):
     from PIL import Image
 
-    panel = window.path_panel
+    panel = window.ui.path
     panel.seeds_edit.setText("4,5")
     panel.duration.setValue(1.0)
-    panel._add_seeds()
+    panel.add_seeds_button.click()
     panel.fps.setValue(4)
     panel.noise.setCurrentText("smooth")  # moving noise: frames and scrubber must still agree
-    assert window.path_panel.path(window.model.state.to_request()).noise == "smooth"
+    assert window.ui.path.path(window.model.state.to_request()).noise == "smooth"
     out = tmp_path / "frames"
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
-    ):
-        assert window.export_video(str(out))
+    with qtbot.waitSignal(window.path.video_finished, timeout=60_000):
+        assert window.path.export_video(str(out))
     files = sorted(out.glob("frame*.png"))
     assert len(files) == 5  # 1 s at 4 fps plus the last keyframe
     # Frames default to about 512 px, sharp squares unless smooth.
     scale = panel.export_scale.value()
-    assert scale == max(1, 512 // window.network_info["resolution"])
+    assert scale == max(1, 512 // window.ctx.network.resolution)
     panel.scrub.setValue(500)  # t = 0.5 s = frame 2
     shown = settle(qtbot, window)
     big = shown.repeat(scale, axis=0).repeat(scale, axis=1)
@@ -393,22 +396,20 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path, monkeyp
     panel.export_scale.setValue(1)
     panel.export_smooth.setChecked(True)  # (no effect at x1)
     out1 = tmp_path / "native"
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
-    ):
-        assert window.export_video(str(out1))
+    with qtbot.waitSignal(window.path.video_finished, timeout=60_000):
+        assert window.path.export_video(str(out1))
     assert np.array_equal(np.asarray(Image.open(sorted(out1.glob("*.png"))[2])), shown)
-    assert not window.export_video(str(tmp_path / "bad.avi"))
+    assert not window.path.export_video(str(tmp_path / "bad.avi"))
     # GIF frames are held in memory: too large a scale is refused before any work.
     panel.export_scale.setValue(panel.export_scale.maximum())
-    assert not window.export_video(str(tmp_path / "big.gif"))
+    assert not window.path.export_video(str(tmp_path / "big.gif"))
     assert "GIF frames of" in window.statusBar().currentMessage()
     # A missing folder is refused before any work.
     panel.export_scale.setValue(1)
-    assert not window.export_video(str(tmp_path / "missing" / "x.gif"))
+    assert not window.path.export_video(str(tmp_path / "missing" / "x.gif"))
     assert "no folder" in window.statusBar().currentMessage()
     (tmp_path / "taken.gif").mkdir()  # a folder where the file should go: never deleted
-    assert not window.export_video(str(tmp_path / "taken.gif"))
+    assert not window.path.export_video(str(tmp_path / "taken.gif"))
     assert "not overwritten" in window.statusBar().currentMessage()
     # A failed export closes its progress dialog and says why.
     import stylegan2.video
@@ -417,16 +418,14 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path, monkeyp
         raise stylegan2.video.VideoError("cannot write x.gif: No space left on device")
 
     monkeypatch.setattr(stylegan2.video, "write_frames", full_disk)
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "video"
-    ):
-        assert window.export_video(str(tmp_path / "x.gif"))
-    assert not window.export_progress.isVisible()
+    with qtbot.waitSignal(window.path.video_finished, timeout=60_000):
+        assert window.path.export_video(str(tmp_path / "x.gif"))
+    assert not window.path.export_progress.isVisible()
     assert "video failed" in window.statusBar().currentMessage()
 
 
 def test_scale_image_sharp_and_smooth():
-    from explorer.path_actions import scale_image
+    from explorer.controllers.path import scale_image
 
     img = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
     sharp = scale_image(img, 3, smooth=False)
@@ -442,117 +441,108 @@ def test_projection_panel_converges_and_hands_over_the_latent(window, qtbot, tmp
     window.model.update(seed_x=6.0)
     target = settle(qtbot, window)
     Image.fromarray(target).save(tmp_path / "t.png")
-    assert window.load_target(str(tmp_path / "t.png"))
-    window.projection.steps.setValue(60)
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "projection"
-    ):
-        window.start_projection()
-    p = window.projection
+    assert window.projection.load_target(str(tmp_path / "t.png"))
+    window.ui.projection.steps.setValue(60)
+    with qtbot.waitSignal(window.projection.finished, timeout=60_000):
+        window.ui.projection.start.click()
+    p = window.ui.projection
     assert p.result_ws is not None and len(p.distances) == 60 and p.distances[-1] < p.distances[0]
     assert "done after 60 steps" in p.status.text()
     p.use.click()
     assert window.model.state.w is not None
     settle(qtbot, window)
     p.keyframe.click()
-    assert window.path_panel.list.item(window.path_panel.list.count() - 1).text() == "projection"
+    assert window.ui.path.list.item(window.ui.path.list.count() - 1).text() == "projection"
     (tmp_path / "bad.png").write_text("no")
-    assert not window.load_target(str(tmp_path / "bad.png"))
+    assert not window.projection.load_target(str(tmp_path / "bad.png"))
 
 
 def test_controls_keep_rendering_during_a_projection(window, qtbot, tmp_path):
     from PIL import Image
 
     Image.fromarray(settle(qtbot, window)).save(tmp_path / "t.png")
-    assert window.load_target(str(tmp_path / "t.png"))
-    window.projection.steps.setValue(400)
-    with qtbot.waitSignal(window.worker.job_update, timeout=30_000):
-        window.start_projection()
-    window.latent.seed.setValue(11)
-    target = window.next_id - 1
-    qtbot.waitUntil(lambda: window.shown_id >= target, timeout=30_000)
-    assert window.projection.cancel.isEnabled(), "the image followed the seed mid-projection"
-    with qtbot.waitSignal(window.worker.job_done, timeout=30_000):
-        window.projection.cancel.click()
+    assert window.projection.load_target(str(tmp_path / "t.png"))
+    window.ui.projection.steps.setValue(400)
+    window.ui.projection.start.click()
+    qtbot.waitUntil(lambda: len(window.ui.projection.distances) > 0, timeout=30_000)
+    window.ui.latent.seed.setValue(11)
+    target = window.worker.last_id
+    qtbot.waitUntil(lambda: window.frames.shown_id >= target, timeout=30_000)
+    assert window.ui.projection.cancel.isEnabled(), "the image followed the seed mid-projection"
+    with qtbot.waitSignal(window.projection.finished, timeout=30_000):
+        window.ui.projection.cancel.click()
 
 
 def test_projection_cancel(window, qtbot):
     target = settle(qtbot, window)
-    window.projection.set_target(target, "")
-    window.projection.steps.setValue(5000)
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=60_000, check_params_cb=lambda n, r, e: n == "projection"
-    ):
-        window.start_projection()
-        qtbot.waitUntil(lambda: len(window.projection.distances) > 3, timeout=30_000)
-        window.projection.cancel.click()
-    assert "cancelled" in window.projection.status.text()
-    assert len(window.projection.distances) < 5000
+    window.ui.projection.set_target(target, "")
+    window.ui.projection.steps.setValue(5000)
+    with qtbot.waitSignal(window.projection.finished, timeout=60_000):
+        window.ui.projection.start.click()
+        qtbot.waitUntil(lambda: len(window.ui.projection.distances) > 3, timeout=30_000)
+        window.ui.projection.cancel.click()
+    assert "cancelled" in window.ui.projection.status.text()
+    assert len(window.ui.projection.distances) < 5000
 
 
 def test_direction_layer_range_per_slider_and_single_save(window, qtbot, tmp_path):
     from stylegan2.directions import Directions
 
-    with qtbot.waitSignal(window.worker.job_done, timeout=30_000):
-        window.directions._compute()
-    qtbot.waitUntil(lambda: len(window.directions.sliders) == 5)
-    lo, hi = window.directions.ranges[1]
+    window.ui.directions.compute_button.click()
+    qtbot.waitUntil(lambda: len(window.ui.directions.sliders) == 5, timeout=60_000)
+    lo, hi = window.ui.directions.ranges[1]
     lo.setValue(2)
     hi.setValue(3)
-    window.directions.sliders[1].spin.setValue(4.0)
+    window.ui.directions.sliders[1].spin.setValue(4.0)
     off = np.asarray(window.model.state.w_offset)
     moved = [i for i in range(off.shape[0]) if np.abs(off[i]).sum() > 0]
     assert moved == [2, 3]
-    d = window.directions.single(1, "smile")
+    d = window.ui.directions.single(1, "smile")
     d.save(tmp_path / "smile.npz")
     e = Directions.load(tmp_path / "smile.npz")
     assert e.names == ["smile"] and e.layers == (2, 3) and e.vectors.shape[0] == 1
 
 
 def test_pca_directions_are_cached_per_network(window, qtbot):
-    window.directions.method.setCurrentIndex(1)
-    with qtbot.waitSignal(window.worker.job_done, timeout=60_000):
-        window.directions._compute()
-    qtbot.waitUntil(lambda: len(window.directions.sliders) == 5)
-    assert "PCA" in window.directions.info.text()
-    window.directions.first.setValue(1)
-    window.directions._compute()  # served from the cache: no job, sliders rebuilt at once
-    assert window.directions.directions.layers == (1, window.network_info["num_ws"] - 1)
+    window.ui.directions.method.setCurrentIndex(1)
+    window.ui.directions.compute_button.click()
+    qtbot.waitUntil(lambda: len(window.ui.directions.sliders) == 5, timeout=60_000)
+    assert "PCA" in window.ui.directions.info.text()
+    window.ui.directions.first.setValue(1)
+    # Served from the cache: no job, the sliders are rebuilt at once.
+    window.ui.directions.compute_button.click()
+    assert window.ui.directions.directions.layers == (1, window.ctx.network.num_ws - 1)
 
 
 def test_blob_chart_marker_and_raw_values(window, qtbot):
-    window.tabs.setCurrentIndex(window.features_tab)
+    window.ui.tabs.select("Features")
     settle(qtbot, window)
-    f = window.features
+    f = window.ui.features
     assert f.view.values is not None and f.view.values.shape[1:] == f.data.shape[1:]
-    assert len(window.view.marker.data) == 1  # strongest blob circled on the image
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=30_000, check_params_cb=lambda n, r, e: n == "blob-scores"
-    ):
+    assert len(window.ui.view.marker.data) == 1  # strongest blob circled on the image
+    with qtbot.waitSignal(window.features.scores_ready, timeout=30_000):
         f.all_layers_requested.emit()
     heights = f.bars.opts["height"]
-    assert len(heights) == len([x for x in window.network_info["layers"] if x.kind != "torgb"])
+    assert len(heights) == len([x for x in window.ctx.network.layers if x.kind != "torgb"])
     assert all(h >= 1 for h in heights)
-    window.tabs.setCurrentIndex(0)
-    assert len(window.view.marker.data) == 0
+    window.ui.tabs.select("Latent")
+    assert len(window.ui.view.marker.data) == 0
 
 
 def test_resolution_usage_bars(window, qtbot):
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=30_000, check_params_cb=lambda n, r, e: n == "usage"
-    ) as sig:
-        window.features.usage_requested.emit()
-    (this, avg), twin = sig.args[1]
-    assert twin is None  # no compare network
+    with qtbot.waitSignal(window.features.usage_ready, timeout=30_000) as sig:
+        window.ui.features.usage_requested.emit()
+    assert len(sig.args[0]) == 1  # no compare network
+    ((this, avg),) = sig.args[0]
     assert list(this) == [4, 8, 16] and abs(sum(this.values()) - 1) < 1e-6
     assert abs(sum(avg.values()) - 1) < 1e-6
 
 
 def test_a_failed_write_is_reported_not_raised(window, tmp_path):
     target = str(tmp_path / "missing" / "state.json")
-    assert not window.write_or_report(target, window.model.state.save)
+    assert not window.ctx.write_or_report(target, window.model.state.save)
     assert "cannot write" in window.statusBar().currentMessage()
-    assert window.write_or_report(str(tmp_path / "state.json"), window.model.state.save)
+    assert window.ctx.write_or_report(str(tmp_path / "state.json"), window.model.state.save)
 
 
 def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, explorer_network):
@@ -560,18 +550,18 @@ def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, expl
     `stylegan2 video --state`, and into the remembered session."""
     from stylegan2.cli.main import main
 
-    panel = window.path_panel
+    panel = window.ui.path
     panel.seeds_edit.setText("4,5,6")
     panel.duration.setValue(0.5)
-    panel._add_seeds()
+    panel.add_seeds_button.click()
     panel.easing.setCurrentText("catmull")
     panel.loop.setChecked(True)
     path = tmp_path / "state.json"
-    assert window.save_state(str(path))
+    assert window.files.save_state(str(path))
     assert len(json.loads(path.read_text())["path"]["keyframes"]) == 3
     panel.clear()
     panel.easing.setCurrentText("linear")
-    assert window.load_state(str(path))
+    assert window.files.load_state(str(path))
     assert [panel.list.item(i).text() for i in range(3)] == ["seed 4", "seed 5", "seed 6"]
     assert panel.easing.currentText() == "catmull" and panel.loop.isChecked()
     out = tmp_path / "frames"
@@ -582,10 +572,10 @@ def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, expl
     window.close()
     from explorer.main_window import MainWindow
 
-    again = MainWindow(device="cpu", settings=window.settings)
+    again = MainWindow(device="cpu", settings=window.ctx.prefs.settings)
     qtbot.addWidget(again)
     again.restore()
-    assert len(again.path_panel.keyframes) == 3
+    assert len(again.ui.path.keyframes) == 3
     again.close()
 
 
@@ -595,34 +585,34 @@ def test_a_bad_path_in_a_state_file_changes_nothing(window, qtbot, tmp_path):
     doc["path"] = {"keyframes": [{"latent": {"seeds": [[1, 1.0]]}}]}  # one keyframe: no path
     path = tmp_path / "state.json"
     path.write_text(json.dumps(doc))
-    assert not window.load_state(str(path))
-    assert window.model.state.psi == 1.0 and window.load_error
+    assert not window.files.load_state(str(path))
+    assert window.model.state.psi == 1.0 and window.files.load_error
 
 
 def test_screenshot_runs_leave_the_remembered_session_alone(window):
     window.model.update(psi=0.3)
-    window.persist_settings = False
+    window.ctx.prefs.persist = False
     window.close()
-    assert window.settings.value("last_state") is None
+    assert window.ctx.prefs.settings.value("last_state") is None
 
 
 def test_seeds_above_int32_and_negative_positions(window, qtbot):
     window.model.update(seed_x=5.0, seed_y=3_000_000.0)  # seed 3,000,000,005
     settle(qtbot, window)
-    assert int(window.latent.seed.value()) == 3_000_000_005
+    assert int(window.ui.latent.seed.value()) == 3_000_000_005
     window.model.update(seed_x=-1.0, seed_y=0.0)  # wraps to 2**32 - 1, as RandomState's range
     settle(qtbot, window)
-    assert int(window.latent.seed.value()) == 2**32 - 1
-    window.latent.seed.setValue(7)
+    assert int(window.ui.latent.seed.value()) == 2**32 - 1
+    window.ui.latent.seed.setValue(7)
     assert window.model.state.seed == 7
 
 
 def test_a_render_error_clears_when_rendering_recovers(window, qtbot):
     window.model.update(w=[0.0, 1.0, 2.0])  # the wrong size for this network
-    qtbot.waitUntil(lambda: window.net_label.text().startswith("render error"), timeout=30_000)
+    qtbot.waitUntil(lambda: window.ui.net_label.text().startswith("render error"), timeout=30_000)
     window.model.update(w=None)
     settle(qtbot, window)
-    assert window.net_label.text() == window.net_summary
+    assert window.ui.net_label.text() == window.ctx.network.summary()
 
 
 def test_a_loader_bug_does_not_stop_rendering(window, qtbot, monkeypatch, tmp_path):
@@ -634,9 +624,9 @@ def test_a_loader_bug_does_not_stop_rendering(window, qtbot, monkeypatch, tmp_pa
     monkeypatch.setattr(checkpoints, "load_checkpoint", broken)
     before = settle(qtbot, window)
     with qtbot.waitSignal(window.worker.network_failed, timeout=10_000) as sig:
-        window.open_network(str(tmp_path / "x.safetensors"))
-    assert "KeyError" in sig.args[1]
-    window.latent.seed.setValue(9)
+        window.network.open(str(tmp_path / "x.safetensors"))
+    assert "KeyError" in sig.args[2]
+    window.ui.latent.seed.setValue(9)
     assert not np.array_equal(settle(qtbot, window), before)
 
 
@@ -655,20 +645,20 @@ def test_speed_readout_ignores_idle_time(qapp):
 def test_state_files_and_the_path_tab(window, qtbot, tmp_path):
     """A file saved without a path clears the tab; a file from before paths were saved leaves
     it; a malformed path is a message, also in the remembered session (never a crash)."""
-    panel = window.path_panel
+    panel = window.ui.path
     panel.seeds_edit.setText("1,2")
-    panel._add_seeds()
+    panel.add_seeds_button.click()
     doc = json.loads(window.model.state.to_json())
     old = tmp_path / "old.json"
     old.write_text(json.dumps({k: v for k, v in doc.items() if k != "path"}))
-    assert window.load_state(str(old)) and len(panel.keyframes) == 2
+    assert window.files.load_state(str(old)) and len(panel.keyframes) == 2
     none = tmp_path / "none.json"
     none.write_text(window.model.state.to_json(None))
-    assert window.load_state(str(none)) and panel.keyframes == []
+    assert window.files.load_state(str(none)) and panel.keyframes == []
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**doc, "path": {"keyframes": [{"latent": [1]}, {"latent": [2]}]}}))
-    assert not window.load_state(str(bad)) and "not a path" in window.load_error
-    window.settings.setValue("last_state", bad.read_text())
+    assert not window.files.load_state(str(bad)) and "not a path" in window.files.load_error
+    window.ctx.prefs.settings.setValue("last_state", bad.read_text())
     window.restore()  # must not raise
 
 
@@ -677,23 +667,23 @@ def test_an_unreadable_session_is_kept_not_replaced(window, qtbot):
     doc["state"]["from_a_newer_version"] = 1
     text = json.dumps(doc)
     window.close()
-    window.settings.setValue("last_state", text)
+    window.ctx.prefs.settings.setValue("last_state", text)
     from explorer.main_window import MainWindow
 
-    again = MainWindow(device="cpu", settings=window.settings)
+    again = MainWindow(device="cpu", settings=window.ctx.prefs.settings)
     qtbot.addWidget(again)
     again.restore()
     assert "could not be read" in again.statusBar().currentMessage()
     again.model.update(psi=0.2)
     again.close()
-    assert window.settings.value("last_state_unreadable") == text  # kept aside
-    assert json.loads(window.settings.value("last_state"))["state"]["psi"] == 0.2
+    assert window.ctx.prefs.settings.value("last_state_unreadable") == text  # kept aside
+    assert json.loads(window.ctx.prefs.settings.value("last_state"))["state"]["psi"] == 0.2
 
 
 def test_save_dialog_names_get_their_suffix_and_replacing_is_asked(window, tmp_path, monkeypatch):
     from PySide6.QtWidgets import QMessageBox
 
-    assert window.with_suffix_confirmed(str(tmp_path / "smile"), ".npz") == str(
+    assert window.ctx.with_suffix_confirmed(str(tmp_path / "smile"), ".npz") == str(
         tmp_path / "smile.npz"
     )
     (tmp_path / "smile.npz").write_bytes(b"keep")
@@ -704,9 +694,11 @@ def test_save_dialog_names_get_their_suffix_and_replacing_is_asked(window, tmp_p
         return QMessageBox.StandardButton.No
 
     monkeypatch.setattr(QMessageBox, "question", ask)
-    assert window.with_suffix_confirmed(str(tmp_path / "smile"), ".npz") == ""
+    assert window.ctx.with_suffix_confirmed(str(tmp_path / "smile"), ".npz") == ""
     assert answers == [1]
-    assert window.with_suffix_confirmed(str(tmp_path / "a.NPZ"), ".npz") == str(tmp_path / "a.NPZ")
+    assert window.ctx.with_suffix_confirmed(str(tmp_path / "a.NPZ"), ".npz") == str(
+        tmp_path / "a.NPZ"
+    )
 
 
 def test_a_state_that_does_not_fit_the_network_changes_nothing(window, qtbot, tmp_path):
@@ -714,13 +706,13 @@ def test_a_state_that_does_not_fit_the_network_changes_nothing(window, qtbot, tm
     before = window.model.state
     bad = tmp_path / "bad.json"
     ExplorerState(w=np.zeros((3, 5)).tolist(), psi=0.2).save(bad)
-    assert not window.load_state(str(bad))
-    assert "w has shape (3, 5)" in window.load_error
+    assert not window.files.load_state(str(bad))
+    assert "w has shape (3, 5)" in window.files.load_error
     assert window.model.state == before
 
 
 def test_back_to_seed_and_the_blend_readout(window, qtbot):
-    panel = window.latent
+    panel = window.ui.latent
     panel.seed.setValue(42)
     assert panel.reset_btn.text() == "Back to seed 42"
     window.model.update(seed_x=42.25, seed_y=0.5)
@@ -735,11 +727,11 @@ def test_truncation_says_a_loaded_w_is_untruncated(window, qtbot, tmp_path):
     from stylegan2.latents import save_w
 
     settle(qtbot, window)
-    note = window.truncation.note
+    note = window.ui.truncation.note
     assert note.isHidden()
-    save_w(tmp_path / "w.npz", window.last_result.ws)
-    assert window.load_w(str(tmp_path / "w.npz")) and not note.isHidden()
-    window.latent.seed.setValue(3)
+    save_w(tmp_path / "w.npz", window.frames.last.main.ws)
+    assert window.files.load_w(str(tmp_path / "w.npz")) and not note.isHidden()
+    window.ui.latent.seed.setValue(3)
     assert note.isHidden()
 
 
@@ -747,16 +739,15 @@ def test_render_threads_setting(window, qtbot):
     """Set on the render thread (OpenMP's count is per thread), remembered."""
     import torch
 
-    box = window.performance.threads
+    box = window.ui.performance.threads
     assert box.isEnabled() and box.value() >= 1
     n = 2 if box.value() == 1 and box.maximum() >= 2 else 1
     box.setValue(n)
-    with qtbot.waitSignal(
-        window.worker.job_done, timeout=10_000, check_params_cb=lambda name, r, e: name == "probe"
-    ) as sig:
-        window.worker.run_job("probe", lambda _r: torch.get_num_threads())
-    assert sig.args[1] == n
-    assert int(window.settings.value("render_threads")) == n
+    got = []
+    window.worker.run_job(lambda _job: torch.get_num_threads(), got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=10_000)
+    assert got[0] == n
+    assert int(window.ctx.prefs.settings.value("render_threads")) == n
     settle(qtbot, window)  # renders go on
 
 
@@ -764,11 +755,10 @@ def test_remembered_threads_apply_before_any_network(qtbot, tmp_path, explorer_n
     import torch
 
     win = _fresh_window(qtbot, tmp_path, explorer_network, settings_values={"render_threads": 1})
-    with qtbot.waitSignal(
-        win.worker.job_done, timeout=10_000, check_params_cb=lambda name, r, e: name == "probe"
-    ) as sig:
-        win.worker.run_job("probe", lambda _r: torch.get_num_threads())
-    assert sig.args[1] == 1 and win.performance.threads.value() == 1
+    got = []
+    win.worker.run_job(lambda _job: torch.get_num_threads(), got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=10_000)
+    assert got[0] == 1 and win.ui.performance.threads.value() == 1
     assert "failed" not in win.statusBar().currentMessage()
     win.close()
 
@@ -780,15 +770,18 @@ def test_saved_png_carries_its_state(window, qtbot, tmp_path):
     window.model.update(seed_x=5.0, psi=0.5, noise_gains={"b8.conv0": 0.0})
     image = settle(qtbot, window)
     png = tmp_path / "shot.png"
-    assert window.save_image(str(png))
+    assert window.files.save_image(str(png))
     assert np.array_equal(np.asarray(Image.open(png)), image)
     window.model.update(seed_x=0.0, psi=1.0, noise_gains={})
     settle(qtbot, window)
-    assert window.load_state(str(png))
+    assert window.files.load_state(str(png))
     assert np.array_equal(settle(qtbot, window), image)
     plain = tmp_path / "plain.png"
     Image.fromarray(image).save(plain)
-    assert not window.load_state(str(plain)) and "holds no explorer state" in window.load_error
+    assert (
+        not window.files.load_state(str(plain))
+        and "holds no explorer state" in window.files.load_error
+    )
 
 
 def test_a_restored_state_that_does_not_fit_is_trimmed_at_load(qtbot, tmp_path, explorer_network):
@@ -802,26 +795,26 @@ def test_a_restored_state_that_does_not_fit_is_trimmed_at_load(qtbot, tmp_path, 
     s = win.model.state
     assert s.w_offset is None and s.layer_sources is None and s.seed_x == 3.0
     assert "w_offset has shape (6, 7)" in win.statusBar().currentMessage()
-    assert win.last_result.error is None or win.last_result.error == ""
+    assert win.frames.last.main.error is None or win.frames.last.main.error == ""
     win.close()
 
 
 def test_a_png_gets_the_state_only_when_the_state_made_it(window, qtbot, tmp_path):
-    from explorer.file_actions import png_state
+    from explorer.controllers.files import png_state
 
     settle(qtbot, window)
     window.model.update(psi=0.3)  # a newer request than the image on screen...
-    window.last_result = dataclasses_replace_id(window.last_result, window.next_id - 2)
-    assert window.save_image(str(tmp_path / "old.png"))
+    window.frames.last = dataclasses_replace_id(window.frames.last, window.worker.last_id - 1)
+    assert window.files.save_image(str(tmp_path / "old.png"))
     assert "without its state" in window.statusBar().currentMessage()
     with pytest.raises(ValueError, match="holds no explorer state"):
         png_state(tmp_path / "old.png")
     # A big state (loaded W+ keyframes, say) is over Pillow's 1 MiB text limit: still read.
-    from explorer.file_actions import PNG_STATE_KEY
+    from explorer.controllers.files import PNG_STATE_KEY
     from stylegan2.io import save_png
 
     text = json.dumps({"state": {}, "pad": "x" * 3_000_000})
-    save_png(window.last_result.image, tmp_path / "big.png", {PNG_STATE_KEY: text})
+    save_png(window.frames.last.main.image, tmp_path / "big.png", {PNG_STATE_KEY: text})
     assert png_state(tmp_path / "big.png") == text
 
 
@@ -835,12 +828,12 @@ def test_speed_tab_warns_of_faint_previews_from_the_card(window, qtbot, tmp_path
     from stylegan2.checkpoints import save_checkpoint
     from tests.conftest import distinct_generator
 
-    note = window.performance.preview_note
+    note = window.ui.performance.preview_note
     assert note.isHidden()  # the fixture network has no card
     card = {"figures": {"resolution_usage": {"share": {"8": 0.2, "16": 0.8}}}}
     path = save_checkpoint(tmp_path / "carded.safetensors", distinct_generator(), card=card)
     with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000):
-        window.open_network(str(path))
+        window.network.open(str(path))
     assert not note.isHidden() and "80% of its image into its 16 px output" in note.text()
 
 

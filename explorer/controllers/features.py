@@ -1,0 +1,136 @@
+"""The Features tab's work: the captured layer of every frame (of each network in compare mode),
+the strongest blob marked on the image, and blob scores of every layer and resolution usage as
+worker jobs."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from PySide6.QtCore import QObject, Signal
+
+from explorer.context import Context
+from explorer.panels.features import FeaturesPanel
+from explorer.window_layout import ImageArea
+from explorer.worker import Frame
+from stylegan2.analysis import resolution_usage
+from stylegan2.blobs import blob_score
+from stylegan2.render import Renderer, RenderRequest
+
+#: (layer, resolution, peak / median, top energy share) per conv layer
+ScoreTable = list[tuple[str, int, float, float]]
+
+
+class FeaturesController(QObject):
+    scores_ready = Signal(list)  # one ScoreTable per open network (None where one failed)
+    usage_ready = Signal(list)  # per network: [this latent's usage, 256 latents'] or None
+
+    def __init__(self, ctx: Context, panel: FeaturesPanel, area: ImageArea) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        self.panel = panel
+        self.area = area
+        self.shown = False  # whether the Features tab is the one on screen
+        panel.peak_changed.connect(self.mark_blob)
+        panel.all_layers_requested.connect(self.blob_scores_all_layers)
+        panel.usage_requested.connect(self.resolution_usage)
+
+    def capture(self) -> tuple[str, ...]:
+        """The layer to capture: the shown one, only while the tab is on screen."""
+        layer = self.panel.current_layer()
+        return (layer,) if layer and self.shown else ()
+
+    def set_shown(self, shown: bool) -> None:
+        self.shown = shown
+        if shown:
+            self.mark_blob()
+        else:
+            self.area.view.mark(None)
+            self.area.twin_view.mark(None)
+
+    def show_frame(self, frame: Frame) -> None:
+        main = frame.main
+        if not main.captures or main.preview_resolution is not None:
+            return
+        twin = frame.results[1] if len(frame.results) > 1 else None
+        self.panel.show_capture(
+            main.captures, twin.captures if twin is not None and not twin.error else None
+        )
+
+    def mark_blob(self) -> None:
+        """Circle the strongest blob of the shown layer on the image (scaled to its pixels)."""
+        view, twin_view = self.area.view, self.area.twin_view
+        name, peak, info = self.panel.current_layer(), self.panel.peak, self.ctx.network
+        if name is None or peak is None or info is None or not self.panel.mark.isChecked():
+            view.mark(None)
+            twin_view.mark(None)
+            return
+        scale = info.resolution / info.layer_resolution(name)
+        view.mark(((peak[1] + 0.5) * scale - 0.5, (peak[0] + 0.5) * scale - 0.5))
+        twin_peak, twin = self.panel.twin_peak, self.ctx.compared
+        twin_res = twin.layer_resolution(name) if twin is not None else None
+        if twin_peak is None or twin is None or not twin_res:
+            twin_view.mark(None)
+            return
+        scale = twin.resolution / twin_res
+        twin_view.mark(((twin_peak[1] + 0.5) * scale - 0.5, (twin_peak[0] + 0.5) * scale - 0.5))
+
+    def blob_scores_all_layers(self) -> None:
+        req = self.ctx.model.state.to_request()
+
+        def scores(renderer: Renderer, r: RenderRequest) -> ScoreTable:
+            layers = [x for x in renderer.G.layers() if x.kind != "torgb"]
+            result = renderer.render(dataclasses.replace(r, capture=tuple(x.name for x in layers)))
+            if result.error:
+                raise ValueError(result.error)
+            out = []
+            for x in layers:
+                score = blob_score(result.captures[x.name])
+                out.append((x.name, x.resolution, score.peak_to_median, score.top_energy_share))
+            return out
+
+        def done(tables: list) -> None:
+            self.panel.show_all_scores(*tables[:2])
+            self.scores_ready.emit(tables)
+
+        self.ctx.run_job("blob-scores", lambda job: job.each(req, scores), done)
+
+    def resolution_usage(self) -> None:
+        info = self.ctx.network
+        if info is None or info.architecture != "skip":
+            self.ctx.status.say("resolution usage needs a skip generator", 6000)
+            return
+        req = self.ctx.model.state.to_request()
+
+        def usage(renderer: Renderer, r: RenderRequest) -> list[dict[int, float]] | None:
+            G = renderer.G
+            if G.cfg.synthesis.architecture != "skip":
+                return None
+            with torch.no_grad():
+                this = resolution_usage(G, renderer.request_ws(r))
+                gen = torch.Generator().manual_seed(0)
+                z = torch.randn([256, G.z_dim], generator=gen).to(G.device)
+                c = None
+                if G.c_dim:
+                    c = torch.nn.functional.one_hot(torch.arange(256) % G.c_dim, G.c_dim)
+                    c = c.float().to(G.device)
+                ws = G.mapping(z, c, truncation_psi=r.psi, truncation_cutoff=r.cutoff)
+                return [this, resolution_usage(G, ws)]
+
+        def done(rows: list) -> None:
+            main = rows[0]
+            twin = rows[1] if len(rows) > 1 else None
+            if twin is None:
+                self.panel.show_usage(main)
+            else:
+                a, b = self.panel.names
+                labels = [f"{a[:8]} this", f"{a[:8]} avg", f"{b[:8]} this", f"{b[:8]} avg"]
+                self.panel.show_usage(main + twin, labels)
+            self.usage_ready.emit(rows)
+
+        self.ctx.run_job("usage", lambda job: job.each(req, usage), done)
+
+    def start_jobs(self) -> None:
+        """Both charts (a screenshot of the tab waits for them)."""
+        self.blob_scores_all_layers()
+        self.resolution_usage()

@@ -1,0 +1,123 @@
+"""Opening the first network: the dialog, recent files, and fitting the panels and the state to
+a network once it has loaded (or saying, in full, why it did not)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QMenu
+
+from explorer.context import Context
+from explorer.frames import FrameController
+from explorer.network_info import NetworkInfo
+from explorer.window_layout import WELCOME, WindowUI
+
+log = logging.getLogger(__name__)
+NETWORK_FILTER = "StyleGAN2 networks (*.pkl *.pt *.pth *.safetensors);;All files (*)"
+
+
+class NetworkController(QObject):
+    opened = Signal(object)  # NetworkInfo: a first network has loaded and the panels fit it
+
+    def __init__(self, ctx: Context, ui: WindowUI, frames: FrameController) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        self.ui = ui
+        self.frames = frames
+        ctx.worker.network_loaded.connect(self._loaded)
+        ctx.worker.network_failed.connect(self._failed)
+        ui.open_button.clicked.connect(self.open_dialog)
+
+    def open(self, path: str) -> None:
+        self.ctx.status.set_network_line(f"loading {Path(path).name}…")
+        if self.ctx.network is None:
+            self.ui.welcome_text.setText(
+                WELCOME.replace("Open a network to start", f"Loading {Path(path).name}…")
+            )
+        self.ctx.worker.load_network(path, self.ctx.device)
+
+    def open_dialog(self) -> None:
+        info = self.ctx.network
+        start = str(Path(info.path).parent) if info else ""
+        path, _ = QFileDialog.getOpenFileName(
+            self.ctx.window, "Open network", start, NETWORK_FILTER
+        )
+        if path:
+            self.open(path)
+
+    def when_opened(self, fn: Callable[[], None]) -> None:
+        """Call fn once, after the next first network has loaded (the CLI's --compare)."""
+
+        def once(_info: NetworkInfo) -> None:
+            self.opened.disconnect(once)
+            fn()
+
+        self.opened.connect(once)
+
+    def fill_recent(self, menu: QMenu) -> None:
+        menu.clear()
+        recent = self.ctx.prefs.recent_networks()
+        for path in recent:
+            a = menu.addAction(Path(path).name)
+            a.setToolTip(path)
+            a.setEnabled(Path(path).is_file())
+            a.triggered.connect(lambda _=False, p=path: self.open(p))
+        if not recent:
+            menu.addAction("(none yet)").setEnabled(False)
+
+    def most_recent(self) -> str | None:
+        return next((p for p in self.ctx.prefs.recent_networks() if Path(p).is_file()), None)
+
+    def _loaded(self, index: int, info: NetworkInfo) -> None:
+        if index != 0:
+            return
+        ctx, ui = self.ctx, self.ui
+        first = ctx.network is None
+        ctx.set_network(0, info)
+        ui.stack.setCurrentIndex(1)
+        ui.welcome_error.setText("")
+        ui.welcome_text.setText(WELCOME)
+        ui.net_label.setToolTip("")
+        # What no longer fits (a state restored before this network loaded, or one made for
+        # another network) is dropped and named, instead of failing every render.
+        misfits = ctx.model.state.misfits(info.num_ws, info.w_dim)
+        if misfits:
+            ctx.model.update(**{k: None for k in misfits})
+            ctx.status.say(
+                "left out (does not fit this network): " + "; ".join(misfits.values()), 10000
+            )
+        layers = list(info.layers)
+        ui.truncation.set_num_ws(info.num_ws)
+        ui.noise.set_layers(layers)
+        ui.mixing.set_layers(layers, info.num_ws)
+        # The first network keeps the offset of a state restored before it loaded.
+        ui.directions.set_num_ws(info.num_ws, keep_offset=first)
+        ui.features.set_layers(layers)
+        ui.performance.set_preview_available(info.architecture == "skip")
+        ui.performance.set_top_share(info.top_share(), info.resolution)
+        ui.path.set_resolution(info.resolution)
+        ui.latent.set_num_classes(info.c_dim)
+        ui.performance.set_device(info.device, info.device.startswith("cuda"))
+        ctx.status.set_network_line(info.summary())
+        ctx.prefs.add_recent_network(info.path)
+        self.frames.reset()
+        self.opened.emit(info)
+        self.frames.request_render()
+
+    def _failed(self, index: int, path: str, error: str) -> None:
+        if index != 0:
+            return
+        msg = f"Could not open {Path(path).name}: {error}"
+        log.warning(msg)
+        ui, status = self.ui, self.ctx.status
+        # The whole message: the status bar cuts a long one off at its edge.
+        ui.net_label.setToolTip(msg)
+        if self.ctx.network is None:
+            ui.welcome_text.setText(WELCOME)
+            ui.welcome_error.setText(msg)
+            status.set_network_line("no network")
+        else:
+            status.set_network_line(f"{msg} — still showing {Path(self.ctx.network.path).name}")

@@ -1,0 +1,233 @@
+"""The Path tab's work: keyframes from the current latent, the scrubber's renders (a `PathFrame`
+for each position), video export as a cancellable job, and the live path-length readout (LPIPS
+once VGG16 weights are set, else its labelled pixel fallback)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from PIL import Image
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog, QProgressDialog
+
+from explorer.context import Context
+from explorer.frames import FrameController
+from explorer.panels.path import PathPanel
+from explorer.worker import Frame, Job, PathFrame
+from stylegan2 import video
+from stylegan2.lpips import load_distance
+from stylegan2.paths import Path, frame_times, path_to_dict, path_ws
+from stylegan2.ppl import EPS, path_lengths
+from stylegan2.render import Latent
+from stylegan2.video import MAX_GIF_SIDE, VideoError, check_destination, output_kind
+
+POINTS_PER_SEGMENT = 8
+
+
+def scale_image(image: np.ndarray, scale: int, smooth: bool) -> np.ndarray:
+    """An HxWxC uint8 frame `scale` times larger: Lanczos, or every pixel a sharp square."""
+    if scale == 1:
+        return image
+    if not smooth:
+        return image.repeat(scale, axis=0).repeat(scale, axis=1)
+    h, w = image.shape[:2]
+    pic = Image.fromarray(image.squeeze(2) if image.shape[2] == 1 else image)
+    out = np.asarray(pic.resize((w * scale, h * scale), Image.LANCZOS))
+    return out[:, :, None] if out.ndim == 2 else out
+
+
+class PathController(QObject):
+    readout_complete = Signal()  # every point of the current path's readout has arrived
+    video_finished = Signal()  # an export ended: written, cancelled or failed
+
+    def __init__(
+        self,
+        ctx: Context,
+        panel: PathPanel,
+        frames: FrameController,
+        is_shown: Callable[[], bool],
+    ) -> None:
+        super().__init__(ctx.window)
+        self.ctx = ctx
+        self.panel = panel
+        self.frames = frames
+        self.is_shown = is_shown
+        self.export_progress: QProgressDialog | None = None
+        self.readout_points = 0  # what a complete readout holds
+        self._readout_stale = threading.Event()  # set when a newer readout replaces this one
+        self._distance = None  # the loaded distance (LPIPS or the pixel fallback)
+        panel.add_current_requested.connect(self.add_current_keyframe)
+        panel.position_changed.connect(self.show_position)
+        panel.path_changed.connect(self.start_readout)
+        panel.export_requested.connect(self.export_video_dialog)
+
+    def path(self) -> Path | None:
+        return self.panel.path(self.ctx.model.state.to_request())
+
+    def interpolation_dict(self) -> dict | None:
+        """The Path tab's path (two keyframes or more) as saved in state files."""
+        path = self.path()
+        return None if path is None else path_to_dict(path)
+
+    def add_current_keyframe(self) -> None:
+        s = self.ctx.model.state
+        last = self.frames.last
+        if s.w is not None:
+            self.panel.add_keyframe(Latent(w=np.asarray(s.w, np.float32)), "loaded w")
+        elif s.seed_weights() == ((s.seed, 1.0),):
+            self.panel.add_keyframe(Latent.from_seed(s.seed, s.class_idx), f"seed {s.seed}")
+        elif last is not None and last.main.ws is not None:
+            label = f"w at seed plane ({s.seed_x:.2f}, {s.seed_y:.2f})"
+            self.panel.add_keyframe(Latent(w=last.main.ws.copy()), label)
+
+    def show_position(self, t: float) -> None:
+        path = self.path()
+        if path is None or self.ctx.network is None:
+            return
+        self.frames.submit(PathFrame(path, t, round(t * self.panel.fps.value())))
+
+    def readout_text(self, frame: Frame) -> str:
+        """The path length at a path position on screen, for the status bar."""
+        if not frame.path_frame or not self.is_shown():
+            return ""
+        v = self.panel.value_at(self.panel.time())
+        return "" if v is None else f"path length here {v:.3g}   "
+
+    # Video ---------------------------------------------------------------------------------------
+    def export_video_dialog(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self.ctx.window,
+            "Export video",
+            "path.mp4",
+            "MP4 (*.mp4);;GIF (*.gif);;PNG frames (folder) (*)",
+        )
+        if path:
+            self.export_video(path)
+
+    def export_video(self, out: str) -> bool:
+        """Render the path frame by frame on the worker (the same requests the scrubber makes;
+        in compare mode every open network side by side, each following the path through its
+        own mapping) and write it; a progress dialog can cancel, and nothing half-written is
+        left."""
+        path, info, status = self.path(), self.ctx.network, self.ctx.status
+        if path is None or info is None:
+            status.say("a path needs at least two keyframes", 6000)
+            return False
+        try:  # say so now, not after the first frames have rendered
+            check_destination(out, output_kind(out))
+        except VideoError as exc:
+            status.say(str(exc), 8000)
+            return False
+        panel = self.panel
+        fps, scale = panel.fps.value(), panel.export_scale.value()
+        side = info.resolution * scale * len(self.ctx.networks)
+        if output_kind(out) == ".gif" and side > MAX_GIF_SIDE:
+            status.say(
+                f"GIF frames of {side} px would not fit in memory; lower the scale to "
+                f"{max(1, scale * MAX_GIF_SIDE // side)} or export MP4 / PNG frames",
+                8000,
+            )
+            return False
+        smooth, quality = panel.export_smooth.isChecked(), panel.export_quality.value()
+        times = frame_times(path, fps)
+        cancel = threading.Event()
+        dialog = QProgressDialog("Rendering frames…", "Cancel", 0, len(times), self.ctx.window)
+        dialog.setWindowTitle("Export video")
+        dialog.canceled.connect(cancel.set)
+        dialog.show()
+        self.export_progress = dialog
+
+        def run(job: Job) -> tuple[str, int]:
+            def frames():
+                for k, image in enumerate(
+                    video.path_frames([(r, path) for r in job.renderers], times)
+                ):
+                    job.progress(k + 1)
+                    yield scale_image(image, scale, smooth)
+
+            return out, video.write_frames(
+                out, frames(), fps, quality=quality, cancelled=cancel.is_set
+            )
+
+        def done(result: tuple[str, int]) -> None:
+            dialog.close()
+            written, n = result
+            msg = f"wrote {n} frames to {written}" if n else "export cancelled; nothing written"
+            status.say(msg, 8000)
+            self.video_finished.emit()
+
+        def failed(error: str) -> None:
+            dialog.close()
+            status.say(f"video failed: {error}", 8000)
+            self.video_finished.emit()
+
+        self.ctx.run_job("video", run, done, dialog.setValue, failed)
+        return True
+
+    # Path lengths --------------------------------------------------------------------------------
+    def lpips_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.ctx.window,
+            "VGG16 weights for LPIPS (torchvision vgg16-397923af.pth or NVIDIA vgg16.pt)",
+            "",
+            "Weights (*.pth *.pt);;All files (*)",
+        )
+        if path:
+            self.set_lpips_weights(path)
+
+    def set_lpips_weights(self, path: str | None) -> None:
+        """Where the VGG16 trunk lives (remembered); path lengths use LPIPS from now on."""
+        self.ctx.prefs.set_lpips_weights(path)
+        self._distance = None
+        self.start_readout()
+
+    def start_readout(self) -> None:
+        """Queue the local path length at points along the path; an older path's points still
+        queued are skipped."""
+        self._readout_stale.set()
+        stale = self._readout_stale = threading.Event()
+        path = self.path()
+        if path is None or self.ctx.network is None:
+            return
+        if self._distance is None:
+            try:
+                self._distance = load_distance(self.ctx.prefs.lpips_weights)
+            except ValueError as exc:
+                self.ctx.status.say(f"LPIPS weights: {exc}; using the pixel fallback", 8000)
+                self._distance = load_distance(None)
+        dist = self._distance
+        points = []
+        for i, key in enumerate(path.keyframes[: path.segments]):
+            start = sum(k.duration for k in path.keyframes[:i])
+            points += [
+                start + key.duration * j / POINTS_PER_SEGMENT for j in range(POINTS_PER_SEGMENT)
+            ]
+        self.readout_points = len(points)
+
+        def job(t: float, seg_duration: float) -> Callable[[Job], float | None]:
+            def run(job: Job) -> float | None:
+                if stale.is_set():
+                    return None  # superseded: skip the work
+                with torch.no_grad():
+                    wa = path_ws(job.main, path, t)[None]
+                    wb = path_ws(job.main, path, t + EPS * seg_duration)[None]
+                    return float(path_lengths(job.main.G, dist, wa, wb, noise_mode="const")[0])
+
+            return run
+
+        def done(t: float, value: float | None) -> None:
+            if stale.is_set() or value is None:
+                return
+            self.panel.add_sample(t, value, dist.name)
+            if len(self.panel.samples) >= self.readout_points:
+                self.readout_complete.emit()
+
+        for t in points:
+            seg = path.keyframes[path.locate(t)[0]].duration
+            self.ctx.run_job("ppl", job(t, seg), lambda v, t=t: done(t, v))
+
+    def readout_is_complete(self) -> bool:
+        return bool(self.readout_points) and len(self.panel.samples) >= self.readout_points
