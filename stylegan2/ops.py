@@ -4,11 +4,15 @@
 `upfirdn2d_ref` and the fused form of `modulated_conv2d` are the definitions, step by step, as in
 NVIDIA's torch_utils/ops (stylegan2-ada-pytorch) and the paper (Karras et al. 2020, "Analyzing
 and Improving the Image Quality of StyleGAN", section 2.2). The other forms give the same numbers
-faster, and tests/test_ops.py holds them to the definitions: `upfirdn2d` runs as one depthwise
-(transposed) convolution that never builds the zero-inserted or padded image; the non-fused
-modulated convolution scales activations instead of building per-sample weights; epilogues run in
-place when autograd does not need their input; channels-last inputs stay channels-last. Which form
-a network takes is chosen in `stylegan2.networks.fast`.
+faster, and tests/test_ops.py holds them to the definitions:
+- `upfirdn2d` runs as one depthwise (transposed) convolution (`stylegan2.depthwise`) that never
+  builds the zero-inserted or padded image; on the CPU it filters bfloat16 in float32 and
+  few-channel NCHW images channels-last (oneDNN is several times faster at both);
+- the non-fused modulated convolution scales activations instead of building per-sample weights;
+- epilogues run in place when autograd does not need their input, and channels-last inputs stay
+  channels-last.
+The modulated-convolution form and the layout a network uses are chosen in
+`stylegan2.networks.fast`.
 """
 
 from __future__ import annotations

@@ -170,7 +170,7 @@ class Discriminator(nn.Module):
         x = None
         device = img.device
         if fast.feature_layout(speed, device) == torch.channels_last:
-            img = img.contiguous(memory_format=torch.channels_last)  # the convs follow the input
+            img = img.contiguous(memory_format=torch.channels_last)  # every conv keeps its layout
         for res in self.block_resolutions:
             block: DiscriminatorBlock = getattr(self, f"b{res}")
             dtype = fast.block_dtype(block.use_fp16, device, force_fp32, speed.cpu_half)

@@ -10,6 +10,7 @@ verify it and leave it out. How a layer runs fast is asked of `networks.fast`.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -151,7 +152,7 @@ class StyleLayer(nn.Module):
     def noise(
         self, batch: int, mode: NoiseMode, gain: float, generator: NoiseSource
     ) -> torch.Tensor | None:
-        """The noise this layer adds, [N, 1 or C_out, R, R], or None."""
+        """The noise this layer adds, broadcastable to [N, C_out, R, R], or None."""
         if not self.use_noise:
             return None
         shape = (batch, 1, self.resolution, self.resolution)
@@ -169,7 +170,7 @@ class SynthesisLayer(StyleLayer):
         w_dim: int,
         resolution: int,
         conv_clamp: float | None = None,  # clamp the output to +-this (mixed precision)
-        **kwargs,  # up, use_noise, activation, resample_filter, kernel_size: see StyleLayer
+        **kwargs: Any,  # up, use_noise, activation, resample_filter, kernel_size: see StyleLayer
     ) -> None:
         # One style per input channel, starting at 1: the scales s_i of eq. 1.
         super().__init__(
@@ -242,7 +243,7 @@ class AdaINLayer(StyleLayer):
         w_dim: int,
         resolution: int,
         conv_clamp: float | None = None,  # ignored, see the class docstring
-        **kwargs,  # up, use_noise, activation, resample_filter, kernel_size: see StyleLayer
+        **kwargs: Any,  # up, use_noise, activation, resample_filter, kernel_size: see StyleLayer
     ) -> None:
         # A scale and a shift per output channel, starting at 0 (the scale is applied as 1 + s).
         super().__init__(
