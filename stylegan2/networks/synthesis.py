@@ -257,6 +257,8 @@ class SynthesisNetwork(nn.Module):
             block: SynthesisBlock = getattr(self, f"b{res}")
             dtype = fast.block_dtype(block.use_fp16, ws.device, force_fp32, speed.cpu_half)
             fused = fast.block_fused_modconv(fused_modconv, self.training, dtype, ws.shape[0])
+            # A block's tRGB shares its w with the next block's conv0, as in NVIDIA's
+            # SynthesisNetwork (training/networks.py in stylegan2-ada-pytorch).
             block_ws = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)
             x, img = block(
                 x,
