@@ -138,5 +138,6 @@ class ModconvWeights:
             self._key, self._value = key, (w, w.square().sum([2, 3]))
         return self._value
 
-    def __deepcopy__(self, memo: dict) -> ModconvWeights:
-        return ModconvWeights()  # a copied network (EMA) starts with its own, empty cache
+    def __getstate__(self) -> dict:
+        # A copy (the EMA generator, a pickle) starts empty: the key names this weight's memory.
+        return {"_key": None, "_value": None}
