@@ -1,4 +1,5 @@
-"""How the networks run fast: every choice that changes speed but not what is computed.
+"""How the networks run fast: every choice that changes speed but not the function computed
+(reduced precision changes its rounding).
 
 The layers in this package read as the reference definition; they ask this module how to run.
 A `SpeedOptions` is given to a network when it is built (`Generator(cfg, speed=...)`), replaced on
@@ -30,6 +31,8 @@ CPU_HALF_DTYPES = (torch.bfloat16,)
 
 @dataclass(frozen=True)
 class SpeedOptions:
+    """How a network runs. Frozen: a network's options change only by being replaced whole."""
+
     # Feature-map layout: 'auto' is channels-last on the CPU (oneDNN's convolutions run up to
     # twice as fast in it) and NCHW elsewhere.
     memory_format: MemoryFormat = "auto"
