@@ -1,0 +1,321 @@
+"""Fetching files by URL into one local cache, so that a network or detector weights named by an
+http(s) URL open like a local file and a second use never touches the network.
+
+The cache folder is `$STYLEGAN2_CACHE` if set, else `$XDG_CACHE_HOME/stylegan2-explorer/downloads`,
+else `~/.cache/stylegan2-explorer/downloads`; every function takes a `cache_dir` that overrides
+it. A URL's file is named by a short hash of the URL and the file name the URL ends with
+(`3f2a9c1b7d4e-ffhq.pkl`). A download goes to a temporary file beside it and is renamed only
+when the whole body has arrived (as long as the server's Content-Length says): a failure, a full
+disk or a cancel leaves nothing half-written behind. The SHA-256 of each completed file is kept
+in `index.json` in the cache folder.
+
+Only the standard library is used (urllib). What a download fetches is data: networks go
+through the checkpoint loader's restricted unpickler like any local file.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import http.client
+import json
+import logging
+import os
+import re
+import socket
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from stylegan2.safe_writes import new_temp, write_text_atomic
+
+log = logging.getLogger(__name__)
+
+#: overrides the default cache folder
+CACHE_ENV = "STYLEGAN2_CACHE"
+INDEX_NAME = "index.json"
+#: seconds to wait for a connection and for each read
+DEFAULT_TIMEOUT = 30.0
+_CHUNK = 256 * 1024
+_USER_AGENT = "stylegan2-explorer"
+
+#: called with (bytes done, total bytes or None when the server does not say)
+Progress = Callable[[int, int | None], None]
+#: a callable returning True to stop, or a threading.Event that is set to stop
+Cancel = Callable[[], bool] | threading.Event
+
+
+class DownloadError(Exception):
+    """A download that did not complete: one line naming the URL and the cache path where the
+    file can be put by hand. Nothing is left half-written in the cache."""
+
+    def __init__(self, message: str, url: str = "", path: Path | None = None) -> None:
+        super().__init__(message)
+        self.url = url
+        self.path = path
+
+
+class DownloadCancelled(DownloadError):
+    """The caller's cancel callable or event asked the download to stop."""
+
+
+def is_url(text: str | os.PathLike[str]) -> bool:
+    """True for an http:// or https:// URL (the only schemes fetched)."""
+    return isinstance(text, str) and re.match(r"(?i)https?://", text) is not None
+
+
+def default_cache_dir() -> Path:
+    """`$STYLEGAN2_CACHE`, else `$XDG_CACHE_HOME/stylegan2-explorer/downloads`, else
+    `~/.cache/stylegan2-explorer/downloads` (not created here)."""
+    env = os.environ.get(CACHE_ENV)
+    if env:
+        return Path(env).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    base = Path(xdg).expanduser() if xdg else Path.home() / ".cache"
+    return base / "stylegan2-explorer" / "downloads"
+
+
+def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    return Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+
+
+def file_name_for(url: str) -> str:
+    """The cache's name for `url`: 12 hex digits of the URL's SHA-256, a dash and the file name
+    the URL's path ends with (characters outside [A-Za-z0-9._-] become '_')."""
+    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
+    tail = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    tail = re.sub(r"[^A-Za-z0-9._-]", "_", tail).lstrip(".") or "download"
+    return f"{digest}-{tail[:100]}"
+
+
+def cache_path(url: str, cache_dir: str | os.PathLike[str] | None = None) -> Path:
+    """Where `url`'s file lives in the cache, downloaded or not (also where to put it by hand)."""
+    return resolve_cache_dir(cache_dir) / file_name_for(url)
+
+
+def cached(url: str, cache_dir: str | os.PathLike[str] | None = None) -> Path | None:
+    """The cached file for `url`, or None when it has not been downloaded."""
+    path = cache_path(url, cache_dir)
+    return path if path.is_file() else None
+
+
+def read_index(cache_dir: str | os.PathLike[str] | None = None) -> dict[str, dict[str, Any]]:
+    """file name -> {"url", "sha256", "size", "downloaded"} for the files this cache fetched.
+    An unreadable index reads as empty (it is a record, not something files depend on)."""
+    path = resolve_cache_dir(cache_dir) / INDEX_NAME
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return {}
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the unreadable download index %s: %s", path, exc)
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def recorded_sha256(url: str, cache_dir: str | os.PathLike[str] | None = None) -> str | None:
+    """The SHA-256 recorded when `url` was downloaded into this cache, or None."""
+    entry = read_index(cache_dir).get(file_name_for(url))
+    return entry.get("sha256") if isinstance(entry, dict) else None
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def download(
+    url: str,
+    *,
+    cache_dir: str | os.PathLike[str] | None = None,
+    offline: bool = False,
+    progress: Progress | None = None,
+    cancel: Cancel | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> Path:
+    """The local copy of `url`: the cached file when there is one (no network at all), else a
+    fresh download into the cache. `offline` refuses to fetch. `progress(done, total)` is
+    called after every chunk; `cancel` is checked between chunks. `timeout` bounds the
+    connection and every read, in seconds.
+
+    Raises DownloadError (DownloadCancelled for a cancel) with one line naming the URL and the
+    path to put the file at by hand; ValueError for a URL that is not http(s).
+    """
+    if not is_url(url):
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    folder = resolve_cache_dir(cache_dir)
+    final = folder / file_name_for(url)
+    if final.is_file():
+        return final
+    by_hand = f"download it by hand to {final}"
+    if offline:
+        raise DownloadError(
+            f"{url} is not in the download cache and downloads are off; {by_hand}", url, final
+        )
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = new_temp(final)
+    except OSError as exc:
+        raise DownloadError(
+            f"cannot download {url}: cannot write to the cache folder {folder} "
+            f"({exc.strerror or exc}); {by_hand} or choose another cache folder",
+            url,
+            final,
+        ) from None
+    try:
+        digest, size = _fetch(url, tmp, progress, _cancel_check(cancel), timeout)
+        tmp.replace(final)
+    except _Failure as exc:
+        tmp.unlink(missing_ok=True)
+        cls = DownloadCancelled if exc.cancelled else DownloadError
+        raise cls(f"cannot download {url}: {exc}; {by_hand}", url, final) from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _record(folder, final.name, url, digest, size)
+    log.info("downloaded %s to %s (%d bytes)", url, final, size)
+    return final
+
+
+class _Failure(Exception):
+    """Why a fetch stopped, worded for the end of 'cannot download URL: ...'."""
+
+    def __init__(self, reason: str, cancelled: bool = False) -> None:
+        super().__init__(reason)
+        self.cancelled = cancelled
+
+
+def _cancel_check(cancel: Cancel | None) -> Callable[[], bool]:
+    if cancel is None:
+        return lambda: False
+    if isinstance(cancel, threading.Event) or hasattr(cancel, "is_set"):
+        return cancel.is_set  # type: ignore[union-attr]
+    return cancel  # type: ignore[return-value]
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follows redirects to http(s) only (never file:// or ftp://); urllib's own handler already
+    stops loops and long chains with a 3xx HTTPError."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        if not is_url(urllib.parse.urljoin(req.full_url, newurl)):
+            raise urllib.error.HTTPError(newurl, code, "redirect to a non-http URL", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+
+
+def _open_temp(path: Path) -> BinaryIO:
+    """The temporary file's writer (a seam for tests that need a full disk)."""
+    return open(path, "wb")
+
+
+def _fetch(
+    url: str, tmp: Path, progress: Progress | None, cancelled: Callable[[], bool], timeout: float
+) -> tuple[str, int]:
+    """Stream `url` into `tmp`; (sha256, size), or _Failure with a short reason."""
+    if cancelled():
+        raise _Failure("cancelled", cancelled=True)
+    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    try:
+        response = _OPENER.open(request, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if 300 <= exc.code < 400:
+            raise _Failure(f"redirect loop or too many redirects (HTTP {exc.code})") from None
+        raise _Failure(f"HTTP {exc.code} {exc.reason}") from None
+    except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
+        raise _Failure(_network_reason(exc, timeout)) from None
+    with response:
+        total = _content_length(response)
+        digest = hashlib.sha256()
+        done = 0
+        if progress is not None:
+            progress(0, total)
+        try:
+            with _open_temp(tmp) as out:
+                while True:
+                    if cancelled():
+                        raise _Failure("cancelled", cancelled=True)
+                    chunk = response.read1(_CHUNK)
+                    if not chunk:
+                        break
+                    try:
+                        out.write(chunk)
+                    except OSError as exc:
+                        raise _Failure(_disk_reason(exc, tmp.parent)) from None
+                    digest.update(chunk)
+                    done += len(chunk)
+                    if progress is not None:
+                        progress(done, total)
+        except http.client.IncompleteRead as exc:
+            got = done + len(exc.partial)
+            raise _Failure(_short_reason(got, total)) from None
+        except (OSError, http.client.HTTPException) as exc:
+            if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise _Failure(_disk_reason(exc, tmp.parent)) from None
+            raise _Failure(_network_reason(exc, timeout)) from None
+    if total is not None and done != total:
+        raise _Failure(_short_reason(done, total))
+    return digest.hexdigest(), done
+
+
+def _content_length(response: Any) -> int | None:
+    value = response.headers.get("Content-Length")
+    try:
+        n = int(value) if value is not None else None
+    except ValueError:
+        return None
+    return n if n is not None and n >= 0 else None
+
+
+def _short_reason(got: int, total: int | None) -> str:
+    if total is None:
+        return f"the connection closed early after {got} bytes"
+    return f"the body ended after {got} of the {total} bytes the server announced"
+
+
+def _disk_reason(exc: OSError, folder: Path) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk holding {folder} is full"
+    return f"cannot write to {folder} ({exc.strerror or exc})"
+
+
+def _network_reason(exc: BaseException, timeout: float) -> str:
+    reason: Any = exc.reason if isinstance(exc, urllib.error.URLError) else exc
+    if isinstance(reason, (socket.timeout, TimeoutError)):
+        return f"no answer within {timeout:g} s"
+    if isinstance(reason, socket.gaierror):
+        return "the host name could not be looked up (offline?)"
+    if isinstance(reason, ConnectionRefusedError):
+        return "the connection was refused (offline, or nothing serves that address)"
+    if isinstance(reason, ConnectionError):
+        return f"the connection failed ({type(reason).__name__})"
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    return str(reason) or type(reason).__name__
+
+
+def _record(folder: Path, name: str, url: str, sha256: str, size: int) -> None:
+    """Add a completed file to the index. Losing the record (a read-only folder, a race with
+    another download) costs only the SHA-256 shown by `stylegan2 models --weights`."""
+    index = read_index(folder)
+    index[name] = {
+        "url": url,
+        "sha256": sha256,
+        "size": size,
+        "downloaded": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }
+    try:
+        write_text_atomic(folder / INDEX_NAME, json.dumps(index, indent=1, sort_keys=True) + "\n")
+    except OSError as exc:
+        log.warning("could not record %s in the download index: %s", name, exc)

@@ -1,0 +1,171 @@
+"""A local HTTP server for the download tests: files from a temporary folder on 127.0.0.1 (a free
+port, never any outside address), and paths that misbehave the way real servers and networks do.
+
+    /files/NAME          the file, with its Content-Length
+    /missing             404
+    /loop                301 to itself
+    /truncated/NAME      the right Content-Length, then half the body and a closed connection
+    /wrong-length/NAME   a Content-Length 1000 bytes longer than the body
+    /slow/NAME           the body in 1 KiB drips every 20 ms (for cancel)
+    /stall/NAME          the headers and 1 KiB, then silence for 1.5 s (for the read timeout)
+    /to-file             302 to a file:// URL (which must never be followed)
+    /chunked/NAME        the body without a Content-Length (chunked transfer encoding)
+
+Every request is counted per path, so a test can prove that a cache hit made none. Test modules
+make fixtures of `local_server` and `isolated_cache`.
+"""
+
+from __future__ import annotations
+
+import collections
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+
+class LocalServer:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.requests: collections.Counter[str] = collections.Counter()
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(_Handler):
+            owner = server
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}/{path.lstrip('/')}"
+
+    def add(self, name: str, data: bytes) -> str:
+        """Serve `data` as /files/NAME; its URL."""
+        (self.root / name).write_bytes(data)
+        return self.url(f"files/{name}")
+
+    @property
+    def total_requests(self) -> int:
+        with self._lock:
+            return sum(self.requests.values())
+
+    def count(self, path: str) -> None:
+        with self._lock:
+            self.requests[path] += 1
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join(timeout=5)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    owner: LocalServer
+    timeout = 10  # a stuck client never holds a server thread for long
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:
+        self.owner.count(self.path)
+        kind, _, name = self.path.lstrip("/").partition("/")
+        if kind == "missing":
+            return self._status(404)
+        if kind == "loop":
+            return self._status(301, location=self.path)
+        if kind == "to-file":
+            return self._status(302, location="file:///etc/hostname")
+        path = self.owner.root / name
+        if not name or "/" in name or not path.is_file():
+            return self._status(404)
+        data = path.read_bytes()
+        try:
+            if kind == "files":
+                self._body(data, len(data))
+            elif kind == "truncated":
+                self._body(data[: len(data) // 2], len(data))
+            elif kind == "wrong-length":
+                self._body(data, len(data) + 1000)
+            elif kind == "slow":
+                self._head(len(data))
+                for i in range(0, len(data), 1024):
+                    self.wfile.write(data[i : i + 1024])
+                    self.wfile.flush()
+                    time.sleep(0.02)
+            elif kind == "stall":
+                self._head(len(data))
+                self.wfile.write(data[:1024])
+                self.wfile.flush()
+                time.sleep(1.5)
+            elif kind == "chunked":
+                self._head(None)
+                for i in range(0, len(data), 4096):
+                    part = data[i : i + 4096]
+                    self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+                self.wfile.write(b"0\r\n\r\n")
+            else:
+                self._status(404)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a cancel): nothing to do
+        self.close_connection = True
+
+    def _head(self, length: int | None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        if length is None:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(length))
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    def _body(self, data: bytes, announced: int) -> None:
+        self._head(announced)
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _status(self, code: int, location: str | None = None) -> None:
+        self.send_response(code)
+        if location:
+            self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+
+
+@contextmanager
+def local_server(tmp_path: Path) -> Iterator[LocalServer]:
+    """A running server over a new folder under `tmp_path`, shut down on exit (for a fixture)."""
+    root = tmp_path / "served"
+    root.mkdir()
+    server = LocalServer(root)
+    try:
+        yield server
+    finally:
+        server.close()
+
+
+def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty download cache that every default lookup uses (never the user's own)."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("STYLEGAN2_CACHE", str(folder))
+    return folder
+
+
+def cache_files(folder: Path) -> list[str]:
+    """Everything in the cache folder but the index, hidden temporary files included."""
+    if not folder.exists():
+        return []
+    return sorted(p.name for p in folder.iterdir() if p.name != "index.json")

@@ -1,0 +1,234 @@
+"""Downloads into the cache, against a local server only: a second use makes no request, and every
+failure (offline, 404, a redirect loop, a cut-off body, a wrong length, a stall, a full disk, a
+cancel) is one line naming the URL and the cache path, with nothing half-written left behind."""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import io
+import json
+import os
+import socket
+import threading
+from pathlib import Path
+
+import pytest
+
+from stylegan2 import downloads
+from stylegan2.downloads import (
+    DownloadCancelled,
+    DownloadError,
+    cache_path,
+    cached,
+    default_cache_dir,
+    download,
+    file_name_for,
+    read_index,
+    recorded_sha256,
+)
+from tests.http_fixture import cache_files, isolated_cache, local_server
+
+BODY = bytes(range(256)) * 400  # 100 KiB: several chunks, quick to serve
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    with local_server(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    return isolated_cache(tmp_path, monkeypatch)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_download_then_cache_hit_makes_no_request(http_server, cache):
+    url = http_server.add("net.pkl", BODY)
+    seen = []
+    path = download(url, progress=lambda done, total: seen.append((done, total)))
+    assert path == cache_path(url) and path.parent == cache
+    assert path.name == file_name_for(url) and path.name.endswith("-net.pkl")
+    assert path.read_bytes() == BODY
+    assert seen[0] == (0, len(BODY)) and seen[-1] == (len(BODY), len(BODY))
+    assert http_server.total_requests == 1
+
+    assert download(url) == path
+    assert cached(url) == path
+    assert download(url, offline=True) == path
+    assert http_server.total_requests == 1  # the second and third use never touched the network
+    assert cache_files(cache) == [path.name]
+
+    entry = read_index()[path.name]
+    assert entry["url"] == url and entry["size"] == len(BODY)
+    assert entry["sha256"] == hashlib.sha256(BODY).hexdigest() == recorded_sha256(url)
+
+
+def test_a_body_without_content_length_downloads(http_server, cache):
+    http_server.add("net.pkl", BODY)
+    url = http_server.url("chunked/net.pkl")
+    seen = []
+    path = download(url, progress=lambda done, total: seen.append(total))
+    assert path.read_bytes() == BODY
+    assert set(seen) == {None}
+
+
+def _one_line_failure(url: str, folder: Path, **kwargs) -> str:
+    with pytest.raises(DownloadError) as info:
+        download(url, **kwargs)
+    msg = str(info.value)
+    assert "\n" not in msg, msg
+    assert url in msg, msg
+    assert str(folder / file_name_for(url)) in msg, msg  # where to put the file by hand
+    assert info.value.url == url and info.value.path == folder / file_name_for(url)
+    assert cache_files(folder) == [], "something was left in the cache"
+    assert read_index() == {}
+    return msg
+
+
+@pytest.mark.parametrize(
+    "path, needle",
+    [
+        ("missing", "HTTP 404"),
+        ("loop", "redirect loop"),
+        ("truncated/net.pkl", f"ended after {len(BODY) // 2} of the {len(BODY)} bytes"),
+        ("wrong-length/net.pkl", f"ended after {len(BODY)} of the {len(BODY) + 1000} bytes"),
+        ("to-file", "HTTP 302"),
+        ("files/absent.pkl", "HTTP 404"),
+    ],
+)
+def test_a_misbehaving_server_leaves_the_cache_clean(http_server, cache, path, needle):
+    http_server.add("net.pkl", BODY)
+    msg = _one_line_failure(http_server.url(path), cache, timeout=5)
+    assert needle in msg
+
+
+def test_a_stalled_body_times_out(http_server, cache):
+    http_server.add("net.pkl", BODY)
+    msg = _one_line_failure(http_server.url("stall/net.pkl"), cache, timeout=0.3)
+    assert "no answer within 0.3 s" in msg
+
+
+def test_offline_connection_refused(cache):
+    url = f"http://127.0.0.1:{_free_port()}/net.pkl"
+    assert "connection was refused" in _one_line_failure(url, cache, timeout=5)
+
+
+def test_offline_host_not_found(cache, monkeypatch):
+    def no_dns(*args, **kwargs):
+        raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+
+    monkeypatch.setattr(socket, "getaddrinfo", no_dns)
+    url = "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/ffhq.pkl"
+    assert "could not be looked up" in _one_line_failure(url, cache, timeout=5)
+
+
+def test_offline_flag_refuses_to_fetch(http_server, cache):
+    url = http_server.add("net.pkl", BODY)
+    msg = _one_line_failure(url, cache, offline=True)
+    assert "downloads are off" in msg
+    assert http_server.total_requests == 0
+
+
+class _FullDisk(io.BytesIO):
+    def __init__(self, real):
+        super().__init__()
+        self.real = real
+        self.written = 0
+
+    def write(self, data) -> int:
+        self.written += len(data)
+        if self.written > 50_000:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return self.real.write(data)
+
+    def close(self) -> None:
+        self.real.close()
+        super().close()
+
+
+def test_a_full_disk_leaves_the_cache_clean(http_server, cache, monkeypatch):
+    url = http_server.add("net.pkl", BODY)
+    real_open = downloads._open_temp
+    monkeypatch.setattr(downloads, "_open_temp", lambda p: _FullDisk(real_open(p)))
+    assert "is full" in _one_line_failure(url, cache, timeout=5)
+
+
+def test_cancel_between_chunks_removes_the_partial_file(http_server, cache):
+    http_server.add("net.pkl", BODY)
+    url = http_server.url("slow/net.pkl")
+    stop = threading.Event()
+    partial = []
+
+    def progress(done, total):
+        if done:
+            partial.extend(p.name for p in cache.iterdir())  # the temp file exists meanwhile
+            stop.set()
+
+    with pytest.raises(DownloadCancelled) as info:
+        download(url, progress=progress, cancel=stop, timeout=5)
+    assert "cancelled" in str(info.value) and "\n" not in str(info.value)
+    assert partial and all(name.startswith(".") and ".part" in name for name in partial)
+    assert cache_files(cache) == []
+
+
+def test_cancel_before_start_makes_no_request(http_server, cache):
+    url = http_server.add("net.pkl", BODY)
+    with pytest.raises(DownloadCancelled):
+        download(url, cancel=lambda: True)
+    assert http_server.total_requests == 0
+    assert cache_files(cache) == []
+
+
+def test_an_unusable_cache_folder_is_one_line(http_server, tmp_path):
+    url = http_server.add("net.pkl", BODY)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    folder = blocker / "cache"  # cannot be created, even by root
+    with pytest.raises(DownloadError) as info:
+        download(url, cache_dir=folder)
+    assert "cannot write to the cache folder" in str(info.value)
+    assert str(folder / file_name_for(url)) in str(info.value)
+    assert http_server.total_requests == 0
+
+
+def test_an_unreadable_index_is_rebuilt(http_server, cache):
+    cache.mkdir()
+    (cache / "index.json").write_text("{ not json")
+    url = http_server.add("net.pkl", BODY)
+    download(url)
+    assert json.loads((cache / "index.json").read_text())[file_name_for(url)]["size"] == len(BODY)
+
+
+def test_cache_folder_choice(monkeypatch, tmp_path):
+    monkeypatch.delenv("STYLEGAN2_CACHE", raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir() == tmp_path / "home/.cache/stylegan2-explorer/downloads"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir() == tmp_path / "xdg/stylegan2-explorer/downloads"
+    monkeypatch.setenv("STYLEGAN2_CACHE", str(tmp_path / "mine"))
+    assert default_cache_dir() == tmp_path / "mine"
+    url = "https://example.org/a/b/ffhq.pkl"
+    assert cache_path(url, tmp_path / "flag") == tmp_path / "flag" / file_name_for(url)
+
+
+def test_file_names_are_safe_and_distinct():
+    a = file_name_for("https://example.org/x/ffhq.pkl")
+    b = file_name_for("https://example.org/y/ffhq.pkl")
+    assert a != b and a.endswith("-ffhq.pkl") and b.endswith("-ffhq.pkl")
+    assert len(a.split("-", 1)[0]) == 12
+    odd = file_name_for("https://example.org/..%2F..%2Fetc%2Fpasswd")
+    assert "/" not in odd and not odd.startswith(".")
+    assert file_name_for("https://example.org/").endswith("-download")
+
+
+def test_only_http_urls_are_fetched(cache):
+    with pytest.raises(ValueError):
+        download("file:///etc/hostname")
