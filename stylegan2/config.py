@@ -24,6 +24,19 @@ class ConfigError(ValueError):
     """An architecture description that cannot be built."""
 
 
+# Upper bounds on what a config may ask for, checked before any module is built: a checkpoint's
+# config is read from the file, and a number of layers or channels has no other limit. Each is
+# far above any published StyleGAN2 (1024 px, 512 channels, 8 mapping layers).
+MAX_RESOLUTION = 2048
+MAX_CHANNELS = 4096  # channel_max, z_dim, w_dim, hidden and embedding widths
+MAX_CHANNEL_BASE = 1 << 24
+MAX_IMG_CHANNELS = 16
+MAX_C_DIM = 100_000
+MAX_MAPPING_LAYERS = 32
+MAX_FILTER_TAPS = 16
+MAX_FILTER_TAP = 1 << 16
+
+
 @dataclass(frozen=True)
 class MappingConfig:
     """Mapping network z (+ c) -> w."""
@@ -70,7 +83,17 @@ class GeneratorConfig:
 
     def __post_init__(self) -> None:
         _check_resolution(self.img_resolution)
-        _check_common(self.img_channels, self.synthesis.channel_base, self.synthesis.channel_max)
+        _int_in("z_dim", self.z_dim, 0, MAX_CHANNELS)
+        _int_in("c_dim", self.c_dim, 0, MAX_C_DIM)
+        _int_in("w_dim", self.w_dim, 1, MAX_CHANNELS)
+        _check_mapping(self.mapping)
+        _check_synthesis(self.synthesis)
+        _check_common(
+            self.img_resolution,
+            self.img_channels,
+            self.synthesis.channel_base,
+            self.synthesis.channel_max,
+        )
         if self.z_dim < 0 or self.c_dim < 0 or self.w_dim <= 0:
             raise ConfigError("z_dim and c_dim must be >= 0 and w_dim > 0")
         if self.z_dim == 0 and self.c_dim == 0:
@@ -136,7 +159,17 @@ class DiscriminatorConfig:
 
     def __post_init__(self) -> None:
         _check_resolution(self.img_resolution)
-        _check_common(self.img_channels, self.channel_base, self.channel_max)
+        _int_in("c_dim", self.c_dim, 0, MAX_C_DIM)
+        _check_common(self.img_resolution, self.img_channels, self.channel_base, self.channel_max)
+        _int_in("num_fp16_res", self.num_fp16_res, 0, 16)
+        _positive_or_none("conv_clamp", self.conv_clamp)
+        _check_filter(self.resample_filter)
+        _check_mapping(self.mapping)
+        if self.cmap_dim is not None:
+            _int_in("cmap_dim", self.cmap_dim, 1, MAX_CHANNELS)
+        if self.mbstd_group_size is not None:
+            _int_in("mbstd_group_size", self.mbstd_group_size, 1, 1024)
+        _int_in("mbstd_num_channels", self.mbstd_num_channels, 0, 64)
         if self.architecture not in ARCHITECTURES:
             raise ConfigError(f"unknown architecture {self.architecture!r}")
 
@@ -168,16 +201,72 @@ def channels_at(res: int, channel_base: int, channel_max: int) -> int:
     return min(channel_base // res, channel_max)
 
 
-def _check_resolution(res: int) -> None:
-    if res < 4 or res & (res - 1) != 0:
-        raise ConfigError(f"img_resolution must be a power of two >= 4, got {res}")
+def _int_in(name: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name} must be within {lo}-{hi}, got {value}")
 
 
-def _check_common(img_channels: int, channel_base: int, channel_max: int) -> None:
-    if img_channels < 1:
-        raise ConfigError("img_channels must be >= 1")
-    if channel_base < 1 or channel_max < 1:
-        raise ConfigError("channel_base and channel_max must be positive")
+def _finite(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+    return float(value)
+
+
+def _positive_or_none(name: str, value: Any) -> None:
+    if value is not None and _finite(name, value) <= 0:
+        raise ConfigError(f"{name} must be above 0 (or None), got {value}")
+
+
+def _check_resolution(res: Any) -> None:
+    if isinstance(res, bool) or not isinstance(res, int):
+        raise ConfigError(f"img_resolution must be an integer, got {res!r}")
+    if res < 4 or res > MAX_RESOLUTION or res & (res - 1) != 0:
+        raise ConfigError(
+            f"img_resolution must be a power of two from 4 to {MAX_RESOLUTION}, got {res}"
+        )
+
+
+def _check_common(res: int, img_channels: Any, channel_base: Any, channel_max: Any) -> None:
+    _int_in("img_channels", img_channels, 1, MAX_IMG_CHANNELS)
+    _int_in("channel_base", channel_base, 1, MAX_CHANNEL_BASE)
+    _int_in("channel_max", channel_max, 1, MAX_CHANNELS)
+    if channel_base < res:  # channel_base // res channels at the top: none at all
+        raise ConfigError(
+            f"channel_base {channel_base} is below img_resolution {res}: no channels at {res} px"
+        )
+
+
+def _check_filter(taps: Any) -> None:
+    if not isinstance(taps, (tuple, list)) or not 1 <= len(taps) <= MAX_FILTER_TAPS:
+        raise ConfigError(f"resample_filter must hold 1-{MAX_FILTER_TAPS} taps, got {taps!r}")
+    for v in taps:
+        _int_in("a resample_filter tap", v, -MAX_FILTER_TAP, MAX_FILTER_TAP)
+    if sum(taps) == 0:  # the filter is normalised by its sum
+        raise ConfigError(f"resample_filter {list(taps)} sums to zero")
+
+
+def _check_mapping(m: MappingConfig) -> None:
+    _int_in("mapping num_layers", m.num_layers, 1, MAX_MAPPING_LAYERS)
+    for name in ("embed_features", "layer_features"):
+        value = getattr(m, name)
+        if value is not None:
+            _int_in(f"mapping {name}", value, 0, MAX_CHANNELS)
+    if _finite("lr_multiplier", m.lr_multiplier) <= 0:
+        raise ConfigError(f"lr_multiplier must be above 0, got {m.lr_multiplier}")
+    if m.w_avg_beta is not None and not 0 <= _finite("w_avg_beta", m.w_avg_beta) <= 1:
+        raise ConfigError(f"w_avg_beta must be within 0-1, got {m.w_avg_beta}")
+
+
+def _check_synthesis(s: SynthesisConfig) -> None:
+    _int_in("num_fp16_res", s.num_fp16_res, 0, 16)
+    _positive_or_none("conv_clamp", s.conv_clamp)
+    _check_filter(s.resample_filter)
+    if not isinstance(s.use_noise, bool):
+        raise ConfigError(f"use_noise must be true or false, got {s.use_noise!r}")
+    if _finite("torgb_gain", s.torgb_gain) <= 0:
+        raise ConfigError(f"torgb_gain must be above 0, got {s.torgb_gain}")
 
 
 def _build(cls: type, d: dict[str, Any], **extra: Any) -> Any:
@@ -185,8 +274,11 @@ def _build(cls: type, d: dict[str, Any], **extra: Any) -> Any:
     unknown = sorted(set(d) - names)
     if unknown:
         raise ConfigError(f"{cls.__name__}: unknown keys {unknown}")
-    if "resample_filter" in d and d["resample_filter"] is not None:
-        d = {**d, "resample_filter": tuple(int(v) for v in d["resample_filter"])}
+    taps = d.get("resample_filter")
+    if taps is not None:
+        if not isinstance(taps, (list, tuple)) or len(taps) > MAX_FILTER_TAPS:
+            raise ConfigError(f"resample_filter must hold 1-{MAX_FILTER_TAPS} taps")
+        d = {**d, "resample_filter": tuple(int(v) for v in taps)}
     return cls(**d, **extra)
 
 

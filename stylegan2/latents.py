@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import math
 import zipfile
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -15,13 +17,60 @@ class LatentFileError(ValueError):
     pass
 
 
+#: leading batch entries a latent file may carry (the first is used)
+MAX_BATCH = 1024
+
+
+def _check_npy(f: BinaryIO, stored: int, limit: int, name: str) -> None:
+    """Read a .npy header and refuse, before numpy allocates it, an array that the bytes after
+    the header cannot hold or that is far larger than any latent."""
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError) as exc:
+        raise LatentFileError(f"{name}: not a readable .npy/.npz file ({exc})") from None
+    if dtype.hasobject:
+        raise LatentFileError(f"{name}: holds Python objects, not numbers (refused)")
+    count = math.prod(shape)
+    if count > limit:
+        raise LatentFileError(
+            f"{name}: an array of shape {list(shape)} is larger than any latent "
+            f"(at most {limit:,} values)"
+        )
+    if count * dtype.itemsize > stored - f.tell():
+        raise LatentFileError(f"{name}: its header states more data than the file holds")
+
+
+def _check_latent_file(path: Path, limit: int) -> None:
+    if not path.is_file():
+        what = "no such file" if not path.exists() else "not a regular file"
+        raise LatentFileError(f"{path.name}: {what}")
+    if zipfile.is_zipfile(path):
+        try:
+            with zipfile.ZipFile(path) as z:
+                for info in z.infolist():
+                    if info.filename.endswith(".npy"):
+                        with z.open(info) as f:
+                            _check_npy(f, info.file_size, limit, f"{path.name}:{info.filename}")
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise LatentFileError(f"{path.name}: not a readable .npz file ({exc})") from None
+    else:
+        with path.open("rb") as f:
+            _check_npy(f, path.stat().st_size, limit, path.name)
+
+
 def load_w(path: str | Path, num_ws: int, w_dim: int) -> np.ndarray:
     """A w [w_dim] or ws [num_ws, w_dim] (float32) from .npy or .npz; extra leading batch
-    dimensions take the first entry. Object arrays are refused (no pickles)."""
+    dimensions take the first entry. Object arrays are refused (no pickles), and so is any
+    array whose header states more than the file holds or than MAX_BATCH latents."""
     path = Path(path)
+    _check_latent_file(path, MAX_BATCH * max(num_ws, 1) * w_dim)
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError) as exc:
+    except (OSError, ValueError, zipfile.BadZipFile, EOFError, MemoryError) as exc:
         raise LatentFileError(f"{path.name}: not a readable .npy/.npz file ({exc})") from None
     if isinstance(data, np.lib.npyio.NpzFile):
         with data:

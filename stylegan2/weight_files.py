@@ -10,6 +10,9 @@ from pathlib import Path
 
 import torch
 
+from stylegan2.checkpoints.common import CheckpointError
+from stylegan2.checkpoints.torch_scan import scan_torch_file
+
 
 def read_weight_file(path: str | Path, what: str) -> tuple[str, dict[str, torch.Tensor]]:
     """('torchscript' | 'state_dict', name -> tensor). `what` names the expected contents in
@@ -25,6 +28,10 @@ def read_weight_file(path: str | Path, what: str) -> tuple[str, dict[str, torch.
         except ValueError as exc:
             if "not a TorchScript" not in str(exc):
                 raise ValueError(f"{path}: {exc}") from None
+    try:
+        scan_torch_file(path)  # sizes against the file, before torch allocates anything
+    except CheckpointError as exc:
+        raise ValueError(f"{path}: not {what} ({exc})") from None
     try:
         sd = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # torch raises many types for foreign files

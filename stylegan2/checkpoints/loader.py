@@ -12,7 +12,7 @@ import torch
 
 from stylegan2.checkpoints.common import CheckpointContents, CheckpointError, NetworkWeights
 from stylegan2.checkpoints.native import is_native, read_native
-from stylegan2.config import ConfigError, GeneratorConfig
+from stylegan2.config import ConfigError, DiscriminatorConfig, GeneratorConfig
 from stylegan2.networks import Discriminator, Generator
 
 log = logging.getLogger(__name__)
@@ -38,9 +38,27 @@ def read_checkpoint_any(path: str | Path) -> CheckpointContents:
     return read_checkpoint(path)
 
 
+def least_weights(cfg: GeneratorConfig | DiscriminatorConfig) -> int:
+    """A lower bound on the weights an architecture holds: its 3x3 convs between resolutions
+    (G's up convs, D's down convs) and its mapping layers. Every honest file holds at least this
+    many elements, so a file holding fewer is refused before its network is built."""
+    res = cfg.resolutions
+    total = sum(9 * cfg.channels(r // 2) * cfg.channels(r) for r in res[1:])
+    if isinstance(cfg, GeneratorConfig):
+        hidden = cfg.mapping.layer_features or cfg.w_dim
+        total += (cfg.mapping.num_layers - 1) * hidden * min(hidden, cfg.w_dim)
+    return total
+
+
 def build_network(weights: NetworkWeights, what: str = "network") -> Generator | Discriminator:
     """Build our module from a config and fill it, refusing any mismatch with a one-line error."""
     cfg = weights.config
+    held = sum(t.numel() for t in weights.state_dict.values() if isinstance(t, torch.Tensor))
+    need = least_weights(cfg)
+    if need > held:
+        raise CheckpointError(
+            f"{what}: the architecture needs at least {need:,} weights, the file holds {held:,}"
+        )
     try:
         net: Generator | Discriminator
         net = Generator(cfg) if isinstance(cfg, GeneratorConfig) else Discriminator(cfg)

@@ -18,6 +18,7 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from stylegan2.checkpoints.budget import loads_bounded
 from stylegan2.checkpoints.common import (
     MAX_CHECKPOINT_BYTES,
     CheckpointContents,
@@ -32,19 +33,34 @@ FORMAT_VERSION = 1
 _ROLES = ("G_ema", "G", "D")
 
 
+#: a safetensors header is a JSON table of tensor names; ours hold a few hundred entries
+MAX_HEADER_BYTES = 100 * 1024**2
+
+
+def _read_header(path: Path) -> dict[str, Any]:
+    """The JSON header of a safetensors file, read with bounds: a regular file only (a FIFO
+    would block), a length that fits the file, a nesting limit (no RecursionError)."""
+    if not path.is_file():
+        raise CheckpointError(f"{path} is not a regular file (a pipe or a device?)")
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        head = f.read(8)
+        if len(head) < 8:
+            raise CheckpointError(f"{path}: damaged checkpoint (shorter than a header)")
+        (n,) = struct.unpack("<Q", head)
+        if n > min(MAX_HEADER_BYTES, size - 8):
+            raise CheckpointError(f"{path}: damaged checkpoint (a header longer than the file)")
+        header = loads_bounded(f.read(n), f"{path}: the header")
+    if not isinstance(header, dict):
+        raise CheckpointError(f"{path}: damaged checkpoint (the header is not a JSON object)")
+    return header
+
+
 def is_native(path: str | Path) -> bool:
     """True when the file is a safetensors file written by `save_checkpoint`."""
     try:
-        with open(path, "rb") as f:
-            head = f.read(8)
-            if len(head) < 8:
-                return False
-            (n,) = struct.unpack("<Q", head)
-            if n > 100 * 1024**2:
-                return False
-            header = f.read(n)
-        meta = json.loads(header).get("__metadata__", {})
-    except (OSError, ValueError, UnicodeDecodeError):
+        meta = _read_header(Path(path)).get("__metadata__", {})
+    except (OSError, ValueError, UnicodeDecodeError, CheckpointError):
         return False
     return isinstance(meta, dict) and meta.get("format") == FORMAT_NAME
 
@@ -97,9 +113,9 @@ def read_native(path: str | Path) -> CheckpointContents:
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{path}: file is larger than the {MAX_CHECKPOINT_BYTES} byte limit")
     try:
-        with open(path, "rb") as f:
-            (n,) = struct.unpack("<Q", f.read(8))
-            meta = json.loads(f.read(n)).get("__metadata__", {})
+        meta = _read_header(path).get("__metadata__", {})
+        if not isinstance(meta, dict):
+            raise ValueError("the metadata is not a JSON object")
         tensors = load_file(str(path), device="cpu")
     except (SafetensorError, OSError, ValueError, struct.error) as exc:
         raise CheckpointError(f"{path}: damaged checkpoint ({_first_line(exc)})") from None
@@ -119,7 +135,9 @@ def read_native(path: str | Path) -> CheckpointContents:
         if key not in meta:
             continue
         try:
-            cfg_dict = json.loads(meta[key])
+            cfg_dict = loads_bounded(meta[key], f"{path}: the {role} config")
+            if not isinstance(cfg_dict, dict):
+                raise ValueError("not a JSON object")
             cfg = (DiscriminatorConfig if role == "D" else GeneratorConfig).from_dict(cfg_dict)
         except (ValueError, TypeError, ConfigError) as exc:
             raise CheckpointError(f"{path}: bad {role} config ({_first_line(exc)})") from None
@@ -143,8 +161,8 @@ def read_native(path: str | Path) -> CheckpointContents:
 
 def _json_object(path: Path, key: str, text: str) -> dict:
     try:
-        value = json.loads(text)
-    except ValueError as exc:
+        value = loads_bounded(text, f"{path}: the {key} metadata")
+    except (ValueError, TypeError) as exc:
         raise CheckpointError(f"{path}: damaged {key} metadata ({_first_line(exc)})") from None
     if not isinstance(value, dict):
         raise CheckpointError(f"{path}: damaged {key} metadata (not a JSON object)")

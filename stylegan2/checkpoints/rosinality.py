@@ -37,6 +37,7 @@ from stylegan2.checkpoints.tensor_checks import (
     report_nonfinite,
     unexpected_content,
 )
+from stylegan2.checkpoints.torch_scan import scan_torch_file
 from stylegan2.config import DiscriminatorConfig, channels_at
 
 log = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ _TORGB_PARTS = {
 
 def _load(path: str | os.PathLike[str]) -> Any:
     p = check_file(path)
+    scan_torch_file(p)  # sizes against the file, before torch allocates anything
     try:
         with torch.serialization.safe_globals([argparse.Namespace]), warnings.catch_warnings():
             # torch warns about unusual pickle protocols before refusing them; we report instead.

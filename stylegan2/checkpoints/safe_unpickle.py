@@ -25,6 +25,7 @@ import numpy as np
 import torch
 import torch._utils
 
+from stylegan2.checkpoints.budget import budget_for, charge, check_view
 from stylegan2.checkpoints.common import MAX_CHECKPOINT_BYTES, CheckpointError
 
 log = logging.getLogger(__name__)
@@ -95,13 +96,22 @@ class TFNetworkStub(metaclass=_Frozen):
 
 
 class _GuardedArray(np.ndarray):
-    """Arrays rebuilt from a pickle; refuses object dtypes before any element is stored in one."""
+    """Arrays rebuilt from a pickle; refuses object dtypes before any element is stored in one,
+    and counts the elements against the load's budget."""
 
     def __setstate__(self, state: Any) -> None:
-        if isinstance(state, tuple) and len(state) >= 3:
-            dtype = state[2] if len(state) == 5 else state[1]
-            if isinstance(dtype, np.dtype) and dtype.hasobject:
-                raise CheckpointError("refusing to load: the file contains a numpy object array")
+        # numpy also accepts a list here; only its own layout, a 4- or 5-tuple, is let through,
+        # so that the dtype test below cannot be bypassed.
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise CheckpointError("corrupt numpy array record")
+        shape, dtype = (state[1], state[2]) if len(state) == 5 else (state[0], state[1])
+        if not isinstance(dtype, np.dtype) or dtype.hasobject:
+            raise CheckpointError("refusing to load: the file contains a numpy object array")
+        if not isinstance(shape, tuple) or not all(
+            isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in shape
+        ):
+            raise CheckpointError("corrupt numpy array record: bad shape")
+        charge(self, int(np.prod(shape, dtype=object)))
         super().__setstate__(state)
 
 
@@ -172,9 +182,17 @@ def _rebuild_tensor_v2(
         raise CheckpointError("refusing to load: a tensor carries backward hooks")
     if metadata is not None and not isinstance(metadata, dict):
         raise CheckpointError("corrupt tensor record: bad metadata")
-    return torch._utils._rebuild_tensor_v2(
+    elements = (
+        storage._untyped_storage.nbytes() // torch._utils._element_size(storage.dtype)
+        if isinstance(storage, torch.storage.TypedStorage)
+        else storage.nbytes()
+    )
+    numel = check_view(elements, storage_offset, size, stride)
+    t = torch._utils._rebuild_tensor_v2(
         storage, storage_offset, size, stride, False, collections.OrderedDict(), metadata
     )
+    charge(t, numel)
+    return t
 
 
 def _rebuild_parameter(data: Any, requires_grad: Any, backward_hooks: Any, *state: Any) -> Any:
@@ -188,6 +206,9 @@ def _load_from_bytes(data: Any) -> Any:
     """Replacement for `torch.storage._load_from_bytes`: a legacy torch.save of one storage."""
     if not isinstance(data, (bytes, bytearray)):
         raise CheckpointError("corrupt storage record: expected bytes")
+    from stylegan2.checkpoints.torch_scan import scan_torch_bytes
+
+    scan_torch_bytes(bytes(data), "a tensor storage")
     try:
         obj = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -204,6 +225,10 @@ def _np_reconstruct(cls: Any, shape: Any, dtype_code: Any) -> np.ndarray:
         raise CheckpointError(
             "refusing to load: numpy _reconstruct of something other than ndarray"
         )
+    # numpy pickles an empty array here and sends shape and data with the state that follows;
+    # any other shape would be allocated with no data behind it.
+    if shape != (0,):
+        raise CheckpointError("refusing to load: a numpy array record with no data")
     return np.ndarray.__new__(_GuardedArray, shape, dtype_code)
 
 
@@ -216,6 +241,12 @@ def _np_scalar(dtype: Any, data: Any = None) -> Any:
 
 
 def _np_dtype(*args: Any) -> np.dtype:
+    # numpy pickles a dtype as dtype('f4', False, True) plus its state: a type code, never a
+    # structured or sub-array description (those can state any size).
+    if not args or not isinstance(args[0], str) or not re.fullmatch(r"[a-zA-Z]\d{0,2}", args[0]):
+        raise CheckpointError("refusing to load: a numpy dtype other than a plain type code")
+    if not all(isinstance(a, bool) for a in args[1:3]) or len(args) > 3:
+        raise CheckpointError("corrupt numpy dtype record")
     return np.dtype(*args)
 
 
@@ -311,12 +342,15 @@ def first_line(exc: BaseException) -> str:
 
 
 def check_file(path: str | os.PathLike[str]) -> Path:
-    """Existence, type and size checks shared by every reader."""
+    """Existence, type and size checks shared by every reader. Only regular files: a FIFO or a
+    device would block or never end."""
     p = Path(path)
     if not p.exists():
         raise CheckpointError(f"{p}: no such file")
     if p.is_dir():
         raise CheckpointError(f"{p} is a directory, not a checkpoint file")
+    if not p.is_file():
+        raise CheckpointError(f"{p} is not a regular file (a pipe or a device?)")
     size = p.stat().st_size
     if size == 0:
         raise CheckpointError(f"{p} is empty")
@@ -335,7 +369,7 @@ def restricted_load(
 ) -> tuple[Any, collections.Counter[str]]:
     """Unpickle `path` through the allow-list; return the object and the globals it named."""
     p = check_file(path)
-    with p.open("rb") as f:
+    with p.open("rb") as f, budget_for(p.stat().st_size, p.name):
         unpickler = RestrictedUnpickler(f, allowed)
         try:
             obj = unpickler.load()

@@ -30,12 +30,15 @@ EXPECTED = (
 def sniff_format(path: str | os.PathLike[str]) -> str:
     """One of 'ada-pkl', 'tf-pkl', 'pickle' (some other pickle), 'torch-zip', 'torch-legacy',
     'zip' (not a torch archive), 'damaged-zip', 'safetensors', 'damaged-safetensors' (a header
-    longer than the file: cut short), 'directory' or 'unknown'."""
+    longer than the file: cut short), 'directory', 'special' (a FIFO or device: reading it
+    could block forever) or 'unknown'."""
     p = Path(path)
     if p.is_dir():
         return "directory"
     if not p.exists():
         raise CheckpointError(f"{p}: no such file")
+    if not p.is_file():
+        return "special"
     with p.open("rb") as f:
         head = f.read(SCAN_BYTES)
     if head.startswith(ZIP_MAGIC):
@@ -82,6 +85,8 @@ def read_checkpoint(path: str | os.PathLike[str]) -> CheckpointContents:
     fmt = sniff_format(p)
     if fmt == "directory":
         raise CheckpointError(f"{p} is a directory, not a checkpoint file ({EXPECTED})")
+    if fmt == "special":
+        raise CheckpointError(f"{p} is not a regular file (a pipe or a device?)")
     check_file(p)
     if fmt == "ada-pkl":
         from stylegan2.checkpoints.ada_pkl import read_ada_pickle

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from stylegan2.checkpoints.budget import MAX_METADATA_NODES, MAX_NESTING, MAX_TENSOR_DIMS
 from stylegan2.checkpoints.common import CheckpointError
 from stylegan2.config import (
     ConfigError,
@@ -26,8 +27,6 @@ from stylegan2.config import (
 )
 
 log = logging.getLogger(__name__)
-
-MAX_TENSOR_DIMS = 6
 
 
 def as_float_tensor(name: str, value: Any) -> torch.Tensor:
@@ -77,22 +76,34 @@ def report_nonfinite(state: Mapping[str, torch.Tensor], label: str) -> list[str]
     return bad
 
 
-def jsonable(obj: Any, depth: int = 0) -> Any:
-    """Plain JSON data from pickled kwargs (EasyDicts, numpy scalars, tuples)."""
-    if depth > 20:
-        return "..."
-    if obj is None or isinstance(obj, (bool, str)):
-        return obj
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else str(v)
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v, depth + 1) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [jsonable(v, depth + 1) for v in obj]
-    return repr(obj)[:200]
+def jsonable(obj: Any) -> Any:
+    """Plain JSON data from pickled kwargs (EasyDicts, numpy scalars, tuples).
+
+    A pickle can share one list many times over at no cost ("billion laughs"); written out, the
+    copies multiply, so the walk stops with a CheckpointError after MAX_METADATA_NODES nodes."""
+    budget = [MAX_METADATA_NODES]
+
+    def walk(obj: Any, depth: int) -> Any:
+        budget[0] -= 1
+        if budget[0] < 0 or depth > MAX_NESTING:
+            raise CheckpointError(
+                f"refusing to load: metadata larger or deeper than any real one (over "
+                f"{MAX_METADATA_NODES:,} entries or {MAX_NESTING} levels)"
+            )
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, (int, np.integer)):
+            return int(obj)
+        if isinstance(obj, (float, np.floating)):
+            v = float(obj)
+            return v if math.isfinite(v) else str(v)
+        if isinstance(obj, Mapping):
+            return {str(k)[:200]: walk(v, depth + 1) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple, set, frozenset)):
+            return [walk(v, depth + 1) for v in obj]
+        return repr(obj)[:200]
+
+    return walk(obj, 0)
 
 
 def build_generator_config(
