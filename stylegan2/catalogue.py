@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from stylegan2.downloads import (
+    DEFAULT_TIMEOUT,
     Cancel,
     DownloadError,
     Progress,
@@ -166,6 +167,28 @@ def similar_names(name: str, n: int = 3) -> list[str]:
     return difflib.get_close_matches(name.strip().lower(), [e.name for e in NETWORKS], n, 0.75)
 
 
+def network_url(arg: str | os.PathLike[str]) -> str | None:
+    """The URL a network argument stands for (itself, or a short name's), or None for a local
+    file or anything else. A local file wins over a short name of the same spelling; a folder
+    does not (a dataset folder called `ffhq` beside you does not hide the network)."""
+    text = os.fspath(arg)
+    if is_url(text):
+        return text
+    if Path(text).expanduser().is_file():
+        return None
+    entry = find_network(text)
+    return entry.url if entry is not None else None
+
+
+def pending_download(
+    arg: str | os.PathLike[str], cache_dir: str | os.PathLike[str] | None = None
+) -> str | None:
+    """The URL `resolve_network(arg)` would fetch now, or None when it needs no network (a local
+    path, or a URL or name already cached): for a caller that asks or shows progress first."""
+    url = network_url(arg)
+    return url if url is not None and cached(url, cache_dir) is None else None
+
+
 def resolve_network(
     arg: str | os.PathLike[str],
     *,
@@ -173,9 +196,10 @@ def resolve_network(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> str:
-    """A local file to hand to `load_network` for what the user gave as a network: an existing
-    path stays as it is; an http(s) URL or a catalogue short name becomes the cached download
+    """A local file to hand to `load_network` for what the user gave as a network: a local
+    file stays as it is; an http(s) URL or a catalogue short name becomes the cached download
     (fetched now unless cached). Anything else is returned unchanged for the loader to refuse,
     except a near-miss of a short name, which is refused here with the suggestion.
 
@@ -183,20 +207,12 @@ def resolve_network(
     not cached is a DownloadError that says where to put the file.
     """
     text = os.fspath(arg)
-    if is_url(text):
-        return str(
-            download(text, cache_dir=cache_dir, offline=offline, progress=progress, cancel=cancel)
-        )
-    if Path(text).expanduser().exists():
-        return text
-    entry = find_network(text)
-    if entry is not None:
-        return str(
-            download(
-                entry.url, cache_dir=cache_dir, offline=offline, progress=progress, cancel=cancel
-            )
-        )
-    if not any(sep in text for sep in ("/", os.sep, ".")):
+    url = network_url(text)
+    if url is not None:
+        fetched = download(url, cache_dir=cache_dir, offline=offline, progress=progress,
+                           cancel=cancel, timeout=timeout)  # fmt: skip
+        return str(fetched)
+    if not any(sep in text for sep in ("/", os.sep, ".")) and not Path(text).exists():
         close = similar_names(text)
         if close:
             raise DownloadError(
@@ -214,6 +230,7 @@ def resolve_weights(
     progress: Progress | None = None,
     cancel: Cancel | None = None,
     cache_dir: str | os.PathLike[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> str | None:
     """The detector weights file to use for `kind` ("vgg16" or "inception"): the path given;
     a URL given, downloaded (a DownloadError when offline and not cached); with nothing given,
@@ -223,21 +240,15 @@ def resolve_weights(
     Raises KeyError for an unknown kind, DownloadError (DownloadCancelled) for a failed fetch.
     """
     entry = DETECTORS[kind]
-    if given is not None:
-        text = os.fspath(given)
-        if is_url(text):
-            return str(
-                download(
-                    text, cache_dir=cache_dir, offline=offline, progress=progress, cancel=cancel
-                )
-            )
+    text = os.fspath(given) if given is not None else None
+    if text is not None and not is_url(text):
         return text
-    have = cached(entry.url, cache_dir)
-    if have is not None:
-        return str(have)
-    if offline:
+    url = text if text is not None else entry.url
+    if text is None and cached(url, cache_dir) is None and offline:
         return None
-    return str(download(entry.url, cache_dir=cache_dir, progress=progress, cancel=cancel))
+    fetched = download(url, cache_dir=cache_dir, offline=offline, progress=progress,
+                       cancel=cancel, timeout=timeout)  # fmt: skip
+    return str(fetched)
 
 
 def cached_weights(kind: str, cache_dir: str | os.PathLike[str] | None = None) -> Path | None:

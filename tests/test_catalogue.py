@@ -100,6 +100,8 @@ def test_a_local_path_stays_as_it_is(cache, tmp_path, monkeypatch):
     (tmp_path / "ffhq").write_bytes(b"mine")  # a local file wins over the catalogue name
     monkeypatch.chdir(tmp_path)
     assert resolve_network("ffhq") == "ffhq"
+    (tmp_path / "metfaces").mkdir()  # a folder does not hide the published network
+    assert catalogue.network_url("metfaces") == find_network("metfaces").url
     missing = str(tmp_path / "nothing.pkl")
     assert resolve_network(missing) == missing  # left for the loader's own "no such file"
     assert cache_files(cache) == []
@@ -114,7 +116,10 @@ def test_a_near_miss_of_a_name_suggests_it(cache):
 def test_a_catalogue_name_resolves_to_its_url(http_server, cache, monkeypatch):
     url = http_server.add("ffhq.pkl", ADA_FIXTURE.read_bytes())
     _point_network_at(monkeypatch, "ffhq", url)
+    assert catalogue.pending_download("ffhq") == url
     path = resolve_network("ffhq")
+    assert catalogue.pending_download("ffhq") is None
+    assert catalogue.pending_download(url) is None and catalogue.pending_download(path) is None
     assert path == str(cache_path(url)) and Path(path).read_bytes() == ADA_FIXTURE.read_bytes()
     assert resolve_network("ffhq", offline=True) == path
     assert http_server.total_requests == 1
