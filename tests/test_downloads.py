@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -204,6 +205,19 @@ def test_an_unreadable_index_is_rebuilt(http_server, cache):
     url = http_server.add("net.pkl", BODY)
     download(url)
     assert json.loads((cache / "index.json").read_text())[file_name_for(url)]["size"] == len(BODY)
+
+
+def test_parts_left_by_a_killed_download_are_removed(http_server, cache):
+    url = http_server.add("net.pkl", BODY)
+    final = cache_path(url)
+    cache.mkdir()
+    stale, live = (cache / f".{final.name}.{tag}.part" for tag in ("0000dead", "0000beef"))
+    stale.write_bytes(b"half")
+    live.write_bytes(b"growing")
+    old = time.time() - downloads.STALE_PART_S - 60
+    os.utime(stale, (old, old))
+    download(url)
+    assert not stale.exists() and live.exists()  # another process may still be writing it
 
 
 def test_cache_folder_choice(monkeypatch, tmp_path):
