@@ -6,7 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QPainter, QWheelEvent
+
+from explorer.panels.plots import zooms
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -14,8 +16,10 @@ pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 class ImageView(pg.GraphicsLayoutWidget):
     hovered = Signal(str)  # "x, y: r g b" or ""
 
-    def __init__(self) -> None:
+    def __init__(self, in_panel: bool = False) -> None:
+        """`in_panel`: the view sits in the scrolling side panel, so only Ctrl + wheel zooms."""
         super().__init__()
+        self.in_panel = in_panel
         self.setBackground("#202124")
         self.view = self.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
         self.view.setDefaultPadding(0.01)
@@ -40,6 +44,10 @@ class ImageView(pg.GraphicsLayoutWidget):
         )
         if first:
             self.fit()
+
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if not self.in_panel or zooms(event):
+            super().wheelEvent(event)
 
     def mark(self, point: tuple[float, float] | None) -> None:
         """Circle one image position (x, y in pixels), or clear the mark."""

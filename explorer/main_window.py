@@ -73,7 +73,7 @@ class MainWindow(QMainWindow):
         self.mixing = MixingController(ctx, ui.mixing)
         self.speed = SpeedController(ctx, ui.performance, self.frames)
         self._wire()
-        self._toolbar()
+        self.recent_menu, self.compare_menu = self._toolbar()
         self.resize(1280, 800)
         self.worker.start()
 
@@ -96,7 +96,8 @@ class MainWindow(QMainWindow):
         # before it loaded) needs its own readout.
         self.network.opened.connect(lambda _info: ui.path.remeasure())
 
-    def _toolbar(self) -> None:
+    def _toolbar(self) -> tuple[QMenu, QMenu]:
+        """The toolbar; returns its Recent and Compare menus."""
         tb = self.addToolBar("Main")
         tb.setMovable(False)
 
@@ -121,8 +122,8 @@ class MainWindow(QMainWindow):
             return menu
 
         act("Open network…", self.network.open_dialog, "Ctrl+O")
-        self.recent_menu = menu_button("Recent", self.network.fill_recent)
-        self.compare_menu = menu_button(
+        recent = menu_button("Recent", self.network.fill_recent)
+        compare = menu_button(
             "Compare",
             self.compare.fill_menu,
             "Show a second network beside this one, driven by the same seed and controls",
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         act("Smooth", view.set_smooth, check=True)
         tb.addSeparator()
         act("LPIPS weights…", self.path.lpips_dialog)
+        return recent, compare
 
     # Lifetime -----------------------------------------------------------------------------------
     def restore(self) -> None:

@@ -118,14 +118,7 @@ class FeaturesController(QObject):
                 return [this, resolution_usage(G, ws)]
 
         def done(rows: list) -> None:
-            main = rows[0]
-            twin = rows[1] if len(rows) > 1 else None
-            if twin is None:
-                self.panel.show_usage(main)
-            else:
-                a, b = self.panel.names
-                labels = [f"{a[:8]} this", f"{a[:8]} avg", f"{b[:8]} this", f"{b[:8]} avg"]
-                self.panel.show_usage(main + twin, labels)
+            self.panel.show_usage(rows)
             self.usage_ready.emit(rows)
 
         self.ctx.run_job("usage", lambda job: job.each(req, usage), done)

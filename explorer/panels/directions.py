@@ -64,6 +64,7 @@ class DirectionsPanel(QGroupBox):
         self.sliders_layout.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.slider_host)
         self.sliders: list[FloatSlider] = []
+        self.ranges: list[tuple[QSpinBox, QSpinBox]] = []  # each slider's first / last ws
         compute.clicked.connect(self._compute)
         load.clicked.connect(self.load_requested)
         save.clicked.connect(self.save_requested)
@@ -108,7 +109,7 @@ class DirectionsPanel(QGroupBox):
             if item.widget():
                 item.widget().deleteLater()
         self.sliders = []
-        self.ranges: list[tuple[QSpinBox, QSpinBox]] = []
+        self.ranges = []
         if d is None:
             if not keep_offset:
                 self.base = None

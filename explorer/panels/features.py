@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -29,9 +30,33 @@ from stylegan2.blobs import blob_score
 from stylegan2.io import ImageIOError, save_png
 from stylegan2.render import LayerInfo
 
+#: one colour per resolution of the resolution-usage bars, lowest first
+USAGE_COLORS = (
+    "#8ab4f8",
+    "#81c995",
+    "#fdd663",
+    "#f28b82",
+    "#c58af9",
+    "#78d9ec",
+    "#fcad70",
+    "#ff8bcb",
+    "#a8dab5",
+)
+
 
 def _short(name: str, n: int = 18) -> str:
     return name if len(name) <= n else name[: n - 1] + "…"
+
+
+def _distinct(a: str, b: str, n: int = 14) -> tuple[str, str]:
+    """Two network names without what they share at the start ('emoji64-stylegan2' and
+    'emoji64-adain' -> 'stylegan2', 'adain'), shortened, so that row labels tell them apart."""
+    shorter = min(len(a), len(b))
+    common = next((i for i in range(shorter) if a[i] != b[i]), shorter)
+    cut = max(a.rfind(sep, 0, common) for sep in "-_ .") + 1
+    if a == b or cut >= min(len(a), len(b)):
+        cut = 0  # the same name, or one the start of the other: keep both whole
+    return _short(a[cut:], n), _short(b[cut:], n)
 
 
 class FeaturesPanel(QGroupBox):
@@ -73,9 +98,9 @@ class FeaturesPanel(QGroupBox):
         self.same_scale.setVisible(False)
         lay.addWidget(self.same_scale)
         views = QHBoxLayout()
-        self.view = ImageView()
+        self.view = ImageView(in_panel=True)
         self.view.setFixedHeight(260)
-        self.twin_view = ImageView()
+        self.twin_view = ImageView(in_panel=True)
         self.twin_view.setFixedHeight(260)
         self.twin_view.setVisible(False)
         views.addWidget(self.view, 1)
@@ -121,7 +146,10 @@ class FeaturesPanel(QGroupBox):
         self.usage.getAxis("left").setWidth(40)
         self.usage.setLabel("bottom", "share of the image (%)")
         self.usage.setXRange(0, 100)
+        self.usage.invertY(True)  # rows read top down: the first network's first
         lay.addWidget(self.usage)
+        self.usage_legend = QLabel("")  # which colour is which resolution
+        lay.addWidget(self.usage_legend)
         self.layer.currentIndexChanged.connect(lambda _i: self.layer_changed.emit())
         for w in (self.view_mode, self.norm):
             w.currentIndexChanged.connect(lambda _i: self.redraw())
@@ -249,30 +277,38 @@ class FeaturesPanel(QGroupBox):
         axis = self.chart.getAxis("bottom")
         axis.setTicks([[(i, row[0].replace(".conv", "c")) for i, row in enumerate(table)]])
 
-    def show_usage(self, rows: list[dict[int, float]], labels: list[str] | None = None) -> None:
-        """Stacked horizontal bars, one row per usage dict (resolution -> share)."""
-        labels = labels or ["this", "avg"][: len(rows)]
-        self.usage.getAxis("left").setTicks([list(enumerate(labels))])
+    def show_usage(self, per_network: list[list[dict[int, float]] | None]) -> None:
+        """Stacked horizontal bars: for each network (None: it has no usage to show), one row
+        per usage dict (resolution -> share), this latent's and the average's. In compare
+        mode each row is named by its network; a legend names the resolutions."""
+        rows: list[dict[int, float]] = []
+        labels: list[str] = []
+        names = _distinct(*self.names) if self.comparing else ("", "")
+        for k, usage in enumerate(per_network[:2]):
+            if usage is None:
+                continue
+            prefix = f"{names[k]} " if len(per_network) > 1 and names[k] else ""
+            rows += usage
+            labels += [f"{prefix}{what}" for what in ("this", "avg")][: len(usage)]
+        axis = self.usage.getAxis("left")
+        axis.setTicks([list(enumerate(labels))])
+        width = max(QFontMetrics(axis.font()).horizontalAdvance(t) for t in labels) if labels else 0
+        axis.setWidth(max(40, width + 14))
         self.usage.setFixedHeight(max(110, 30 * len(rows) + 50))
         self.usage.clear()
-        colors = [
-            "#8ab4f8",
-            "#81c995",
-            "#fdd663",
-            "#f28b82",
-            "#c58af9",
-            "#78d9ec",
-            "#fcad70",
-            "#ff8bcb",
-            "#a8dab5",
-        ]
+        resolutions = sorted({res for usage in rows for res in usage})
+        self.usage_legend.setText(
+            "  ".join(
+                f'<span style="color:{USAGE_COLORS[i % len(USAGE_COLORS)]}">■</span> {res} px'
+                for i, res in enumerate(resolutions)
+            )
+        )
         for y, usage in enumerate(rows):
             left = 0.0
-            for i, (res, share) in enumerate(usage.items()):
+            for res, share in usage.items():
                 width = 100 * share
-                bar = pg.BarGraphItem(
-                    x0=[left], y=[y], width=[width], height=0.6, brush=colors[i % len(colors)]
-                )
+                color = USAGE_COLORS[resolutions.index(res) % len(USAGE_COLORS)]
+                bar = pg.BarGraphItem(x0=[left], y=[y], width=[width], height=0.6, brush=color)
                 self.usage.addItem(bar)
                 if width > 6:
                     label = pg.TextItem(f"{res}", color="#202124", anchor=(0.5, 0.5))

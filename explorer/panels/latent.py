@@ -135,8 +135,10 @@ class LatentPanel(QGroupBox):
         self.model.update(seed_x=float(seed % stride), seed_y=float(seed // stride), w=None)
 
     def _drag(self, dx: float, dy: float) -> None:
+        """Right and up (dy < 0 on screen) move to higher seeds. The plane wraps as seeds do
+        (RandomState's range), so from seed 0 every direction moves."""
         s = self.model.state
-        self.model.update(seed_x=max(s.seed_x - dx, 0.0), seed_y=max(s.seed_y - dy, 0.0), w=None)
+        self.model.update(seed_x=s.seed_x + dx, seed_y=s.seed_y - dy, w=None)
 
     def _snap(self) -> None:
         s = self.model.state

@@ -55,6 +55,7 @@ class NoisePanel(QGroupBox):
         self.grid.setVerticalSpacing(2)
         lay.addWidget(self.grid_host)
         self.rows: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
+        self.coarse: set[int] = set()  # the lower half of the noise resolutions
 
         self.mode.currentTextChanged.connect(lambda m: model.update(noise_mode=m))
         self.seed.valueChanged.connect(lambda v: model.update(noise_seed=v))

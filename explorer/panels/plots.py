@@ -1,8 +1,30 @@
-"""The panels' small pyqtgraph plots: one look (dark, fixed height, plain axis numbers)."""
+"""The panels' small pyqtgraph plots: one look (dark, fixed height, plain axis numbers), and the
+wheel left to the side panel's scrolling unless Ctrl is held."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QWheelEvent
+
+ZOOM_MODIFIER = Qt.KeyboardModifier.ControlModifier
+ZOOM_HINT = "Ctrl + wheel zooms, drag pans, the small A button resets"
+
+
+def zooms(event: QWheelEvent) -> bool:
+    """Whether a wheel event over a plot in the side panel zooms it; without Ctrl it is left to
+    the panel, which scrolls (scrolling the panel used to zoom whatever plot passed under)."""
+    if event.modifiers() & ZOOM_MODIFIER:
+        return True
+    event.ignore()
+    return False
+
+
+class PanelPlot(pg.PlotWidget):
+    def wheelEvent(self, event: QWheelEvent) -> None:
+        if zooms(event):
+            super().wheelEvent(event)
+
 
 PLOT_BACKGROUND = "#2b2d31"
 CURVE_COLOR = "#8ab4f8"
@@ -11,7 +33,8 @@ CURVE_COLOR = "#8ab4f8"
 def small_plot(height: int, left: str | None = None, bottom: str | None = None) -> pg.PlotWidget:
     """A plot of `height` px with axis labels; numbers without SI prefixes (a distance of 0.002
     reads as that, not as 2 m), and room above the top tick label."""
-    plot = pg.PlotWidget()
+    plot = PanelPlot()
+    plot.setToolTip(ZOOM_HINT)
     plot.getPlotItem().setContentsMargins(2, 8, 8, 2)
     plot.setBackground(PLOT_BACKGROUND)
     plot.setFixedHeight(height)

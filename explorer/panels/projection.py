@@ -34,7 +34,7 @@ class ProjectionPanel(QGroupBox):
         self.result_ws: np.ndarray | None = None
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
-        self.target_view, self.current_view = ImageView(), ImageView()
+        self.target_view, self.current_view = ImageView(True), ImageView(True)
         for v in (self.target_view, self.current_view):
             v.setFixedHeight(150)
             row.addWidget(v)

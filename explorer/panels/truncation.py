@@ -13,6 +13,7 @@ class TruncationPanel(QGroupBox):
     def __init__(self, model: StateModel) -> None:
         super().__init__("Truncation")
         self.model = model
+        self.num_ws = 1
         form = QFormLayout(self)
         self.psi = FloatSlider(-1.0, 2.0, 0.01, model.state.psi)
         self.psi.setToolTip("w_avg + psi (w - w_avg); 0 gives the average image, 1 no truncation")

@@ -48,7 +48,8 @@ class FloatSlider(QWidget):
 
 
 class DragPad(QWidget):
-    """Drag to move through the seed plane continuously: 100 px of drag is one seed step."""
+    """Drag to move through the seed plane continuously: 100 px of drag is one seed step. The
+    plane is drawn under a fixed dot, x growing to the right and y upwards."""
 
     moved = Signal(float, float)  # (dx, dy) in seeds
 
@@ -83,7 +84,7 @@ class DragPad(QWidget):
         p.setPen(QPen(QColor("#4a4d55"), 1))
         w, h = self.width(), self.height()
         ox = (-(x % 1.0)) * 100 + w / 2
-        oy = (-(y % 1.0)) * 100 + h / 2
+        oy = (y % 1.0) * 100 + h / 2
         for k in range(-3, 4):
             p.drawLine(int(ox + k * 100), 0, int(ox + k * 100), h)
             p.drawLine(0, int(oy + k * 100), w, int(oy + k * 100))

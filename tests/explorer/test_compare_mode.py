@@ -169,3 +169,14 @@ def test_save_twin_image(window, qtbot, adain_network, tmp_path):
     window.compare.fill_menu(window.compare_menu)
     names = [a.text() for a in window.compare_menu.actions()]
     assert "Save twin image…" in names
+
+
+def test_usage_chart_names_each_row_and_each_resolution(window, qtbot, adain_network):
+    _compare(window, qtbot, adain_network)
+    f = window.ui.features
+    with qtbot.waitSignal(window.features.usage_ready, timeout=30_000):
+        f.usage_requested.emit()
+    labels = [text for _, text in f.usage.getAxis("left")._tickLevels[0]]
+    assert labels == ["tiny this", "tiny avg", "adain this", "adain avg"]
+    legend = f.usage_legend.text()
+    assert all(f"{r} px" in legend for r in (4, 8, 16))

@@ -34,10 +34,10 @@ def test_psi_zero_same_image_for_every_seed(window, qtbot):
 def test_seed_buttons_and_drag_pad_blend(window, qtbot):
     window.ui.latent.seed.setValue(5)
     a = settle(qtbot, window)
-    window.ui.latent.pad.moved.emit(-0.25, 0.0)  # a quarter of the way to seed 6
+    window.ui.latent.pad.moved.emit(0.25, 0.0)  # a quarter of the way to seed 6 (drag right)
     mid = settle(qtbot, window)
     assert window.model.state.seed_x == 5.25
-    window.ui.latent.pad.moved.emit(-0.5, 0.0)
+    window.ui.latent.pad.moved.emit(0.5, 0.0)
     window.ui.latent.snap_btn.click()  # 5.75 snaps to 6
     b = settle(qtbot, window)
     assert window.model.state.seed == 6 and window.model.state.seed_x == 6.0
