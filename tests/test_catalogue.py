@@ -236,6 +236,13 @@ def test_models_lists_the_catalogue_with_real_urls(http_server, cache, monkeypat
     assert rows["cifar10"][2] == "classes"
 
 
+def test_models_runs_under_the_stylegan2_command(cache, capsys):
+    from stylegan2.cli.main import main
+
+    assert main(["models", "--cache-dir", str(cache)], extra=(models.add_parser,)) == 0
+    assert find_network("metfaces").url in capsys.readouterr().out
+
+
 def test_models_weights_shows_the_recorded_sha256(
     http_server, cache, monkeypatch, capsys, tmp_path
 ):
