@@ -5,7 +5,10 @@ output, and text written whole or not at all."""
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import shutil
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,6 +52,38 @@ def new_temp(beside: str | os.PathLike[str], suffix: str = "", folder: bool = Fa
             continue
         return tmp
     raise FileExistsError(f"no free temporary name beside {beside}")
+
+
+#: a temporary left by an interrupted write is this old before the next write removes it (a
+#: live writer touches its file far more often)
+STALE_TEMP_SECONDS = 600
+
+
+def remove_stale_temps(beside: str | os.PathLike[str], min_age: float = STALE_TEMP_SECONDS) -> int:
+    """Remove temporaries of `new_temp` beside `beside` that a killed writer left behind
+    (`.NAME.XXXXXXXX.part*`, untouched for `min_age` seconds); returns how many."""
+    beside = Path(beside).expanduser().absolute()
+    pattern = re.compile(re.escape(f".{beside.name}.") + r"[0-9a-f]{8}\.part.*")
+    removed = 0
+    try:
+        entries = list(beside.parent.iterdir())
+    except OSError:
+        return 0
+    now = time.time()
+    for p in entries:
+        if not pattern.fullmatch(p.name):
+            continue
+        try:
+            if now - p.lstat().st_mtime < min_age:
+                continue
+            if p.is_dir() and not p.is_symlink():
+                shutil.rmtree(p)
+            else:
+                p.unlink()
+            removed += 1
+        except OSError:
+            continue
+    return removed
 
 
 def current_umask() -> int:

@@ -4,9 +4,13 @@ failed export leaves no broken file behind."""
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +18,7 @@ from PIL import Image
 
 from stylegan2 import paths
 from stylegan2.render import Renderer
-from stylegan2.safe_writes import folder_problem, new_temp
+from stylegan2.safe_writes import folder_problem, new_temp, remove_stale_temps
 
 FORMATS = (".mp4", ".gif", "png-dir")
 
@@ -97,6 +101,7 @@ def write_frames(
     if kind == ".mp4" and not 1 <= quality <= MAX_MP4_QUALITY:
         raise VideoError(f"MP4 quality must be 1-{MAX_MP4_QUALITY}, got {quality}")
     check_destination(path, kind)  # before the first frame is rendered
+    remove_stale_temps(path)  # an earlier export of this file that was killed mid-write
     # A fresh temporary name of our own beside the output (deleted on failure, so it must
     # never be a name the user could own); the suffix stays last: ffmpeg picks the container
     # from it.
@@ -127,32 +132,10 @@ def write_frames(
                     loop=0,
                 )
         else:
-            import imageio.v2 as imageio
-
-            writer = None
-            try:
-                for frame in frames:
-                    if cancelled():
-                        raise _Cancelled
-                    frame = _rgb(frame)
-                    if writer is None:
-                        check_size(frame.shape[1], frame.shape[0], kind)
-                        writer = imageio.get_writer(
-                            tmp,
-                            format="FFMPEG",
-                            fps=fps,
-                            codec="libx264",
-                            quality=quality,
-                            pixelformat="yuv420p",
-                            macro_block_size=1,
-                        )
-                    writer.append_data(frame)
-                    count += 1
-            finally:
-                if writer is not None:
-                    writer.close()
+            count = _write_mp4(tmp, frames, fps, quality, cancelled)
         if count == 0:
             raise VideoError("no frames to write")
+        _verify(tmp, kind, path)
         _replace(tmp, path)
         return count
     except _Cancelled:
@@ -168,6 +151,105 @@ def write_frames(
 
 class _Cancelled(Exception):
     pass
+
+
+def _write_mp4(tmp: Path, frames: Iterable[np.ndarray], fps: float, quality: int, cancelled) -> int:
+    """Pipe raw RGB frames to the bundled ffmpeg (H.264, yuv420p; imageio-ffmpeg's quality
+    scale: crf = 51 * (1 - quality / 10)) and fail unless ffmpeg exits with status 0: it reports
+    a full disk only when it writes the trailer, after the last frame."""
+    import imageio_ffmpeg
+
+    proc = None
+    count = 0
+    with tempfile.TemporaryFile() as log:
+        try:
+            for frame in frames:
+                if cancelled():
+                    raise _Cancelled
+                frame = np.ascontiguousarray(_rgb(frame))
+                if proc is None:
+                    height, width = frame.shape[:2]
+                    check_size(width, height, ".mp4")
+                    rate = str(Fraction(fps).limit_denominator())
+                    crf = int((1 - quality / 10) * 51)
+                    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-y", "-v", "error"]
+                    cmd += ["-f", "rawvideo", "-vcodec", "rawvideo", "-s", f"{width}x{height}"]
+                    cmd += ["-pix_fmt", "rgb24", "-r", rate, "-i", "-", "-an"]
+                    cmd += ["-vcodec", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf)]
+                    cmd += ["-f", "mp4", str(tmp)]
+                    proc = subprocess.Popen(
+                        cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=log
+                    )
+                if frame.shape[:2] != (height, width):
+                    raise VideoError(f"frame {count} has another size than the first")
+                try:
+                    proc.stdin.write(frame.tobytes())
+                except BrokenPipeError:
+                    break  # ffmpeg stopped; its status and message say why
+                count += 1
+            if proc is not None:
+                with contextlib.suppress(BrokenPipeError):
+                    proc.stdin.close()
+                status = proc.wait()
+                if status != 0:
+                    log.seek(0)
+                    lines = [
+                        ln.strip() for ln in log.read().decode("utf-8", "replace").splitlines()
+                    ]
+                    stopped = f"stopped by signal {-status}" if status < 0 else ""
+                    reason = next((ln for ln in reversed(lines) if ln), stopped)
+                    reason = reason or f"exit status {status}"
+                    raise VideoError(f"ffmpeg failed: {reason[:200]}")
+        finally:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    return count
+
+
+def mp4_problem(path: Path) -> str | None:
+    """Why an MP4 file is not complete, or None: its top-level boxes must tile the file and
+    include the index (`moov`) and the data (`mdat`). A write stopped by a full disk or a kill
+    ends without `moov` and plays nowhere."""
+    size = path.stat().st_size
+    seen = set()
+    with path.open("rb") as f:
+        pos = 0
+        while pos < size:
+            f.seek(pos)
+            head = f.read(8)
+            if len(head) < 8:
+                return "cut short inside a box header"
+            box, kind = int.from_bytes(head[:4], "big"), head[4:]
+            if box == 1:
+                large = f.read(8)
+                if len(large) < 8:
+                    return "cut short inside a box header"
+                box = int.from_bytes(large, "big")
+            elif box == 0:
+                box = size - pos
+            if box < 8 or pos + box > size:
+                return f"the {kind.decode('latin-1')!r} box runs past the end of the file"
+            seen.add(kind)
+            pos += box
+    missing = [k.decode() for k in (b"ftyp", b"mdat", b"moov") if k not in seen]
+    return f"no {', '.join(missing)} box" if missing else None
+
+
+def _verify(tmp: Path, kind: str, path: Path) -> None:
+    """Check the finished temporary before it replaces anything."""
+    if kind == ".mp4":
+        problem = mp4_problem(tmp)
+    elif kind == ".gif":
+        with tmp.open("rb") as f:
+            f.seek(-1, 2)
+            problem = None if f.read(1) == b";" else "no GIF trailer"
+    else:
+        problem = None
+    if problem:
+        raise VideoError(
+            f"cannot write {path}: the new file is incomplete ({problem}); the old one is untouched"
+        )
 
 
 def _rgb(frame: np.ndarray) -> np.ndarray:
