@@ -159,3 +159,13 @@ def test_fir_filter_backward_under_autocast():
         y = ops.upfirdn2d(x, f, down=2, padding=[1, 1, 1, 1])
     y.float().sum().backward()  # the gradient arrives in bf16, the filter was saved in fp32
     assert x.grad is not None and torch.isfinite(x.grad).all()
+
+
+def test_is_channels_last_means_laid_out_channels_last_and_not_also_nchw():
+    x = torch.randn(2, 5, 4, 4)
+    assert not ops.is_channels_last(x)
+    assert ops.is_channels_last(x.contiguous(memory_format=torch.channels_last))
+    # A 1x1 map (or one channel) is both layouts at once: it counts as NCHW.
+    assert not ops.is_channels_last(
+        torch.randn(2, 5, 1, 1).contiguous(memory_format=torch.channels_last)
+    )
