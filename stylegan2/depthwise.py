@@ -2,7 +2,7 @@
 order through itself: the form `ops.upfirdn2d` runs FIR filtering as.
 
 PyTorch's own double backward of a grouped convolution loops over the groups, one small
-convolution per channel, which made R1 and path-length regularization several times slower than
+convolution per channel, which makes R1 and path-length regularization several times slower than
 needed; here the gradient of each direction is the other direction with the same filter.
 """
 
