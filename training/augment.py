@@ -1,6 +1,7 @@
-"""Adaptive discriminator augmentation (ADA, Karras et al. 2020; SPEC §5.3): the 'bgc' pipeline
-of geometric and colour transforms, each applied with probability p, and the heuristic that steers
-p so that the discriminator's sign on reals stays near the target.
+"""Adaptive discriminator augmentation (ADA; Karras et al. 2020, "Training Generative Adversarial
+Networks with Limited Data"; NVIDIA's training/augment.py in stylegan2-ada-pytorch): the 'bgc'
+pipeline of geometric and colour transforms, each applied with probability p, and the heuristic
+that steers p so that the discriminator's sign on reals stays near the target.
 
 Every transform is differentiable, so R1 and the generator loss see through the pipeline. The
 geometric transforms compose into one affine matrix per sample, applied once: reflect-padded,

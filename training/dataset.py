@@ -1,5 +1,5 @@
 """Image datasets: a folder of images (searched recursively) or a zip in NVIDIA's dataset_tool
-layout, with optional `dataset.json` labels and x-flip augmentation (SPEC §5.4).
+layout, with optional `dataset.json` labels and x-flip augmentation.
 
 Images are validated once when the dataset is opened: unreadable files and ones whose size or
 channel count differs from the rest are listed and skipped with a summary, never a crash mid-run.

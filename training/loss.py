@@ -1,5 +1,6 @@
-"""StyleGAN2 losses (SPEC §5.1): non-saturating logistic loss, lazy R1 on reals, path-length
-regularization, and style-mixing regularization.
+"""StyleGAN2 losses (Karras et al. 2020, "Analyzing and Improving the Image Quality of StyleGAN",
+sections 3.1-3.2; NVIDIA's training/loss.py): non-saturating logistic loss, lazy R1 on reals
+(Mescheder et al. 2018), path-length regularization, and style-mixing regularization.
 
 `accumulate_gradients(phase, ...)` runs one phase of the loop ('Gmain', 'Greg', 'Dmain', 'Dreg')
 and calls backward with `gain` (the lazy-regularization interval for reg phases). It returns the
