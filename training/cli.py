@@ -1,4 +1,8 @@
-"""`stylegan2-train`: train StyleGAN2 (or its AdaIN twin) on a folder or zip of images."""
+"""`stylegan2-train`: train StyleGAN2 (or its AdaIN twin) on a folder or zip of images.
+
+Every TrainOptions field is a flag, generated from the field's metadata, so the parser and the
+options cannot disagree; the few flags that are not options (threads, progress bar, --bench)
+follow them."""
 
 from __future__ import annotations
 
@@ -6,90 +10,76 @@ import argparse
 import dataclasses
 import logging
 import sys
+import types
+import typing
+from typing import Any
 
-from training.options import CFGS, PRECISIONS, TrainOptions
+from training.options import TrainOptions
+
+_DESCRIPTION = "Train StyleGAN2 (or its AdaIN twin) on a folder or zip of images."
+_HINTS = typing.get_type_hints(TrainOptions)
+
+
+def _value_type(name: str) -> type:
+    """int for `int | None`, and so on."""
+    hint = _HINTS[name]
+    if isinstance(hint, types.UnionType):
+        (hint,) = [a for a in typing.get_args(hint) if a is not type(None)]
+    return typing.get_origin(hint) or hint
+
+
+def _comma_list(text: str) -> tuple[str, ...]:
+    return tuple(m.strip() for m in text.split(",") if m.strip())
+
+
+def shown_default(f: dataclasses.Field) -> str:
+    """The default as --help words it."""
+    if f.metadata["shown"] is not None:
+        return f.metadata["shown"]
+    if isinstance(f.default, bool):
+        return "off"  # a bool's flag switches away from its default
+    return str(f.default)
+
+
+def add_option_flags(p: argparse.ArgumentParser) -> None:
+    for f in dataclasses.fields(TrainOptions):
+        meta, kind = f.metadata, _value_type(f.name)
+        kw: dict[str, Any] = {"dest": f.name}
+        if f.default is dataclasses.MISSING:
+            kw.update(required=True, help=meta["help"])
+            p.add_argument(meta["flag"], **kw)
+            continue
+        kw["help"] = f"{meta['help']} (default: {shown_default(f)})"
+        if kind is bool:
+            kw.update(action="store_false" if f.default else "store_true", default=f.default)
+        elif kind is tuple:
+            kw.update(type=_comma_list, default=f.default, metavar="LIST")
+        else:
+            kw.update(type=kind, default=f.default)
+            if meta["choices"]:
+                kw["choices"] = meta["choices"]
+            elif kind in (int, float):
+                kw["metavar"] = "N" if kind is int else "X"
+        p.add_argument(meta["flag"], **kw)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="stylegan2-train", description=__doc__)
-    p.add_argument("--data", required=True, help="folder of images or dataset zip")
-    p.add_argument("--outdir", required=True, help="where run folders are created")
-    p.add_argument("--cfg", choices=CFGS, default="auto")
-    p.add_argument("--norm", choices=["demod", "adain"], default="demod")
-    p.add_argument("--arch", choices=["skip", "resnet", "orig"], default="skip")
-    p.add_argument("--batch", type=int, default=None, help="total batch over all processes")
-    p.add_argument("--gamma", type=float, default=None, help="R1 weight")
-    p.add_argument("--kimg", type=float, default=25000, help="training length in kimg")
-    p.add_argument("--tick", type=float, default=4.0, help="kimg per progress tick")
-    p.add_argument("--snap", type=int, default=50, help="ticks between snapshots")
-    p.add_argument(
-        "--keep",
-        type=int,
-        default=0,
-        help="keep only this many newest snapshots in the run folder (default 0: all)",
-    )
-    p.add_argument("--mirror", action="store_true", help="x-flip augmentation")
-    p.add_argument(
-        "--aug",
-        choices=["ada", "none"],
-        default="none",
-        help="adaptive discriminator augmentation (for small datasets)",
-    )
-    p.add_argument("--target", type=float, default=0.6, help="ADA target for E[sign(D(real))]")
-    p.add_argument(
-        "--ada-kimg",
-        type=float,
-        default=500,
-        help="ADA speed: kimg for p to move by 1 (default 500 as in stylegan2-ada; 100 reacts "
-        "faster, for short runs on small datasets)",
-    )
-    p.add_argument("--resume", default=None, help="snapshot path or 'latest'")
-    p.add_argument("--labels", action="store_true", help="conditional training on dataset.json")
-    p.add_argument("--lr", type=float, default=None)
-    p.add_argument("--channel-max", type=int, default=None)
-    p.add_argument("--map", type=int, default=None, help="mapping layers")
-    p.add_argument("--workers", type=int, default=2, help="data loading processes")
-    p.add_argument("--device", default="auto")
-    p.add_argument("--seed", type=int, default=0)
+    p = argparse.ArgumentParser(prog="stylegan2-train", description=_DESCRIPTION)
+    add_option_flags(p)
     p.add_argument(
         "--threads",
         type=int,
         default=None,
-        help="torch CPU threads (1 when several runs share the cores: two-thread "
-        "regions stall badly when the other core is busy)",
+        help="torch CPU threads (1 when several runs share the cores: two-thread regions stall "
+        "badly when the other core is busy) (default: torch's choice)",
     )
     p.add_argument(
-        "--precision",
-        choices=PRECISIONS,
-        default="auto",
-        help="mixed: the 4 highest resolutions in fp16 on CUDA / bf16 on the CPU, conv outputs "
-        "clamped to +-256 (NVIDIA's setting); auto: mixed on CUDA, fp32 on the CPU",
+        "--no-progress", action="store_true", help="no progress bar, log lines only (default: off)"
     )
-    p.add_argument(
-        "--pl-weight",
-        type=float,
-        default=2.0,
-        help="path-length regularization weight (0 turns it off, as in StyleGAN1 / config A)",
-    )
-    p.add_argument(
-        "--metrics",
-        default="",
-        help="computed at every snapshot on G_ema: comma-separated fid<N>k[_full], "
-        "pr<N>k3[_full] (e.g. fid50k_full,pr50k3); needs --inception / --vgg16",
-    )
-    p.add_argument("--inception", help="FID detector: inception-2015-12-05.pt or pytorch-fid .pth")
-    p.add_argument("--vgg16", help="precision/recall detector: vgg16.pt or torchvision's .pth")
-    p.add_argument(
-        "--max-minutes",
-        type=float,
-        default=None,
-        help="stop after this much wall time with a snapshot (resume later with --resume latest)",
-    )
-    p.add_argument("--no-progress", action="store_true")
     p.add_argument(
         "--bench",
         action="store_true",
-        help="measure img/s per phase on random data at this config, then exit",
+        help="measure img/s per phase on random data at this config, then exit (default: off)",
     )
     # For the multi-process equivalence test: no per-sample noise, mbstd groups of one and no
     # path-length term, whose batch differs by design between one and N processes.
@@ -97,56 +87,45 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def options_from_args(args: argparse.Namespace) -> TrainOptions:
+    """The TrainOptions a parsed command line gives (ValueError for values out of range)."""
+    opts = TrainOptions(**{f.name: getattr(args, f.name) for f in dataclasses.fields(TrainOptions)})
+    if args.test_equivalence:
+        opts = dataclasses.replace(opts, use_noise=False, mbstd_group=1, pl_weight=0.0)
+    return opts
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        opts = options_from_args(args)
+    except ValueError as exc:  # one line, not argparse's usage block
+        print(f"stylegan2-train: error: {exc}", file=sys.stderr)
+        return 2
     if args.threads:
         import torch
 
         torch.set_num_threads(args.threads)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    opts = TrainOptions(
-        data=args.data,
-        outdir=args.outdir,
-        cfg=args.cfg,
-        norm=args.norm,
-        arch=args.arch,
-        batch=args.batch,
-        gamma=args.gamma,
-        kimg=args.kimg,
-        tick_kimg=args.tick,
-        snap=args.snap,
-        keep=args.keep,
-        mirror=args.mirror,
-        aug=args.aug,
-        ada_target=args.target,
-        ada_kimg=args.ada_kimg,
-        resume=args.resume,
-        use_labels=args.labels,
-        lr=args.lr,
-        channel_max=args.channel_max,
-        map_layers=args.map,
-        num_workers=args.workers,
-        device=args.device,
-        seed=args.seed,
-        precision=args.precision,
-        max_minutes=args.max_minutes,
-        pl_weight=args.pl_weight,
-        metrics=tuple(m.strip() for m in args.metrics.split(",") if m.strip()),
-        inception=args.inception,
-        vgg16=args.vgg16,
-    )
-    if args.test_equivalence:
-        opts = dataclasses.replace(opts, use_noise=False, mbstd_group=1, pl_weight=0.0)
     from stylegan2.checkpoints import CheckpointError
     from stylegan2.device import DeviceError
     from training.dataset import DatasetError
     from training.loop import train
+    from training.run_folder import RunFolderError
 
     try:
         if args.bench:
             return _bench(opts)
         run_dir = train(opts, progress=not args.no_progress)
-    except (DatasetError, CheckpointError, DeviceError, ValueError, FileNotFoundError) as exc:
+    except (
+        DatasetError,
+        CheckpointError,
+        DeviceError,
+        RunFolderError,
+        ValueError,
+        FileNotFoundError,
+    ) as exc:
         print(f"stylegan2-train: error: {exc}", file=sys.stderr)
         return 2
     print(f"run folder: {run_dir}")

@@ -9,9 +9,11 @@ sliced per rank, so N processes compute what one process with the same total bat
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
+import os
 import signal
 import time
 from collections import defaultdict
@@ -23,6 +25,7 @@ import torch
 
 from stylegan2.analysis import resolution_usage
 from stylegan2.device import resolve_device
+from stylegan2.io import ImageIOError, save_png
 from stylegan2.networks import Discriminator, Generator
 from stylegan2.networks.precision import set_cpu_half
 from stylegan2.render import to_uint8
@@ -36,12 +39,16 @@ from training.distributed import (
 )
 from training.loss import LossConfig, StyleGAN2Loss
 from training.options import ResolvedConfig, TrainOptions, resolve, use_mixed_precision
+from training.progress import Decision, TickScheduler, truncate_stats, write_tick
 from training.run_folder import (
     acquire_lock,
+    check_outdir,
+    die_with_parent,
     find_resume,
     log_changed_options,
     new_run_dir,
     release_lock,
+    remove_stale_temps,
     setup_logging,
 )
 from training.snapshot import load_snapshot, prune_snapshots, save_snapshot, snapshot_path
@@ -52,14 +59,10 @@ log = logging.getLogger("training")
 
 @dataclass
 class Phase:
-    name: str
+    name: str  # Gmain, Greg, Dmain, Dreg
     module: torch.nn.Module
     opt: torch.optim.Optimizer
     interval: int
-
-
-class StopRequested(Exception):
-    pass
 
 
 def _step_seed(seed: int, step: int, salt: int) -> int:
@@ -102,14 +105,17 @@ def _to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
 
 
 def _save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
-    from PIL import Image
-
+    """A square grid of G's images, written atomically (a kill mid-write leaves the last grid)."""
     with torch.no_grad():
         images = np.concatenate([to_uint8(G(zz, noise_mode="const")) for zz in z.split(16)])
     n = int(math.sqrt(len(images)))
     h, w, c = images.shape[1:]
     grid = images[: n * n].reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
-    Image.fromarray(grid[:, :, 0] if c == 1 else grid).save(path)
+    save_png(grid, path)
+
+
+def _worker_init(parent: int, worker_id: int) -> None:
+    die_with_parent(parent)
 
 
 def cpu_has_bf16() -> bool:
@@ -137,6 +143,7 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
     lock = None
     try:
         if dist.is_main:
+            check_outdir(opts.outdir)
             run_dir, resume, lock = _claim_run_dir(opts)
         if dist.world > 1:  # every rank needs the same run dir and snapshot
             shared = [(str(run_dir), resume) if dist.is_main else None]
@@ -173,6 +180,9 @@ def _claim_run_dir(opts: TrainOptions):
 
 def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress):
     setup_logging(run_dir, dist)
+    if dist.is_main:
+        for p in remove_stale_temps(run_dir):
+            log.info("removed %s, left by a trainer that was killed while writing", p.name)
     if mixed and device.type == "cpu" and not cpu_has_bf16():
         log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")
     if dist.is_main:
@@ -231,7 +241,7 @@ class _Trainer:
             # G_ema stays fp32: it makes the snapshots' grids and figures.
             set_cpu_half(self.G, torch.bfloat16)
             set_cpu_half(self.D, torch.bfloat16)
-        self.phases = self._make_phases()
+        self.optimizers, self.phases = self._make_phases()
         self.loss = StyleGAN2Loss(
             self.G,
             self.D,
@@ -257,10 +267,12 @@ class _Trainer:
             broadcast_module(self.D)
             self.G_ema.load_state_dict(self.G.state_dict())
         self.stop = False
+        self.stop_signal = ""
         self.out_of_time = False
 
-    def _make_phases(self) -> list[Phase]:
-        phases = []
+    def _make_phases(self) -> tuple[dict[str, torch.optim.Optimizer], list[Phase]]:
+        """One Adam per network, by name, and the phases that step them."""
+        optimizers, phases = {}, []
         for name, module, interval in (
             ("G", self.G, self.opts.G_reg_interval),
             ("D", self.D, self.opts.D_reg_interval),
@@ -272,9 +284,10 @@ class _Trainer:
             opt = torch.optim.Adam(
                 module.parameters(), lr=self.rc.lr * c, betas=(0.0, 0.99**c), eps=1e-8
             )
+            optimizers[name] = opt
             phases.append(Phase(name + "main", module, opt, 1))
             phases.append(Phase(name + "reg", module, opt, interval))
-        return phases
+        return optimizers, phases
 
     def _resume(self, path: Path) -> None:
         snap = load_snapshot(path, self.device)
@@ -291,10 +304,10 @@ class _Trainer:
         self.G.load_state_dict(snap["G"].state_dict())
         self.D.load_state_dict(snap["D"].state_dict())
         self.G_ema.load_state_dict(snap["G_ema"].state_dict())
-        fresh = [p.name[0] for p in self.phases[::2] if p.name[0] not in snap["optimizers"]]
-        for phase in self.phases[::2]:
-            if phase.name[0] not in fresh:
-                phase.opt.load_state_dict(snap["optimizers"][phase.name[0]])
+        fresh = [name for name in self.optimizers if name not in snap["optimizers"]]
+        for name, opt in self.optimizers.items():
+            if name not in fresh:
+                opt.load_state_dict(snap["optimizers"][name])
         if fresh and self.dist.is_main:
             # A joined hand-off (training/handoff.py) carries no optimizer moments.
             log.info("%s: no Adam moments for %s, which start afresh", path.name, "/".join(fresh))
@@ -306,7 +319,10 @@ class _Trainer:
         if self.ada is not None:
             self.ada.pipe.p = float(self.counters.get("augment_p", 0.0))
         if self.dist.is_main:
-            log.info("resumed from %s at %.1f kimg", path, self.counters["cur_nimg"] / 1000)
+            log.info("resumed from %s at %.1f kimg", path, at)
+            dropped = truncate_stats(self.run_dir / "stats.jsonl", at)
+            if dropped:
+                log.info("stats.jsonl: removed %d rows after the snapshot", dropped)
 
     def _loader(self):
         sampler = StepSampler(
@@ -325,6 +341,7 @@ class _Trainer:
                 num_workers=workers,
                 persistent_workers=workers > 0,
                 pin_memory=self.device.type == "cuda",
+                worker_init_fn=functools.partial(_worker_init, os.getpid()),
             )
         )
 
@@ -407,10 +424,12 @@ class _Trainer:
             b_ema.copy_(b)
 
     def run(self, max_steps: int | None, progress: bool) -> Path:
-        from training.progress import TickReporter
-
-        reporter = TickReporter(self, progress and self.dist.is_main)
-        old_handler = signal.signal(signal.SIGINT, self._on_sigint) if self.dist.is_main else None
+        main = self.dist.is_main
+        ticks = TickScheduler(self.opts, self.counters, main, progress and main)
+        old_handlers = {}
+        if main:  # SIGTERM (`timeout`, a job scheduler, a closed session) is a Ctrl-C too
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                old_handlers[sig] = signal.signal(sig, self._on_signal)
         loader = self._loader()
         stats: dict[str, list[float]] = defaultdict(list)
         total_nimg = int(self.opts.kimg * 1000)
@@ -419,6 +438,7 @@ class _Trainer:
         if self.opts.max_minutes is not None:
             deadline = time.monotonic() + 60 * self.opts.max_minutes
         try:
+            self._carry_out(ticks.begin(), ticks)
             while self.counters["cur_nimg"] < total_nimg:
                 real_img, real_c = next(loader)
                 self._step(real_img, real_c, stats)
@@ -428,18 +448,42 @@ class _Trainer:
                     or (max_steps is not None and steps_done >= max_steps)
                     or self._out_of_time(deadline)
                 )
-                if reporter.step(stats, force=done or self.stop):
+                decision = ticks.after_step(stats, done=done, stop=self.stop)
+                if decision.record is not None:
                     stats = defaultdict(list)
+                self._carry_out(decision, ticks)
                 if done or self.stop:
                     break
-            self.write_snapshot()
+            if steps_done == 0:  # the last tick writes the final snapshot; here none ran
+                self.write_snapshot()
         finally:
-            reporter.close()
-            if old_handler is not None:
-                signal.signal(signal.SIGINT, old_handler)
-        if self.stop and self.dist.is_main:
-            log.info("interrupted: snapshot written, resume with --resume latest")
+            ticks.close()
+            for sig, handler in old_handlers.items():
+                signal.signal(sig, handler)
+        if self.stop and main:
+            log.info(
+                "interrupted (%s): snapshot written, resume with --resume latest",
+                self.stop_signal,
+            )
         return self.run_dir
+
+    def _carry_out(self, d: Decision, ticks: TickScheduler) -> None:
+        """What the tick scheduler decided: the stats row, grid and snapshot (main process)."""
+        if self.dist.is_main:
+            for note in d.notes:
+                log.info("%s", note)
+            if d.record is not None:
+                record = dict(d.record)
+                usage = self.usage() if d.usage else {}
+                if usage:
+                    record["resolution_usage"] = {str(r): v for r, v in usage.items()}
+                write_tick(self.run_dir, record)
+            if d.grid is not None:
+                self.image_grid(self.run_dir / d.grid)
+            if d.snapshot:
+                self.write_snapshot(d.why)
+        if d.work:
+            ticks.carried_out()
 
     def _out_of_time(self, deadline: float | None) -> bool:
         """--max-minutes; every rank takes rank 0's view, or DDP ranks would part ways."""
@@ -453,12 +497,13 @@ class _Trainer:
         self.out_of_time = late
         return self.out_of_time
 
-    def _on_sigint(self, signum, frame) -> None:
-        if self.stop:  # a second Ctrl-C leaves at once
+    def _on_signal(self, signum, frame) -> None:
+        if self.stop:  # a second Ctrl-C (or SIGTERM) leaves at once
             raise KeyboardInterrupt
         self.stop = True
+        self.stop_signal = signal.Signals(signum).name
 
-    def write_snapshot(self) -> Path | None:
+    def write_snapshot(self, why: str | None = None) -> Path | None:
         if not self.dist.is_main:
             return None
         kimg = self.counters["cur_nimg"] / 1000
@@ -468,7 +513,7 @@ class _Trainer:
             self.G,
             self.D,
             self.G_ema,
-            {p.name[0]: p.opt for p in self.phases[::2]},
+            self.optimizers,
             dict(self.counters),
             self.loss.pl_mean,
             card={
@@ -479,7 +524,7 @@ class _Trainer:
                 "machine": self.machine,
             },
         )
-        log.info("snapshot %s", path.name)
+        log.info("snapshot %s%s", path.name, f" ({why})" if why else "")
         if self.opts.keep:
             for old in prune_snapshots(self.run_dir, self.opts.keep):
                 log.info("removed %s (--keep %d)", old.name, self.opts.keep)
@@ -502,12 +547,15 @@ class _Trainer:
         log.info("%s", "  ".join(f"{k} {v:.4g}" for k, v in results.items()))
 
     def image_grid(self, path: Path) -> None:
-        z = torch.from_numpy(np.random.RandomState(self.opts.seed).randn(64, self.G.z_dim))
-        c = None
+        """G_ema's images of 64 fixed latents; a failed write (a full disk) is logged, and
+        training goes on."""
         if self.dataset.c_dim:
             return  # class grids come with conditional sampling support in the explorer
-        _save_grid(self.G_ema, z.float().to(self.device), path)
-        del c
+        z = torch.from_numpy(np.random.RandomState(self.opts.seed).randn(64, self.G.z_dim))
+        try:
+            _save_grid(self.G_ema, z.float().to(self.device), path)
+        except ImageIOError as exc:
+            log.warning("sample grid not written: %s", exc)
 
     def usage(self) -> dict[int, float]:
         gen = torch.Generator().manual_seed(self.opts.seed)

@@ -1,67 +1,197 @@
-"""Training options and the named configurations they resolve to (SPEC §5.2)."""
+"""Training options: one frozen dataclass whose fields carry their command-line flag, help and
+choices (`stylegan2-train`'s parser is generated from it) and check themselves on creation; and
+how options resolve to networks and hyper-parameters through the named presets."""
 
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import Any
 
 from stylegan2.config import DiscriminatorConfig, GeneratorConfig, MappingConfig, SynthesisConfig
+from stylegan2.presets import PRESETS, Preset
 
-CFGS = ("auto", "small", "paper256", "paper512", "paper1024", "stylegan2")
+CFGS = ("auto", *PRESETS)
+PRECISIONS = ("auto", "fp32", "mixed")
+ARCHITECTURES = ("skip", "resnet", "orig")
 
-#: cfg -> (batch, mbstd group, channel_base, lr, gamma, ema_kimg, ema_rampup, mapping layers)
-_SPECS: dict[str, tuple[int, int, int, float, float, float, float | None, int]] = {
-    "small": (16, 4, 4096, 0.0025, 0.05, 5.0, 0.05, 2),  # the 64 px net of the speed targets
-    "paper256": (64, 8, 16384, 0.0025, 1.0, 20.0, None, 8),
-    "paper512": (64, 8, 32768, 0.0025, 0.5, 20.0, None, 8),
-    "paper1024": (32, 4, 32768, 0.002, 2.0, 10.0, None, 8),
-    "stylegan2": (32, 4, 32768, 0.002, 10.0, 10.0, None, 8),
-}
+
+def option(
+    default: Any,
+    flag: str,
+    help: str,
+    choices: tuple[str, ...] | None = None,
+    shown: str | None = None,
+) -> Any:
+    """A TrainOptions field with its flag. `shown`: how --help words the default where the value
+    itself says little (None meaning "the cfg's")."""
+    meta = {"flag": flag, "help": help, "choices": choices, "shown": shown}
+    return field(default=default, metadata=meta)
+
+
+def required(flag: str, help: str) -> Any:
+    return field(metadata={"flag": flag, "help": help, "choices": None, "shown": None})
 
 
 @dataclass(frozen=True)
 class TrainOptions:
-    data: str
-    outdir: str
-    cfg: str = "auto"
-    norm: str = "demod"  # 'adain' trains the config-A twin
-    arch: str = "skip"  # generator architecture
-    d_arch: str = "resnet"
-    batch: int | None = None  # total over all ranks; None -> the cfg's
-    gamma: float | None = None
-    kimg: float = 25000
-    tick_kimg: float = 4.0
-    snap: int = 50  # ticks between snapshots
-    keep: int = 0  # the newest snapshots a run folder keeps (0: all)
-    mirror: bool = False
-    aug: str = "none"  # 'ada': adaptive discriminator augmentation
-    ada_target: float = 0.6
-    ada_kimg: float = 500  # kimg for p to move by 1 (StyleGAN3's trainer uses 100)
-    seed: int = 0
-    device: str = "auto"
-    lr: float | None = None
-    use_labels: bool = False
-    resume: str | None = None
-    channel_max: int | None = None
-    map_layers: int | None = None
-    pl_weight: float = 2.0
-    style_mixing_prob: float = 0.9
-    G_reg_interval: int = 4
-    D_reg_interval: int = 16
-    num_workers: int = 2
-    metrics: tuple[str, ...] = ()  # computed at every snapshot, e.g. ('fid50k_full',)
-    inception: str | None = None  # detector weights for FID
-    vgg16: str | None = None  # detector weights for precision/recall
-    max_minutes: float | None = None  # stop (with a snapshot) after this much wall time
-    precision: str = "auto"  # 'mixed': fp16 (CUDA) / bf16 (CPU) top blocks; 'auto': mixed on CUDA
-    image_snapshot_ticks: int | None = None  # default: snap
-    # Test hooks: make distributed results comparable with one process.
-    mbstd_group: int | None = None
-    use_noise: bool = True
+    data: str = required("--data", "folder of images or dataset zip")
+    outdir: str = required("--outdir", "where run folders are created")
+    cfg: str = option(
+        "auto", "--cfg", "named configuration (auto: from the resolution, as NVIDIA's)", CFGS
+    )
+    norm: str = option(
+        "demod", "--norm", "demod: StyleGAN2; adain: its StyleGAN1-style twin", ("demod", "adain")
+    )
+    arch: str = option("skip", "--arch", "generator architecture", ARCHITECTURES)
+    d_arch: str = option("resnet", "--d-arch", "discriminator architecture", ARCHITECTURES)
+    batch: int | None = option(None, "--batch", "total batch over all processes", shown="the cfg's")
+    gamma: float | None = option(None, "--gamma", "R1 weight", shown="the cfg's")
+    kimg: float = option(25000, "--kimg", "training length in kimg")
+    tick_kimg: float = option(4.0, "--tick", "kimg per progress tick")
+    snap: int = option(50, "--snap", "ticks between snapshots")
+    keep: int = option(0, "--keep", "keep only this many newest snapshots in the run (0: all)")
+    mirror: bool = option(False, "--mirror", "x-flip augmentation")
+    aug: str = option(
+        "none",
+        "--aug",
+        "ada: adaptive discriminator augmentation (small datasets)",
+        ("ada", "none"),
+    )
+    ada_target: float = option(0.6, "--target", "ADA target for E[sign(D(real))]")
+    ada_kimg: float = option(
+        500,
+        "--ada-kimg",
+        "ADA speed: kimg for p to move by 1 (500 as in stylegan2-ada; 100 reacts faster, for "
+        "short runs on small datasets)",
+    )
+    seed: int = option(0, "--seed", "random seed (data order, latents, initial weights)")
+    device: str = option("auto", "--device", "auto, cpu, cuda or cuda:N")
+    lr: float | None = option(None, "--lr", "Adam learning rate", shown="the cfg's")
+    use_labels: bool = option(False, "--labels", "conditional training on dataset.json")
+    resume: str | None = option(
+        None,
+        "--resume",
+        "snapshot path, or 'latest': the newest run of this data, cfg and norm",
+        shown="a new run",
+    )
+    channel_max: int | None = option(
+        None, "--channel-max", "most channels of any layer", shown="the cfg's"
+    )
+    map_layers: int | None = option(None, "--map", "mapping layers", shown="the cfg's")
+    pl_weight: float = option(
+        2.0, "--pl-weight", "path-length regularization weight (0: off, as in StyleGAN1)"
+    )
+    style_mixing_prob: float = option(
+        0.9, "--style-mixing", "probability of mixing two latents in a training image"
+    )
+    G_reg_interval: int = option(4, "--g-reg-interval", "steps between path-length penalties")
+    D_reg_interval: int = option(16, "--d-reg-interval", "steps between R1 penalties")
+    num_workers: int = option(2, "--workers", "data loading processes")
+    metrics: tuple[str, ...] = option(
+        (),
+        "--metrics",
+        "computed at every snapshot on G_ema: comma-separated fid<N>k[_full], pr<N>k3[_full] "
+        "(e.g. fid50k_full,pr50k3); needs --inception / --vgg16",
+        shown="none",
+    )
+    inception: str | None = option(
+        None,
+        "--inception",
+        "FID detector: inception-2015-12-05.pt or pytorch-fid .pth",
+        shown="none",
+    )
+    vgg16: str | None = option(
+        None, "--vgg16", "precision/recall detector: vgg16.pt or torchvision's .pth", shown="none"
+    )
+    max_minutes: float | None = option(
+        None,
+        "--max-minutes",
+        "stop after this much wall time with a snapshot (resume later with --resume latest)",
+        shown="no limit",
+    )
+    precision: str = option(
+        "auto",
+        "--precision",
+        "mixed: the 4 highest resolutions in fp16 on CUDA / bf16 on the CPU, conv outputs "
+        "clamped to +-256 (NVIDIA's setting); auto: mixed on CUDA, fp32 on the CPU",
+        PRECISIONS,
+    )
+    image_snapshot_ticks: int | None = option(
+        None, "--image-snap", "ticks between sample grids", shown="--snap's"
+    )
+    snap_minutes: float = option(
+        30.0,
+        "--snap-minutes",
+        "also write a snapshot when this many minutes have passed since the last (0: off)",
+    )
+    # Set together by --test-equivalence, so that N processes compute what one does.
+    mbstd_group: int | None = option(
+        None, "--mbstd-group", "minibatch-std group size", shown="the cfg's, at most the batch"
+    )
+    use_noise: bool = option(True, "--no-noise", "train without per-pixel noise inputs")
+
+    def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):
+            choices = f.metadata.get("choices")
+            value = getattr(self, f.name)
+            if choices and value not in choices:
+                raise ValueError(
+                    f"unknown {f.metadata['flag']} {value!r}; choose from {', '.join(choices)}"
+                )
+        _at_least(self, "batch", 1)
+        _at_least(self, "channel_max", 1)
+        _at_least(self, "map_layers", 1)
+        _at_least(self, "snap", 1)
+        _at_least(self, "image_snapshot_ticks", 1)
+        _at_least(self, "G_reg_interval", 1)
+        _at_least(self, "D_reg_interval", 1)
+        _at_least(self, "num_workers", 0)
+        _at_least(self, "mbstd_group", 1)
+        if self.keep < 0:
+            raise ValueError(f"--keep must be 0 (all) or a positive count, got {self.keep}")
+        if not 0 <= self.seed < 2**32:
+            raise ValueError(f"--seed must lie in 0 ... 2^32-1, got {self.seed}")
+        if not self.ada_kimg > 0:  # 0 divides by zero at the first adjustment; < 0 runs backwards
+            raise ValueError(f"--ada-kimg must be positive, got {self.ada_kimg}")
+        if not 0 < self.ada_target < 1:
+            raise ValueError(f"--target (ADA) must lie in (0, 1), got {self.ada_target}")
+        if not 0 <= self.style_mixing_prob <= 1:
+            raise ValueError(f"--style-mixing must lie in [0, 1], got {self.style_mixing_prob}")
+        _positive(self, "tick_kimg")
+        _positive(self, "lr")
+        _not_negative(self, "kimg")
+        _not_negative(self, "gamma")
+        _not_negative(self, "pl_weight")
+        _not_negative(self, "max_minutes")
+        _not_negative(self, "snap_minutes")
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def flag_of(name: str) -> str:
+    return TrainOptions.__dataclass_fields__[name].metadata["flag"]
+
+
+def _at_least(opts: TrainOptions, name: str, low: int) -> None:
+    value = getattr(opts, name)
+    if value is not None and value < low:
+        word = "positive" if low == 1 else f"at least {low}"
+        raise ValueError(f"{flag_of(name)} must be {word}, got {value}")
+
+
+def _positive(opts: TrainOptions, name: str) -> None:
+    value = getattr(opts, name)
+    if value is not None and not (value > 0 and math.isfinite(value)):
+        raise ValueError(f"{flag_of(name)} must be a positive number, got {value}")
+
+
+def _not_negative(opts: TrainOptions, name: str) -> None:
+    value = getattr(opts, name)
+    if value is not None and not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{flag_of(name)} must be 0 or more, got {value}")
 
 
 @dataclass(frozen=True)
@@ -75,7 +205,6 @@ class ResolvedConfig:
     ema_rampup: float | None
 
 
-PRECISIONS = ("auto", "fp32", "mixed")
 #: tRGB output gain that starts an AdaIN skip generator at a demod one's image scale (std 1.45
 #: against 4.8 at 1, small cfg, 64 px); see SynthesisConfig.torgb_gain.
 ADAIN_TORGB_GAIN = 0.3
@@ -83,9 +212,24 @@ ADAIN_TORGB_GAIN = 0.3
 
 def use_mixed_precision(opts: TrainOptions, device_type: str) -> bool:
     """'auto' follows NVIDIA's trainer on CUDA (mixed) and its CPU path elsewhere (fp32)."""
-    if opts.precision not in PRECISIONS:
-        raise ValueError(f"unknown --precision {opts.precision!r}; choose from {PRECISIONS}")
     return opts.precision == "mixed" or (opts.precision == "auto" and device_type == "cuda")
+
+
+def auto_preset(resolution: int, world: int) -> Preset:
+    """`--cfg auto`: NVIDIA's rules in stylegan2-ada-pytorch's train.py (cfg 'auto')."""
+    batch = max(min(world * min(4096 // resolution, 32), 64), world)
+    return Preset(
+        resolution=resolution,
+        channel_base=32768 if resolution >= 512 else 16384,
+        channel_max=512,
+        map_layers=2,
+        batch=batch,
+        mbstd_group=min(batch // world, 4),
+        lr=0.002 if resolution >= 1024 else 0.0025,
+        gamma=0.0002 * resolution**2 / batch,
+        ema_kimg=batch * 10 / 32,
+        ema_rampup=0.05,
+    )
 
 
 def resolve(
@@ -98,32 +242,13 @@ def resolve(
 ) -> ResolvedConfig:
     """The networks and hyper-parameters of a run. `mixed`: the 4 highest resolutions of G and
     D run in reduced precision with conv outputs clamped to +-256, as NVIDIA's configs do."""
-    if opts.cfg not in CFGS:
-        raise ValueError(f"unknown --cfg {opts.cfg!r}; choose from {', '.join(CFGS)}")
-    if not opts.ada_kimg > 0:  # 0 divides by zero at the first adjustment; < 0 runs backwards
-        raise ValueError(f"--ada-kimg must be positive, got {opts.ada_kimg}")
-    if opts.keep < 0:
-        raise ValueError(f"--keep must be 0 (all) or a positive count, got {opts.keep}")
-    if not 0 < opts.ada_target < 1:
-        raise ValueError(f"--target (ADA) must lie in (0, 1), got {opts.ada_target}")
-    if opts.cfg == "auto":
-        batch = max(min(world * min(4096 // resolution, 32), 64), world)
-        mbstd = min(batch // world, 4)
-        channel_base = 32768 if resolution >= 512 else 16384
-        lr = 0.002 if resolution >= 1024 else 0.0025
-        gamma = 0.0002 * resolution**2 / batch
-        ema_kimg, ema_rampup, map_layers = batch * 10 / 32, 0.05, 2
-        channel_max = 512
-    else:
-        batch, mbstd, channel_base, lr, gamma, ema_kimg, ema_rampup, map_layers = _SPECS[opts.cfg]
-        channel_max = 256 if opts.cfg == "small" else 512
-    if opts.batch is not None:
-        batch = opts.batch
+    p = auto_preset(resolution, world) if opts.cfg == "auto" else PRESETS[opts.cfg]
+    batch = opts.batch if opts.batch is not None else p.batch
     if batch % world:
         raise ValueError(f"--batch {batch} is not divisible by the {world} processes")
-    channel_max = opts.channel_max or channel_max
-    map_layers = opts.map_layers or map_layers
-    mbstd = opts.mbstd_group or min(mbstd, batch // world)
+    channel_max = opts.channel_max or p.channel_max
+    map_layers = opts.map_layers or p.map_layers
+    mbstd = opts.mbstd_group or min(p.mbstd_group, batch // world)
     G = GeneratorConfig(
         z_dim=512,
         c_dim=c_dim,
@@ -132,7 +257,7 @@ def resolve(
         img_channels=img_channels,
         mapping=MappingConfig(num_layers=map_layers),
         synthesis=SynthesisConfig(
-            channel_base=channel_base,
+            channel_base=p.channel_base,
             channel_max=channel_max,
             architecture=opts.arch,  # type: ignore[arg-type]
             normalization=opts.norm,  # type: ignore[arg-type]
@@ -148,7 +273,7 @@ def resolve(
         img_resolution=resolution,
         img_channels=img_channels,
         architecture=opts.d_arch,  # type: ignore[arg-type]
-        channel_base=channel_base,
+        channel_base=p.channel_base,
         channel_max=channel_max,
         mbstd_group_size=mbstd,
         num_fp16_res=4 if mixed else 0,
@@ -158,8 +283,8 @@ def resolve(
         G=G,
         D=D,
         batch=batch,
-        lr=opts.lr or lr,
-        gamma=opts.gamma if opts.gamma is not None else gamma,
-        ema_kimg=ema_kimg,
-        ema_rampup=ema_rampup,
+        lr=opts.lr or p.lr,
+        gamma=opts.gamma if opts.gamma is not None else p.gamma,
+        ema_kimg=p.ema_kimg,
+        ema_rampup=p.ema_rampup,
     )

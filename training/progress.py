@@ -1,25 +1,49 @@
-"""Ticks: the progress line, `stats.jsonl`, `log.txt` entries, sample grids and snapshots."""
+"""The tick scheduler: after every step it decides whether a tick ends and what that tick brings
+(a stats row, a sample grid, a snapshot), keeps the run's clocks and drives the progress bar.
+It only decides; `_Trainer.run` carries the decisions out and says when it is done, so that the
+time spent on grids, snapshots and metrics is counted apart from training (img/s)."""
 
 from __future__ import annotations
 
 import json
 import logging
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
-if TYPE_CHECKING:
-    from training.loop import _Trainer
+from stylegan2.safe_writes import write_text_atomic
+from training.options import TrainOptions
 
 log = logging.getLogger("training")
 
 
-class TickReporter:
-    def __init__(self, trainer: _Trainer, show_progress: bool) -> None:
-        self.t = trainer
-        self.main = trainer.dist.is_main
-        c = trainer.counters
+@dataclass(frozen=True)
+class Decision:
+    record: dict[str, Any] | None = None  # a tick ended: its stats.jsonl row
+    grid: str | None = None  # file name of a sample grid to write
+    snapshot: bool = False
+    usage: bool = False  # add the resolution usage of G_ema to the record
+    why: str | None = None  # why a snapshot comes off its tick schedule
+    notes: tuple[str, ...] = ()  # lines for the log
+
+    @property
+    def work(self) -> bool:
+        return self.record is not None or self.grid is not None or self.snapshot
+
+
+class TickScheduler:
+    """`main`: the process that writes (the others keep the same counters in step). Decisions
+    by wall time are taken on the main process only: the others write nothing, so they need
+    not agree."""
+
+    def __init__(
+        self, opts: TrainOptions, counters: dict[str, Any], main: bool, show_progress: bool
+    ) -> None:
+        self.opts, self.c, self.main = opts, counters, main
+        c = counters
         if "maintenance" not in c:
             # Time on grids, snapshots and metrics: part of `elapsed`, not of img/s. A run that
             # started before this was counted only has it from its resume on.
@@ -27,10 +51,11 @@ class TickReporter:
             c["maintenance_from_kimg"] = c["cur_nimg"] / 1000
         self.tick_start_nimg = c["cur_nimg"]
         self.maintenance = 0.0  # seconds the previous tick spent on grids, snapshots, metrics
-        total = trainer.opts.kimg
+        self.steps = 0
+        self.last_snapshot = time.monotonic()
         self.bar = (
             tqdm(
-                total=round(total, 3),
+                total=round(opts.kimg, 3),
                 initial=round(c["cur_nimg"] / 1000, 3),
                 unit="kimg",
                 dynamic_ncols=True,
@@ -39,31 +64,39 @@ class TickReporter:
             if show_progress
             else None
         )
-        t0 = time.time()
-        if self.main and c["cur_nimg"] == 0:
-            trainer.image_grid(trainer.run_dir / "fakes_init.png")
         self.tick_start_time = self.last = time.time()
-        self._add_maintenance(self.last - t0)
+        self._decided_at: float | None = None
+        self._at_tick = False
 
-    def _add_maintenance(self, seconds: float) -> None:
-        c = self.t.counters
-        c["maintenance"] += seconds
-        c["elapsed"] += seconds
+    def begin(self) -> Decision:
+        """Before the first step: a fresh run's grid of the untrained generator."""
+        self._decided_at, self._at_tick = time.time(), False
+        if self.main and self.c["cur_nimg"] == 0:
+            return Decision(grid="fakes_init.png")
+        return Decision()
 
-    def step(self, stats: dict[str, list[float]], force: bool = False) -> bool:
-        """Called after every step; returns True when a tick ended (stats were consumed)."""
-        t = self.t
-        c = t.counters
+    def after_step(self, stats: dict[str, list[float]], done: bool, stop: bool) -> Decision:
+        """Called after every step. A tick ends after `--tick` kimg, at the end (`done`, `stop`)
+        and when a snapshot is due by wall time; the caller then starts new `stats`."""
+        c, opts = self.c, self.opts
         now = time.time()
         c["elapsed"] += now - self.last
         self.last = now
+        self.steps += 1
+        notes = (self._first_step_note(now),) if self.steps == 1 and self.main else ()
         if self.bar is not None:
             self.bar.n = round(c["cur_nimg"] / 1000, 3)
             rate = (c["cur_nimg"] - self.tick_start_nimg) / max(now - self.tick_start_time, 1e-6)
             self.bar.set_postfix_str(f"{rate:.1f} img/s")
             self.bar.refresh()
-        if not force and c["cur_nimg"] - self.tick_start_nimg < t.opts.tick_kimg * 1000:
-            return False
+        force = done or stop
+        timed = (
+            self.main
+            and opts.snap_minutes > 0
+            and time.monotonic() - self.last_snapshot >= 60 * opts.snap_minutes
+        )
+        if not force and not timed and c["cur_nimg"] - self.tick_start_nimg < opts.tick_kimg * 1000:
+            return Decision(notes=notes)
         tick_time = now - self.tick_start_time
         nimg = c["cur_nimg"] - self.tick_start_nimg
         c["tick"] += 1
@@ -78,36 +111,84 @@ class TickReporter:
             "maintenance_sec": self.maintenance,
         }
         record.update({k: sum(float(x) for x in v) / len(v) for k, v in stats.items() if v})
-        snap_now = c["tick"] % t.opts.snap == 0 or force
-        if self.main:
-            if snap_now:
-                usage = t.usage()
-                if usage:
-                    record["resolution_usage"] = {str(r): v for r, v in usage.items()}
-            with open(t.run_dir / "stats.jsonl", "a") as f:
-                f.write(json.dumps(record) + "\n")
-            nan = float("nan")
-            log.info(
-                "tick %d kimg %.1f %.1f img/s G %.3f D(real) %.3f D(fake) %.3f pl_mean %.3f",
-                c["tick"],
-                record["kimg"],
-                record["img_per_sec"],
-                record.get("Loss/G/loss", nan),
-                record.get("Loss/D/loss_real", nan),
-                record.get("Loss/D/loss_fake", nan),
-                record.get("pl_mean", nan),
-            )
-            image_ticks = t.opts.image_snapshot_ticks or t.opts.snap
-            if c["tick"] % image_ticks == 0 or force:
-                t.image_grid(t.run_dir / f"fakes{int(record['kimg']):06d}.png")
-            if snap_now and not force:  # the final snapshot is written by the loop itself
-                t.write_snapshot()
+        on_schedule = c["tick"] % opts.snap == 0
+        snapshot = on_schedule or force or timed
+        why = None
+        if timed and not (on_schedule or force):
+            why = f"{opts.snap_minutes:g} min since the last"
+        if snapshot:
+            self.last_snapshot = time.monotonic()
+        image_ticks = opts.image_snapshot_ticks or opts.snap
+        grid = None
+        if c["tick"] % image_ticks == 0 or force:
+            grid = f"fakes{int(record['kimg']):06d}.png"
         self.tick_start_nimg = c["cur_nimg"]
-        self.tick_start_time = self.last = time.time()
-        self.maintenance = self.tick_start_time - now
-        self._add_maintenance(self.maintenance)
-        return True
+        self._decided_at, self._at_tick = now, True
+        return Decision(record, grid, snapshot, usage=snapshot, why=why, notes=notes)
+
+    def _first_step_note(self, now: float) -> str:
+        """Progress within seconds of the start, long before the first tick."""
+        c, opts = self.c, self.opts
+        nimg = c["cur_nimg"] - self.tick_start_nimg
+        took = now - self.tick_start_time
+        by_time = f" or {opts.snap_minutes:g} min" if opts.snap_minutes > 0 else ""
+        return (
+            f"kimg {c['cur_nimg'] / 1000:.3f}: first step of {nimg} images took {took:.1f} s "
+            f"(warm-up included); ticks every {opts.tick_kimg:g} kimg, snapshots every "
+            f"{opts.snap} ticks{by_time}"
+        )
+
+    def carried_out(self) -> None:
+        """The last decision's work is done: its time counts as maintenance, and the next tick
+        starts now."""
+        if self._decided_at is None:
+            return
+        now = time.time()
+        spent = now - self._decided_at
+        self.c["maintenance"] += spent
+        self.c["elapsed"] += spent
+        if self._at_tick:  # (the first record has none: the grid before training is not a tick's)
+            self.maintenance = spent
+        self.tick_start_time = self.last = now
+        self._decided_at = None
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def write_tick(run_dir: Path, record: dict[str, Any]) -> None:
+    """A tick's row in stats.jsonl and its line in the log."""
+    with open(run_dir / "stats.jsonl", "a") as f:
+        f.write(json.dumps(record) + "\n")
+    nan = float("nan")
+    log.info(
+        "tick %d kimg %.1f %.1f img/s G %.3f D(real) %.3f D(fake) %.3f pl_mean %.3f",
+        record["tick"],
+        record["kimg"],
+        record["img_per_sec"],
+        record.get("Loss/G/loss", nan),
+        record.get("Loss/D/loss_real", nan),
+        record.get("Loss/D/loss_fake", nan),
+        record.get("pl_mean", nan),
+    )
+
+
+def truncate_stats(path: Path, kimg: float) -> int:
+    """Drop the rows of ticks after `kimg` (a resumed run does those ticks again) and any line
+    a kill cut short; returns how many went."""
+    try:
+        lines = path.read_text().splitlines()
+    except FileNotFoundError:
+        return 0
+    kept = []
+    for line in lines:
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(row, dict) and row.get("kimg", 0) <= kimg + 1e-9:
+            kept.append(line)
+    if len(kept) < len(lines):
+        write_text_atomic(path, "".join(ln + "\n" for ln in kept))
+    return len(lines) - len(kept)

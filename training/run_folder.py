@@ -1,12 +1,16 @@
 """Run folders: numbering new ones, finding the run and snapshot that `--resume latest|PATH`
-means, the run's log file, and noting options that changed on resume."""
+means, one trainer per folder (a lock that no child process keeps), stale temporary files, the
+run's log file, and noting options that changed on resume."""
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import logging
 import os
+import re
+import signal
 import socket
 from pathlib import Path
 
@@ -17,17 +21,44 @@ from training.snapshot import latest_snapshot
 log = logging.getLogger("training")
 
 
+class RunFolderError(Exception):
+    """A run folder that cannot be used, in one line: nothing to resume, an --outdir that is a
+    file or cannot be written."""
+
+
+class RunLockedError(RunFolderError, RuntimeError):
+    """Another live trainer holds the run folder."""
+
+
 def run_suffix(opts: TrainOptions) -> str:
     return f"{Path(opts.data).stem}-{opts.cfg}-{opts.norm}"
 
 
+def check_outdir(outdir: str) -> None:
+    """Refuse an --outdir that is a file or (with its nearest existing folder) not writable,
+    before any work is done."""
+    out = Path(outdir).expanduser()
+    if out.exists() and not out.is_dir():
+        raise RunFolderError(f"--outdir {outdir}: is a file, not a folder")
+    existing = next(p for p in (out, *out.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise RunFolderError(f"--outdir {outdir}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise RunFolderError(f"--outdir {outdir}: {existing} is not writable")
+
+
 def new_run_dir(opts: TrainOptions) -> Path:
     out = Path(opts.outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    ids = [int(p.name[:5]) for p in out.iterdir() if p.is_dir() and p.name[:5].isdigit()]
-    name = f"{max(ids, default=-1) + 1:05d}-{run_suffix(opts)}"
-    run_dir = out / name
-    run_dir.mkdir()
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        ids = [int(p.name[:5]) for p in out.iterdir() if p.is_dir() and p.name[:5].isdigit()]
+        name = f"{max(ids, default=-1) + 1:05d}-{run_suffix(opts)}"
+        run_dir = out / name
+        run_dir.mkdir()
+    except OSError as exc:
+        raise RunFolderError(
+            f"--outdir {opts.outdir}: cannot create a run folder ({exc.strerror or exc})"
+        ) from None
     return run_dir
 
 
@@ -60,7 +91,10 @@ def find_resume(opts: TrainOptions) -> tuple[Path | None, Path] | None:
         snap = latest_snapshot(run_dir)
         if snap is not None:
             return run_dir, snap
-    return None  # nothing to resume: start fresh, as a first run with --resume latest should
+    raise RunFolderError(
+        f"--resume latest: no snapshot of a {suffix} run in {out} to resume; "
+        "leave out --resume to start a new run"
+    )
 
 
 class RunLock:
@@ -70,16 +104,46 @@ class RunLock:
         self.path, self.file = path, file
 
 
+#: Locks this process holds. A forked child (a data-loader worker) shares the lock file's open
+#: description, and flock stays held while any process has it open: a worker that outlived a
+#: killed trainer kept its run folder locked. Children close their copies at once.
+_HELD: list[RunLock] = []
+_fork_hook_installed = False
+
+
+def _close_held_locks_in_child() -> None:
+    for lock in _HELD:
+        lock.file.close()
+    _HELD.clear()
+
+
+def die_with_parent(parent: int) -> None:
+    """Have the kernel end this (child) process when its parent ends, however the parent ends:
+    for data-loader workers of a trainer that may be SIGKILLed. Linux only; elsewhere the
+    workers notice on their own a few seconds later."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent died before the request took effect
+        os._exit(1)
+
+
 def acquire_lock(run_dir: Path) -> RunLock:
     """One trainer per run folder: two would interleave stats.jsonl and overwrite each other's
     snapshots. An OS lock on `train.lock` (flock), so the kernel drops it when the trainer dies
     however it dies (no stale locks after a kill or a container restart); the file names its
     holder only as information. Where there is no flock (Windows) the folder is not guarded."""
+    global _fork_hook_installed
     path = run_dir / "train.lock"
     try:
         import fcntl
     except ImportError:
         return RunLock(path, open(path, "a+"))
+    if not _fork_hook_installed:
+        os.register_at_fork(after_in_child=_close_held_locks_in_child)
+        _fork_hook_installed = True
     while True:
         f = open(path, "a+")  # noqa: SIM115 - held open for the whole run
         try:
@@ -88,7 +152,7 @@ def acquire_lock(run_dir: Path) -> RunLock:
             f.seek(0)
             holder = f.read().strip() or "another process"
             f.close()
-            raise RuntimeError(f"{run_dir} is in use by another trainer ({holder})") from None
+            raise RunLockedError(f"{run_dir} is in use by another trainer ({holder})") from None
         try:
             if os.stat(path).st_ino == os.fstat(f.fileno()).st_ino:
                 break
@@ -99,12 +163,16 @@ def acquire_lock(run_dir: Path) -> RunLock:
     f.truncate()
     f.write(f"pid {os.getpid()} on {socket.gethostname()}\n")
     f.flush()
-    return RunLock(path, f)
+    lock = RunLock(path, f)
+    _HELD.append(lock)
+    return lock
 
 
 def release_lock(lock: RunLock) -> None:
     # Removed while still held, so no one can take a lock on a name that is going away;
     # Windows cannot remove an open file, so there it goes after closing.
+    if lock in _HELD:
+        _HELD.remove(lock)
     try:
         lock.path.unlink(missing_ok=True)
     except OSError:
@@ -113,6 +181,19 @@ def release_lock(lock: RunLock) -> None:
             lock.path.unlink(missing_ok=True)
         return
     lock.file.close()  # only now: after this, another trainer may lock a new train.lock
+
+
+#: The temporary names of stylegan2.safe_writes.new_temp: ".<name>.<8 hex>.part[suffix]".
+_TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.part[^/]*$")
+
+
+def remove_stale_temps(run_dir: Path) -> list[Path]:
+    """Temporary files a killed trainer left in its run folder (a snapshot's can be 100+ MB).
+    Only under the run's lock: then no save of another trainer is underway there."""
+    gone = [p for p in run_dir.iterdir() if p.is_file() and _TEMP_RE.match(p.name)]
+    for p in gone:
+        p.unlink(missing_ok=True)
+    return gone
 
 
 def setup_logging(run_dir: Path, dist: DistInfo) -> None:
