@@ -36,10 +36,10 @@ class ProjectionPanel(QGroupBox):
         row = QHBoxLayout()
         self.target_view, self.current_view = ImageView(True), ImageView(True)
         for v in (self.target_view, self.current_view):
-            v.setFixedHeight(150)
+            v.setFixedHeight(110)  # with the plot, the result buttons fit at 1280x800
             row.addWidget(v)
         lay.addLayout(row)
-        self.plot = small_plot(90, "distance")
+        self.plot = small_plot(80, "distance")
         self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOR, width=1.5))
         lay.addWidget(self.plot)
         row = QHBoxLayout()

@@ -102,3 +102,13 @@ def test_welcome_page_says_loading_then_shows_a_bad_network_whole(qtbot, tmp_pat
     assert error in win.ui.welcome_error.text() and bad.name in win.ui.welcome_error.text()
     assert error in win.ui.net_label.toolTip()  # also whole where the status bar cuts it off
     win.close()
+
+
+def test_projection_result_buttons_fit_at_1280x800(window, qtbot):
+    window.resize(1280, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    scroll = window.ui.tabs.currentWidget()
+    panel = window.ui.projection  # its result buttons and status line are its last rows
+    bottom = panel.mapTo(scroll.viewport(), QPoint(0, panel.height())).y()
+    assert 0 < bottom <= scroll.viewport().height()
