@@ -220,14 +220,20 @@ def _cancel_check(cancel: Cancel | None) -> Callable[[], bool]:
     return cancel  # type: ignore[return-value]
 
 
+_NOT_HTTP = "redirect to a non-http URL"
+
+
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follows redirects to http(s) only (never file:// or ftp://); urllib's own handler already
     stops loops and long chains with a 3xx HTTPError."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        if not is_url(urllib.parse.urljoin(req.full_url, newurl)):
-            raise urllib.error.HTTPError(newurl, code, "redirect to a non-http URL", headers, fp)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
+    def http_error_302(self, req, fp, code, msg, headers):
+        target = headers.get("location") or headers.get("uri")
+        if target and not is_url(urllib.parse.urljoin(req.full_url, target)):
+            raise urllib.error.HTTPError(req.full_url, code, _NOT_HTTP, headers, fp)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
 _OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
@@ -249,8 +255,14 @@ def _fetch(
         response = _OPENER.open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
+        if exc.reason == _NOT_HTTP:
+            reason = f"a redirect to a non-http URL (HTTP {exc.code}), never followed"
+            raise _Failure(reason) from None
         if 300 <= exc.code < 400:
-            raise _Failure(f"redirect loop or too many redirects (HTTP {exc.code})") from None
+            reason = (
+                f"a redirect loop, too many redirects or one without a target (HTTP {exc.code})"
+            )
+            raise _Failure(reason) from None
         raise _Failure(f"HTTP {exc.code} {exc.reason}") from None
     except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as exc:
         raise _Failure(_network_reason(exc, timeout)) from None

@@ -97,10 +97,10 @@ def _one_line_failure(url: str, folder: Path, **kwargs) -> str:
     "path, needle",
     [
         ("missing", "HTTP 404"),
-        ("loop", "redirect loop"),
+        ("loop", "a redirect loop"),
         ("truncated/net.pkl", f"ended after {len(BODY) // 2} of the {len(BODY)} bytes"),
         ("wrong-length/net.pkl", f"ended after {len(BODY)} of the {len(BODY) + 1000} bytes"),
-        ("to-file", "HTTP 302"),
+        ("to-file", "a redirect to a non-http URL (HTTP 302), never followed"),
         ("files/absent.pkl", "HTTP 404"),
     ],
 )
