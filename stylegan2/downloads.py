@@ -177,7 +177,10 @@ def download(
         ) from None
     try:
         digest, size = _fetch(url, tmp, progress, _cancel_check(cancel), timeout)
-        tmp.replace(final)
+        try:
+            tmp.replace(final)
+        except OSError as exc:
+            raise _Failure(_disk_reason(exc, folder)) from None
     except _Failure as exc:
         tmp.unlink(missing_ok=True)
         cls = DownloadCancelled if exc.cancelled else DownloadError
@@ -236,7 +239,9 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
 
-_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+def _opener() -> urllib.request.OpenerDirector:
+    # built per download: the proxy settings are read from the environment as it is now
+    return urllib.request.build_opener(_HttpOnlyRedirects)
 
 
 def _open_temp(path: Path) -> BinaryIO:
@@ -252,7 +257,7 @@ def _fetch(
         raise _Failure("cancelled", cancelled=True)
     request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
     try:
-        response = _OPENER.open(request, timeout=timeout)
+        response = _opener().open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
         exc.close()
         if exc.reason == _NOT_HTTP:

@@ -158,9 +158,11 @@ def local_server(tmp_path: Path) -> Iterator[LocalServer]:
 
 
 def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty download cache that every default lookup uses (never the user's own)."""
+    """An empty download cache that every default lookup uses (never the user's own), and the
+    local server reached directly even where a proxy is configured."""
     folder = tmp_path / "cache"
     monkeypatch.setenv("STYLEGAN2_CACHE", str(folder))
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")  # a proxy set for the user's shell
     return folder
 
 
