@@ -7,7 +7,14 @@ import argparse
 import json
 from pathlib import Path
 
-from stylegan2.cli.common import CLIError, add_device_arg, check_output, parse_range
+from stylegan2.cli.common import (
+    CLIError,
+    add_device_arg,
+    check_output,
+    count_int,
+    finite_float,
+    parse_range,
+)
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -16,7 +23,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seeds", type=parse_range, default=list(range(100)), help="e.g. 0-99 (the default)"
     )
-    p.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default 1)")
+    p.add_argument(
+        "--trunc", type=finite_float, default=1.0, help="truncation psi, finite (default 1)"
+    )
     p.add_argument("--csv", help="write the table as CSV")
     p.add_argument("--plot", help="write a bar chart PNG")
     add_device_arg(p)
@@ -24,7 +33,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("resolution-usage", help="share of each resolution's tRGB in the image")
     p.add_argument("source", help="a training run folder (stats.jsonl) or a network file")
-    p.add_argument("--samples", type=int, default=1024, help="random w's for a network")
+    p.add_argument(
+        "--samples", type=count_int, default=1024, help="random w's for a network, 1-10^7"
+    )
     p.add_argument("--plot", help="write a PNG (stacked area over training, or bars)")
     add_device_arg(p)
     p.set_defaults(func=run_usage)

@@ -8,7 +8,13 @@ import platform
 
 import torch
 
-from stylegan2.cli.common import CLIError, add_device_arg
+from stylegan2.cli.common import (
+    CLIError,
+    add_device_arg,
+    float_in,
+    int_in,
+    resolution_int,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,16 +29,23 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="small",
         help="time a random-weight preset architecture (default small)",
     )
-    p.add_argument("--resolution", type=int, default=None, help="override the preset resolution")
-    p.add_argument("--batch", type=int, default=1)
+    p.add_argument(
+        "--resolution",
+        type=resolution_int,
+        default=None,
+        help="override the preset resolution (a power of two, 4-2048)",
+    )
+    p.add_argument("--batch", type=int_in(1, 1024), default=1, help="1-1024 (default 1)")
     p.add_argument(
         "--paths",
         default=None,
         help="comma list of reference,fast,bf16,fp16,preview2,preview4 (default: reference,fast "
         "plus bf16 on CPUs that have it, fp16 on CUDA)",
     )
-    p.add_argument("--min-time", type=float, default=3.0, help="seconds per path (default 3)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads")
+    p.add_argument(
+        "--min-time", type=float_in(0, 3600), default=3.0, help="seconds per path (default 3)"
+    )
+    p.add_argument("--threads", type=int_in(1, 1024), default=None, help="torch CPU threads")
     p.add_argument("--json", action="store_true")
     add_device_arg(p)
     p.set_defaults(func=run_bench)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from stylegan2.safe_writes import folder_problem
 
@@ -13,34 +16,55 @@ class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
+#: seeds are numpy RandomState seeds: 0 to 2^32 - 1
+MAX_SEED = 2**32 - 1
+#: entries in one list of seeds or indices
+MAX_LIST = 100_000
+#: frames in one video (a list of frame times is made up front)
+MAX_FRAMES = 1_000_000
+#: a side of an output image or frame
+MAX_SIDE = 16_384
+#: the largest image (grid, frame) a command holds in memory at once
+MAX_IMAGE_BYTES = 2 * 1024**3
+
+
 def parse_range(text: str) -> list[int]:
-    """'0-3,7,10-11' -> [0, 1, 2, 3, 7, 10, 11]."""
-    out: list[int] = []
+    """'0-3,7,10-11' -> [0, 1, 2, 3, 7, 10, 11]: numbers from 0 to MAX_SEED, each range in
+    order, at most MAX_LIST in all (counted before the list is made)."""
+    spans: list[tuple[int, int]] = []
+    total = 0
     for part in text.split(","):
         part = part.strip()
         if not part:
             continue
-        m = re.fullmatch(r"(-?\d+)(?:-(\d+))?", part)
+        m = re.fullmatch(r"(\d+)(?:-(\d+))?", part)
         if not m:
-            raise argparse.ArgumentTypeError(f"not a number or range: {part!r}")
+            raise argparse.ArgumentTypeError(f"not a number or range of numbers from 0: {part!r}")
         lo = int(m.group(1))
         hi = int(m.group(2)) if m.group(2) is not None else lo
         if hi < lo:
-            raise argparse.ArgumentTypeError(f"empty range: {part!r}")
-        out.extend(range(lo, hi + 1))
-    if not out:
+            raise argparse.ArgumentTypeError(f"empty range: {part!r} (write the lower end first)")
+        if hi > MAX_SEED:
+            raise argparse.ArgumentTypeError(f"{part!r}: numbers go up to {MAX_SEED}")
+        total += hi - lo + 1
+        if total > MAX_LIST:
+            raise argparse.ArgumentTypeError(
+                f"{text[:40]!r} names {total:,}+ numbers; at most {MAX_LIST:,}"
+            )
+        spans.append((lo, hi))
+    if not spans:
         raise argparse.ArgumentTypeError("empty list")
-    return out
+    return [v for lo, hi in spans for v in range(lo, hi + 1)]
 
 
-def _checked(cast: type, ok, need: str):
+def _checked(cast: type, ok: Callable[[Any], bool], need: str) -> Callable[[str], Any]:
     """An argparse type: `cast` the text, then refuse values that fail `ok`."""
     noun = "an integer" if cast is int else "a number"
 
     def parse(text: str):
         try:
             value = cast(text)
-        except ValueError:
+        except (ValueError, OverflowError):
             raise argparse.ArgumentTypeError(f"not {noun}: {text!r}") from None
         if not ok(value):
             raise argparse.ArgumentTypeError(f"must be {need}, got {text}")
@@ -49,10 +73,57 @@ def _checked(cast: type, ok, need: str):
     return parse
 
 
+def int_in(lo: int, hi: int) -> Callable[[str], int]:
+    """An argparse type for an integer from `lo` to `hi`."""
+    return _checked(int, lambda v: lo <= v <= hi, f"{lo}-{hi}")
+
+
+def float_in(lo: float, hi: float) -> Callable[[str], float]:
+    """An argparse type for a finite number from `lo` to `hi`."""
+    return _checked(float, lambda v: lo <= v <= hi, f"a number from {lo:g} to {hi:g}")
+
+
 #: fps, durations: a finite number above zero
 positive_float = _checked(float, lambda v: 0 < v < float("inf"), "above 0")
 #: frame counts: an integer of at least 1
 positive_int = _checked(int, lambda v: v >= 1, "at least 1")
+#: counts bounded by memory or time (samples, steps): 1 to 10^7
+count_int = int_in(1, 10_000_000)
+#: indices (class, ws, direction): 0 or more
+index_int = int_in(0, MAX_LIST)
+#: a single seed
+seed_int = int_in(0, MAX_SEED)
+#: truncation psi: any finite number (NaN or inf would render black)
+finite_float = _checked(float, math.isfinite, "a finite number")
+
+
+def resolution_int(text: str) -> int:
+    """An image resolution: a power of two from 4 to 2048."""
+    value = int_in(4, 2048)(text)
+    if value & (value - 1):
+        raise argparse.ArgumentTypeError(f"must be a power of two, got {text}")
+    return value
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'512x384' -> (512, 384): each side 1 to MAX_SIDE."""
+    m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"must look like 512x512, got {text!r}")
+    w, h = int(m[1]), int(m[2])
+    if not (1 <= w <= MAX_SIDE and 1 <= h <= MAX_SIDE):
+        raise argparse.ArgumentTypeError(f"each side must be 1-{MAX_SIDE}, got {text}")
+    return w, h
+
+
+def check_image_bytes(what: str, height: int, width: int, channels: int = 3) -> None:
+    """Refuse, with the number, an image too large to hold in memory."""
+    need = height * width * channels
+    if need > MAX_IMAGE_BYTES:
+        raise CLIError(
+            f"{what} would be {width:,}x{height:,} pixels ({need / 1024**3:.1f} GiB); "
+            f"the limit is {MAX_IMAGE_BYTES / 1024**3:.0f} GiB"
+        )
 
 
 def add_device_arg(p: argparse.ArgumentParser) -> None:

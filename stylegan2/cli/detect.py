@@ -7,7 +7,11 @@ import argparse
 import json
 from pathlib import Path
 
-from stylegan2.cli.common import CLIError, add_device_arg
+from stylegan2.cli.common import (
+    CLIError,
+    add_device_arg,
+    count_int,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -17,8 +21,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--calibration", help="calibration JSON (default: <network>.detect.json)")
     p.add_argument("--calibrate", action="store_true", help="build the calibration instead")
     p.add_argument("--real", help="with --calibrate: folder of real images")
-    p.add_argument("--n", type=int, default=100, help="with --calibrate: images of each kind")
-    p.add_argument("--steps", type=int, default=1000, help="projection steps per image")
+    p.add_argument(
+        "--n", type=count_int, default=100, help="with --calibrate: images of each kind (1+)"
+    )
+    p.add_argument("--steps", type=count_int, default=1000, help="projection steps per image (1+)")
     p.add_argument("--plot", help="with --calibrate: histogram PNG")
     p.add_argument("--lpips-weights", default=None, help="VGG16 trunk for LPIPS (recommended)")
     add_device_arg(p)

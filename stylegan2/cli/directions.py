@@ -6,7 +6,15 @@ import argparse
 
 import numpy as np
 
-from stylegan2.cli.common import CLIError, add_device_arg, parse_range
+from stylegan2.cli.common import (
+    CLIError,
+    add_device_arg,
+    count_int,
+    finite_float,
+    index_int,
+    int_in,
+    parse_range,
+)
 from stylegan2.io import save_png
 
 
@@ -15,8 +23,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--network", required=True)
     p.add_argument("--method", choices=["sefa", "pca"], default="sefa")
     p.add_argument("--layers", type=parse_range, help="ws range they apply to, e.g. 0-5")
-    p.add_argument("--top", type=int, default=10)
-    p.add_argument("--samples", type=int, default=100_000, help="w samples for PCA")
+    p.add_argument("--top", type=int_in(1, 4096), default=10, help="directions kept, 1-4096")
+    p.add_argument("--samples", type=count_int, default=100_000, help="w samples for PCA, 1-10^7")
     p.add_argument("--out", required=True, help="directions file (.npz)")
     add_device_arg(p)
     p.set_defaults(func=run_directions)
@@ -25,13 +33,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--network", required=True)
     p.add_argument("--seeds", type=parse_range, default=[0, 1, 2, 3])
     p.add_argument("--direction", required=True, help="file from `stylegan2 directions`")
-    p.add_argument("--index", type=int, default=0, help="which direction in the file")
+    p.add_argument("--index", type=index_int, default=0, help="which direction in the file (0+)")
     p.add_argument(
         "--strengths",
         default="-5,0,5",
         help="comma-separated; write --strengths=-5,0,5 (a leading minus looks like a flag)",
     )
-    p.add_argument("--trunc", type=float, default=1.0)
+    p.add_argument("--trunc", type=finite_float, default=1.0, help="truncation psi, finite")
     p.add_argument("--out", required=True, help="grid PNG")
     add_device_arg(p)
     p.set_defaults(func=run_edit)

@@ -9,10 +9,15 @@ import logging
 import numpy as np
 
 from stylegan2.cli.common import (
+    MAX_LIST,
     CLIError,
     add_device_arg,
+    check_image_bytes,
     check_output,
     ensure_dir,
+    finite_float,
+    index_int,
+    int_in,
     parse_range,
 )
 from stylegan2.io import save_png
@@ -27,11 +32,13 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seeds", type=parse_range, default=None, help="e.g. 0-3,7 (default 0)")
     p.add_argument("--state", help="explorer state JSON: render exactly what the explorer showed")
     _add_common(p)
-    p.add_argument("--class", dest="class_idx", type=int, default=None, help="class label")
+    p.add_argument(
+        "--class", dest="class_idx", type=index_int, default=None, help="class label (0+)"
+    )
     p.add_argument("--outdir", required=True)
     p.add_argument(
         "--grid",
-        type=int,
+        type=int_in(1, MAX_LIST),
         default=None,
         metavar="COLS",
         help="write one grid.png with COLS images per row instead of one file per seed",
@@ -54,8 +61,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default 1)")
-    p.add_argument("--trunc-cutoff", type=int, default=None, help="truncate only the first N ws")
+    p.add_argument(
+        "--trunc", type=finite_float, default=1.0, help="truncation psi, finite (default 1)"
+    )
+    p.add_argument(
+        "--trunc-cutoff", type=index_int, default=None, help="truncate only the first N ws (0+)"
+    )
     p.add_argument("--noise-mode", choices=["const", "random", "none"], default="const")
     add_device_arg(p)
 
@@ -84,8 +95,10 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.state:
         return _generate_state(renderer, args.state, outdir)
     seeds = args.seeds or [0]
-    if args.grid is not None and args.grid < 1:
-        raise CLIError("--grid needs at least 1 column")
+    if args.grid is not None:
+        res, cols = renderer.G.img_resolution, min(args.grid, len(seeds))
+        rows = -(-len(seeds) // args.grid)
+        check_image_bytes("the grid", rows * res, cols * res, 2 * renderer.G.img_channels)
     images = []
     for seed in seeds:
         req = RenderRequest(
@@ -142,7 +155,9 @@ def run_mix(args: argparse.Namespace) -> int:
     num_ws = renderer.G.num_ws
     bad = [s for s in args.styles if not 0 <= s < num_ws]
     if bad:
-        raise CLIError(f"--styles {bad} out of range: this network has ws 0-{num_ws - 1}")
+        raise CLIError(f"--styles {bad[:5]} out of range: this network has ws 0-{num_ws - 1}")
+    res = renderer.G.img_resolution
+    check_image_bytes("the mixing grid", (len(args.rows) + 1) * res, (len(args.cols) + 1) * res, 3)
     try:
         grid = style_mixing_grid(
             renderer,

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 
-from stylegan2.cli.common import CLIError, add_device_arg
+from stylegan2.cli.common import (
+    CLIError,
+    add_device_arg,
+    count_int,
+    int_in,
+    seed_int,
+)
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -14,9 +20,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--space", choices=["w", "z"], default="w")
     p.add_argument("--sampling", choices=["end", "full"], default="end")
     p.add_argument("--crop", action="store_true", help="face crop (the paper's ppl_* metrics)")
-    p.add_argument("--samples", type=int, default=50_000)
-    p.add_argument("--batch", type=int, default=8)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--samples", type=count_int, default=50_000, help="1-10^7 (default 50000)")
+    p.add_argument("--batch", type=int_in(1, 1024), default=8, help="1-1024 (default 8)")
+    p.add_argument("--seed", type=seed_int, default=0, help="0 to 2^32-1 (default 0)")
     p.add_argument(
         "--downsample",
         choices=["tf", "ada"],

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import numpy as np
 
-from stylegan2.cli.common import CLIError, add_device_arg, ensure_dir
+from stylegan2.cli.common import (
+    CLIError,
+    add_device_arg,
+    count_int,
+    ensure_dir,
+    float_in,
+    positive_int,
+    seed_int,
+)
 from stylegan2.io import load_image, save_png
 
 
@@ -15,8 +23,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("project", help="project an image into W")
     p.add_argument("--network", required=True)
     p.add_argument("--target", required=True, help="image file (any size: centre-cropped, resized)")
-    p.add_argument("--steps", type=int, default=1000)
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--steps", type=count_int, default=1000, help="1-10^7 (default 1000)")
+    p.add_argument("--seed", type=seed_int, default=0, help="0 to 2^32-1 (default 0)")
     p.add_argument("--w-plus", action="store_true", help="one w per layer instead of one for all")
     p.add_argument(
         "--lpips-weights",
@@ -31,8 +39,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="also write the optimisation as a video, target beside the current image (like "
         "NVIDIA's proj.mp4): .mp4, .gif or a folder of PNGs, relative to --outdir",
     )
-    p.add_argument("--video-every", type=int, default=1, help="one frame per N steps")
-    p.add_argument("--fps", type=float, default=30)
+    p.add_argument("--video-every", type=positive_int, default=1, help="one frame per N steps (1+)")
+    p.add_argument("--fps", type=float_in(0.01, 1000), default=30, help="0.01-1000 (default 30)")
     add_device_arg(p)
     p.set_defaults(func=run)
 

@@ -10,11 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from stylegan2.cli.common import (
+    MAX_FRAMES,
+    MAX_SIDE,
     CLIError,
     add_device_arg,
+    check_image_bytes,
+    finite_float,
+    float_in,
+    int_in,
     parse_range,
-    positive_float,
-    positive_int,
+    parse_size,
 )
 from stylegan2.paths import PATH_NOISE
 
@@ -39,13 +44,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--frames-per-segment",
-        type=positive_int,
+        type=int_in(1, MAX_FRAMES),
         default=60,
-        help="frames from one keyframe to the next (default 60)",
+        help=f"frames from one keyframe to the next, 1-{MAX_FRAMES} (default 60)",
     )
-    p.add_argument("--fps", type=positive_float, default=30, help="frames per second (default 30)")
+    p.add_argument(
+        "--fps",
+        type=float_in(0.01, 1000),
+        default=30,
+        help="frames per second, 0.01-1000 (default 30)",
+    )
     p.add_argument("--loop", action="store_true", help="close the path back to the first keyframe")
-    p.add_argument("--trunc", type=float, default=1.0, help="truncation psi (default 1)")
+    p.add_argument(
+        "--trunc", type=finite_float, default=1.0, help="truncation psi, finite (default 1)"
+    )
     p.add_argument(
         "--noise",
         choices=list(PATH_NOISE),
@@ -54,10 +66,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(flickers); smooth: random noise that moves continuously and comes back at the end "
         "(seamless loops). With --state: overrides the saved path's choice",
     )
-    p.add_argument("--size", help="scale frames to WxH (Lanczos); MP4 needs even sizes")
-    p.add_argument("--quality", type=int, default=8, help="MP4 quality 1-9 (default 8)")
+    p.add_argument(
+        "--size",
+        type=parse_size,
+        help=f"scale frames to WxH (Lanczos), each side 1-{MAX_SIDE}; MP4 needs even sizes",
+    )
+    p.add_argument("--quality", type=int_in(1, 9), default=8, help="MP4 quality 1-9 (default 8)")
     p.add_argument("--compare-network", help="second network side by side (same path)")
-    p.add_argument("--compare-trunc", type=float, help="second truncation side by side")
+    p.add_argument(
+        "--compare-trunc", type=finite_float, help="second truncation side by side (finite)"
+    )
     p.add_argument("--out", required=True, help=".mp4, .gif, or a folder name for PNG frames")
     add_device_arg(p)
     p.set_defaults(func=run)
@@ -115,13 +133,18 @@ def run(args: argparse.Namespace) -> int:
         second = (Renderer(load_network(args.compare_network, device=device)), path)
     elif args.compare_trunc is not None:
         second = (renderer, replace(path, base=replace(path.base, psi=args.compare_trunc)))
-    size = None
-    if args.size:
-        try:
-            size = tuple(int(v) for v in args.size.lower().split("x"))
-            assert len(size) == 2 and min(size) > 0
-        except (ValueError, AssertionError):
-            raise CLIError(f"--size must look like 512x512, got {args.size}") from None
+    size = args.size
+    frames_needed = round(path.duration * args.fps) + 1
+    if frames_needed > MAX_FRAMES:
+        raise CLIError(
+            f"the video would have {frames_needed:,} frames; at most {MAX_FRAMES:,} "
+            "(fewer --frames-per-segment, keyframes or --fps)"
+        )
+    res = renderer.G.img_resolution
+    width = (2 if second is not None else 1) * res
+    if size is not None:
+        width, res = size
+    check_image_bytes("a frame", res, width)
     times = frame_times(path, args.fps)
 
     def frame(r: Renderer, p, k: int) -> np.ndarray:
