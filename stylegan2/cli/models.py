@@ -112,9 +112,9 @@ def _weights_table(folder: Path) -> list[str]:
 
 
 @contextmanager
-def download_bar() -> Iterator[Callable[[int, int | None], None]]:
-    """A progress callback drawing a tqdm bar on stderr once a download starts (a cache hit
-    draws nothing); the bar is closed on exit."""
+def download_bar(label: str = "download") -> Iterator[Callable[[int, int | None], None]]:
+    """A progress callback drawing a tqdm bar labelled `label` on stderr once a download starts
+    (a cache hit draws nothing); the finished bar stays as a record of the download."""
     from tqdm import tqdm
 
     bars: list = []
@@ -127,9 +127,9 @@ def download_bar() -> Iterator[Callable[[int, int | None], None]]:
                     unit="B",
                     unit_scale=True,
                     unit_divisor=1024,
-                    desc="download",
+                    desc=label,
                     file=sys.stderr,
-                    leave=False,
+                    leave=True,
                 )
             )
         bars[0].update(done - bars[0].n)
@@ -148,7 +148,7 @@ def cli_network(
     from stylegan2.catalogue import resolve_network
     from stylegan2.downloads import DownloadError
 
-    with download_bar() as progress:
+    with download_bar(os.path.basename(arg.rstrip("/")) or arg) as progress:
         try:
             return resolve_network(arg, offline=offline, progress=progress, cache_dir=cache_dir)
         except DownloadError as exc:
@@ -167,7 +167,7 @@ def cli_weights(
     from stylegan2.catalogue import resolve_weights
     from stylegan2.downloads import DownloadError
 
-    with download_bar() as progress:
+    with download_bar(kind) as progress:
         try:
             return resolve_weights(
                 kind, given, offline=offline, progress=progress, cache_dir=cache_dir
