@@ -41,12 +41,10 @@ from training.loss import LossConfig, StyleGAN2Loss
 from training.options import ResolvedConfig, TrainOptions, resolve, use_mixed_precision
 from training.progress import Decision, TickScheduler, truncate_stats, write_tick
 from training.run_folder import (
-    acquire_lock,
     check_outdir,
+    claim_run_dir,
     die_with_parent,
-    find_resume,
     log_changed_options,
-    new_run_dir,
     release_lock,
     remove_stale_temps,
     setup_logging,
@@ -144,7 +142,7 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
     try:
         if dist.is_main:
             check_outdir(opts.outdir)
-            run_dir, resume, lock = _claim_run_dir(opts)
+            run_dir, resume, lock = claim_run_dir(opts)
         if dist.world > 1:  # every rank needs the same run dir and snapshot
             shared = [(str(run_dir), resume) if dist.is_main else None]
             torch.distributed.broadcast_object_list(shared, src=0)
@@ -159,23 +157,6 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
     finally:
         if lock is not None:
             release_lock(lock)
-
-
-def _claim_run_dir(opts: TrainOptions):
-    """(run dir, resume, lock) on the main rank. The resume decision is taken again once the
-    folder is locked: a trainer that held it may have written a newer snapshot meanwhile."""
-    resume = find_resume(opts)
-    if resume and resume[0] is not None:
-        lock = acquire_lock(resume[0])
-        again = find_resume(opts)
-        if again == resume:
-            return resume[0], resume, lock
-        release_lock(lock)
-        resume = again
-    if resume and resume[0] is not None:
-        return resume[0], resume, acquire_lock(resume[0])
-    run_dir = new_run_dir(opts)
-    return run_dir, resume, acquire_lock(run_dir)
 
 
 def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress):
@@ -528,8 +509,9 @@ class _Trainer:
         if self.opts.keep:
             for old in prune_snapshots(self.run_dir, self.opts.keep):
                 log.info("removed %s (--keep %d)", old.name, self.opts.keep)
-        # Ctrl-C and --max-minutes should not wait for an evaluation (hours on a CPU).
-        if self.opts.metrics and not self.stop and not self.out_of_time:
+        # Ctrl-C, --max-minutes and the safety snapshots by wall time should not wait for an
+        # evaluation (hours on a CPU).
+        if self.opts.metrics and not self.stop and not self.out_of_time and why is None:
             self.evaluate(path)
         return path
 

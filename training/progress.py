@@ -158,9 +158,13 @@ class TickScheduler:
 
 
 def write_tick(run_dir: Path, record: dict[str, Any]) -> None:
-    """A tick's row in stats.jsonl and its line in the log."""
-    with open(run_dir / "stats.jsonl", "a") as f:
-        f.write(json.dumps(record) + "\n")
+    """A tick's row in stats.jsonl and its line in the log. A row that cannot be written (a full
+    disk) is a warning: the snapshot that follows says whether the run can go on."""
+    try:
+        with open(run_dir / "stats.jsonl", "a") as f:
+            f.write(json.dumps(record) + "\n")
+    except OSError as exc:
+        log.warning("stats.jsonl: tick %d not written (%s)", record["tick"], exc.strerror or exc)
     nan = float("nan")
     log.info(
         "tick %d kimg %.1f %.1f img/s G %.3f D(real) %.3f D(fake) %.3f pl_mean %.3f",

@@ -183,6 +183,23 @@ def release_lock(lock: RunLock) -> None:
     lock.file.close()  # only now: after this, another trainer may lock a new train.lock
 
 
+def claim_run_dir(opts: TrainOptions) -> tuple[Path, tuple[Path | None, Path] | None, RunLock]:
+    """(run dir, resume, lock) on the main rank. The resume decision is taken again once the
+    folder is locked: a trainer that held it may have written a newer snapshot meanwhile."""
+    resume = find_resume(opts)
+    if resume and resume[0] is not None:
+        lock = acquire_lock(resume[0])
+        again = find_resume(opts)
+        if again == resume:
+            return resume[0], resume, lock
+        release_lock(lock)
+        resume = again
+    if resume and resume[0] is not None:
+        return resume[0], resume, acquire_lock(resume[0])
+    run_dir = new_run_dir(opts)
+    return run_dir, resume, acquire_lock(run_dir)
+
+
 #: The temporary names of stylegan2.safe_writes.new_temp: ".<name>.<8 hex>.part[suffix]".
 _TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.part[^/]*$")
 
