@@ -1,0 +1,131 @@
+"""Property test over command flags: any value either parses within the limits --help states
+or is refused by argparse in one line with exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import math
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from stylegan2.cli.common import MAX_LIST, MAX_SEED, MAX_SIDE, parse_range
+from stylegan2.cli.main import build_parser
+
+NET = ["--network", "net.pkl"]
+#: command -> (fixed arguments, the flags under test)
+COMMANDS: dict[str, tuple[list[str], list[str]]] = {
+    "generate": ([*NET, "--outdir", "o"], ["--seeds", "--trunc", "--trunc-cutoff", "--grid"]),
+    "mix": ([*NET, "--rows", "0", "--cols", "1", "--out", "m.png"], ["--styles", "--trunc"]),
+    "video": (
+        [*NET, "--seeds", "0,1", "--out", "v.mp4"],
+        ["--frames-per-segment", "--fps", "--trunc", "--size", "--quality", "--compare-trunc"],
+    ),
+    "project": (
+        [*NET, "--target", "t.png", "--outdir", "o"],
+        ["--steps", "--seed", "--video-every", "--fps"],
+    ),
+    "ppl": (NET, ["--samples", "--batch", "--seed"]),
+    "blobs": (NET, ["--seeds", "--trunc"]),
+    "directions": ([*NET, "--out", "d.npz"], ["--top", "--samples", "--layers"]),
+    "bench": ([], ["--resolution", "--batch", "--min-time", "--threads"]),
+    "detect": (NET, ["--n", "--steps"]),
+}
+
+numbers = st.one_of(
+    st.integers(min_value=-(2**70), max_value=2**70).map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.sampled_from(["nan", "inf", "-inf", "0", "-1", "1e309", "2e9", "", " ", "4294967296"]),
+)
+ranges = st.one_of(
+    st.lists(st.integers(-5, 2**33), min_size=1, max_size=3).map(lambda v: "-".join(map(str, v))),
+    st.sampled_from(["0-4000000000", "3-1", "-3", "0,,1", "1-", "a", "0-99999,0-99999"]),
+)
+sizes = st.one_of(
+    st.tuples(st.integers(-2, 10**6), st.integers(-2, 10**6)).map(lambda t: f"{t[0]}x{t[1]}"),
+    st.text(max_size=12),
+)
+values = st.one_of(numbers, ranges, sizes, st.text(max_size=20))
+
+
+def _parse(argv: list[str]) -> tuple[argparse.Namespace | None, str]:
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            return build_parser().parse_args(argv), err.getvalue()
+        except SystemExit as exc:
+            assert exc.code == 2, (argv, exc.code)
+            return None, err.getvalue()
+
+
+def _check_limits(ns: argparse.Namespace) -> None:
+    for name in ("trunc", "compare_trunc", "fps", "min_time"):
+        v = getattr(ns, name, None)
+        assert v is None or math.isfinite(v), (name, v)
+    for name in ("steps", "samples", "batch", "n", "top", "video_every", "frames_per_segment"):
+        v = getattr(ns, name, None)
+        assert v is None or v >= 1, (name, v)
+    for name in ("seed", "trunc_cutoff", "class_idx"):
+        v = getattr(ns, name, None)
+        assert v is None or 0 <= v <= MAX_SEED, (name, v)
+    for name in ("seeds", "styles", "layers", "rows", "cols"):
+        v = getattr(ns, name, None)
+        assert v is None or (len(v) <= MAX_LIST and all(0 <= s <= MAX_SEED for s in v)), name
+    if getattr(ns, "size", None) is not None:
+        assert all(1 <= s <= MAX_SIDE for s in ns.size)
+    if getattr(ns, "quality", None) is not None:
+        assert 1 <= ns.quality <= 9
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    command=st.sampled_from(sorted(COMMANDS)),
+    data=st.data(),
+)
+def test_any_flag_value_parses_within_limits_or_is_one_line(command, data):
+    fixed, flags = COMMANDS[command]
+    flag = data.draw(st.sampled_from(flags))
+    value = data.draw(values)
+    ns, err = _parse([command, *fixed, f"{flag}={value}"])
+    if ns is None:
+        lines = [ln for ln in err.splitlines() if ln.strip()]
+        assert lines and lines[-1].startswith(f"stylegan2 {command}: error:"), err
+        assert "Traceback" not in err
+    else:
+        _check_limits(ns)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["generate", *NET, "--outdir", "o", "--seeds", "0-4000000000"], "at most 100,000"),
+        (["generate", *NET, "--outdir", "o", "--trunc", "nan"], "finite"),
+        (["video", *NET, "--out", "v.mp4", "--seeds", "0,-1"], "from 0"),
+        (["video", *NET, "--out", "v.mp4", "--seeds", "0,1", "--size", "99999x2"], "1-16384"),
+        (["video", *NET, "--out", "v.mp4", "--seeds", "0,1", "--fps", "inf"], "0.01"),
+        (["project", *NET, "--target", "t", "--outdir", "o", "--steps", "0"], "1-10000000"),
+        (["ppl", *NET, "--batch", "0"], "1-1024"),
+        (["blobs", *NET, "--seeds", "5-2"], "empty range"),
+        (["bench", "--resolution", "96"], "power of two"),
+    ],
+)
+def test_named_bad_flags_are_refused_at_parse_time(argv, needle):
+    ns, err = _parse(argv)
+    assert ns is None and needle in err, err
+
+
+def test_the_limits_are_in_help():
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), pytest.raises(SystemExit):
+        build_parser().parse_args(["video", "--help"])
+    text = " ".join(out.getvalue().split())
+    assert "1-9" in text and "0.01-1000" in text and f"1-{MAX_SIDE}" in text
+
+
+def test_parse_range_counts_before_it_builds():
+    with pytest.raises(argparse.ArgumentTypeError, match="at most"):
+        parse_range(f"0-{MAX_SEED}")
+    assert parse_range("0-3,7") == [0, 1, 2, 3, 7]
