@@ -1,7 +1,8 @@
 """Importer for stylegan2-ada-pytorch (and stylegan3's StyleGAN2) `network-snapshot-*.pkl` files.
 
 The pickle holds `torch_utils.persistence` objects; the restricted unpickler turns each into an
-inert stub (SPEC §1.4). Here we walk the stubs for the official parameter names (§1.5), rebuild the
+inert stub (see stylegan2-ada-pytorch's torch_utils/persistence.py). Here we walk the stubs for
+the official parameter names (training/networks.py's named_parameters), rebuild the
 architecture from the recorded constructor arguments, and cross-check it against the attributes the
 modules recorded about themselves. No network is built and no stored source is ever run.
 """
@@ -61,7 +62,8 @@ _G_SYNTHESIS = {
 # Accepted but irrelevant to the weights: a fixed kernel size and an inference-speed switch.
 _G_SYNTHESIS_IGNORED = {"kernel_size", "fused_modconv_default"}
 
-#: Defaults of the two code bases whose constructor arguments we read (SPEC §1.5, §1.7).
+#: Defaults of the two code bases whose constructor arguments we read: stylegan2-ada-pytorch's
+#: training/networks.py and stylegan3's training/networks_stylegan2.py.
 LAYOUT_DEFAULTS: dict[str, dict[str, Any]] = {
     "ada": {"w_avg_beta": 0.995, "conv_clamp": None, "num_fp16_res": 0},
     "sg3": {"w_avg_beta": 0.998, "conv_clamp": 256, "num_fp16_res": 4},

@@ -1,10 +1,10 @@
-"""Importer for rosinality/stylegan2-pytorch `.pt` checkpoints (SPEC §3).
+"""Importer for rosinality/stylegan2-pytorch `.pt` checkpoints (its model.py and train.py).
 
 These are `torch.save` files: training checkpoints (`g`, `d`, `g_ema`, optimisers, `args`) or
 converted official nets (`g_ema`, `latent_avg`). They are read with `torch.load(weights_only=True)`
 with only `argparse.Namespace` added to torch's allow-list. The architecture is inferred from tensor
 shapes (channels from the conv weights, never from `channel_multiplier`), and names are mapped to
-ours (§3.2). Rosinality has no conv clamping, so `conv_clamp` is None.
+ours. Rosinality has no conv clamping, so `conv_clamp` is None.
 """
 
 from __future__ import annotations

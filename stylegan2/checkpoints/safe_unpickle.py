@@ -3,8 +3,9 @@
 Official StyleGAN2 pickles embed Python source and import hooks; the official loaders `exec` them.
 We never do. Every global a pickle names must be on an explicit allow-list (one table per reader),
 and each allowed name resolves to a small, inert replacement or a vetted torch/numpy function
-(SPEC §1.4, §2.1). Anything else, and any persistent id, is refused with a one-line
-`CheckpointError` that names the offending global.
+(stylegan2-ada-pytorch's torch_utils/persistence.py, the TF code's dnnlib/tflib/network.py).
+Anything else, and any persistent id, is refused with a one-line `CheckpointError` that names
+the offending global.
 """
 
 from __future__ import annotations
@@ -261,7 +262,7 @@ for _mod in ("numpy.core.multiarray", "numpy._core.multiarray"):
     _NUMPY[(_mod, "scalar")] = _SafeCall(_np_scalar)
     _NUMPY[(_mod, "_reconstruct")] = _SafeCall(_np_reconstruct)
 
-#: stylegan2-ada-pytorch / stylegan3 snapshots (SPEC §1.4).
+#: stylegan2-ada-pytorch / stylegan3 snapshots (torch_utils/persistence.py).
 ADA_ALLOWED: AllowList = {
     ("torch_utils.persistence", "_reconstruct_persistent_obj"): _SafeCall(
         reconstruct_persistent_obj
@@ -276,7 +277,7 @@ ADA_ALLOWED: AllowList = {
     **_NUMPY,
 }
 
-#: TensorFlow StyleGAN / StyleGAN2 / StyleGAN2-ADA network pickles (SPEC §2.1).
+#: TensorFlow StyleGAN / StyleGAN2 / StyleGAN2-ADA network pickles (dnnlib/tflib/network.py).
 TF_ALLOWED: AllowList = {
     ("dnnlib.tflib.network", "Network"): TFNetworkStub,
     ("collections", "OrderedDict"): collections.OrderedDict,

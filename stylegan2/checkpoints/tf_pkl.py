@@ -1,10 +1,12 @@
 """Importer for TensorFlow StyleGAN2 / StyleGAN2-ADA network pickles: a (G, D, Gs) tuple.
 
 Each network is a `dnnlib.tflib.network.Network` whose state lists its own variables and its
-components (SPEC §2.1). The stored build source is never run. Variables are renamed to our canonical
-names and transformed (transposes, the conv0/skip flip, `+1` on style biases; §2.2-2.3), and the
-static kwargs become our configs (§2.4). Progressive-growing nets (configs B-D) are read as
-architecture 'orig' at lod 0. Every variable must be consumed, so nothing is silently dropped.
+components (dnnlib/tflib/network.py's __getstate__). The stored build source is never run.
+Variables are renamed to our canonical names and transformed (transposes, the conv0/skip flip,
+`+1` on style biases, as stylegan2-ada-pytorch's legacy.py does), and the static kwargs become our
+configs (the arguments of the TF code's training/networks_stylegan2.py). Progressive-growing nets
+(configs B-D) are read as architecture 'orig' at lod 0. Every variable must be consumed, so
+nothing is silently dropped.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ G_SYNTHESIS_FUNCS = {"G_synthesis_stylegan2", "G_synthesis", "G_synthesis_styleg
 D_FUNCS = {"D_stylegan2", "D_main", "D_stylegan"}
 STYLEGAN1_FUNCS = {"G_style", "D_basic"}
 
-# static_kwargs that do not describe the weights (SPEC §2.4; the *_func keys select the code).
+# static_kwargs that do not describe the weights (the *_func keys select the code).
 _G_IGNORED = {
     "truncation_psi",
     "truncation_cutoff",
@@ -178,7 +180,7 @@ def _net_state(net: Any, label: str) -> dict[str, Any]:
 
 
 def flat_variables(net: TFNetworkStub, label: str, prefix: str = "") -> dict[str, Any]:
-    """Variables of a network and its components, keyed `component/local_name` (§2.1)."""
+    """Variables of a network and its components, keyed `component/local_name`."""
     st = _net_state(net, label)
     out: dict[str, Any] = {}
     variables = st.get("variables", [])
@@ -272,7 +274,7 @@ class _Kwargs:
 def generator_config_from_static_kwargs(
     kwargs: Mapping[str, Any], progressive: bool = False
 ) -> GeneratorConfig:
-    """GeneratorConfig from a TF G's static_kwargs (SPEC §2.4); fmap_base doubles."""
+    """GeneratorConfig from a TF G's static_kwargs; fmap_base doubles."""
     kw = _Kwargs(kwargs, _G_IGNORED, "G")
     top = {
         "z_dim": kw.get("latent_size", 512),
@@ -311,7 +313,7 @@ def generator_config_from_static_kwargs(
 def discriminator_config_from_static_kwargs(
     kwargs: Mapping[str, Any], build_func_name: str, progressive: bool = False
 ) -> DiscriminatorConfig:
-    """DiscriminatorConfig from a TF D's static_kwargs (SPEC §2.4, §2.6)."""
+    """DiscriminatorConfig from a TF D's static_kwargs."""
     kw = _Kwargs(kwargs, _D_IGNORED, "D")
     # Original StyleGAN2 D functions default to groups of 4 and rarely store the key;
     # ADA-TF's D_main stores it and defaults to the whole minibatch.

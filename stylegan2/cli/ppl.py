@@ -1,4 +1,5 @@
-"""`stylegan2 ppl`: perceptual path length with the official protocol (SPEC §6.1)."""
+"""`stylegan2 ppl`: perceptual path length with the official protocol (Karras et al. 2020;
+NVIDIA's metrics/perceptual_path_length.py)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""`stylegan2 project`: find the w whose image matches a target picture (SPEC §7.1)."""
+"""`stylegan2 project`: find the w whose image matches a target picture (as stylegan2-ada-pytorch's
+projector.py does)."""
 
 from __future__ import annotations
 

@@ -270,7 +270,7 @@ def test_rosinality_legacy_torch_save(tmp_path):
 
 
 def _rosinality_d(ada_d: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-    """The fixture's D state written under rosinality's names (SPEC §3.2, inverted)."""
+    """The fixture's D state written under rosinality's names (our importer's mapping, inverted)."""
     f = filter_2d((1, 3, 3, 1))
     out = {
         "convs.0.0.weight": ada_d["b16.fromrgb.weight"],
