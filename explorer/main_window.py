@@ -22,6 +22,7 @@ from explorer.controllers.projection import ProjectionController
 from explorer.controllers.speed import SpeedController
 from explorer.frames import FrameController
 from explorer.gc_guard import GuiThreadCollector
+from explorer.path_model import PathModel
 from explorer.state import StateModel
 from explorer.tab_names import TAB_NAMES
 from explorer.window_layout import build_ui
@@ -41,7 +42,8 @@ class MainWindow(QMainWindow):
         self.model = StateModel()
         self.collector = GuiThreadCollector(self)
         self.worker = RenderWorker()
-        self.ui = ui = build_ui(self.model)
+        self.path_model = PathModel()
+        self.ui = ui = build_ui(self.model, self.path_model)
         self.setCentralWidget(ui.stack)
         for label, stretch in ((ui.net_label, 1), (ui.pixel_label, 0), (ui.time_label, 0)):
             if stretch:
@@ -62,7 +64,9 @@ class MainWindow(QMainWindow):
             self.features.capture,
             lambda frame: self.path.readout_text(frame),
         )
-        self.path = PathController(ctx, ui.path, self.frames, lambda: ui.tabs.is_current("Path"))
+        self.path = PathController(
+            ctx, ui.path, self.path_model, self.frames, lambda: ui.tabs.is_current("Path")
+        )
         self.network = NetworkController(ctx, ui, self.frames)
         self.compare = CompareController(ctx, ui.area, ui.features, self.frames)
         self.files = FilesController(ctx, self.frames, self.path, ui.latent, ui.directions)

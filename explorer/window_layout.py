@@ -29,6 +29,7 @@ from explorer.panels.performance import PerformancePanel
 from explorer.panels.projection import ProjectionPanel
 from explorer.panels.text_colors import note_label, text_color
 from explorer.panels.truncation import TruncationPanel
+from explorer.path_model import PathModel
 from explorer.state import StateModel
 from explorer.tab_names import TAB_NAMES
 
@@ -144,12 +145,12 @@ class WindowUI:
         return self.area.twin_view
 
 
-def build_ui(model: StateModel) -> WindowUI:
+def build_ui(model: StateModel, path_model: PathModel) -> WindowUI:
     area = ImageArea()
     latent, truncation = LatentPanel(model), TruncationPanel(model)
     projection, mixing = ProjectionPanel(), MixingPanel(model)
     directions, noise = DirectionsPanel(model), NoisePanel(model)
-    features, path, performance = FeaturesPanel(), PathPanel(), PerformancePanel(model)
+    features, path, performance = FeaturesPanel(), PathPanel(path_model), PerformancePanel(model)
     # Tabs keep each group on one screen at 1280x800; the latent and truncation controls,
     # used most, share the first tab.
     tabs = Tabs()

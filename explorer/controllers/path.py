@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QProgressDialog
 from explorer.context import Context
 from explorer.frames import FrameController
 from explorer.panels.path import PathPanel
+from explorer.path_model import PathModel
 from explorer.worker import Frame, Job, PathFrame
 from stylegan2 import video
 from stylegan2.lpips import load_distance
@@ -47,12 +48,14 @@ class PathController(QObject):
         self,
         ctx: Context,
         panel: PathPanel,
+        model: PathModel,
         frames: FrameController,
         is_shown: Callable[[], bool],
     ) -> None:
         super().__init__(ctx.window)
         self.ctx = ctx
         self.panel = panel
+        self.model = model  # the keyframes, interpolation and export settings
         self.frames = frames
         self.is_shown = is_shown
         self.export_progress: QProgressDialog | None = None
@@ -65,7 +68,13 @@ class PathController(QObject):
         panel.export_requested.connect(self.export_video_dialog)
 
     def path(self) -> Path | None:
-        return self.panel.path(self.ctx.model.state.to_request())
+        """The path over the current state (its truncation, noise...), or None, saying why when
+        the keyframes cannot make one."""
+        try:
+            return self.model.path(self.ctx.model.state.to_request())
+        except ValueError as exc:
+            self.panel.readout.setText(str(exc))
+            return None
 
     def interpolation_dict(self) -> dict | None:
         """The Path tab's path (two keyframes or more) as saved in state files."""
@@ -87,7 +96,7 @@ class PathController(QObject):
         path = self.path()
         if path is None or self.ctx.network is None:
             return
-        self.frames.submit(PathFrame(path, t, round(t * self.panel.fps.value())))
+        self.frames.submit(PathFrame(path, t, round(t * self.model.export.fps)))
 
     def readout_text(self, frame: Frame) -> str:
         """The path length at a path position on screen, for the status bar."""
@@ -121,8 +130,8 @@ class PathController(QObject):
         except VideoError as exc:
             status.say(str(exc), 8000)
             return False
-        panel = self.panel
-        fps, scale = panel.fps.value(), panel.export_scale.value()
+        export = self.model.export
+        fps, scale = export.fps, export.scale
         side = info.resolution * scale * len(self.ctx.networks)
         if output_kind(out) == ".gif" and side > MAX_GIF_SIDE:
             status.say(
@@ -131,7 +140,7 @@ class PathController(QObject):
                 8000,
             )
             return False
-        smooth, quality = panel.export_smooth.isChecked(), panel.export_quality.value()
+        smooth, quality = export.smooth, export.quality
         times = frame_times(path, fps)
         cancel = threading.Event()
         dialog = QProgressDialog("Rendering frames…", "Cancel", 0, len(times), self.ctx.window)

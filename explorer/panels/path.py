@@ -1,6 +1,7 @@
-"""Path panel: keyframes (the current latent, lists of seeds, loaded w's), order and durations,
-interpolation and easing, loops, noise; a timeline scrubber with play / pause; and the live local
-path length d(G(t), G(t + eps)) / eps^2 along the path, computed between frames by the worker."""
+"""Path panel, a view of the `PathModel`: keyframes (the current latent, lists of seeds, loaded
+w's), order and durations, interpolation and easing, loops, noise, export settings; a timeline
+scrubber with play / pause; and the live local path length d(G(t), G(t + eps)) / eps^2 along the
+path, computed between frames by the worker."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.panels.path_length import PathLengthView
-from stylegan2.paths import PATH_NOISE, Keyframe, Path
+from explorer.path_model import PathModel
+from stylegan2.paths import PATH_NOISE, Path
 from stylegan2.render import Latent, RenderRequest
 from stylegan2.video import MAX_MP4_QUALITY
 
@@ -33,9 +35,9 @@ class PathPanel(QGroupBox):
     add_current_requested = Signal()
     export_requested = Signal()
 
-    def __init__(self) -> None:
+    def __init__(self, model: PathModel) -> None:
         super().__init__("Interpolation path")
-        self.keyframes: list[Keyframe] = []
+        self.model = model
         lay = QVBoxLayout(self)
         self.list = QListWidget()
         self.list.setMaximumHeight(110)
@@ -127,9 +129,18 @@ class PathPanel(QGroupBox):
         clear.clicked.connect(self.clear)
         self.duration.valueChanged.connect(self._set_duration)
         self.list.currentRowChanged.connect(self._select)
-        for w in (self.space, self.easing, self.noise):
-            w.currentIndexChanged.connect(lambda _i: self._changed())
-        self.loop.toggled.connect(lambda _on: self._changed())
+        self.space.currentIndexChanged.connect(
+            lambda i: model.set_interpolation(space="w" if i == 0 else "z")
+        )
+        self.easing.currentTextChanged.connect(lambda v: model.set_interpolation(easing=v))
+        self.noise.currentTextChanged.connect(lambda v: model.set_interpolation(noise=v))
+        self.loop.toggled.connect(lambda on: model.set_interpolation(loop=on))
+        self.fps.valueChanged.connect(lambda v: model.set_export(fps=v))
+        self.export_scale.valueChanged.connect(lambda v: model.set_export(scale=v))
+        self.export_smooth.toggled.connect(lambda on: model.set_export(smooth=on))
+        self.export_quality.valueChanged.connect(lambda v: model.set_export(quality=v))
+        model.subscribe(self._sync)
+        self._sync(path_changed=False)
         self.scrub.valueChanged.connect(self._scrubbed)
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
@@ -142,23 +153,12 @@ class PathPanel(QGroupBox):
 
     # Keyframes ----------------------------------------------------------------------------------
     def add_keyframe(self, latent: Latent, label: str) -> None:
-        self.keyframes.append(Keyframe(latent, self.duration.value()))
-        self.list.addItem(label)
-        self._changed()
+        self.model.add(latent, self.duration.value(), label)
 
     def load_path(self, path: Path) -> None:
         """Show a saved path: its keyframes and its interpolation settings."""
-        self.clear()
-        self.space.setCurrentIndex(0 if path.space == "w" else 1)
-        self.easing.setCurrentText(path.easing)
-        self.loop.setChecked(path.loop)
-        self.noise.setCurrentText(path.noise)
-        for key in path.keyframes:
-            seeds = key.latent.seeds
-            single = seeds is not None and len(seeds) == 1 and key.latent.w is None
-            self.keyframes.append(key)
-            self.list.addItem(f"seed {seeds[0][0]}" if single else "w")
-        self._changed()
+        self.play.setChecked(False)
+        self.model.load(path)
 
     def _add_seeds(self) -> None:
         try:
@@ -171,58 +171,68 @@ class PathPanel(QGroupBox):
 
     def _move(self, d: int) -> None:
         i = self.list.currentRow()
-        j = i + d
-        if 0 <= i < len(self.keyframes) and 0 <= j < len(self.keyframes):
-            self.keyframes[i], self.keyframes[j] = self.keyframes[j], self.keyframes[i]
-            item = self.list.takeItem(i)
-            self.list.insertItem(j, item)
-            self.list.setCurrentRow(j)
-            self._changed()
+        if self.model.move(i, d):
+            self.list.setCurrentRow(i + d)
 
     def _remove(self) -> None:
-        i = self.list.currentRow()
-        if 0 <= i < len(self.keyframes):
-            del self.keyframes[i]
-            self.list.takeItem(i)
-            self._changed()
+        self.model.remove(self.list.currentRow())
 
     def clear(self) -> None:
-        self.keyframes.clear()
-        self.list.clear()
         self.play.setChecked(False)
-        self._changed()
+        self.model.clear()
 
     def _select(self, i: int) -> None:
-        if 0 <= i < len(self.keyframes):
+        if 0 <= i < len(self.model.keyframes):
             self.duration.blockSignals(True)
-            self.duration.setValue(self.keyframes[i].duration)
+            self.duration.setValue(self.model.keyframes[i].duration)
             self.duration.blockSignals(False)
 
     def _set_duration(self, v: float) -> None:
-        i = self.list.currentRow()
-        if 0 <= i < len(self.keyframes):
-            self.keyframes[i] = Keyframe(self.keyframes[i].latent, v)
+        self.model.set_duration(self.list.currentRow(), v)
+
+    def _sync(self, path_changed: bool) -> None:
+        """Show the model; a changed path restarts the readout."""
+        m = self.model
+        row = self.list.currentRow()
+        self.list.blockSignals(True)
+        self.list.clear()
+        self.list.addItems(m.labels)
+        self.list.setCurrentRow(min(row, self.list.count() - 1))
+        self.list.blockSignals(False)
+        i, e = m.interpolation, m.export
+        for w, value in (
+            (self.space, 0 if i.space == "w" else 1),
+            (self.easing, i.easing),
+            (self.noise, i.noise),
+            (self.loop, i.loop),
+            (self.fps, e.fps),
+            (self.export_scale, e.scale),
+            (self.export_smooth, e.smooth),
+            (self.export_quality, e.quality),
+        ):
+            w.blockSignals(True)
+            if isinstance(w, QComboBox):
+                w.setCurrentIndex(value) if isinstance(value, int) else w.setCurrentText(value)
+            elif isinstance(w, QCheckBox):
+                w.setChecked(value)
+            else:
+                w.setValue(value)
+            w.blockSignals(False)
+        if path_changed:
             self._changed()
 
     # The path -----------------------------------------------------------------------------------
-    def path(self, base: RenderRequest) -> Path | None:
-        if len(self.keyframes) < 2:
-            return None
+    def _path(self) -> Path | None:
+        """The path (timing only: over a default request), or None, saying why when it is
+        not one."""
         try:
-            return Path(
-                tuple(self.keyframes),
-                "w" if self.space.currentIndex() == 0 else "z",
-                self.easing.currentText(),
-                self.loop.isChecked(),
-                self.noise.currentText(),
-                base,
-            )
+            return self.model.path(RenderRequest())
         except ValueError as exc:
             self.readout.setText(str(exc))
             return None
 
     def time(self) -> float:
-        p = self.path(RenderRequest())
+        p = self._path()
         return 0.0 if p is None else self.scrub.value() / 1000 * p.duration
 
     def remeasure(self) -> None:
@@ -230,7 +240,7 @@ class PathPanel(QGroupBox):
         self._changed()
 
     def _changed(self) -> None:
-        p = self.path(RenderRequest())
+        p = self._path()
         self.length.reset(p.duration if p is not None else None)
         self.path_changed.emit()
 
@@ -242,14 +252,14 @@ class PathPanel(QGroupBox):
         self._show_value_at(t)
 
     def _play(self, on: bool) -> None:
-        if on and len(self.keyframes) >= 2:
+        if on and len(self.model.keyframes) >= 2:
             self.timer.start(round(1000 / self.fps.value()))
         else:
             self.timer.stop()
             self.play.setChecked(False)
 
     def _tick(self) -> None:
-        p = self.path(RenderRequest())
+        p = self._path()
         if p is None:
             self.play.setChecked(False)
             return
@@ -265,7 +275,7 @@ class PathPanel(QGroupBox):
         return self.length.samples
 
     def add_sample(self, t: float, value: float, distance_name: str) -> None:
-        self.length.add_sample(t, value, distance_name, self.path(RenderRequest()))
+        self.length.add_sample(t, value, distance_name, self._path())
 
     def value_at(self, t: float) -> float | None:
         return self.length.value_at(t)

@@ -139,7 +139,7 @@ def test_twin_follows_a_path_and_video_is_side_by_side(window, qtbot, adain_netw
     panel.scrub.setValue(500)  # t = 0.5 s
     settle(qtbot, window)
     twin = Renderer(load_network(adain_network))
-    path = panel.path(window.model.state.to_request())
+    path = window.path.path()
     expected = twin.render(request_at(twin, path, 0.5, 2)).image
     assert np.array_equal(window.frames.last.results[1].image, expected)  # not a fixed seed
     assert window.frames.last.results[1].notes == ()

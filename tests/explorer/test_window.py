@@ -380,7 +380,7 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path, monkeyp
     panel.add_seeds_button.click()
     panel.fps.setValue(4)
     panel.noise.setCurrentText("smooth")  # moving noise: frames and scrubber must still agree
-    assert window.ui.path.path(window.model.state.to_request()).noise == "smooth"
+    assert window.path.path().noise == "smooth"
     out = tmp_path / "frames"
     with qtbot.waitSignal(window.path.video_finished, timeout=60_000):
         assert window.path.export_video(str(out))
@@ -575,7 +575,7 @@ def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, expl
     again = MainWindow(device="cpu", settings=window.ctx.prefs.settings)
     qtbot.addWidget(again)
     again.restore()
-    assert len(again.ui.path.keyframes) == 3
+    assert len(again.path.model.keyframes) == 3
     again.close()
 
 
@@ -651,10 +651,10 @@ def test_state_files_and_the_path_tab(window, qtbot, tmp_path):
     doc = json.loads(window.model.state.to_json())
     old = tmp_path / "old.json"
     old.write_text(json.dumps({k: v for k, v in doc.items() if k != "path"}))
-    assert window.files.load_state(str(old)) and len(panel.keyframes) == 2
+    assert window.files.load_state(str(old)) and len(window.path.model.keyframes) == 2
     none = tmp_path / "none.json"
     none.write_text(window.model.state.to_json(None))
-    assert window.files.load_state(str(none)) and panel.keyframes == []
+    assert window.files.load_state(str(none)) and window.path.model.keyframes == []
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({**doc, "path": {"keyframes": [{"latent": [1]}, {"latent": [2]}]}}))
     assert not window.files.load_state(str(bad)) and "not a path" in window.files.load_error
