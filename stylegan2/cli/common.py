@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import re
 from collections.abc import Callable
@@ -124,6 +125,29 @@ def check_image_bytes(what: str, height: int, width: int, channels: int = 3) -> 
             f"{what} would be {width:,}x{height:,} pixels ({need / 1024**3:.1f} GiB); "
             f"the limit is {MAX_IMAGE_BYTES / 1024**3:.0f} GiB"
         )
+
+
+#: the largest JSON file (explorer state, calibration) a command reads
+MAX_JSON_BYTES = 64 * 1024**2
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    """A JSON file a command was given, or a one-line CLIError: only a regular file (a FIFO
+    would block), at most MAX_JSON_BYTES, nesting bounded (no RecursionError)."""
+    from stylegan2.checkpoints.budget import MAX_NESTING, json_depth
+
+    p = Path(path)
+    if not p.is_file():
+        raise CLIError(f"{p}: {'no such file' if not p.exists() else 'not a regular file'}")
+    if p.stat().st_size > MAX_JSON_BYTES:
+        raise CLIError(f"{p}: larger than any {what} ({MAX_JSON_BYTES // 1024**2} MiB at most)")
+    try:
+        text = p.read_text(encoding="utf-8")
+        if json_depth(text) > MAX_NESTING:
+            raise CLIError(f"{p}: nested deeper than any {what}")
+        return json.loads(text)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"{p}: not a readable {what} ({exc})") from None
 
 
 def add_device_arg(p: argparse.ArgumentParser) -> None:

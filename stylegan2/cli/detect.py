@@ -11,6 +11,7 @@ from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
     count_int,
+    read_json,
 )
 
 
@@ -100,10 +101,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.images:
         raise CLIError("give images to judge, or --calibrate")
     cal_path = _calibration_path(args)
+    if not cal_path.exists():
+        raise CLIError(f"no calibration at {cal_path}; run with --calibrate first")
+    cal = read_json(cal_path, "calibration file")
     try:
-        cal = json.loads(cal_path.read_text())
         threshold = float(cal["threshold"])
-    except (OSError, ValueError, KeyError) as exc:
+    except (ValueError, KeyError, TypeError) as exc:
         raise CLIError(
             f"no calibration at {cal_path} ({exc}); run with --calibrate first"
         ) from None

@@ -19,6 +19,7 @@ from stylegan2.cli.common import (
     index_int,
     int_in,
     parse_range,
+    read_json,
 )
 from stylegan2.io import save_png
 from stylegan2.render import Latent, Renderer, RenderRequest, style_mixing_grid
@@ -133,15 +134,14 @@ def image_grid(images: list[np.ndarray], cols: int) -> np.ndarray:
 
 
 def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
-    import json
     from pathlib import Path
 
     from stylegan2.render import request_from_dict
 
+    data = read_json(state_path, "explorer state file")
     try:
-        data = json.loads(Path(state_path).read_text())
         req = request_from_dict(data["request"])
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise CLIError(f"{state_path}: not an explorer state file ({exc})") from None
     out = outdir / (Path(state_path).stem + ".png")
     save_png(_render(renderer, req), out)

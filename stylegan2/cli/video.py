@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 
@@ -20,6 +18,7 @@ from stylegan2.cli.common import (
     int_in,
     parse_range,
     parse_size,
+    read_json,
 )
 from stylegan2.paths import PATH_NOISE
 
@@ -88,10 +87,10 @@ def build_path(args: argparse.Namespace):
 
     seg = args.frames_per_segment / args.fps
     if args.state:
+        data = read_json(args.state, "explorer state file")
         try:
-            data = json.loads(Path(args.state).read_text())
             path = path_from_dict(data["path"])
-        except (OSError, ValueError, KeyError) as exc:
+        except (ValueError, KeyError, TypeError, RecursionError) as exc:
             raise CLIError(f"{args.state}: holds no path ({exc})") from None
         return path if args.noise is None else replace(path, noise=args.noise)
     if len(args.seeds) < 2:

@@ -129,3 +129,27 @@ def test_parse_range_counts_before_it_builds():
     with pytest.raises(argparse.ArgumentTypeError, match="at most"):
         parse_range(f"0-{MAX_SEED}")
     assert parse_range("0-3,7") == [0, 1, 2, 3, 7]
+
+
+@pytest.mark.parametrize("command", ["generate", "video"])
+@pytest.mark.parametrize("kind", ["deep", "fifo", "huge list"])
+def test_hostile_state_files_are_one_line(tmp_path, capsys, command, kind):
+    import os
+
+    from stylegan2.cli.main import main
+    from tests.conftest import DATA
+
+    state = tmp_path / "state.json"
+    if kind == "deep":
+        state.write_text('{"request": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    elif kind == "fifo":
+        if not hasattr(os, "mkfifo"):
+            pytest.skip("no FIFOs here")
+        os.mkfifo(state)
+    else:
+        state.write_text('{"request": [' + "1," * 100_000 + '1], "path": 5}')
+    argv = [command, "--network", str(DATA / "sg2ada_tiny_snapshot.pkl"), "--state", str(state)]
+    argv += ["--outdir", str(tmp_path / "o")] if command == "generate" else ["--out", "v.gif"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith(f"stylegan2 {command}: error:") and "\n" not in err, err
