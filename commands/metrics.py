@@ -34,11 +34,24 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from stylegan2.checkpoints import load_network
+    from stylegan2.cli.models import cli_weights
     from stylegan2.device import resolve_device
-    from stylegan2.metrics import MetricWeightsError
+    from stylegan2.metrics import MetricWeightsError, parse_metric
     from training.dataset import DatasetError
     from training.metrics import check_metrics, evaluate
 
+    try:
+        kinds = {parse_metric(n).kind for n in args.metrics.split(",") if n.strip()}
+    except ValueError as exc:
+        raise CLIError(str(exc)) from None
+    # Detector weights not given come from the cache, or NVIDIA's published files (unless
+    # --offline), only for the metrics asked for.
+    if "fid" in kinds and args.inception is None:
+        args.inception = cli_weights(
+            "inception", None, offline=args.offline, cache_dir=args.cache_dir
+        )
+    if "pr" in kinds and args.vgg16 is None:
+        args.vgg16 = cli_weights("vgg16", None, offline=args.offline, cache_dir=args.cache_dir)
     try:
         specs = check_metrics(args.metrics.split(","), args.inception, args.vgg16)
     except (ValueError, FileNotFoundError) as exc:

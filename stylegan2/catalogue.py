@@ -13,6 +13,7 @@ NVIDIA's non-commercial licences; each entry says which.
 from __future__ import annotations
 
 import difflib
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,12 +21,16 @@ from pathlib import Path
 from stylegan2.downloads import (
     DEFAULT_TIMEOUT,
     Cancel,
+    DownloadCancelled,
     DownloadError,
     Progress,
     cached,
     download,
     is_url,
+    offline_mode,
 )
+
+log = logging.getLogger(__name__)
 
 _ADA = "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained"
 _TF = "https://nvlabs-fi-cdn.nvidia.com/stylegan2/networks"
@@ -244,10 +249,19 @@ def resolve_weights(
     if text is not None and not is_url(text):
         return text
     url = text if text is not None else entry.url
-    if text is None and cached(url, cache_dir) is None and offline:
+    if text is None and cached(url, cache_dir) is None and offline_mode(offline):
         return None
-    fetched = download(url, cache_dir=cache_dir, offline=offline, progress=progress,
-                       cancel=cancel, timeout=timeout)  # fmt: skip
+    try:
+        fetched = download(url, cache_dir=cache_dir, offline=offline, progress=progress,
+                           cancel=cancel, timeout=timeout)  # fmt: skip
+    except DownloadCancelled:
+        raise
+    except DownloadError as exc:
+        if text is not None:
+            raise  # the user named this file: failing to get it is an error
+        # Fetched unasked: without it the caller keeps its labelled fallback.
+        log.warning("%s; using the fallback instead", exc)
+        return None
     return str(fetched)
 
 

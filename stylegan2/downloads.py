@@ -136,6 +136,16 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
     return h.hexdigest()
 
 
+#: set (to 1, true or yes) to turn every download off, e.g. on a machine without internet or
+#: in a test suite that must never reach an outside address
+OFFLINE_ENV = "STYLEGAN2_OFFLINE"
+
+
+def offline_mode(offline: bool = False) -> bool:
+    """True when downloads are off: asked for by the caller, or by $STYLEGAN2_OFFLINE."""
+    return offline or os.environ.get(OFFLINE_ENV, "").strip().lower() in ("1", "true", "yes")
+
+
 def download(
     url: str,
     *,
@@ -160,7 +170,7 @@ def download(
     if final.is_file():
         return final
     by_hand = f"download it by hand to {final}"
-    if offline:
+    if offline_mode(offline):
         raise DownloadError(
             f"{url} is not in the download cache and downloads are off; {by_hand}", url, final
         )

@@ -9,6 +9,9 @@ import pytest
 import torch
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# No test may reach an outside address: published networks and detector weights are never
+# fetched (tests of downloads turn this off and serve files from 127.0.0.1).
+os.environ["STYLEGAN2_OFFLINE"] = "1"
 
 DATA = Path(__file__).parent / "data"
 

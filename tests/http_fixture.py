@@ -162,6 +162,7 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     local server reached directly even where a proxy is configured."""
     folder = tmp_path / "cache"
     monkeypatch.setenv("STYLEGAN2_CACHE", str(folder))
+    monkeypatch.delenv("STYLEGAN2_OFFLINE", raising=False)  # the suite's default: see conftest
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")  # a proxy set for the user's shell
     return folder
 

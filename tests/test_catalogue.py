@@ -33,6 +33,12 @@ from tests.http_fixture import cache_files, isolated_cache, local_server
 ADA_FIXTURE = DATA / "sg2ada_tiny_snapshot.pkl"
 
 
+@pytest.fixture(autouse=True)
+def _downloads_on(monkeypatch):
+    """These tests serve files from 127.0.0.1, so downloads are on (the suite turns them off)."""
+    monkeypatch.delenv("STYLEGAN2_OFFLINE", raising=False)
+
+
 @pytest.fixture
 def http_server(tmp_path):
     with local_server(tmp_path) as server:
@@ -237,9 +243,9 @@ def test_models_lists_the_catalogue_with_real_urls(http_server, cache, monkeypat
 
 
 def test_models_runs_under_the_stylegan2_command(cache, capsys):
-    from stylegan2.cli.main import main
+    from commands.main import main
 
-    assert main(["models", "--cache-dir", str(cache)], extra=(models.add_parser,)) == 0
+    assert main(["models", "--cache-dir", str(cache)]) == 0
     assert find_network("metfaces").url in capsys.readouterr().out
 
 
@@ -275,9 +281,6 @@ def test_cli_helpers_turn_failures_into_one_line(http_server, cache, capsys):
         models.cli_weights("vgg16", url)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="generate resolves --network only once resolve_network is wired in"
-)
 def test_generate_by_url_twice_makes_one_request(http_server, cache, tmp_path):
     from commands.main import main
 
@@ -287,3 +290,31 @@ def test_generate_by_url_twice_makes_one_request(http_server, cache, tmp_path):
         assert main(argv) == 0
         assert (tmp_path / out / "seed0001.png").is_file()
     assert http_server.total_requests == 1
+
+
+def test_a_published_name_works_wherever_a_network_is_expected(
+    http_server, cache, monkeypatch, tmp_path
+):
+    from commands.main import main
+    from stylegan2 import catalogue
+
+    url = http_server.add("ffhq.pkl", ADA_FIXTURE.read_bytes())
+    entry = catalogue.find_network("ffhq")
+    monkeypatch.setattr(catalogue, "NETWORKS", (dataclasses.replace(entry, url=url),))
+    out = tmp_path / "out"
+    assert main(["generate", "--network", "ffhq", "--seeds", "0", "--outdir", str(out)]) == 0
+    assert (out / "seed0000.png").is_file() and http_server.total_requests == 1
+
+
+def test_offline_flag_and_environment_never_fetch(
+    http_server, cache, tmp_path, capsys, monkeypatch
+):
+    from commands.main import main
+
+    url = http_server.add("net.pkl", ADA_FIXTURE.read_bytes())
+    argv = ["generate", "--network", url, "--seeds", "0", "--outdir", str(tmp_path), "--offline"]
+    assert main(argv) == 2
+    assert "download it by hand to" in capsys.readouterr().err
+    monkeypatch.setenv("STYLEGAN2_OFFLINE", "1")
+    assert main(argv[:-1]) == 2
+    assert http_server.total_requests == 0

@@ -33,6 +33,12 @@ from tests.http_fixture import cache_files, isolated_cache, local_server
 BODY = bytes(range(256)) * 400  # 100 KiB: several chunks, quick to serve
 
 
+@pytest.fixture(autouse=True)
+def _downloads_on(monkeypatch):
+    """These tests serve files from 127.0.0.1, so downloads are on (the suite turns them off)."""
+    monkeypatch.delenv("STYLEGAN2_OFFLINE", raising=False)
+
+
 @pytest.fixture
 def http_server(tmp_path):
     with local_server(tmp_path) as server:

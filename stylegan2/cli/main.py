@@ -15,12 +15,19 @@ from stylegan2.cli import (
     detect,
     directions,
     generate,
+    models,
     ppl,
     project,
     video,
 )
 from stylegan2.cli.common import CLIError
 from stylegan2.threads import ENV_VAR, apply_threads, choose_threads
+
+#: arguments that name a network: a path, an http(s) URL or a published network's short name
+#: (stylegan2.catalogue), resolved to a local file before the command runs
+NETWORK_DESTS = ("network", "compare_network")
+#: arguments that name detector weights, and which weights
+WEIGHT_DESTS = {"lpips_weights": "vgg16", "vgg16": "vgg16", "inception": "inception"}
 
 #: adds one command's sub-parser
 ParserHook = Callable[[argparse._SubParsersAction], None]
@@ -46,7 +53,11 @@ def build_parser(extra: Sequence[ParserHook] = ()) -> argparse.ArgumentParser:
     detect.add_parser(sub)
     for hook in extra:
         hook(sub)
+    models.add_parser(sub)
     for command in sub.choices.values():
+        dests = {a.dest for a in command._actions}
+        if dests & {*NETWORK_DESTS, *WEIGHT_DESTS} and "offline" not in dests:
+            models.add_download_args(command)
         if not any("--threads" in a.option_strings for a in command._actions):
             command.add_argument(
                 "--threads",
@@ -72,6 +83,7 @@ def main(argv: list[str] | None = None, extra: Sequence[ParserHook] = ()) -> int
             apply_threads(choose_threads(args.threads))
         except ValueError as exc:
             raise CLIError(str(exc)) from None
+        _resolve_downloads(args)
         return int(args.func(args) or 0)
     except (CLIError, CheckpointError, DeviceError, ImageIOError) as exc:
         print(f"stylegan2 {args.command}: error: {exc}", file=sys.stderr)
@@ -79,6 +91,25 @@ def main(argv: list[str] | None = None, extra: Sequence[ParserHook] = ()) -> int
     except KeyboardInterrupt:
         print(f"stylegan2 {args.command}: interrupted", file=sys.stderr)
         return 130
+
+
+def _resolve_downloads(args: argparse.Namespace) -> None:
+    """Networks and weights named by URL or short name become cached local files. LPIPS weights
+    that were not given come from the cache or NVIDIA's published file (unless --offline), since
+    every command that takes them measures LPIPS with them and falls back to pixels without;
+    Inception and VGG16 for `metrics` are fetched there, only for the metrics that need them."""
+    offline = getattr(args, "offline", False)
+    cache = getattr(args, "cache_dir", None)
+    for dest in NETWORK_DESTS:
+        value = getattr(args, dest, None)
+        if isinstance(value, str):
+            setattr(args, dest, models.cli_network(value, offline=offline, cache_dir=cache))
+    for dest, kind in WEIGHT_DESTS.items():
+        if not hasattr(args, dest):
+            continue
+        value = getattr(args, dest)
+        if value is not None or dest == "lpips_weights":
+            setattr(args, dest, models.cli_weights(kind, value, offline=offline, cache_dir=cache))
 
 
 if __name__ == "__main__":
