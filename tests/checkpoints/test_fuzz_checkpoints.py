@@ -120,6 +120,43 @@ ADA_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
 }
 
 
+def _tf(fakes: Fakes, edit: Callable[[dict], None]) -> Path:
+    # The fixture's own module: its FakeNetwork is the one renamed to dnnlib.tflib.network.
+    to_fake = sys.modules[type(fakes).__module__]._to_fake
+    nets = tuple(to_fake(n) for n in fakes.tf_stubs())
+    for net in nets:  # Gs is read first, G and D give the metadata
+        edit(net.__dict__["_state"])
+    return fakes.write_bytes(pickle.dumps(nets, protocol=3))
+
+
+def _tf_variable(value: object) -> Callable[[dict], None]:
+    def edit(state: dict) -> None:
+        state["variables"] = [("dlatent_avg", value), *state["variables"][1:]]
+
+    return edit
+
+
+def _tf_laughs(state: dict) -> None:
+    x: list = [0]
+    for _ in range(60):
+        x = [x, x]
+    state["static_kwargs"] = {**state["static_kwargs"], "structure": x}
+
+
+TF_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
+    "numpy record with no data (3 GB)": (_tf_variable(_NumpyRecord((10**9,))), "no data"),
+    "numpy state as a list": (
+        _tf_variable(_NumpyRecord((0,), [1, (1,), np.dtype("O"), False, ["x"]])),
+        "numpy array record",
+    ),
+    "billion laughs in static_kwargs": (_tf_laughs, "metadata"),
+    "10^5 mapping layers": (
+        lambda st: st["static_kwargs"].update(mapping_layers=10**5),
+        "mapping",
+    ),
+}
+
+
 def _rosinality(tmp_path: Path, name: str, value: object) -> Path:
     sd = torch.load(ROSI, weights_only=True)
     g = sd.get("g_ema", sd)
@@ -228,6 +265,7 @@ NATIVE_CASES: dict[str, tuple[Callable[[dict], str | None], str]] = {
 def hostile_files(tmp_path: Path, fakes: Fakes) -> dict[str, tuple[Path, str]]:
     """Every generator's file: name -> (path, a word the refusal must contain)."""
     files = {f"ada: {k}": (_ada(fakes, edit), word) for k, (edit, word) in ADA_CASES.items()}
+    files.update({f"tf: {k}": (_tf(fakes, edit), word) for k, (edit, word) in TF_CASES.items()})
     files["pt: stride-0 tensor"] = (
         _rosinality(tmp_path, "stride0", torch.zeros(1).expand(10**6, 10**6)),
         "zero stride",
