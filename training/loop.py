@@ -9,11 +9,9 @@ sliced per rank, so N processes compute what one process with the same total bat
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
-import os
 import signal
 import time
 from collections import defaultdict
@@ -29,6 +27,7 @@ from stylegan2.io import ImageIOError, save_png
 from stylegan2.networks import Discriminator, Generator
 from stylegan2.networks.precision import set_cpu_half
 from stylegan2.render import to_uint8
+from training.batches import data_loader, step_seed, to_device
 from training.dataset import ImageDataset
 from training.distributed import (
     all_reduce_mean,
@@ -43,7 +42,6 @@ from training.progress import Decision, TickScheduler, truncate_stats, write_tic
 from training.run_folder import (
     check_outdir,
     claim_run_dir,
-    die_with_parent,
     log_changed_options,
     release_lock,
     remove_stale_temps,
@@ -63,45 +61,6 @@ class Phase:
     interval: int
 
 
-def _step_seed(seed: int, step: int, salt: int) -> int:
-    return (seed * 1_000_003 + step * 7919 + salt) % (2**63 - 1)
-
-
-class StepSampler(torch.utils.data.Sampler):
-    """Batches of dataset indices for one rank, from step `start` on; epoch e is the permutation
-    RandomState(seed + e), so the order does not depend on where a run was interrupted."""
-
-    def __init__(self, n: int, batch: int, rank: int, world: int, seed: int, start: int) -> None:
-        self.n, self.batch, self.rank, self.world = n, batch, rank, world
-        self.seed, self.start = seed, start
-
-    def __iter__(self):
-        per_rank = self.batch // self.world
-        step = self.start
-        cache: dict[int, np.ndarray] = {}
-        while True:
-            lo = step * self.batch + self.rank * per_rank
-            out = []
-            for pos in range(lo, lo + per_rank):
-                epoch = pos // self.n
-                if epoch not in cache:
-                    cache = {epoch: np.random.RandomState(self.seed + epoch).permutation(self.n)}
-                out.append(int(cache[epoch][pos % self.n]))
-            yield out
-            step += 1
-
-
-def _to_device(t: torch.Tensor, device: torch.device) -> torch.Tensor:
-    """t on `device` without stalling a GPU: a CPU tensor goes through pinned memory with a
-    non-blocking copy (the caching host allocator keeps the pinned block until the copy is
-    done). The DataLoader's batches are pinned already."""
-    if device.type != "cuda" or t.device.type != "cpu":
-        return t.to(device)
-    if not t.is_pinned():
-        t = t.pin_memory()
-    return t.to(device, non_blocking=True)
-
-
 def _save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
     """A square grid of G's images, written atomically (a kill mid-write leaves the last grid)."""
     with torch.no_grad():
@@ -110,10 +69,6 @@ def _save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
     h, w, c = images.shape[1:]
     grid = images[: n * n].reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
     save_png(grid, path)
-
-
-def _worker_init(parent: int, worker_id: int) -> None:
-    die_with_parent(parent)
 
 
 def cpu_has_bf16() -> bool:
@@ -306,29 +261,19 @@ class _Trainer:
                 log.info("stats.jsonl: removed %d rows after the snapshot", dropped)
 
     def _loader(self):
-        sampler = StepSampler(
-            len(self.dataset),
+        return data_loader(
+            self.dataset,
             self.rc.batch,
-            self.dist.rank,
-            self.dist.world,
+            self.dist,
             self.opts.seed,
             self.counters["step"],
-        )
-        workers = self.opts.num_workers
-        return iter(
-            torch.utils.data.DataLoader(
-                self.dataset,
-                batch_sampler=sampler,
-                num_workers=workers,
-                persistent_workers=workers > 0,
-                pin_memory=self.device.type == "cuda",
-                worker_init_fn=functools.partial(_worker_init, os.getpid()),
-            )
+            self.opts.num_workers,
+            pin=self.device.type == "cuda",
         )
 
     def _draws(self, step: int) -> tuple[list[torch.Tensor], list, torch.Tensor | None]:
         """Latents and style-mixing draws for every phase, from the step's shared generator."""
-        gen = torch.Generator().manual_seed(_step_seed(self.opts.seed, step, 0))
+        gen = torch.Generator().manual_seed(step_seed(self.opts.seed, step, 0))
         b, per = self.rc.batch, self.rc.batch // self.dist.world
         sl = slice(self.dist.rank * per, (self.dist.rank + 1) * per)
         zs, draws = [], []
@@ -342,19 +287,19 @@ class _Trainer:
             draws.append((u, cutoff))
         # One copy for all of them, from pinned memory and without waiting: a plain .to(cuda)
         # of a CPU tensor blocks until the GPU has done everything queued before it.
-        moved = _to_device(torch.stack(zs), self.device).unbind(0)
+        moved = to_device(torch.stack(zs), self.device).unbind(0)
         mixes = [(u, cutoff, moved[2 * i + 1]) for i, (u, cutoff) in enumerate(draws)]
         gen_c = None
         if self.dataset.c_dim:
             idx = torch.randint(len(self.dataset.names), [b], generator=gen)[sl]
-            gen_c = _to_device(torch.from_numpy(self.dataset.labels[idx.numpy()]), self.device)
+            gen_c = to_device(torch.from_numpy(self.dataset.labels[idx.numpy()]), self.device)
         return list(moved[0::2]), mixes, gen_c
 
     def _step(self, real_img: torch.Tensor, real_c: torch.Tensor | None, stats) -> None:
         step = self.counters["step"]
-        torch.manual_seed(_step_seed(self.opts.seed, step, 1 + self.dist.rank))
-        real = _to_device(real_img, self.device).to(torch.float32) / 127.5 - 1
-        real_c = _to_device(real_c, self.device) if self.dataset.c_dim else None
+        torch.manual_seed(step_seed(self.opts.seed, step, 1 + self.dist.rank))
+        real = to_device(real_img, self.device).to(torch.float32) / 127.5 - 1
+        real_c = to_device(real_c, self.device) if self.dataset.c_dim else None
         zs, mixes, gen_c = self._draws(step)
         for phase, z, mix in zip(self.phases, zs, mixes, strict=True):
             if step % phase.interval != 0:

@@ -167,9 +167,10 @@ def write_tick(run_dir: Path, record: dict[str, Any]) -> None:
         log.warning("stats.jsonl: tick %d not written (%s)", record["tick"], exc.strerror or exc)
     nan = float("nan")
     log.info(
-        "tick %d kimg %.1f %.1f img/s G %.3f D(real) %.3f D(fake) %.3f pl_mean %.3f",
+        "tick %d kimg %s %.1f img/s G %.3f D(real) %.3f D(fake) %.3f pl_mean %.3f",
         record["tick"],
-        record["kimg"],
+        # Short ticks early in a run would all read "kimg 0.0".
+        f"{record['kimg']:.1f}" if record["kimg"] >= 10 else f"{record['kimg']:.3f}",
         record["img_per_sec"],
         record.get("Loss/G/loss", nan),
         record.get("Loss/D/loss_real", nan),

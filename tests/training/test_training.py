@@ -13,7 +13,8 @@ from stylegan2.config import DiscriminatorConfig
 from stylegan2.networks import Discriminator, Generator
 from tests.conftest import randomize_, tiny_config
 from tests.training.conftest import tiny_opts
-from training.loop import StepSampler, train
+from training.batches import StepSampler
+from training.loop import train
 from training.loss import LossConfig, StyleGAN2Loss
 from training.snapshot import latest_snapshot
 
