@@ -107,7 +107,7 @@ def load_snapshot(path: Path, device: torch.device) -> dict[str, Any]:
 
 def prune_snapshots(run_dir: Path, keep: int) -> list[Path]:
     """Delete all but the `keep` newest snapshots of a run folder (by kimg); returns what went.
-    Only complete snapshots count: a .tmp of a save in progress is neither kept nor removed."""
+    Only complete snapshots count: the temporary file of a save in progress is not touched."""
     snaps = _snapshots(run_dir)
     gone = snaps[:-keep] if keep > 0 else []
     for p in gone:
@@ -123,7 +123,7 @@ def latest_snapshot(run_dir: Path) -> Path | None:
 
 
 def _snapshots(run_dir: Path) -> list[Path]:
-    """A run folder's complete snapshots, oldest first (by kimg; no .tmp of a save underway)."""
+    """A run folder's complete snapshots, oldest first (by kimg; no temporary file)."""
     found = (
         p for p in run_dir.glob("network-snapshot-*.safetensors") if SNAPSHOT_RE.search(p.name)
     )
