@@ -260,6 +260,7 @@ class FeaturesPanel(QGroupBox):
     ) -> None:
         """(layer, resolution, peak/median, top energy share) for every conv layer; in compare
         mode the second network's bars sit beside the first's, matched by layer name."""
+        self.chart.enableAutoRange()  # new scores: a zoom into the old ones does not carry over
         xs = list(range(len(table)))
         self.legend.clear()
         if twin_table is None:

@@ -33,6 +33,7 @@ class PathLengthView(QWidget):
         self.samples.clear()
         self.curve.setData([], [])
         self.plot.setXRange(0, duration if duration is not None else 1, padding=0.02)
+        self.plot.enableAutoRange(axis="y")  # a zoom of the old readout does not carry over
         self.readout.setText("")
 
     def add_sample(self, t: float, value: float, distance_name: str, path: Path | None) -> None:

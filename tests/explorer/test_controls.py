@@ -61,6 +61,8 @@ def test_the_wheel_over_a_panel_plot_scrolls_unless_ctrl_is_held(window, qtbot):
     assert not event.isAccepted() and plot.viewRange() == before  # left to the scroll area
     _wheel(plot, Qt.KeyboardModifier.ControlModifier)
     assert plot.viewRange() != before
+    window.ui.features.show_all_scores([("b4.conv1", 4, 2.0, 0.1)])  # new scores: unzoomed
+    assert plot.getViewBox().autoRangeEnabled() == [True, True]
     view = window.ui.features.view  # the feature map in the panel behaves the same
     assert view.in_panel and not window.ui.view.in_panel
 
