@@ -121,8 +121,9 @@ ADA_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
 
 
 def _tf(fakes: Fakes, edit: Callable[[dict], None]) -> Path:
-    # The fixture's own module: its FakeNetwork is the one renamed to dnnlib.tflib.network.
-    to_fake = sys.modules[type(fakes).__module__]._to_fake
+    # The fixture's own module (pytest imports conftest files under their own names): its
+    # FakeNetwork is the one renamed to dnnlib.tflib.network.
+    to_fake = type(fakes).write_tf.__globals__["_to_fake"]
     nets = tuple(to_fake(n) for n in fakes.tf_stubs())
     for net in nets:  # Gs is read first, G and D give the metadata
         edit(net.__dict__["_state"])
