@@ -10,6 +10,7 @@ from pathlib import Path
 from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
+    check_memory,
     check_output,
     count_int,
     finite_float,
@@ -136,6 +137,9 @@ def run_usage(args: argparse.Namespace) -> int:
     from stylegan2.device import resolve_device
 
     G = load_network(src, device=resolve_device(args.device))
+    # every sample's ws, and every tRGB output kept and joined (4/3 of the last one's pixels)
+    per_sample = G.num_ws * G.w_dim * 4 + 2 * G.img_channels * G.img_resolution**2 * 4 * 4 // 3
+    check_memory(f"resolution usage over {args.samples:,} samples", args.samples * per_sample)
     z = torch.randn([args.samples, G.z_dim], generator=torch.Generator().manual_seed(0))
     c = None
     if G.c_dim:

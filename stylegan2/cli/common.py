@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -117,6 +118,24 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
+def memory_limit() -> int:
+    """Bytes a command may plan to hold at once: half the machine's memory (4 GiB if unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 4 * 1024**3
+
+
+def check_memory(what: str, nbytes: int) -> None:
+    """Refuse, with the number, work whose estimated memory exceeds `memory_limit()`."""
+    limit = memory_limit()
+    if nbytes > limit:
+        raise CLIError(
+            f"{what} would need about {nbytes / 1024**3:.1f} GiB of memory; "
+            f"the limit is {limit / 1024**3:.1f} GiB (half of this machine's)"
+        )
+
+
 def check_image_bytes(what: str, height: int, width: int, channels: int = 3) -> None:
     """Refuse, with the number, an image too large to hold in memory."""
     need = height * width * channels
@@ -125,6 +144,7 @@ def check_image_bytes(what: str, height: int, width: int, channels: int = 3) -> 
             f"{what} would be {width:,}x{height:,} pixels ({need / 1024**3:.1f} GiB); "
             f"the limit is {MAX_IMAGE_BYTES / 1024**3:.0f} GiB"
         )
+    check_memory(what, need)
 
 
 #: the largest JSON file (explorer state, calibration) a command reads

@@ -9,6 +9,7 @@ import numpy as np
 from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
+    check_memory,
     count_int,
     finite_float,
     index_int,
@@ -61,6 +62,8 @@ def run_directions(args: argparse.Namespace) -> int:
         if args.method == "sefa":
             d = sefa(G, _layers(args.layers), args.top)
         else:
+            # the w's in float64, centred, then their SVD
+            check_memory(f"PCA over {args.samples:,} samples", args.samples * G.w_dim * 8 * 3)
             with tqdm(total=args.samples, unit="w") as bar:
                 d = pca(G, args.samples, _layers(args.layers), args.top, progress=bar.update)
     except ValueError as exc:

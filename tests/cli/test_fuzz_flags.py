@@ -153,3 +153,27 @@ def test_hostile_state_files_are_one_line(tmp_path, capsys, command, kind):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"stylegan2 {command}: error:") and "\n" not in err, err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["resolution-usage", "{net}", "--samples", "10000000"],
+        ["mix", "--network", "{net}", "--rows", "0-99999", "--cols", "0-99999", "--styles", "0"],
+        ["video", "--network", "{net}", "--seeds", "0-99", "--frames-per-segment", "1000000"],
+    ],
+)
+def test_work_too_large_for_memory_is_refused_with_the_number(tmp_path, capsys, argv):
+    from stylegan2.cli.main import main
+    from tests.conftest import DATA
+
+    net = str(DATA / "sg2ada_tiny_snapshot.pkl")
+    argv = [a.format(net=net) for a in argv]
+    if argv[0] == "mix":
+        argv += ["--out", str(tmp_path / "m.png")]
+    if argv[0] == "video":
+        argv += ["--out", str(tmp_path / "v.mp4")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and any(w in err for w in ("GiB", "frames")), err
+    assert not list(tmp_path.iterdir())
