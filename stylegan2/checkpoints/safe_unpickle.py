@@ -246,7 +246,8 @@ def _np_dtype(*args: Any) -> np.dtype:
     # structured or sub-array description (those can state any size).
     if not args or not isinstance(args[0], str) or not re.fullmatch(r"[a-zA-Z]\d{0,2}", args[0]):
         raise CheckpointError("refusing to load: a numpy dtype other than a plain type code")
-    if not all(isinstance(a, bool) for a in args[1:3]) or len(args) > 3:
+    # (older numpy wrote the two flags as the integers 0 and 1)
+    if not all(isinstance(a, int) and a in (0, 1) for a in args[1:3]) or len(args) > 3:
         raise CheckpointError("corrupt numpy dtype record")
     return np.dtype(*args)
 
