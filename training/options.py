@@ -149,6 +149,12 @@ class TrainOptions:
         _at_least(self, "D_reg_interval", 1)
         _at_least(self, "num_workers", 0)
         _at_least(self, "mbstd_group", 1)
+        # Far above any real setting, low enough that a typo is refused before networks of
+        # terabytes are built.
+        _at_most(self, "batch", 65536)
+        _at_most(self, "channel_max", 8192)
+        _at_most(self, "map_layers", 64)
+        _at_most(self, "num_workers", 256)
         if self.keep < 0:
             raise ValueError(f"--keep must be 0 (all) or a positive count, got {self.keep}")
         if not 0 <= self.seed < 2**32:
@@ -182,16 +188,22 @@ def _at_least(opts: TrainOptions, name: str, low: int) -> None:
         raise ValueError(f"{flag_of(name)} must be {word}, got {value}")
 
 
+def _at_most(opts: TrainOptions, name: str, high: int) -> None:
+    value = getattr(opts, name)
+    if value is not None and value > high:
+        raise ValueError(f"{flag_of(name)} must be at most {high}, got {value}")
+
+
 def _positive(opts: TrainOptions, name: str) -> None:
     value = getattr(opts, name)
     if value is not None and not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{flag_of(name)} must be a positive number, got {value}")
+        raise ValueError(f"{flag_of(name)} must be a finite number above 0, got {value}")
 
 
 def _not_negative(opts: TrainOptions, name: str) -> None:
     value = getattr(opts, name)
     if value is not None and not (value >= 0 and math.isfinite(value)):
-        raise ValueError(f"{flag_of(name)} must be 0 or more, got {value}")
+        raise ValueError(f"{flag_of(name)} must be a finite number, 0 or more, got {value}")
 
 
 @dataclass(frozen=True)
@@ -249,6 +261,12 @@ def resolve(
     channel_max = opts.channel_max or p.channel_max
     map_layers = opts.map_layers or p.map_layers
     mbstd = opts.mbstd_group or min(p.mbstd_group, batch // world)
+    per_process = batch // world
+    if per_process % min(mbstd, per_process):
+        raise ValueError(
+            f"--batch {batch}: {per_process} images per process do not split into "
+            f"minibatch-std groups of {mbstd}; choose a multiple of {mbstd} or set --mbstd-group"
+        )
     G = GeneratorConfig(
         z_dim=512,
         c_dim=c_dim,

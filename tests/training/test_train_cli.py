@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
+import typing
 from pathlib import Path
 
 import pytest
@@ -91,11 +92,13 @@ def test_the_commands_on_the_model_cards_still_parse():
     [
         (["--snap", "0"], "--snap must be positive"),
         (["--batch", "0"], "--batch must be positive"),
-        (["--tick", "0"], "--tick must be a positive number"),
-        (["--tick", "nan"], "--tick must be a positive number"),
+        (["--tick", "0"], "--tick must be a finite number above 0"),
+        (["--tick", "nan"], "--tick must be a finite number above 0"),
+        (["--kimg", "inf"], "--kimg must be a finite number, 0 or more"),
+        (["--channel-max", "1000000"], "--channel-max must be at most 8192"),
         (["--seed", "-1"], "--seed must lie in"),
         (["--keep", "-1"], "--keep must be 0"),
-        (["--snap-minutes", "-1"], "--snap-minutes must be 0 or more"),
+        (["--snap-minutes", "-1"], "--snap-minutes must be a finite number, 0 or more"),
         (["--workers", "-1"], "--workers must be at least 0"),
     ],
 )
@@ -110,6 +113,13 @@ def test_options_check_themselves():
         TrainOptions(data="d", outdir="o", cfg="huge")
     with pytest.raises(ValueError, match="--snap must be positive"):
         TrainOptions(data="d", outdir="o", snap=0)
+    from training.options import resolve
+
+    with pytest.raises(ValueError, match=r"6 images per process do not split into .* groups of 4"):
+        resolve(TrainOptions(data="d", outdir="o", cfg="small", batch=6), 16, 3, 0)
+    assert resolve(
+        TrainOptions(data="d", outdir="o", cfg="small", batch=6, mbstd_group=2), 16, 3, 0
+    )
 
 
 def test_outdir_on_a_file_or_a_read_only_folder_is_a_one_line_error(
@@ -136,3 +146,25 @@ def test_resume_latest_with_nothing_to_resume_is_an_error(tiny_data, tmp_path, c
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--resume latest: no snapshot of a data-small-demod run" in err
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
+
+
+def _is_number(f: dataclasses.Field) -> bool:
+    hint = typing.get_type_hints(TrainOptions)[f.name]
+    return any(t in (int, float) for t in (hint, *typing.get_args(hint)))
+
+
+@pytest.mark.parametrize(
+    "flag", [f.metadata["flag"] for f in dataclasses.fields(TrainOptions) if _is_number(f)]
+)
+def test_no_number_in_a_flag_gives_a_traceback(flag, tmp_path, capsys):
+    """Values out of range are refused in one line; the others get as far as the data, which
+    is missing here: one line too."""
+    common = ["--data", str(tmp_path / "none"), "--outdir", str(tmp_path / "o"), "--device", "cpu"]
+    for value in ("0", "-1", "3", "nan", "inf", "-inf", "1e30", "99999999999"):
+        try:
+            rc = main([*common, flag, value])
+        except SystemExit as exc:  # argparse: not a number of the flag's kind (with its usage)
+            rc = exc.code
+        err = capsys.readouterr().err
+        assert rc == 2 and "Traceback" not in err, (flag, value, err)
+        assert err.splitlines()[-1].startswith("stylegan2-train: error: "), (flag, value, err)
