@@ -22,6 +22,8 @@ log = logging.getLogger("training")
 
 @dataclass(frozen=True)
 class Decision:
+    """What the end of a step brings; the trainer carries it out."""
+
     record: dict[str, Any] | None = None  # a tick ended: its stats.jsonl row
     grid: str | None = None  # file name of a sample grid to write
     snapshot: bool = False
@@ -35,9 +37,9 @@ class Decision:
 
 
 class TickScheduler:
-    """`main`: the process that writes (the others keep the same counters in step). Decisions
-    by wall time are taken on the main process only: the others write nothing, so they need
-    not agree."""
+    """`main`: the process that writes; only its counters go into snapshots. Decisions by wall
+    time are taken there alone: nothing at a tick is collective, so the other processes need
+    not agree on where ticks end."""
 
     def __init__(
         self, opts: TrainOptions, counters: dict[str, Any], main: bool, show_progress: bool
