@@ -161,7 +161,10 @@ def _unpickle(f: BinaryIO, scan: _Scan) -> None:
 
 def scan_torch_bytes(data: bytes, label: str) -> None:
     """`scan_torch_file` for a torch.save held in memory (a pickled storage's bytes)."""
-    _scan_stream(io.BytesIO(data), len(data), label)
+    if data.startswith(b"PK\x03\x04"):
+        _scan_zip(io.BytesIO(data), len(data), label)
+    else:
+        _scan_stream(io.BytesIO(data), len(data), label)
 
 
 def scan_torch_file(path: str | os.PathLike[str]) -> None:
@@ -169,13 +172,13 @@ def scan_torch_file(path: str | os.PathLike[str]) -> None:
     p = Path(path)
     size = p.stat().st_size
     if zipfile.is_zipfile(p):
-        _scan_zip(p, size)
+        _scan_zip(p, size, p.name)
     else:
         with p.open("rb") as f:
             _scan_stream(f, size, p.name)
 
 
-def _scan_zip(p: Path, size: int) -> None:
+def _scan_zip(p: Path | BinaryIO, size: int, label: str) -> None:
     try:
         with zipfile.ZipFile(p) as z:
             infos = {i.filename: i for i in z.infolist()}
@@ -186,17 +189,17 @@ def _scan_zip(p: Path, size: int) -> None:
             prefix = name[: -len("data.pkl")]
             info = infos[name]
             if info.file_size > size:
-                raise CheckpointError(f"refusing to load: {p.name} unpacks to more than its size")
+                raise CheckpointError(f"refusing to load: {label} unpacks to more than its size")
 
             def record_bytes(key: str) -> int | None:
                 rec = infos.get(f"{prefix}data/{key}")
                 return None if rec is None else rec.file_size
 
-            scan = _Scan(p.name, size, record_bytes)
+            scan = _Scan(label, size, record_bytes)
             with z.open(info) as f:
                 _unpickle(io.BytesIO(f.read()), scan)
     except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        raise CheckpointError(f"{p}: damaged torch archive ({type(exc).__name__})") from None
+        raise CheckpointError(f"{label}: damaged torch archive ({type(exc).__name__})") from None
 
 
 def _scan_stream(f: BinaryIO, size: int, label: str) -> None:

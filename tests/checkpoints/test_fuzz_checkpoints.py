@@ -57,6 +57,33 @@ class _NumpyRecord:
         return (multiarray._reconstruct, args) + ((self.state,) if self.state is not None else ())
 
 
+class _StorageBytes:
+    """Pickles as `torch.storage._load_from_bytes(data)`, how a pickled storage travels."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    def __reduce__(self):
+        return (torch.storage._load_from_bytes, (self.data,))
+
+
+def _lying_storage_bytes() -> _StorageBytes:
+    """A torch.save (zip) of four floats whose record claims 10^9."""
+    import zipfile
+
+    buf = io.BytesIO()
+    torch.save(_storage(4), buf)
+    src = zipfile.ZipFile(io.BytesIO(buf.getvalue()))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for name in src.namelist():
+            data = src.read(name)
+            if name.endswith("data.pkl"):
+                data = data.replace(b"K\x04t", b"J\x00\xca\x9a\x3bt")
+            dst.writestr(name, data)
+    return _StorageBytes(out.getvalue())
+
+
 def _storage(n: int) -> torch.storage.TypedStorage:
     import warnings
 
@@ -106,6 +133,10 @@ ADA_CASES: dict[str, tuple[Callable[[dict], None], str]] = {
     "overlapping strides": (
         _set_weight(_Tensor(_storage(20_000), (10**4, 10**4), (1, 1))),
         "overlapping",
+    ),
+    "storage bytes claiming 4 GB": (
+        lambda snap: _set_weight(_Tensor(_lying_storage_bytes(), (32, 32), (32, 1)))(snap),
+        "bytes",
     ),
     "numpy record with no data (3 GB)": (
         _set_weight(_NumpyRecord((10**9,))),
