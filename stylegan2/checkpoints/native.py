@@ -37,7 +37,7 @@ _ROLES = ("G_ema", "G", "D")
 MAX_HEADER_BYTES = 100 * 1024**2
 
 
-def _read_header(path: Path) -> dict[str, Any]:
+def read_header(path: Path) -> dict[str, Any]:
     """The JSON header of a safetensors file, read with bounds: a regular file only (a FIFO
     would block), a length that fits the file, a nesting limit (no RecursionError)."""
     if not path.is_file():
@@ -59,7 +59,7 @@ def _read_header(path: Path) -> dict[str, Any]:
 def is_native(path: str | Path) -> bool:
     """True when the file is a safetensors file written by `save_checkpoint`."""
     try:
-        meta = _read_header(Path(path)).get("__metadata__", {})
+        meta = read_header(Path(path)).get("__metadata__", {})
     except (OSError, ValueError, UnicodeDecodeError, CheckpointError):
         return False
     return isinstance(meta, dict) and meta.get("format") == FORMAT_NAME
@@ -113,7 +113,7 @@ def read_native(path: str | Path) -> CheckpointContents:
     if path.stat().st_size > MAX_CHECKPOINT_BYTES:
         raise CheckpointError(f"{path}: file is larger than the {MAX_CHECKPOINT_BYTES} byte limit")
     try:
-        meta = _read_header(path).get("__metadata__", {})
+        meta = read_header(path).get("__metadata__", {})
         if not isinstance(meta, dict):
             raise ValueError("the metadata is not a JSON object")
         tensors = load_file(str(path), device="cpu")

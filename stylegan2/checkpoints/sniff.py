@@ -101,6 +101,9 @@ def read_checkpoint(path: str | os.PathLike[str]) -> CheckpointContents:
 
         return read_rosinality(p)
     if fmt == "safetensors":
+        from stylegan2.checkpoints.native import read_header
+
+        read_header(p)  # a header too deep or too long to read says so
         raise CheckpointError(f"{p} is a safetensors file but not one of our checkpoints")
     if fmt == "zip":
         raise CheckpointError(f"{p} is a zip archive but not a torch checkpoint")

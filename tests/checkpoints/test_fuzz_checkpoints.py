@@ -286,7 +286,7 @@ NATIVE_CASES: dict[str, tuple[Callable[[dict], str | None], str]] = {
     ),
     "non-finite torgb_gain": (_config_edit(**{"synthesis.torgb_gain": -1.0}), "torgb_gain"),
     "string where a number belongs": (_config_edit(w_dim="8"), "w_dim"),
-    "JSON header nested 100,000 deep": (_deep_header, "safetensors"),
+    "JSON header nested 100,000 deep": (_deep_header, "nested"),
     "config nested 100,000 deep": (
         lambda h: h["__metadata__"].update(G_ema_config="[" * 10**5 + "]" * 10**5),
         "nested",
