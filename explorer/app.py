@@ -10,6 +10,7 @@ from pathlib import Path
 
 from assets import DEFAULT_MODEL
 from explorer.tab_names import TAB_NAMES
+from stylegan2.catalogue import network_url, similar_names
 
 
 def default_network() -> str | None:
@@ -20,13 +21,19 @@ def default_network() -> str | None:
 
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="stylegan2-explorer", description="Explore StyleGAN2 by hand")
-    p.add_argument("--network", help="checkpoint to open (default: the bundled model)")
+    p.add_argument(
+        "--network",
+        help="checkpoint to open: a file, an http(s) URL or a published name such as ffhq "
+        "(default: the bundled model)",
+    )
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
     p.add_argument("--state", help="explorer state JSON to start from")
     p.add_argument("--screenshot", help="save a PNG of the window once the first image shows, exit")
     p.add_argument("--tab", help="open on this tab: " + ", ".join(TAB_NAMES))
     p.add_argument("--size", default="1280x800", help="window size WxH (default 1280x800)")
-    p.add_argument("--compare", help="a second network to show beside the first (compare mode)")
+    p.add_argument(
+        "--compare", help="a second network (file, URL or name) to show beside the first"
+    )
     p.add_argument("--lpips-weights", help="VGG16 trunk for LPIPS path lengths (remembered)")
     p.add_argument(
         "--threads",
@@ -52,8 +59,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.threads is not None and args.threads < 1:
         return _error(f"--threads must be 1 or more, got {args.threads}")
     for flag, path in (("--network", args.network), ("--compare", args.compare)):
-        if path and not Path(path).exists():
-            return _error(f"{path}: no such file ({flag})")
+        # A URL or a published name is fetched once the window shows (with progress).
+        if path and network_url(path) is None and not Path(path).exists():
+            close = similar_names(path)
+            hint = f" (did you mean {' or '.join(close)}?)" if close else ""
+            return _error(f"{path}: no such file and no published network of that name{hint} "
+                          f"({flag}; `stylegan2 models` lists the published ones)")  # fmt: skip
     # Imported only now: Qt, torch and the window take seconds to load, and a bad argument is
     # answered before that.
     from PySide6.QtWidgets import QApplication

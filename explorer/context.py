@@ -1,6 +1,7 @@
 """What every controller of the window is built from: one `Context` holding the render worker,
 the state model, the open networks' `NetworkInfo`, a status sink, the remembered preferences and
-the window that parents dialogs. Nothing else is shared between controllers."""
+the window that parents dialogs, and the fetcher that downloads. Nothing else is shared between
+controllers."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLabel, QMessageBox, QStatusBar, QWidget
 
+from explorer.fetcher import Fetcher
 from explorer.network_info import NetworkInfo
 from explorer.state import StateModel
 from explorer.worker import Job, RenderWorker
@@ -79,6 +81,8 @@ class Context:
     device: str = "auto"
     # The open networks, the first one first, then any compared with it (as the worker's list).
     networks: list[NetworkInfo] = field(default_factory=list)
+    # Downloads (networks by URL or published name, detector weights), off the render thread.
+    fetcher: Fetcher = field(default_factory=Fetcher)
 
     @property
     def network(self) -> NetworkInfo | None:

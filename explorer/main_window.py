@@ -16,7 +16,7 @@ from explorer.controllers.directions import DirectionsController
 from explorer.controllers.features import FeaturesController
 from explorer.controllers.files import FilesController
 from explorer.controllers.mixing import MixingController
-from explorer.controllers.network import NetworkController
+from explorer.controllers.network import NetworkController, url_argument
 from explorer.controllers.path import PathController
 from explorer.controllers.projection import ProjectionController
 from explorer.controllers.speed import SpeedController
@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
             return menu
 
         act("Open network…", self.network.open_dialog, "Ctrl+O")
+        act("Open published network…", self.network.published_dialog)
         recent = menu_button("Recent", self.network.fill_recent)
         compare = menu_button(
             "Compare",
@@ -174,7 +175,7 @@ class MainWindow(QMainWindow):
             e.acceptProposedAction()
 
     def dropEvent(self, e) -> None:
-        paths = [url.toLocalFile() for url in e.mimeData().urls()]
+        paths = [url_argument(url) for url in e.mimeData().urls()]
         self.files.open_dropped(paths, self.network.open, self.projection.load_target)
 
     def closeEvent(self, e) -> None:
@@ -184,6 +185,7 @@ class MainWindow(QMainWindow):
         prefs.set("last_state", self.files.state_text())
         self.ui.latent.timer.stop()
         self.ui.noise.timer.stop()
+        self.ctx.fetcher.stop()
         self.worker.stop()
         self.collector.stop()
         super().closeEvent(e)

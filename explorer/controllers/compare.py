@@ -14,6 +14,7 @@ from assets import bundled_networks
 from explorer.context import Context
 from explorer.controllers.files import write_png
 from explorer.controllers.network import NETWORK_FILTER
+from explorer.fetcher import display_name
 from explorer.frames import FrameController
 from explorer.network_info import NetworkInfo
 from explorer.panels.features import FeaturesPanel
@@ -35,12 +36,21 @@ class CompareController(QObject):
         frames.shown.connect(self._shown)
 
     def open(self, path: str) -> None:
-        """Load a second network; every render then shows it beside the first."""
+        """Load a second network (a file, URL or published name); every render then shows it
+        beside the first."""
         if self.ctx.network is None:
             self.ctx.status.say("open a network first", 6000)
             return
-        self.ctx.status.say(f"loading {Path(path).name} to compare…")
-        self.ctx.worker.load_network(path, self.ctx.device, index=1)
+        name = display_name(path)
+        self.ctx.status.say(f"loading {name} to compare…")
+
+        def resolved(local: str | None) -> None:
+            if local is not None and self.ctx.network is not None:
+                self.ctx.worker.load_network(local, self.ctx.device, index=1)
+
+        self.ctx.fetcher.resolve_network(
+            path, resolved, lambda error: self._failed(1, path, error), self.ctx.window
+        )
 
     def dialog(self) -> None:
         info = self.ctx.network

@@ -19,6 +19,7 @@ from explorer.frames import FrameController
 from explorer.panels.directions import DirectionsPanel
 from explorer.panels.latent import LatentPanel
 from explorer.state import ExplorerState
+from stylegan2.downloads import is_url
 from stylegan2.io import ImageIOError, save_png
 from stylegan2.latents import LatentFileError, load_w, save_w
 from stylegan2.paths import path_from_dict
@@ -232,10 +233,12 @@ class FilesController:
         load_target: Callable[[str], bool],
     ) -> None:
         """Files dropped on the window: states, latents, saved images, photos to project, and
-        anything else as a network."""
+        anything else (http(s) URLs included) as a network."""
         for path in paths:
             suffix = Path(path).suffix.lower()
-            if suffix == ".json":
+            if is_url(path):
+                open_network(path)  # a network by URL: downloaded, then opened
+            elif suffix == ".json":
                 self.load_state(path)
             elif suffix in (".npy", ".npz"):
                 self.load_w(path)

@@ -1,4 +1,6 @@
-"""Opening the first network: the dialog, recent files, and fitting the panels and the state to
+"""Opening the first network (a file, an http(s) URL or a published network's short name,
+downloaded off the render thread while the current one keeps rendering): the dialogs, recent
+files, and fitting the panels and the state to
 a network once it has loaded (or saying, in full, why it did not)."""
 
 from __future__ import annotations
@@ -7,12 +9,14 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QUrl, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from explorer.context import Context
+from explorer.fetcher import Fetch, display_name
 from explorer.frames import FrameController
 from explorer.network_info import NetworkInfo
+from explorer.published_dialog import PublishedDialog
 from explorer.window_layout import WELCOME, WindowUI
 
 log = logging.getLogger(__name__)
@@ -27,26 +31,73 @@ class NetworkController(QObject):
         self.ctx = ctx
         self.ui = ui
         self.frames = frames
+        self.fetch: Fetch | None = None  # a download in flight for the next network
+        self.opening = 0  # counts open() calls: only the newest one's download is loaded
+        self.published: PublishedDialog | None = None  # the published-networks dialog, if open
         ctx.worker.network_loaded.connect(self._loaded)
         ctx.worker.network_failed.connect(self._failed)
         ui.open_button.clicked.connect(self.open_dialog)
 
-    def open(self, path: str) -> None:
-        self.ctx.status.set_network_line(f"loading {Path(path).name}…")
+    def open(self, arg: str) -> None:
+        """Open a network file, URL or published name; one being downloaded is cancelled (the
+        newest choice wins), and a failure leaves what is open as it is."""
+        if self.fetch is not None:
+            self.fetch.cancel()
+        name = display_name(arg)
+        self.ctx.status.set_network_line(f"loading {name}…")
         if self.ctx.network is None:
             self.ui.welcome_text.setText(
-                WELCOME.replace("Open a network to start", f"Loading {Path(path).name}…")
+                WELCOME.replace("Open a network to start", f"Loading {name}…")
             )
-        self.ctx.worker.load_network(path, self.ctx.device)
+        self.opening += 1
+        n = self.opening
+        self.fetch = self.ctx.fetcher.resolve_network(
+            arg,
+            lambda path: self._resolved(n, path),
+            lambda error: self._resolve_failed(n, arg, error),
+            self.ctx.window,
+        )
+
+    def _resolved(self, n: int, path: str | None) -> None:
+        if n != self.opening:
+            return  # a newer choice replaced this one while it downloaded
+        self.fetch = None
+        if path is not None:
+            self.ctx.worker.load_network(path, self.ctx.device)
+
+    def _resolve_failed(self, n: int, arg: str, error: str) -> None:
+        if n != self.opening:
+            return
+        self.fetch = None
+        self._failed(0, arg, error)
 
     def open_dialog(self) -> None:
         info = self.ctx.network
         start = str(Path(info.path).parent) if info else ""
-        path, _ = QFileDialog.getOpenFileName(
-            self.ctx.window, "Open network", start, NETWORK_FILTER
+        # A URL (where the platform's dialog lets one be typed) opens like a file.
+        url, _ = QFileDialog.getOpenFileUrl(
+            self.ctx.window,
+            "Open network",
+            QUrl.fromLocalFile(start),
+            NETWORK_FILTER,
+            supportedSchemes=["file", "http", "https"],
         )
-        if path:
-            self.open(path)
+        arg = url_argument(url)
+        if arg:
+            self.open(arg)
+
+    def published_dialog(self) -> None:
+        """File → Open published network…: the catalogue, or any URL or name typed."""
+        dialog = PublishedDialog(self.ctx.window)
+        dialog.accepted.connect(lambda: self.open(dialog.choice() or ""))
+        dialog.finished.connect(lambda _r: self._published_closed(dialog))
+        self.published = dialog
+        dialog.open()
+
+    def _published_closed(self, dialog: PublishedDialog) -> None:
+        if self.published is dialog:
+            self.published = None
+        dialog.deleteLater()
 
     def when_opened(self, fn: Callable[[], None]) -> None:
         """Call fn once, after the next first network has loaded (the CLI's --compare)."""
@@ -121,3 +172,10 @@ class NetworkController(QObject):
             status.set_network_line("no network")
         else:
             status.set_network_line(f"{msg} — still showing {Path(self.ctx.network.path).name}")
+
+
+def url_argument(url: QUrl) -> str:
+    """A dialog's or a drop's URL as a network argument: a local path, or the http(s) URL."""
+    if url.isEmpty():
+        return ""
+    return url.toLocalFile() if url.isLocalFile() else url.toString()

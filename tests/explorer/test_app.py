@@ -22,6 +22,7 @@ def private_settings(tmp_path):
     [
         (["--network", "missing.safetensors"], "no such file"),
         (["--compare", "missing.safetensors"], "no such file"),
+        (["--network", "ffhqq"], "did you mean ffhq"),
         (["--tab", "Nope"], "no tab named"),
         (["--size", "12"], "--size"),
         (["--threads", "0"], "--threads must be 1 or more"),

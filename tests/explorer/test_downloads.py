@@ -1,0 +1,151 @@
+"""Networks by URL or published name in the explorer, served from 127.0.0.1 (never an outside
+address): the download runs off the render thread with a progress dialog that cancels it, the
+open network keeps rendering meanwhile, and a failure leaves it open and says why."""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QPushButton
+
+from stylegan2 import catalogue
+from tests.conftest import DATA
+from tests.explorer.conftest import settle
+from tests.http_fixture import cache_files, isolated_cache, local_server
+
+ADA_FIXTURE = DATA / "sg2ada_tiny_snapshot.pkl"
+
+
+@pytest.fixture
+def server(tmp_path):
+    with local_server(tmp_path) as s:
+        yield s
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    return isolated_cache(tmp_path, monkeypatch)  # and downloads on (the suite turns them off)
+
+
+def _point_network_at(monkeypatch, name: str, url: str) -> None:
+    entries = tuple(
+        dataclasses.replace(n, url=url) if n.name == name else n for n in catalogue.NETWORKS
+    )
+    monkeypatch.setattr(catalogue, "NETWORKS", entries)
+
+
+def test_a_url_downloads_with_progress_and_cancels_while_the_old_network_renders(
+    window, qtbot, server, cache, explorer_network
+):
+    shutil.copy(ADA_FIXTURE, server.root / "net.pkl")
+    window.network.open(server.url("slow/net.pkl"))  # 1 KiB every 20 ms: seconds to come
+    fetcher = window.ctx.fetcher
+    qtbot.waitUntil(lambda: bool(fetcher.fetches) and fetcher.fetches[0].dialog is not None)
+    dialog = fetcher.fetches[0].dialog
+    assert dialog.isVisible() and "net.pkl" in dialog.labelText()
+    qtbot.waitUntil(lambda: dialog.value() > 0, timeout=10_000)  # progress arrives
+    # The window does not wait: the open network keeps following the controls.
+    before = settle(qtbot, window)
+    window.model.update(seed_x=7.0)
+    assert (settle(qtbot, window) != before).any()
+    qtbot.mouseClick(dialog.findChild(QPushButton), Qt.MouseButton.LeftButton)  # Cancel
+    qtbot.waitUntil(lambda: not fetcher.fetches, timeout=10_000)
+    assert "cancelled" in window.ctx.status.network_line()
+    assert window.ctx.network.path == explorer_network
+    assert cache_files(cache) == []  # nothing half-written
+    window.model.update(seed_x=8.0)
+    settle(qtbot, window)
+
+
+def test_a_published_name_opens_from_the_catalogue_dialog(
+    window, qtbot, server, cache, monkeypatch
+):
+    _point_network_at(monkeypatch, "metfaces", server.add("metfaces.pkl", ADA_FIXTURE.read_bytes()))
+    window.network.published_dialog()
+    dialog = window.network.published
+    assert dialog is not None and dialog.isVisible()
+    row = dialog.items["metfaces"]
+    assert row.text(4) == "no" and row.text(3).endswith("MB") and row.text(5) == "non-commercial"
+    groups = [dialog.tree.topLevelItem(i).text(0) for i in range(dialog.tree.topLevelItemCount())]
+    assert len(groups) == 3 and "StyleGAN2-ADA (PyTorch)" in groups
+    asked = []
+    dialog.ask = lambda _parent, _title, text: asked.append(text) is None  # says yes
+    dialog.select("metfaces")
+    assert "metfaces" in dialog.details.text()
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000) as loaded:
+        dialog.accept()
+    assert "non-commercial" in asked[0] and "364 MB" in asked[0]  # said before downloading
+    assert loaded.args[1].path.endswith("metfaces.pkl")
+    assert server.requests["/files/metfaces.pkl"] == 1
+    settle(qtbot, window)
+    # Cached now: listed so, opened again with no request and no question.
+    window.network.published_dialog()
+    again = window.network.published
+    assert again.items["metfaces"].text(4) == "yes"
+    again.ask = lambda *_a: pytest.fail("asked again about a cached network")
+    again.select("metfaces")
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000):
+        again.accept()
+    assert server.requests["/files/metfaces.pkl"] == 1
+
+
+def test_declining_the_licence_downloads_nothing(window, qtbot, server, cache, monkeypatch):
+    _point_network_at(monkeypatch, "ffhq", server.add("ffhq.pkl", ADA_FIXTURE.read_bytes()))
+    window.network.published_dialog()
+    dialog = window.network.published
+    dialog.ask = lambda *_a: False
+    dialog.select("ffhq")
+    dialog.accept()
+    assert dialog.isVisible() and server.total_requests == 0
+
+
+def test_a_short_name_opens_by_itself(window, qtbot, server, cache, monkeypatch):
+    _point_network_at(monkeypatch, "ffhq", server.add("ffhq.pkl", ADA_FIXTURE.read_bytes()))
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000) as loaded:
+        window.network.open("ffhq")
+    assert loaded.args[1].format == "ada-pkl"
+    assert "ffhq.pkl" in window.ctx.status.network_line()
+
+
+def test_a_failed_url_leaves_the_old_network(window, qtbot, server, cache, explorer_network):
+    window.network.open(server.url("missing"))
+    qtbot.waitUntil(lambda: "404" in window.ctx.status.network_line(), timeout=10_000)
+    line = window.ctx.status.network_line()
+    assert "still showing" in line and "by hand" in window.ui.net_label.toolTip()
+    assert window.ctx.network.path == explorer_network
+    assert cache_files(cache) == []
+    window.model.update(seed_x=3.0)
+    settle(qtbot, window)
+
+
+def test_a_near_miss_name_is_answered_with_the_names(window, qtbot, cache):
+    window.network.open("ffhqq")
+    assert "did you mean ffhq" in window.ui.net_label.toolTip()
+
+
+def test_a_dropped_url_opens_as_a_network(window, qtbot, server, cache):
+    url = server.add("dropped.pkl", ADA_FIXTURE.read_bytes())
+    mime = QMimeData()
+    mime.setUrls([QUrl(url)])
+    event = QDropEvent(
+        QPoint(10, 10),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000) as loaded:
+        window.dropEvent(event)
+    assert loaded.args[1].path.endswith("dropped.pkl")
+
+
+def test_compare_with_a_url(window, qtbot, server, cache):
+    url = server.add("twin.pkl", ADA_FIXTURE.read_bytes())
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000) as loaded:
+        window.compare.open(url)
+    assert loaded.args[0] == 1
+    qtbot.waitUntil(lambda: window.ctx.compared is not None, timeout=10_000)
