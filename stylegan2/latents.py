@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from stylegan2.safe_writes import atomic_path
+from stylegan2.safe_writes import atomic_path, remove_stale_temps
 
 
 class LatentFileError(ValueError):
@@ -102,6 +102,7 @@ def save_w(path: str | Path, ws: np.ndarray) -> None:
     """Save ws [num_ws, w_dim]: .npz in NVIDIA's layout (key 'w', [1, num_ws, w_dim]) or .npy."""
     path = Path(path)
     ws = np.asarray(ws, dtype=np.float32)
+    remove_stale_temps(path)  # a write of this file that a kill stopped half-way
     try:
         with atomic_path(path) as tmp, open(tmp, "wb") as f:
             if path.suffix.lower() == ".npz":

@@ -174,3 +174,18 @@ def test_kill_during_video_export_keeps_the_old_file_and_the_next_export_cleans_
     assert write_frames(out, _frames(3), fps=10) == 3
     assert _temps(out.parent, out.name) == []
     assert mp4_problem(out) is None
+
+
+def test_stale_temporaries_of_an_output_go_at_its_next_write(tmp_path):
+    path = tmp_path / "w.npy"
+    stale = tmp_path / ".w.npy.0123abcd.part"
+    fresh = tmp_path / ".w.npy.4567cdef.part"
+    other = tmp_path / ".other.npy.0123abcd.part"
+    for p in (stale, fresh, other):
+        p.write_bytes(b"half")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    os.utime(other, (old, old))
+    save_w(path, np.zeros((6, 32), np.float32))
+    assert not stale.exists()  # ours, and old: a killed write
+    assert fresh.exists() and other.exists()  # maybe a live writer; another file's

@@ -26,7 +26,7 @@ from stylegan2.checkpoints.common import (
     NetworkWeights,
 )
 from stylegan2.config import ConfigError, DiscriminatorConfig, GeneratorConfig
-from stylegan2.safe_writes import atomic_path, current_umask
+from stylegan2.safe_writes import atomic_path, current_umask, remove_stale_temps
 
 FORMAT_NAME = "stylegan2-explorer"
 FORMAT_VERSION = 1
@@ -96,6 +96,7 @@ def save_checkpoint(
         tensors[f"state.{name}"] = t.detach().cpu().clone(memory_format=torch.contiguous_format)
     meta["card"] = json.dumps(card or {})
     meta["extra"] = json.dumps(extra_metadata or {})
+    remove_stale_temps(path)  # a write of this file that a kill stopped half-way
     try:
         with atomic_path(path) as tmp:
             save_file(tensors, str(tmp), metadata=meta)
