@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 from stylegan2.cli.common import (
+    SEEDS_HELP,
     CLIError,
     add_device_arg,
     check_memory,
@@ -22,7 +23,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("blobs", help="blob (droplet) scores per layer, averaged over seeds")
     p.add_argument("--network", required=True, help="checkpoint (any supported format)")
     p.add_argument(
-        "--seeds", type=parse_range, default=list(range(100)), help="e.g. 0-99 (the default)"
+        "--seeds",
+        type=parse_range,
+        default=list(range(100)),
+        help=f"e.g. 0-99 (the default); {SEEDS_HELP}",
     )
     p.add_argument(
         "--trunc", type=finite_float, default=1.0, help="truncation psi, finite (default 1)"

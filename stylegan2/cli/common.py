@@ -22,6 +22,8 @@ class CLIError(Exception):
 MAX_SEED = 2**32 - 1
 #: entries in one list of seeds or indices
 MAX_LIST = 100_000
+#: what --help says about every list of seeds
+SEEDS_HELP = "numbers 0 to 2^32-1, at most 100,000 in all"
 #: frames in one video (a list of frame times is made up front)
 MAX_FRAMES = 1_000_000
 #: a side of an output image or frame

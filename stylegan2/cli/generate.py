@@ -10,6 +10,7 @@ import numpy as np
 
 from stylegan2.cli.common import (
     MAX_LIST,
+    SEEDS_HELP,
     CLIError,
     add_device_arg,
     check_image_bytes,
@@ -30,7 +31,9 @@ log = logging.getLogger(__name__)
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("generate", help="images for seeds (as NVIDIA's generate.py)")
     p.add_argument("--network", required=True, help="checkpoint path (any supported format)")
-    p.add_argument("--seeds", type=parse_range, default=None, help="e.g. 0-3,7 (default 0)")
+    p.add_argument(
+        "--seeds", type=parse_range, default=None, help=f"e.g. 0-3,7 (default 0); {SEEDS_HELP}"
+    )
     p.add_argument("--state", help="explorer state JSON: render exactly what the explorer showed")
     _add_common(p)
     p.add_argument(
@@ -48,8 +51,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("mix", help="style-mixing grid (as NVIDIA's style_mixing.py)")
     p.add_argument("--network", required=True, help="checkpoint path (any supported format)")
-    p.add_argument("--rows", type=parse_range, required=True, help="row seeds, e.g. 85,100")
-    p.add_argument("--cols", type=parse_range, required=True, help="column seeds, e.g. 55,821")
+    p.add_argument(
+        "--rows", type=parse_range, required=True, help=f"row seeds, e.g. 85,100; {SEEDS_HELP}"
+    )
+    p.add_argument(
+        "--cols", type=parse_range, required=True, help=f"column seeds, e.g. 55,821; {SEEDS_HELP}"
+    )
     p.add_argument(
         "--styles",
         type=parse_range,

@@ -10,6 +10,7 @@ import numpy as np
 from stylegan2.cli.common import (
     MAX_FRAMES,
     MAX_SIDE,
+    SEEDS_HELP,
     CLIError,
     add_device_arg,
     check_image_bytes,
@@ -27,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("video", help="interpolation video through seeds or a saved path")
     p.add_argument("--network", required=True, help="checkpoint (.pkl, .pt, .safetensors)")
     src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--seeds", type=parse_range, help="keyframe seeds, e.g. 0,1,2")
+    src.add_argument("--seeds", type=parse_range, help=f"keyframe seeds, e.g. 0,1,2; {SEEDS_HELP}")
     src.add_argument("--state", help="explorer state JSON holding a path (File > Save state)")
     p.add_argument(
         "--space",
