@@ -149,3 +149,61 @@ def test_compare_with_a_url(window, qtbot, server, cache):
         window.compare.open(url)
     assert loaded.args[0] == 1
     qtbot.waitUntil(lambda: window.ctx.compared is not None, timeout=10_000)
+
+
+def _point_vgg16_at(monkeypatch, url: str) -> None:
+    table = dict(
+        catalogue.DETECTORS, vgg16=dataclasses.replace(catalogue.DETECTORS["vgg16"], url=url)
+    )
+    monkeypatch.setattr(catalogue, "DETECTORS", table)
+
+
+def _two_keyframes(window) -> None:
+    panel = window.ui.path
+    panel.seeds_edit.setText("1,2")
+    panel.duration.setValue(1.0)
+    panel.add_seeds_button.click()
+
+
+def test_lpips_weights_are_asked_for_once_then_fetched(window, qtbot, server, cache, monkeypatch):
+    from explorer.controllers import path as path_controller
+
+    _point_vgg16_at(monkeypatch, server.add("vgg16.pt", b"weights"))
+    real = path_controller.load_distance
+    used = []
+    monkeypatch.setattr(
+        path_controller, "load_distance", lambda p: used.append(p) is None and real(None)
+    )
+    asked = []
+    window.path.ask = lambda _w, _t, text: asked.append(text) is None  # yes
+    _two_keyframes(window)
+    assert used == [None]  # the pixel fallback at once: nothing waits for the download
+    qtbot.waitUntil(lambda: len(used) == 2, timeout=20_000)
+    assert len(asked) == 1 and "528 MB" in asked[0] and "non-commercial" in asked[0]
+    assert used[1] == str(catalogue.cached_weights("vgg16"))
+    assert window.ctx.prefs.get("lpips_download") == "yes"
+    assert server.requests["/files/vgg16.pt"] == 1
+    qtbot.waitUntil(lambda: len(window.ui.path.samples) == 8, timeout=60_000)
+
+
+def test_declined_lpips_weights_keep_the_fallback_and_are_not_asked_again(
+    window, qtbot, server, cache, monkeypatch
+):
+    _point_vgg16_at(monkeypatch, server.add("vgg16.pt", b"weights"))
+    asked = []
+    window.path.ask = lambda *_a: asked.append(1) is None and False  # no
+    _two_keyframes(window)
+    qtbot.waitUntil(lambda: len(asked) == 1, timeout=10_000)
+    assert window.ctx.prefs.get("lpips_download") == "no"
+    qtbot.waitUntil(lambda: len(window.ui.path.samples) == 8, timeout=60_000)
+    assert "not LPIPS" in window.ui.path.readout.text()
+    window.path.offered = False  # as in a new session: the remembered answer is used
+    assert not window.path.offer_lpips_download()
+    assert len(asked) == 1 and server.total_requests == 0
+
+
+def test_offline_lpips_is_never_asked(window, qtbot):
+    window.path.ask = lambda *_a: pytest.fail("asked while downloads are off")
+    _two_keyframes(window)
+    qtbot.waitUntil(lambda: len(window.ui.path.samples) == 8, timeout=60_000)
+    assert not window.path.offered
