@@ -134,10 +134,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.compare_trunc is not None:
         second = (renderer, replace(path, base=replace(path.base, psi=args.compare_trunc)))
     size = args.size
-    frames_needed = round(path.duration * args.fps) + 1
-    if frames_needed > MAX_FRAMES:
+    frames_needed = path.duration * args.fps + 1  # a float: a state's durations may be huge
+    if not frames_needed <= MAX_FRAMES:
         raise CLIError(
-            f"the video would have {frames_needed:,} frames; at most {MAX_FRAMES:,} "
+            f"the video would have {frames_needed:,.0f} frames; at most {MAX_FRAMES:,} "
             "(fewer --frames-per-segment, keyframes or --fps)"
         )
     res = renderer.G.img_resolution

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import io
+import json
 import math
 
 import pytest
@@ -161,6 +162,7 @@ def test_hostile_state_files_are_one_line(tmp_path, capsys, command, kind):
         ["resolution-usage", "{net}", "--samples", "10000000"],
         ["mix", "--network", "{net}", "--rows", "0-99999", "--cols", "0-99999", "--styles", "0"],
         ["video", "--network", "{net}", "--seeds", "0-99", "--frames-per-segment", "1000000"],
+        ["video", "--network", "{net}", "--state", "{state}"],
     ],
 )
 def test_work_too_large_for_memory_is_refused_with_the_number(tmp_path, capsys, argv):
@@ -168,7 +170,10 @@ def test_work_too_large_for_memory_is_refused_with_the_number(tmp_path, capsys, 
     from tests.conftest import DATA
 
     net = str(DATA / "sg2ada_tiny_snapshot.pkl")
-    argv = [a.format(net=net) for a in argv]
+    state = tmp_path.parent / f"{tmp_path.name}-state.json"  # outside the folder checked below
+    keys = [{"latent": {"seed": s}, "duration": 1e308} for s in (0, 1)]
+    state.write_text(json.dumps({"path": {"keyframes": keys, "space": "w", "easing": "linear"}}))
+    argv = [a.format(net=net, state=state) for a in argv]
     if argv[0] == "mix":
         argv += ["--out", str(tmp_path / "m.png")]
     if argv[0] == "video":
