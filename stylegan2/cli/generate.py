@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 
 import numpy as np
 
@@ -150,6 +151,8 @@ def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
         req = request_from_dict(data["request"])
     except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise CLIError(f"{state_path}: not an explorer state file ({exc})") from None
+    if not math.isfinite(req.psi):  # NaN or inf renders a black image
+        raise CLIError(f"{state_path}: truncation psi must be finite, got {req.psi}")
     out = outdir / (Path(state_path).stem + ".png")
     save_png(_render(renderer, req), out)
     print(f"wrote {out}")
