@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.lpips_weights:
         win.path.set_lpips_weights(args.lpips_weights)
     if args.threads is not None:
-        win.speed.set_threads(args.threads)
+        win.speed.set_threads(args.threads, "given with --threads")
     if args.state and not win.files.load_state(args.state):
         win.ctx.prefs.persist = False  # nothing was shown: nothing to remember
         win.close()  # stops the render thread before the window goes away

@@ -185,6 +185,7 @@ class MainWindow(QMainWindow):
         prefs.set("last_state", self.files.state_text())
         self.ui.latent.timer.stop()
         self.ui.noise.timer.stop()
+        self.speed.timer.stop()
         self.ctx.fetcher.stop()
         self.worker.stop()
         self.collector.stop()

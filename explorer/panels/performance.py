@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QSpinBox,
     QVBoxLayout,
@@ -59,7 +60,16 @@ class PerformancePanel(QGroupBox):
             "CPU threads per frame. While other programs (a training run) keep the cores busy, "
             "fewer threads render faster: threads that wait for a busy core hold up the frame."
         )
-        form.addRow("CPU threads", self.threads)
+        self.auto_threads = QCheckBox("Auto")
+        self.auto_threads.setToolTip(
+            "Choose the count from the cores other programs leave free, checked every few seconds"
+        )
+        row = QHBoxLayout()
+        row.addWidget(self.threads, 1)
+        row.addWidget(self.auto_threads)
+        form.addRow("CPU threads", row)
+        self.threads_note = note_label()  # what the count is and why
+        form.addRow(self.threads_note)
         lay.addLayout(form)
         self.fp32 = QCheckBox("Force fp32 (CUDA networks with fp16 layers)")
         self.fp32.toggled.connect(lambda on: model.update(force_fp32=on))
@@ -76,6 +86,7 @@ class PerformancePanel(QGroupBox):
         self.device = device
         self.fp32.setEnabled(cuda)
         self.threads.setEnabled(not cuda)
+        self.auto_threads.setEnabled(not cuda)
 
     def set_top_share(self, share: float | None, resolution: int) -> None:
         """From the model card's resolution usage: warn when previews, which skip the top
