@@ -278,3 +278,19 @@ def test_png_frames_into_an_empty_folder(tmp_path):
     frames = [np.zeros((4, 4, 3), np.uint8)] * 2
     assert write_frames(tmp_path / "frames", iter(frames), 4) == 2
     assert len(list((tmp_path / "frames").glob("frame*.png"))) == 2
+
+
+def test_cli_video_side_by_side_of_two_resolutions_matches_the_gui(tmp_path, renderer):
+    import dataclasses
+
+    from stylegan2.checkpoints import save_checkpoint
+    from stylegan2.networks import Generator
+
+    net = str(save_checkpoint(tmp_path / "n.safetensors", renderer.G))
+    bigger = Generator(dataclasses.replace(renderer.G.cfg, img_resolution=32)).eval()
+    other = str(save_checkpoint(tmp_path / "m.safetensors", bigger))
+    out = tmp_path / "v.gif"
+    argv = ["video", "--network", net, "--compare-network", other, "--seeds", "1,2"]
+    assert main([*argv, "--frames-per-segment", "2", "--out", str(out)]) == 0
+    with Image.open(out) as im:  # the second network fills a half the first one's size
+        assert im.size == (32, 16) and im.n_frames == 3

@@ -116,9 +116,15 @@ def run(args: argparse.Namespace) -> int:
 
     from stylegan2.checkpoints import load_network
     from stylegan2.device import resolve_device
-    from stylegan2.paths import frame_times, request_at
+    from stylegan2.paths import frame_times
     from stylegan2.render import Renderer
-    from stylegan2.video import VideoError, check_destination, output_kind, write_frames
+    from stylegan2.video import (
+        VideoError,
+        check_destination,
+        output_kind,
+        path_frames,
+        write_frames,
+    )
 
     try:
         kind = output_kind(args.out)
@@ -147,20 +153,12 @@ def run(args: argparse.Namespace) -> int:
     check_image_bytes("a frame", res, width)
     times = frame_times(path, args.fps)
 
-    def frame(r: Renderer, p, k: int) -> np.ndarray:
-        result = r.render(request_at(r, p, times[k], frame=k))
-        if result.error:
-            raise CLIError(result.error)
-        return result.image
+    streams = [(renderer, path)] + ([second] if second is not None else [])
 
     def frames():
-        for k in tqdm(range(len(times)), unit="frame"):
-            img = frame(renderer, path, k)
-            if second is not None:
-                other = frame(second[0], second[1], k)
-                if other.shape[0] != img.shape[0]:
-                    raise CLIError("side-by-side networks need the same resolution")
-                img = np.concatenate([img, other], axis=1)
+        # One frame loop for the GUI's export and this command: a second network of another
+        # resolution is resized to fill its half (stylegan2.video.side_by_side).
+        for img in tqdm(path_frames(streams, times), total=len(times), unit="frame"):
             if size is not None:
                 pil = Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img)
                 img = np.asarray(pil.resize(size, Image.LANCZOS))
