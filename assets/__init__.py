@@ -8,6 +8,13 @@ from importlib import resources
 DEFAULT_MODEL = "emoji64-stylegan2.safetensors"
 
 
+def default_network() -> str | None:
+    """The bundled default model's path, when it ships with the package: what the explorer opens
+    and every command uses when no --network is given."""
+    candidate = resources.files(__name__).joinpath("models", DEFAULT_MODEL)
+    return str(candidate) if candidate.is_file() else None
+
+
 def bundled_networks() -> list[str]:
     """Every model shipped in assets/models (the explorer's Compare menu offers them)."""
     folder = resources.files(__name__).joinpath("models")

@@ -36,3 +36,16 @@ def test_every_command_takes_threads(capsys):
         assert "--threads" in capsys.readouterr().out, cmd
     rc = main(["info", "--threads", "0", "nonexistent.pkl"])
     assert rc == 2 and "--threads must be 1 or more" in capsys.readouterr().err
+
+
+def test_commands_default_to_the_bundled_model(tmp_path, capsys):
+    from assets import default_network
+    from commands.main import main
+
+    if default_network() is None:
+        pytest.skip("no bundled model in this installation")
+    assert main(["generate", "--seeds", "0", "--outdir", str(tmp_path)]) == 0
+    assert (tmp_path / "seed0000.png").is_file()
+    with pytest.raises(SystemExit):
+        main(["ppl", "--help"])
+    assert "default: the bundled model" in " ".join(capsys.readouterr().out.split())

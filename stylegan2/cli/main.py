@@ -8,6 +8,7 @@ import logging
 import sys
 from collections.abc import Callable, Sequence
 
+from assets import default_network
 from stylegan2.cli import (
     analysis,
     bench,
@@ -56,6 +57,15 @@ def build_parser(extra: Sequence[ParserHook] = ()) -> argparse.ArgumentParser:
     models.add_parser(sub)
     for command in sub.choices.values():
         dests = {a.dest for a in command._actions}
+        for action in command._actions:
+            if action.dest == "network" and action.required:
+                # Like the explorer, every command opens the bundled model by default.
+                action.required = False
+                action.help = (
+                    f"{action.help or 'the network'}: a file, an http(s) URL or a published "
+                    "name (see `stylegan2 models`); default: the bundled model"
+                )
+                command.set_defaults(default_network=True)
         if dests & {*NETWORK_DESTS, *WEIGHT_DESTS} and "offline" not in dests:
             models.add_download_args(command)
         if not any("--threads" in a.option_strings for a in command._actions):
@@ -100,6 +110,10 @@ def _resolve_downloads(args: argparse.Namespace) -> None:
     Inception and VGG16 for `metrics` are fetched there, only for the metrics that need them."""
     offline = getattr(args, "offline", False)
     cache = getattr(args, "cache_dir", None)
+    if getattr(args, "default_network", False) and args.network is None:
+        args.network = default_network()
+        if args.network is None:
+            raise CLIError("--network is required: no bundled model is installed")
     for dest in NETWORK_DESTS:
         value = getattr(args, dest, None)
         if isinstance(value, str):
