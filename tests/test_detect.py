@@ -23,9 +23,10 @@ def test_calibration_threshold_and_rates():
 
 
 @pytest.mark.slow
-def test_detect_separates_generated_from_foreign_images(tmp_path):
+def test_detect_separates_generated_from_foreign_images(tmp_path, monkeypatch):
     from stylegan2.checkpoints import save_checkpoint
 
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))  # never beside the network
     G = distinct_generator()
     net = save_checkpoint(tmp_path / "g.safetensors", G)
     real = tmp_path / "real"
@@ -50,7 +51,10 @@ def test_detect_separates_generated_from_foreign_images(tmp_path):
         ]
     )
     assert rc == 0
-    cal = json.loads((tmp_path / "g.safetensors.detect.json").read_text())
+    (written,) = (tmp_path / "data" / "stylegan2-explorer" / "detect").glob("g-*.detect.json")
+    assert not list(tmp_path.glob("*.detect.json"))
+    cal = json.loads(written.read_text())
+    assert cal["steps"] == 80
     assert cal["auc"] > 0.9 and "not LPIPS" in cal["distance"]
     assert (tmp_path / "h.png").exists()
     from stylegan2.detect import generated_images

@@ -185,3 +185,18 @@ def test_ppl_command(capsys):
         and "not LPIPS" in out["distance"]
         and out["value"] >= 0
     )
+
+
+def test_ppl_default_finishes_quickly_and_full_is_the_papers(capsys):
+    from commands.main import main
+    from stylegan2.cli.ppl import FULL_SAMPLES, QUICK_SAMPLES
+    from tests.conftest import DATA
+
+    assert (QUICK_SAMPLES, FULL_SAMPLES) == (1000, 50_000)
+    with pytest.raises(SystemExit):
+        main(["ppl", "--help"])
+    help_text = " ".join(capsys.readouterr().out.split())
+    assert "default 1000" in help_text and "50,000 samples" in help_text
+    net = str(DATA / "sg2ada_tiny_snapshot.pkl")
+    assert main(["ppl", "--network", net, "--batch", "100", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["samples"] == QUICK_SAMPLES

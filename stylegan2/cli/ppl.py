@@ -14,6 +14,8 @@ from stylegan2.cli.common import (
     seed_int,
 )
 
+QUICK_SAMPLES, FULL_SAMPLES = 1000, 50_000
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("ppl", help="perceptual path length (official protocol)")
@@ -21,7 +23,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--space", choices=["w", "z"], default="w")
     p.add_argument("--sampling", choices=["end", "full"], default="end")
     p.add_argument("--crop", action="store_true", help="face crop (the paper's ppl_* metrics)")
-    p.add_argument("--samples", type=count_int, default=50_000, help="1-10^7 (default 50000)")
+    p.add_argument(
+        "--samples",
+        type=count_int,
+        default=None,
+        help="1-10^7 (default 1000, about a minute for a small network on a CPU; --full: 50000)",
+    )
+    p.add_argument(
+        "--full",
+        action="store_true",
+        help="the paper's protocol: 50,000 samples (hours on a CPU; the progress bar shows an ETA)",
+    )
     p.add_argument("--batch", type=int_in(1, 1024), default=8, help="1-1024 (default 8)")
     p.add_argument("--seed", type=seed_int, default=0, help="0 to 2^32-1 (default 0)")
     p.add_argument(
@@ -49,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from stylegan2.lpips import LPIPSError, load_distance
     from stylegan2.ppl import filtered_mean, sample_ppl
 
+    if args.samples is None:
+        args.samples = FULL_SAMPLES if args.full else QUICK_SAMPLES
     if args.samples < 2:
         raise CLIError("--samples must be at least 2")
     device = resolve_device(args.device)
