@@ -61,8 +61,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--styles",
         type=parse_range,
-        default=list(range(7)),
-        help="ws indices taken from the column seed (default 0-6)",
+        default=None,
+        help="ws indices taken from the column seed (default 0-6, as NVIDIA's style_mixing.py, "
+        "or every ws but the last on a network with fewer)",
     )
     _add_common(p)
     p.add_argument("--out", required=True, help="grid PNG path")
@@ -163,6 +164,8 @@ def run_mix(args: argparse.Namespace) -> int:
     check_output(args.out)
     renderer = _renderer(args)
     num_ws = renderer.G.num_ws
+    if args.styles is None:
+        args.styles = list(range(min(7, num_ws - 1)))
     bad = [s for s in args.styles if not 0 <= s < num_ws]
     if bad:
         raise CLIError(f"--styles {bad[:5]} out of range: this network has ws 0-{num_ws - 1}")

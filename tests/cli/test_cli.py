@@ -190,3 +190,10 @@ def test_info_prints_the_card_readably(capsys):
     assert main(["info", str(model)]) == 0
     out = capsys.readouterr().out
     assert "model card:" in out and '  "kimg":' in out
+
+
+def test_mix_default_styles_fit_a_small_network(tmp_path):
+    out = tmp_path / "grid.png"
+    argv = ["mix", "--network", str(DATA / FORMATS[0]), "--rows", "1", "--cols", "2"]
+    assert main([*argv, "--out", str(out)]) == 0  # 6 ws: NVIDIA's 0-6 does not fit
+    assert _png(out).shape == (2 * 16, 2 * 16, 3)
