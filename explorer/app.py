@@ -5,12 +5,17 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from types import TracebackType
+from typing import Any
 
 from assets import DEFAULT_MODEL
 from explorer.tab_names import TAB_NAMES
 from stylegan2.catalogue import network_url, similar_names
+
+log = logging.getLogger(__name__)
 
 
 def default_network() -> str | None:
@@ -41,6 +46,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="CPU threads per frame (remembered; fewer are faster while a training run is busy)",
     )
     return p
+
+
+def uncaught_to_status(say: Callable[[str, int], None]) -> Callable[..., None]:
+    """A sys.excepthook for the running window: an exception that escapes a slot (Qt calls
+    Python from its event loop, where nothing above could catch it) is logged with its
+    traceback and said in the status bar; the window goes on."""
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(exc_type, KeyboardInterrupt):
+            sys.__excepthook__(exc_type, exc, tb)
+            return
+        log.error("uncaught exception", exc_info=(exc_type, exc, tb))
+        try:
+            say(f"internal error: {exc_type.__name__}: {exc} (details in the log)", 10000)
+        except Exception:  # the window may be going away: the log has it
+            log.exception("could not report it in the status bar")
+
+    return hook
 
 
 def _error(msg: str) -> int:
@@ -77,11 +100,21 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("stylegan2-explorer")
     win = MainWindow(device=args.device)
+    try:
+        return _run(app, win, args, (w, h), screenshot_when_ready)
+    except BaseException:
+        win.ctx.prefs.persist = False
+        win.close()  # the render thread stops first: a QThread destroyed running aborts
+        raise
+
+
+def _run(app: Any, win: Any, args: argparse.Namespace, size: tuple[int, int], shoot: Any) -> int:
+    """The window's session, from restoring it to the end of the event loop."""
     if args.screenshot:
         win.ctx.prefs.persist = False  # a picture of the defaults; the user's session stays
     else:
         win.restore()
-    win.resize(w, h)
+    win.resize(*size)
     if args.lpips_weights:
         win.path.set_lpips_weights(args.lpips_weights)
     if args.threads is not None:
@@ -98,9 +131,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.tab:
         win.ui.tabs.select(args.tab)
     if args.screenshot:
-        screenshot_when_ready(win, args.screenshot, wait_twin=bool(args.compare))
+        shoot(win, args.screenshot, wait_twin=bool(args.compare))
     win.show()
-    return app.exec()
+    hook, sys.excepthook = sys.excepthook, uncaught_to_status(win.ctx.status.say)
+    try:
+        return app.exec()
+    finally:
+        sys.excepthook = hook
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ in the controllers (explorer/controllers/, explorer/frames.py)."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import QSettings
@@ -14,7 +15,7 @@ from explorer.context import Context, Preferences, Status
 from explorer.controllers.compare import CompareController
 from explorer.controllers.directions import DirectionsController
 from explorer.controllers.features import FeaturesController
-from explorer.controllers.files import FilesController
+from explorer.controllers.files import STATE_ERRORS, FilesController
 from explorer.controllers.mixing import MixingController
 from explorer.controllers.network import NetworkController, url_argument
 from explorer.controllers.path import PathController
@@ -28,6 +29,7 @@ from explorer.tab_names import TAB_NAMES
 from explorer.window_layout import build_ui
 from explorer.worker import RenderWorker
 
+log = logging.getLogger(__name__)
 #: where restore() keeps a remembered session it could not read
 UNREAD_SESSION_KEY = "last_state_unreadable"
 
@@ -162,7 +164,7 @@ class MainWindow(QMainWindow):
             # aside rather than replaced on close (a newer version may have written it).
             try:
                 self.files.apply_state_text(text)
-            except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            except STATE_ERRORS as exc:
                 prefs.settings.setValue(UNREAD_SESSION_KEY, text)
                 self.ctx.status.say(
                     f"the remembered session could not be read ({exc}); "
@@ -175,8 +177,13 @@ class MainWindow(QMainWindow):
             e.acceptProposedAction()
 
     def dropEvent(self, e) -> None:
-        paths = [url_argument(url) for url in e.mimeData().urls()]
-        self.files.open_dropped(paths, self.network.open, self.projection.load_target)
+        # Whatever a dropped file does, the window stays: a failure is a status-bar line.
+        try:
+            paths = [url_argument(url) for url in e.mimeData().urls()]
+            self.files.open_dropped(paths, self.network.open, self.projection.load_target)
+        except Exception as exc:
+            log.exception("dropping %s", e.mimeData().urls())
+            self.ctx.status.say(f"cannot open what was dropped: {type(exc).__name__}: {exc}", 8000)
 
     def closeEvent(self, e) -> None:
         prefs = self.ctx.prefs

@@ -16,10 +16,24 @@ from typing import Any
 
 import numpy as np
 
+from stylegan2.checkpoints.budget import json_depth
 from stylegan2.render import NOISE_MODES, Latent, RenderRequest, request_to_dict
 from stylegan2.safe_writes import write_text_atomic
 
 STATE_VERSION = 1
+# Bounds a state file is checked against before any widget sees it: a widget given a number
+# beyond its range, or a list of a million seeds, must never be what refuses a file.
+MAX_SEED = 2**32 - 1  # NumPy's RandomState range (noise seeds likewise)
+MAX_NUM_WS = 256  # far beyond any network's (18 at 1024 px)
+MAX_W_DIM = 4096
+MAX_MIX_SEEDS = 64
+MAX_NOISE_LAYERS = 1024
+MAX_CLASSES = 2**20
+MAX_PSI = 100.0
+MAX_STATE_BYTES = 64 * 2**20
+MAX_STATE_NESTING = 16  # a state with a path is nested 7 deep
+MAX_KEYFRAMES = 256
+MAX_KEYFRAME_S = 3600.0
 Listener = Callable[[set[str]], None]
 
 
@@ -97,12 +111,25 @@ class ExplorerState:
         }
         return json.dumps(doc, indent=2)
 
+    @staticmethod
+    def parse(text: str) -> Any:
+        """The JSON document of a state file, its size and nesting bounded first (a deep one
+        would be a RecursionError); ValueError if it cannot be one."""
+        if len(text) > MAX_STATE_BYTES:
+            raise ValueError(f"larger than any state file ({MAX_STATE_BYTES // 2**20} MiB at most)")
+        if json_depth(text) > MAX_STATE_NESTING:
+            raise ValueError(f"nested deeper than any state file ({MAX_STATE_NESTING} levels)")
+        return json.loads(text)
+
     @classmethod
     def from_json(cls, text: str) -> ExplorerState:
-        data = json.loads(text)
+        data = cls.parse(text)
         if not isinstance(data, dict) or "state" not in data:
             raise ValueError("not an explorer state file")
-        if int(data.get("version", 0)) > STATE_VERSION:
+        version = data.get("version", 0)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 0:
+            raise ValueError(f"version must be a small whole number, got {version!r}")
+        if version > STATE_VERSION:
             raise ValueError("written by a newer version of the explorer")
         if not isinstance(data["state"], dict):
             raise ValueError("not an explorer state file")
@@ -111,12 +138,21 @@ class ExplorerState:
         if unknown:
             raise ValueError(f"unknown state fields {unknown}")
         state = cls(**data["state"])
-        for name in ("seed_x", "seed_y", "psi"):
+        bounds = (("seed_x", MAX_SEED, "2^32-1"), ("seed_y", MAX_SEED, "2^32-1"))
+        for name, limit, said in (*bounds, ("psi", MAX_PSI, f"{MAX_PSI:g}")):
             value = getattr(state, name)
-            if not isinstance(value, int | float) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
-        if not isinstance(state.seed_stride, int) or state.seed_stride < 1:
-            raise ValueError(f"seed_stride must be a positive integer, got {state.seed_stride!r}")
+            if (
+                not isinstance(value, int | float)
+                or isinstance(value, bool)
+                or not math.isfinite(value)
+                or abs(value) > limit
+            ):
+                raise ValueError(
+                    f"{name} must be a finite number from -{said} to {said}, got {value!r}"
+                )
+        stride = state.seed_stride
+        if not isinstance(stride, int) or isinstance(stride, bool) or not 1 <= stride <= MAX_SEED:
+            raise ValueError(f"seed_stride must be a whole number from 1 to 2^32-1, got {stride!r}")
         state.check()
         return state
 
@@ -134,23 +170,36 @@ class ExplorerState:
             for k, v in self.noise_gains.items()
         ):
             raise ValueError("noise_gains must map layer names to non-negative numbers")
-        if not isinstance(self.mix_seeds, list) or not all(
-            is_int(v) and 0 <= v < 2**32 for v in self.mix_seeds
+        if not isinstance(self.noise_gains, dict) or len(self.noise_gains) > MAX_NOISE_LAYERS:
+            raise ValueError(f"noise_gains must name at most {MAX_NOISE_LAYERS} layers")
+        if (
+            not isinstance(self.mix_seeds, list)
+            or len(self.mix_seeds) > MAX_MIX_SEEDS
+            or not all(is_int(v) and 0 <= v <= MAX_SEED for v in self.mix_seeds)
         ):
-            raise ValueError("mix_seeds must be a list of seeds (0 to 2^32-1)")
+            raise ValueError(
+                f"mix_seeds must be a list of at most {MAX_MIX_SEEDS} seeds (0 to 2^32-1)"
+            )
         if self.layer_sources is not None and (
             not isinstance(self.layer_sources, list)
+            or len(self.layer_sources) > MAX_NUM_WS
             or not all(is_int(v) and 0 <= v <= len(self.mix_seeds) for v in self.layer_sources)
         ):
             raise ValueError(
                 "layer_sources must list, per ws, 0 (the main latent) or a mix_seeds position"
             )
-        for name in ("cutoff", "class_idx"):
+        for name, limit in (("cutoff", MAX_NUM_WS), ("class_idx", MAX_CLASSES)):
             v = getattr(self, name)
-            if v is not None and (not is_int(v) or v < 0):
-                raise ValueError(f"{name} must be a non-negative integer or null, got {v!r}")
-        if not is_int(self.noise_seed) or not isinstance(self.force_fp32, bool):
-            raise ValueError("noise_seed must be an integer and force_fp32 true or false")
+            if v is not None and (not is_int(v) or not 0 <= v <= limit):
+                raise ValueError(
+                    f"{name} must be a whole number from 0 to {limit} or null, got {v!r}"
+                )
+        if not is_int(self.noise_seed) or not 0 <= self.noise_seed <= MAX_SEED:
+            raise ValueError(
+                f"noise_seed must be a whole number from 0 to 2^32-1, got {self.noise_seed!r}"
+            )
+        if not isinstance(self.force_fp32, bool):
+            raise ValueError("force_fp32 must be true or false")
         for name, dims in (("w", (1, 2)), ("w_offset", (2,))):
             v = getattr(self, name)
             if v is None:
@@ -161,6 +210,8 @@ class ExplorerState:
                 raise ValueError(f"{name} must be an array of numbers") from None
             if a.ndim not in dims or a.size == 0 or not np.isfinite(a).all():
                 raise ValueError(f"{name} must be a finite {' or '.join(map(str, dims))}-D array")
+            if a.shape[-1] > MAX_W_DIM or (a.ndim == 2 and a.shape[0] > MAX_NUM_WS):
+                raise ValueError(f"{name} has shape {a.shape}, larger than any network's")
 
     def misfits(self, num_ws: int, w_dim: int) -> dict[str, str]:
         """The fields whose shapes do not fit a network with these num_ws and w_dim, and why."""
@@ -176,6 +227,8 @@ class ExplorerState:
                 f"w_offset has shape {np.asarray(self.w_offset).shape}; this network takes "
                 f"({num_ws}, {w_dim})"
             )
+        if self.cutoff is not None and self.cutoff > num_ws:
+            out["cutoff"] = f"cutoff {self.cutoff} is beyond this network's {num_ws} ws"
         if self.layer_sources is not None and len(self.layer_sources) != num_ws:
             out["layer_sources"] = (
                 f"layer_sources has {len(self.layer_sources)} entries; this network has {num_ws} ws"
@@ -191,12 +244,21 @@ class ExplorerState:
     def path_in(text: str) -> tuple[bool, dict | None]:
         """(whether the document says anything about the Path tab, its path or None for none).
         Files from before paths were saved say nothing: the tab is left as it is."""
-        data = json.loads(text)
+        data = ExplorerState.parse(text)
         if not isinstance(data, dict) or "path" not in data:
             return False, None
         path = data["path"]
         if path is not None and not isinstance(path, dict):
             raise ValueError("the saved path is not a JSON object")
+        keys = path.get("keyframes") if path is not None else []
+        if not isinstance(keys, list) or len(keys) > MAX_KEYFRAMES:
+            raise ValueError(f"the saved path must list at most {MAX_KEYFRAMES} keyframes")
+        for key in keys:
+            d = key.get("duration", 1.0) if isinstance(key, dict) else None
+            if not isinstance(d, int | float) or not 0 < d <= MAX_KEYFRAME_S:
+                raise ValueError(
+                    f"a saved keyframe's duration must be from 0 to {MAX_KEYFRAME_S:g} s, got {d!r}"
+                )
         return True, path
 
     def save(self, path: str | Path, interpolation: dict | None = None) -> None:

@@ -5,6 +5,7 @@ to the status bar; nothing is lost."""
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,13 +19,25 @@ from explorer.controllers.path import PathController
 from explorer.frames import FrameController
 from explorer.panels.directions import DirectionsPanel
 from explorer.panels.latent import LatentPanel
-from explorer.state import ExplorerState
+from explorer.state import MAX_STATE_BYTES, ExplorerState
 from stylegan2.downloads import is_url
 from stylegan2.io import ImageIOError, save_png
 from stylegan2.latents import LatentFileError, load_w, save_w
 from stylegan2.paths import path_from_dict
 
+log = logging.getLogger(__name__)
 PNG_STATE_KEY = "stylegan2-explorer state"
+#: what a state that cannot be shown may raise: reported, never passed on to Qt
+STATE_ERRORS = (
+    OSError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    KeyError,
+    OverflowError,
+    RecursionError,
+    MemoryError,
+)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
@@ -36,7 +49,9 @@ def png_state(path: str | Path) -> str:
     try:
         with Image.open(path) as im:
             text = im.text.get(PNG_STATE_KEY) if hasattr(im, "text") else None
-    except (UnidentifiedImageError, OSError, ValueError) as exc:
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"refused: {exc}") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
         raise ValueError(f"not a readable PNG ({exc})") from None
     finally:
         PngImagePlugin.MAX_TEXT_CHUNK = limit
@@ -216,13 +231,22 @@ class FilesController:
         """A state file, or a PNG the explorer saved (its state rides in a text chunk)."""
         self.load_error = None
         try:
-            if Path(path).suffix.lower() == ".png":
-                self.apply_state_text(png_state(path))
+            p = Path(path)
+            if not p.is_file():  # a FIFO would block the window
+                raise ValueError("no such file" if not p.exists() else "not a regular file")
+            if p.suffix.lower() == ".png":
+                self.apply_state_text(png_state(p))
+            elif p.stat().st_size > MAX_STATE_BYTES:
+                raise ValueError(f"larger than any state file ({MAX_STATE_BYTES // 2**20} MiB)")
             else:
-                self.apply_state_text(Path(path).read_text())
-        except (OSError, ValueError, TypeError, AttributeError, KeyError) as exc:
-            self.load_error = str(exc)
-            self.ctx.status.say(f"cannot load {Path(path).name}: {exc}", 8000)
+                self.apply_state_text(p.read_text(encoding="utf-8"))
+        except STATE_ERRORS as exc:
+            self.load_error = str(exc) or type(exc).__name__
+        except Exception as exc:  # a bug, said in one line: it must not take the window down
+            log.exception("loading the state %s", path)
+            self.load_error = f"{type(exc).__name__}: {exc}"
+        if self.load_error is not None:
+            self.ctx.status.say(f"cannot load {Path(path).name}: {self.load_error}", 8000)
             return False
         return True
 

@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -33,8 +32,10 @@ class NoisePanel(QGroupBox):
         self.mode = QComboBox()
         self.mode.addItems(MODES)
         self.mode.setToolTip("const: the network's stored noise; random: drawn from the noise seed")
-        self.seed = QSpinBox()
-        self.seed.setRange(0, 2**31 - 1)
+        # Noise seeds are uint32 like latent seeds; QSpinBox stops at 2**31 - 1.
+        self.seed = QDoubleSpinBox()
+        self.seed.setDecimals(0)
+        self.seed.setRange(0, 2**32 - 1)
         self.seed.setPrefix("seed ")
         self.animate = QCheckBox("Animate")
         row.addWidget(self.mode)
@@ -58,10 +59,10 @@ class NoisePanel(QGroupBox):
         self.coarse: set[int] = set()  # the lower half of the noise resolutions
 
         self.mode.currentTextChanged.connect(lambda m: model.update(noise_mode=m))
-        self.seed.valueChanged.connect(lambda v: model.update(noise_seed=v))
+        self.seed.valueChanged.connect(lambda v: model.update(noise_seed=int(v)))
         self.timer = QTimer(self)
         self.timer.setInterval(100)
-        self.timer.timeout.connect(lambda: self.seed.setValue(self.seed.value() + 1))
+        self.timer.timeout.connect(lambda: self.seed.setValue((self.seed.value() + 1) % 2**32))
         self.animate.toggled.connect(self._animate)
         model.subscribe(self._sync)
 
