@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from stylegan2.cli.common import count_int, resolution_int, seed_int
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dataset", help="build a training zip from a folder of images")
@@ -13,7 +15,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     src.add_argument("--emoji-font", help="render every emoji of this Noto Color Emoji TTF")
     src.add_argument(
         "--faces",
-        type=int,
+        type=count_int,
         metavar="N",
         help="draw N procedural cartoon faces (the bundled models' dataset, training.faces)",
     )
@@ -24,21 +26,30 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="with --emoji-font: every pictographic emoji, or only the faces (training.emoji)",
     )
     p.add_argument("--dest", required=True, help="output .zip")
-    p.add_argument("--resolution", type=int, required=True)
+    p.add_argument(
+        "--resolution", type=resolution_int, required=True, help="a power of two, 4-2048"
+    )
     p.add_argument("--crop", choices=["center", "none"], default="center")
     p.add_argument("--labels", action="store_true", help="classes from sub-folder names")
-    p.add_argument("--max-images", type=int, default=None)
-    p.add_argument("--seed", type=int, default=0, help="with --faces: which faces (default 0)")
+    p.add_argument("--max-images", type=count_int, default=None, help="1-10^7 (default: all)")
+    p.add_argument(
+        "--seed",
+        type=seed_int,
+        default=0,
+        help="with --faces: which faces, 0 to 2^32-1 (default 0)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylegan2.cli.common import CLIError
+    from stylegan2.cli.common import CLIError, check_memory
     from training.dataset import DatasetError
     from training.dataset_tool import build_dataset, build_emoji_dataset, build_faces_dataset
 
     try:
         if args.faces is not None:
+            # The images are held in memory before the zip is written.
+            check_memory("the faces", args.faces * args.resolution**2 * 3)
             n = build_faces_dataset(args.dest, args.resolution, args.faces, args.seed)
             print(f"{args.dest}: wrote {n} procedural faces")
             return 0

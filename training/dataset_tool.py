@@ -91,6 +91,10 @@ def build_dataset(
     for name in names:
         try:
             arr = decode_image(src.read(name))
+        except Image.DecompressionBombError:
+            # A small file that claims a huge image: skipped before it is decoded.
+            report.skipped.append((name, "too large to decode (decompression bomb)"))
+            continue
         except (UnidentifiedImageError, OSError, ValueError) as exc:
             report.skipped.append((name, f"unreadable ({type(exc).__name__})"))
             continue

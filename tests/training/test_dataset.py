@@ -102,7 +102,7 @@ def test_cli_dataset(tmp_path, capsys):
     assert "wrote 2 images" in capsys.readouterr().out
     ds = ImageDataset(tmp_path / "d.zip")
     assert ds.num_channels == 1 and np.asarray(ds[1][0]).max() > 0
-    assert (
+    with pytest.raises(SystemExit) as info:  # refused at parse time: exit status 2
         main(
             [
                 "dataset",
@@ -114,8 +114,7 @@ def test_cli_dataset(tmp_path, capsys):
                 "6",
             ]
         )
-        == 2
-    )
+    assert info.value.code == 2
 
 
 @pytest.mark.filterwarnings("ignore:This DataLoader will create")  # 4 workers on 2 cores
@@ -133,3 +132,32 @@ def test_zip_read_by_forked_workers(tmp_path):
             ds, batch_size=4, num_workers=4, multiprocessing_context=ctx
         )
         assert torch.equal(torch.cat([img for img, _ in loader]), expected)
+
+
+def _png_claiming(width: int, height: int) -> bytes:
+    """A few bytes that say they are a huge RGB PNG (the decompression-bomb shape)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IEND", b"")
+
+
+def test_a_decompression_bomb_is_skipped_not_fatal(tmp_path, capsys):
+    src = tmp_path / "s"
+    for i in range(2):
+        _write(src / f"{i}.png", 8, 8, value=i * 100)
+    (src / "bomb.png").write_bytes(_png_claiming(20000, 20000))
+    argv = ["dataset", "--source", str(src), "--dest", str(tmp_path / "d.zip")]
+    assert main([*argv, "--resolution", "8"]) == 0
+    out = capsys.readouterr().out
+    assert "wrote 2" in out or "2 images" in out, out
+    assert "bomb.png: too large to decode" in out
+    with pytest.raises(SystemExit):
+        main([*argv, "--resolution", "4096"])
+    assert "4-2048" in capsys.readouterr().err
