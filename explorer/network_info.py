@@ -3,10 +3,12 @@ when a checkpoint loads, read by every controller and panel that needs a shape o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from stylegan2.checkpoints import LoadedCheckpoint
+from stylegan2.downloads import resolve_cache_dir
 from stylegan2.info import describe
 from stylegan2.render import LayerInfo
 
@@ -46,11 +48,15 @@ class NetworkInfo:
 
     @property
     def name(self) -> str:
-        return Path(self.path).name
+        """The file's name; a download's as published (without the cache's URL-hash prefix)."""
+        p = Path(self.path)
+        if p.parent == resolve_cache_dir() and re.match(r"[0-9a-f]{12}-.", p.name):
+            return p.name[13:]
+        return p.name
 
     @property
     def stem(self) -> str:
-        return Path(self.path).stem
+        return Path(self.name).stem
 
     def summary(self) -> str:
         """The status bar's line for this network."""

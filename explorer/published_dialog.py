@@ -109,7 +109,7 @@ class PublishedDialog(QDialog):
                 [
                     entry.name,
                     f"{entry.resolution} px",
-                    "10 classes" if entry.conditional else "–",
+                    "conditional" if entry.conditional else "–",
                     f"~{entry.size_mb} MB",
                     "yes" if cached(entry.url) else "no",
                     "non-commercial",

@@ -161,7 +161,7 @@ class NetworkController(QObject):
     def _failed(self, index: int, path: str, error: str) -> None:
         if index != 0:
             return
-        msg = f"Could not open {Path(path).name}: {error}"
+        msg = f"Could not open {display_name(path)}: {error}"
         log.warning(msg)
         ui, status = self.ui, self.ctx.status
         # The whole message: the status bar cuts a long one off at its edge.
@@ -171,7 +171,7 @@ class NetworkController(QObject):
             ui.welcome_error.setText(msg)
             status.set_network_line("no network")
         else:
-            status.set_network_line(f"{msg} — still showing {Path(self.ctx.network.path).name}")
+            status.set_network_line(f"{msg} — still showing {self.ctx.network.name}")
 
 
 def url_argument(url: QUrl) -> str:

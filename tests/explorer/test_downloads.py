@@ -108,7 +108,31 @@ def test_a_short_name_opens_by_itself(window, qtbot, server, cache, monkeypatch)
     with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000) as loaded:
         window.network.open("ffhq")
     assert loaded.args[1].format == "ada-pkl"
-    assert "ffhq.pkl" in window.ctx.status.network_line()
+    assert window.ctx.status.network_line().startswith("ffhq.pkl — ")  # as published
+
+
+def test_a_url_typed_in_the_open_dialog(window, qtbot, server, cache, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    url = server.add("typed.pkl", ADA_FIXTURE.read_bytes())
+    monkeypatch.setattr(QFileDialog, "getOpenFileUrl", lambda *_a, **_k: (QUrl(url), ""))
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000) as loaded:
+        window.network.open_dialog()
+    assert loaded.args[1].name == "typed.pkl"
+
+
+def test_a_failure_before_any_network_is_said_on_the_welcome_page(qtbot, tmp_path, server, cache):
+    from PySide6.QtCore import QSettings
+
+    from explorer.main_window import MainWindow
+
+    settings = QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    win = MainWindow(device="cpu", settings=settings)
+    qtbot.addWidget(win)
+    win.network.open(server.url("files/nothing.pkl"))
+    qtbot.waitUntil(lambda: "404" in win.ui.welcome_error.text(), timeout=10_000)
+    assert "by hand" in win.ui.welcome_error.text() and win.ctx.network is None
+    win.close()
 
 
 def test_a_failed_url_leaves_the_old_network(window, qtbot, server, cache, explorer_network):
