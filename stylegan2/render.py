@@ -105,12 +105,40 @@ def _latent_to_dict(latent: Latent) -> dict:
     }
 
 
+#: bounds a request read from a file must keep: seeds as numpy's RandomState takes them, ws well
+#: above the 20 of a 2048-px network (the loaders' largest)
+MAX_SEED, MAX_WS, MAX_CLASSES, MAX_BLEND = 2**32 - 1, 64, 1_000_000, 64
+
+
+def _bounded_int(value, lo: int, hi: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise ValueError(f"{what} must be a whole number {lo}-{hi}, got {value!r}")
+    return value
+
+
+def _finite_array(value, what: str) -> np.ndarray:
+    arr = np.asarray(value, dtype=np.float32)  # 1e308 becomes inf here: caught below
+    if arr.size > MAX_WS * 4096 or not np.isfinite(arr).all():
+        raise ValueError(f"{what} must hold at most {MAX_WS} finite w vectors")
+    return arr
+
+
 def _latent_from_dict(d: dict) -> Latent:
     w = d.get("w")
+    seeds = d.get("seeds", [])
+    if len(seeds) > MAX_BLEND:
+        raise ValueError(f"a latent blends at most {MAX_BLEND} seeds, got {len(seeds)}")
+    weights = [float(wt) for _, wt in seeds]
+    if not all(np.isfinite(weights)):
+        raise ValueError("seed weights must be finite")
+    cls = d.get("class_idx")
     return Latent(
-        seeds=tuple((int(s), float(wt)) for s, wt in d.get("seeds", [])),
-        w=None if w is None else np.asarray(w, dtype=np.float32),
-        class_idx=d.get("class_idx"),
+        seeds=tuple(
+            (_bounded_int(s, 0, MAX_SEED, "a seed"), wt)
+            for (s, _), wt in zip(seeds, weights, strict=True)
+        ),
+        w=None if w is None else _finite_array(w, "w"),
+        class_idx=None if cls is None else _bounded_int(cls, 0, MAX_CLASSES, "class_idx"),
     )
 
 
@@ -134,17 +162,21 @@ def request_to_dict(req: RenderRequest) -> dict:
 def request_from_dict(d: dict) -> RenderRequest:
     try:
         offset = d.get("w_offset")
+        psi = float(d.get("psi", 1.0))
+        if not np.isfinite(psi):
+            raise ValueError(f"psi must be finite, got {psi}")
+        cutoff = d.get("cutoff")
         return RenderRequest(
             latent=_latent_from_dict(d["latent"]),
             style_sources=tuple(_latent_from_dict(s) for s in d.get("style_sources", [])),
             layer_sources=None if d.get("layer_sources") is None else tuple(d["layer_sources"]),
-            psi=float(d.get("psi", 1.0)),
-            cutoff=d.get("cutoff"),
+            psi=psi,
+            cutoff=None if cutoff is None else _bounded_int(cutoff, 0, MAX_WS, "cutoff"),
             noise_mode=d.get("noise_mode", "const"),
             noise_gains=tuple((str(k), float(v)) for k, v in d.get("noise_gains", [])),
-            noise_seed=int(d.get("noise_seed", 0)),
+            noise_seed=_bounded_int(d.get("noise_seed", 0), 0, MAX_SEED, "noise_seed"),
             noise_phase=None if d.get("noise_phase") is None else float(d["noise_phase"]),
-            w_offset=None if offset is None else np.asarray(offset, dtype=np.float32),
+            w_offset=None if offset is None else _finite_array(offset, "w_offset"),
             force_fp32=bool(d.get("force_fp32", False)),
         )
     except (KeyError, TypeError, ValueError, AttributeError) as exc:

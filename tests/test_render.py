@@ -149,3 +149,23 @@ def test_image_io_reports_bad_files_in_one_line(tmp_path):
     with pytest.raises(ImageIOError, match="cannot write"):
         save_png(np.zeros((4, 4, 3), np.uint8), tmp_path / "missing" / "x.png")
     assert good.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"cutoff": 2**40}, "cutoff"),
+        ({"noise_seed": 2**32}, "noise_seed"),
+        ({"psi": float("nan")}, "psi"),
+        ({"latent": {"seeds": [[-1, 1.0]]}}, "a seed"),
+        ({"latent": {"seeds": [[0, 1.0]], "class_idx": 10**9}}, "class_idx"),
+        ({"latent": {"w": [[1e308] * 4]}}, "finite"),
+        ({"latent": {"seeds": [[i, 1.0] for i in range(1000)]}}, "at most 64"),
+    ],
+)
+def test_a_request_from_a_file_is_bounded(change, message):
+    from stylegan2.render import request_from_dict, request_to_dict
+
+    d = {**request_to_dict(RenderRequest()), **change}
+    with pytest.raises(ValueError, match=message):
+        request_from_dict(d)
