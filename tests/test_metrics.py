@@ -173,6 +173,7 @@ def test_bad_weight_files(tmp_path):
         load_inception(wrong)
 
 
+@pytest.mark.slow  # a real Inception-v3 forward: seconds per batch on a CPU
 def test_fid_end_to_end_with_cache(inception_file, tmp_path):
     path, _ = inception_file
     G = distinct_generator()
@@ -181,10 +182,9 @@ def test_fid_end_to_end_with_cache(inception_file, tmp_path):
     def reals():
         calls.append(1)
         gen = torch.Generator().manual_seed(5)
-        for _ in range(2):
-            yield torch.randint(0, 256, (3, 3, 16, 16), dtype=torch.uint8, generator=gen)
+        yield torch.randint(0, 256, (3, 3, 16, 16), dtype=torch.uint8, generator=gen)
 
-    spec = MetricSpec("fid5", "fid", num_gen=5, max_real=None)
+    spec = MetricSpec("fid5", "fid", num_gen=3, max_real=None)
     a = compute_metric(spec, G, reals, "reals-v1", str(path), cache_dir=tmp_path, batch=3)
     b = compute_metric(spec, G, reals, "reals-v1", str(path), cache_dir=tmp_path, batch=3)
     assert len(calls) == 1  # the second call used the cached real statistics
