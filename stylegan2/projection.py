@@ -163,3 +163,23 @@ def project(
             if callback(info):
                 break
     return history
+
+
+@torch.no_grad()
+def distance_as_rendered(
+    G: Generator,
+    target: np.ndarray,
+    ws: np.ndarray,
+    distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+) -> tuple[float, np.ndarray]:
+    """(distance to the target, uint8 HWC image) of `ws` [num_ws, w_dim] rendered as anyone who
+    loads the projected w renders it: with the network's own constant noise. The projector's own
+    distance is measured with the noise maps it optimised alongside w, which are not carried
+    over, so the two can differ visibly."""
+    from stylegan2.render import to_uint8
+
+    dev = G.device
+    img = G.synthesis(torch.from_numpy(ws)[None].to(dev), noise_mode="const", force_fp32=True)
+    tgt = torch.from_numpy(np.ascontiguousarray(target.transpose(2, 0, 1))).float().to(dev)
+    d = distance(_to_256(tgt[None] / 127.5 - 1), _to_256(img)).sum()
+    return float(d), to_uint8(img)[0]

@@ -109,7 +109,18 @@ def test_cli_project(tmp_path, G, capsys):
         ]
     )
     assert rc == 0
-    assert "centre-cropped" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "centre-cropped" in out
+    # The distance reported is proj.png's: the image loading projected_w.npz gives.
+    from stylegan2.lpips import load_distance
+    from stylegan2.projection import distance_as_rendered, prepare_target
+
+    reported = float(out.split("distance of proj.png ")[1].split()[0])
+    ws = load_w(tmp_path / "o" / "projected_w.npz", G.num_ws, G.w_dim)
+    tgt = prepare_target(np.asarray(Image.open(tmp_path / "t.png")), G.img_resolution, 3)[0]
+    got, image = distance_as_rendered(G, tgt, ws, load_distance(None, torch.device("cpu")))
+    assert got == pytest.approx(reported, abs=1e-4)
+    assert np.array_equal(image, np.asarray(Image.open(tmp_path / "o" / "proj.png")))
     assert load_w(tmp_path / "o" / "projected_w.npz", G.num_ws, G.w_dim).shape == (
         G.num_ws,
         G.w_dim,
