@@ -17,6 +17,11 @@ def test_no_layer_imports_a_higher_one():
     assert violations(ROOT) == []
 
 
+def test_no_import_cycles():
+    # Function-local imports count too: a cycle hidden in a function is still a cycle.
+    assert cycles(ROOT) == []
+
+
 def test_layers_are_assigned_by_the_most_specific_prefix():
     assert layer_of("stylegan2.networks.layers") < layer_of("stylegan2.metrics.fid")
     assert layer_of("stylegan2.metrics.fid") < layer_of("stylegan2.cli.generate")
