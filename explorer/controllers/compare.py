@@ -18,6 +18,7 @@ from explorer.fetcher import display_name
 from explorer.frames import FrameController
 from explorer.network_info import NetworkInfo
 from explorer.panels.features import FeaturesPanel
+from explorer.published_dialog import PublishedDialog
 from explorer.window_layout import ImageArea
 from explorer.worker import Frame
 
@@ -33,6 +34,7 @@ class CompareController(QObject):
         self.frames = frames
         ctx.worker.network_loaded.connect(self._loaded)
         ctx.worker.network_failed.connect(self._failed)
+        self.published: PublishedDialog | None = None  # the published-networks dialog, if open
         frames.shown.connect(self._shown)
 
     def open(self, path: str) -> None:
@@ -61,6 +63,20 @@ class CompareController(QObject):
         if path:
             self.open(path)
 
+    def published_dialog(self) -> None:
+        """Compare with a published network (or any URL or name typed there)."""
+        dialog = PublishedDialog(self.ctx.window)
+        dialog.setWindowTitle("Compare with a published network")
+        dialog.accepted.connect(lambda: self.open(dialog.choice() or ""))
+        dialog.finished.connect(lambda _r: self._published_closed(dialog))
+        self.published = dialog
+        dialog.open()
+
+    def _published_closed(self, dialog: PublishedDialog) -> None:
+        if self.published is dialog:
+            self.published = None
+        dialog.deleteLater()
+
     def close(self) -> None:
         self.ctx.worker.close_compared()
         del self.ctx.networks[1:]
@@ -78,6 +94,7 @@ class CompareController(QObject):
             a.setToolTip(path)
             a.triggered.connect(lambda _=False, p=path: self.open(p))
         menu.addAction("Other network…").triggered.connect(self.dialog)
+        menu.addAction("Published network…").triggered.connect(self.published_dialog)
         twin = menu.addAction("Save twin image…")
         twin.setEnabled(self.twin_image() is not None)
         twin.triggered.connect(self.save_twin_dialog)

@@ -231,3 +231,15 @@ def test_offline_lpips_is_never_asked(window, qtbot):
     _two_keyframes(window)
     qtbot.waitUntil(lambda: len(window.ui.path.samples) == 8, timeout=60_000)
     assert not window.path.offered
+
+
+def test_compare_with_a_published_network(window, qtbot, server, cache, monkeypatch):
+    _point_network_at(monkeypatch, "afhqcat", server.add("afhqcat.pkl", ADA_FIXTURE.read_bytes()))
+    window.compare.published_dialog()
+    dialog = window.compare.published
+    dialog.ask = lambda *_a: True
+    dialog.select("afhqcat")
+    with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000) as loaded:
+        dialog.accept()
+    assert loaded.args[0] == 1 and loaded.args[1].name == "afhqcat.pkl"
+    assert window.ctx.network.name == "tiny.safetensors"  # the first network stays
