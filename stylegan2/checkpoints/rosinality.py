@@ -22,12 +22,8 @@ from typing import Any
 import torch
 
 from stylegan2.checkpoints.common import CheckpointContents, CheckpointError, NetworkWeights
-from stylegan2.checkpoints.safe_unpickle import (
-    CORRUPT_DATA_ERRORS,
-    check_file,
-    first_line,
-    torch_refusal,
-)
+from stylegan2.checkpoints.restricted import CORRUPT_DATA_ERRORS
+from stylegan2.checkpoints.safe_unpickle import check_file, first_line, torch_refusal
 from stylegan2.checkpoints.tensor_checks import (
     as_float_tensor,
     build_discriminator_config,

@@ -17,10 +17,9 @@ import logging
 import os
 import pickle
 import re
-import struct
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,25 +27,14 @@ import torch._utils
 
 from stylegan2.checkpoints.budget import budget_for, charge, check_view
 from stylegan2.checkpoints.common import MAX_CHECKPOINT_BYTES, CheckpointError
+from stylegan2.checkpoints.restricted import (
+    CORRUPT_DATA_ERRORS,
+    AllowList,
+    RestrictedUnpickler,
+    refusal,
+)
 
 log = logging.getLogger(__name__)
-
-# Errors a corrupt or truncated pickle can raise from inside the unpickler or the few functions
-# it may call. Kept explicit so that programming errors elsewhere still surface as tracebacks.
-CORRUPT_DATA_ERRORS: tuple[type[BaseException], ...] = (
-    EOFError,
-    pickle.UnpicklingError,
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    AttributeError,
-    OverflowError,
-    MemoryError,
-    UnicodeDecodeError,
-    struct.error,
-    RuntimeError,
-)
 
 
 # Inert replacements ---------------------------------------------------------------------------
@@ -253,7 +241,6 @@ def _np_dtype(*args: Any) -> np.dtype:
 
 
 # Allow-lists -----------------------------------------------------------------------------------
-AllowList = Mapping[tuple[str, str], Any]
 
 _NUMPY: dict[tuple[str, str], Any] = {
     ("numpy", "dtype"): _SafeCall(_np_dtype),
@@ -285,44 +272,6 @@ TF_ALLOWED: AllowList = {
     ("dnnlib.util", "EasyDict"): EasyDict,
     **_NUMPY,
 }
-
-
-def refusal(global_name: str) -> CheckpointError:
-    return CheckpointError(
-        f"refusing to load: the file references {global_name}, "
-        "which is not on the allow-list of safe names"
-    )
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """Resolves globals only through `allowed`; refuses persistent ids unless given a handler."""
-
-    def __init__(
-        self,
-        file: BinaryIO,
-        allowed: AllowList,
-        persistent_load: Callable[[Any], Any] | None = None,
-    ) -> None:
-        super().__init__(file)
-        self._allowed = allowed
-        self._persistent_handler = persistent_load
-        self.globals_seen: collections.Counter[str] = collections.Counter()
-
-    def find_class(self, module: str, name: str) -> Any:
-        full = f"{module}.{name}"
-        self.globals_seen[full] += 1
-        try:
-            return self._allowed[(module, name)]
-        except (KeyError, TypeError):
-            raise refusal(full) from None
-
-    def persistent_load(self, pid: Any) -> Any:
-        if self._persistent_handler is None:
-            raise CheckpointError(
-                "refusing to load: the file uses a pickle persistent id, which this reader "
-                "does not accept"
-            )
-        return self._persistent_handler(pid)
 
 
 def torch_refusal(exc: BaseException, what: str) -> CheckpointError:

@@ -19,7 +19,7 @@ from typing import Any, BinaryIO
 
 from stylegan2.checkpoints.budget import LoadBudget, check_view
 from stylegan2.checkpoints.common import CheckpointError
-from stylegan2.checkpoints.safe_unpickle import CORRUPT_DATA_ERRORS, RestrictedUnpickler
+from stylegan2.checkpoints.restricted import CORRUPT_DATA_ERRORS, RestrictedUnpickler
 
 #: element sizes of the storage classes torch.save names (torch.FloatStorage, ...)
 _STORAGE_SIZES = {
