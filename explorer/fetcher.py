@@ -12,8 +12,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
+from explorer.network_info import file_label
 from stylegan2.catalogue import find_network, network_url, pending_download, resolve_network
-from stylegan2.downloads import DownloadError, Progress
+from stylegan2.downloads import DownloadError, Progress, is_url
 
 log = logging.getLogger(__name__)
 
@@ -170,4 +171,4 @@ def download_label(arg: str) -> str:
 
 def display_name(arg: str) -> str:
     """A network argument as the status bar names it: a file or URL by its last part."""
-    return arg.rstrip("/").rsplit("/", 1)[-1] or arg
+    return file_label(arg) if not is_url(arg) else arg.rstrip("/").rsplit("/", 1)[-1] or arg

@@ -48,11 +48,7 @@ class NetworkInfo:
 
     @property
     def name(self) -> str:
-        """The file's name; a download's as published (without the cache's URL-hash prefix)."""
-        p = Path(self.path)
-        if p.parent == resolve_cache_dir() and re.match(r"[0-9a-f]{12}-.", p.name):
-            return p.name[13:]
-        return p.name
+        return file_label(self.path)
 
     @property
     def stem(self) -> str:
@@ -74,3 +70,11 @@ class NetworkInfo:
         usage = ((self.card or {}).get("figures") or {}).get("resolution_usage") or {}
         share = (usage.get("share") or {}).get(str(self.resolution))
         return share if isinstance(share, int | float) else None
+
+
+def file_label(path: str) -> str:
+    """A file's name; a download's as published (without the cache's URL-hash prefix)."""
+    p = Path(path)
+    if p.parent == resolve_cache_dir() and re.match(r"[0-9a-f]{12}-.", p.name):
+        return p.name[13:]
+    return p.name

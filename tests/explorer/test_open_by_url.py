@@ -243,3 +243,26 @@ def test_compare_with_a_published_network(window, qtbot, server, cache, monkeypa
         dialog.accept()
     assert loaded.args[0] == 1 and loaded.args[1].name == "afhqcat.pkl"
     assert window.ctx.network.name == "tiny.safetensors"  # the first network stays
+
+
+class _RunsCode:
+    def __init__(self, marker: str) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (exec, (f"open({self.marker!r}, 'w').close()",))
+
+
+def test_a_hostile_pickle_by_url_is_refused_like_a_local_one(
+    window, qtbot, server, cache, explorer_network, tmp_path
+):
+    import pickle
+
+    marker = tmp_path / "code-ran"
+    url = server.add("hostile.pkl", pickle.dumps({"G_ema": _RunsCode(str(marker))}))
+    with qtbot.waitSignal(window.worker.network_failed, timeout=30_000):
+        window.network.open(url)
+    assert not marker.exists()
+    assert window.ctx.status.network_line().startswith("Could not open hostile.pkl: ")
+    assert window.ctx.network.path == explorer_network
+    settle(qtbot, window)
