@@ -70,3 +70,26 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip)
+
+
+# Serving files over HTTP (tests of downloads): see tests/http_fixture.py.
+@pytest.fixture
+def downloads_on(monkeypatch):
+    """Downloads on for a test that serves its files from 127.0.0.1."""
+    monkeypatch.delenv("STYLEGAN2_OFFLINE", raising=False)
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    from tests.http_fixture import local_server
+
+    with local_server(tmp_path) as server:
+        yield server
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty download cache that every default lookup uses (never the user's own)."""
+    from tests.http_fixture import isolated_cache
+
+    return isolated_cache(tmp_path, monkeypatch)

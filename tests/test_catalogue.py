@@ -28,26 +28,12 @@ from stylegan2.cli.common import CLIError
 from stylegan2.downloads import DownloadError, cache_path
 from stylegan2.networks import z_from_seed
 from tests.conftest import DATA, distinct_generator
-from tests.http_fixture import cache_files, isolated_cache, local_server
+from tests.http_fixture import cache_files
+
+# These tests serve files from 127.0.0.1, so downloads are on (the suite turns them off).
+pytestmark = pytest.mark.usefixtures("downloads_on")
 
 ADA_FIXTURE = DATA / "sg2ada_tiny_snapshot.pkl"
-
-
-@pytest.fixture(autouse=True)
-def _downloads_on(monkeypatch):
-    """These tests serve files from 127.0.0.1, so downloads are on (the suite turns them off)."""
-    monkeypatch.delenv("STYLEGAN2_OFFLINE", raising=False)
-
-
-@pytest.fixture
-def http_server(tmp_path):
-    with local_server(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    return isolated_cache(tmp_path, monkeypatch)
 
 
 def _point_network_at(monkeypatch, name: str, url: str) -> None:

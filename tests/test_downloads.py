@@ -28,26 +28,12 @@ from stylegan2.downloads import (
     read_index,
     recorded_sha256,
 )
-from tests.http_fixture import cache_files, isolated_cache, local_server
+from tests.http_fixture import cache_files
+
+# These tests serve files from 127.0.0.1, so downloads are on (the suite turns them off).
+pytestmark = pytest.mark.usefixtures("downloads_on")
 
 BODY = bytes(range(256)) * 400  # 100 KiB: several chunks, quick to serve
-
-
-@pytest.fixture(autouse=True)
-def _downloads_on(monkeypatch):
-    """These tests serve files from 127.0.0.1, so downloads are on (the suite turns them off)."""
-    monkeypatch.delenv("STYLEGAN2_OFFLINE", raising=False)
-
-
-@pytest.fixture
-def http_server(tmp_path):
-    with local_server(tmp_path) as server:
-        yield server
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    return isolated_cache(tmp_path, monkeypatch)
 
 
 def _free_port() -> int:
