@@ -15,20 +15,15 @@ from PySide6.QtWidgets import QPushButton
 from stylegan2 import catalogue
 from tests.conftest import DATA
 from tests.explorer.conftest import settle
-from tests.http_fixture import cache_files, isolated_cache, local_server
+from tests.http_fixture import cache_files
 
 ADA_FIXTURE = DATA / "sg2ada_tiny_snapshot.pkl"
 
 
 @pytest.fixture
-def server(tmp_path):
-    with local_server(tmp_path) as s:
-        yield s
-
-
-@pytest.fixture
-def cache(tmp_path, monkeypatch):
-    return isolated_cache(tmp_path, monkeypatch)  # and downloads on (the suite turns them off)
+def server(http_server):
+    """tests/conftest.py's 127.0.0.1 server; `cache` (also there) turns downloads on."""
+    return http_server
 
 
 def _point_network_at(monkeypatch, name: str, url: str) -> None:
