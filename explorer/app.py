@@ -6,22 +6,15 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from assets import DEFAULT_MODEL
+from assets import default_network
 from explorer.tab_names import TAB_NAMES
 from stylegan2.catalogue import network_url, similar_names
 
 log = logging.getLogger(__name__)
-
-
-def default_network() -> str | None:
-    """The bundled default model, when one ships with the package."""
-    candidate = resources.files("assets").joinpath("models", DEFAULT_MODEL)
-    return str(candidate) if candidate.is_file() else None
 
 
 def build_parser() -> argparse.ArgumentParser:
