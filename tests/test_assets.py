@@ -46,8 +46,7 @@ def test_twin_pairs_with_the_default():
 
 
 def test_explorer_opens_the_default():
-    from assets import bundled_networks
-    from assets import default_network
+    from assets import bundled_networks, default_network
 
     assert Path(default_network()).name == DEFAULT_MODEL
     assert {Path(p).name for p in bundled_networks()} >= {DEFAULT_MODEL, TWIN}
