@@ -10,6 +10,7 @@ from typing import Any
 
 from stylegan2.paths import Keyframe, Path
 from stylegan2.render import Latent, RenderRequest
+from stylegan2.video import VideoSettings
 
 #: called with True when the path itself changed (keyframes, interpolation), False when only
 #: how it is played or exported did
@@ -24,12 +25,8 @@ class Interpolation:
     noise: str = "fixed"  # one of stylegan2.paths.PATH_NOISE
 
 
-@dataclass(frozen=True)
-class ExportSettings:
-    fps: float = 24.0  # also the scrubber's playback rate
-    scale: int = 1  # frame size as a multiple of the network's resolution
-    smooth: bool = False  # Lanczos, else every pixel a sharp square
-    quality: int = 8  # MP4 quality, 1-9
+#: how the path is exported (saved with the state, read by `stylegan2 video --state`)
+ExportSettings = VideoSettings
 
 
 class PathModel:

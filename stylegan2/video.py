@@ -5,11 +5,13 @@ failed export leaves no broken file behind."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import re
 import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -51,6 +53,49 @@ MAX_MP4_QUALITY = 9
 MAX_GIF_SIDE = 1024
 #: the file that marks a folder of PNG frames as ours, and so replaceable by the next export
 FRAMES_MARKER = ".stylegan2-frames"
+
+
+@dataclass(frozen=True)
+class VideoSettings:
+    """How a path is exported: what the explorer's Path tab sets and saves with a state, so that
+    `stylegan2 video --state` writes the same video."""
+
+    fps: float = 24.0
+    scale: int = 1  # frame size as a multiple of the network's resolution
+    smooth: bool = False  # Lanczos, else every pixel a sharp square
+    quality: int = 8  # MP4 quality, 1-MAX_MP4_QUALITY
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: object) -> VideoSettings:
+        """Settings saved with a state; ValueError naming the field that is out of range."""
+        if not isinstance(d, dict):
+            raise ValueError("the export settings are not a JSON object")
+        out = cls()
+        fps, scale = d.get("fps", out.fps), d.get("scale", out.scale)
+        smooth, quality = d.get("smooth", out.smooth), d.get("quality", out.quality)
+        if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0.01 <= fps <= 1000:
+            raise ValueError(f"export fps must be 0.01-1000, got {fps!r}")
+        for name, v, hi in (("scale", scale, 64), ("quality", quality, MAX_MP4_QUALITY)):
+            if isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= hi:
+                raise ValueError(f"export {name} must be a whole number 1-{hi}, got {v!r}")
+        if not isinstance(smooth, bool):
+            raise ValueError(f"export smooth must be true or false, got {smooth!r}")
+        return cls(float(fps), scale, smooth, quality)
+
+
+def scale_image(image: np.ndarray, scale: int, smooth: bool) -> np.ndarray:
+    """An HxWxC uint8 frame `scale` times larger: Lanczos, or every pixel a sharp square."""
+    if scale == 1:
+        return image
+    if not smooth:
+        return image.repeat(scale, axis=0).repeat(scale, axis=1)
+    h, w = image.shape[:2]
+    pic = Image.fromarray(image.squeeze(2) if image.shape[2] == 1 else image)
+    out = np.asarray(pic.resize((w * scale, h * scale), Image.LANCZOS))
+    return out[:, :, None] if out.ndim == 2 else out
 
 
 def side_by_side(images: Sequence[np.ndarray]) -> np.ndarray:

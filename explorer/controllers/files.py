@@ -24,6 +24,7 @@ from stylegan2.downloads import is_url
 from stylegan2.io import ImageIOError, save_png
 from stylegan2.latents import LatentFileError, load_w, save_w
 from stylegan2.paths import path_from_dict
+from stylegan2.video import VideoSettings
 
 log = logging.getLogger(__name__)
 PNG_STATE_KEY = "stylegan2-explorer state"
@@ -189,11 +190,16 @@ class FilesController:
             state.check_for(info.num_ws, info.w_dim)
         has_path, saved = ExplorerState.path_in(text)
         path = None if saved is None else path_from_dict(saved)
+        export = None
+        if saved is not None and "export" in saved:
+            export = VideoSettings.from_dict(saved["export"])
         self.ctx.model.replace_all(state)
         self.directions.forget_sliders()  # the state's offset (or none) is what shows now
         self.latent.adopt_home()
         if path is not None:
             self.path.panel.load_path(path)
+            if export is not None:
+                self.path.model.set_export(**export.to_dict())
         elif has_path:  # saved without a path: the old keyframes do not belong to this state
             self.path.panel.clear()
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from PIL import Image
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
@@ -33,18 +32,6 @@ from stylegan2.video import MAX_GIF_SIDE, VideoError, check_destination, output_
 POINTS_PER_SEGMENT = 8
 #: the remembered answer to "download the VGG16 weights?": "yes" or "no"
 LPIPS_DOWNLOAD_KEY = "lpips_download"
-
-
-def scale_image(image: np.ndarray, scale: int, smooth: bool) -> np.ndarray:
-    """An HxWxC uint8 frame `scale` times larger: Lanczos, or every pixel a sharp square."""
-    if scale == 1:
-        return image
-    if not smooth:
-        return image.repeat(scale, axis=0).repeat(scale, axis=1)
-    h, w = image.shape[:2]
-    pic = Image.fromarray(image.squeeze(2) if image.shape[2] == 1 else image)
-    out = np.asarray(pic.resize((w * scale, h * scale), Image.LANCZOS))
-    return out[:, :, None] if out.ndim == 2 else out
 
 
 class PathController(QObject):
@@ -86,9 +73,12 @@ class PathController(QObject):
             return None
 
     def interpolation_dict(self) -> dict | None:
-        """The Path tab's path (two keyframes or more) as saved in state files."""
+        """The Path tab's path (two keyframes or more) as saved in state files, with its export
+        settings, so that `stylegan2 video --state` writes the same video."""
         path = self.path()
-        return None if path is None else path_to_dict(path)
+        return (
+            None if path is None else {**path_to_dict(path), "export": self.model.export.to_dict()}
+        )
 
     def add_current_keyframe(self) -> None:
         s = self.ctx.model.state
@@ -164,7 +154,7 @@ class PathController(QObject):
                     video.path_frames([(r, path) for r in job.renderers], times)
                 ):
                     job.progress(k + 1)
-                    yield scale_image(image, scale, smooth)
+                    yield video.scale_image(image, scale, smooth)
 
             return out, video.write_frames(
                 out, frames(), fps, quality=quality, cancelled=cancel.is_set

@@ -51,8 +51,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--fps",
         type=float_in(0.01, 1000),
-        default=30,
-        help="frames per second, 0.01-1000 (default 30)",
+        default=None,
+        help="frames per second, 0.01-1000 (default 30, or the --state file's)",
     )
     p.add_argument("--loop", action="store_true", help="close the path back to the first keyframe")
     p.add_argument(
@@ -71,7 +71,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=parse_size,
         help=f"scale frames to WxH (Lanczos), each side 1-{MAX_SIDE}; MP4 needs even sizes",
     )
-    p.add_argument("--quality", type=int_in(1, 9), default=8, help="MP4 quality 1-9 (default 8)")
+    p.add_argument(
+        "--quality",
+        type=int_in(1, 9),
+        default=None,
+        help="MP4 quality 1-9 (default 8, or the --state file's)",
+    )
     p.add_argument("--compare-network", help="second network side by side (same path)")
     p.add_argument(
         "--compare-trunc", type=finite_float, help="second truncation side by side (finite)"
@@ -86,7 +91,7 @@ def build_path(args: argparse.Namespace):
     from stylegan2.paths import Path as LatentPath
     from stylegan2.render import Latent, RenderRequest
 
-    seg = args.frames_per_segment / args.fps
+    seg = args.frames_per_segment / (args.fps or 30)
     if args.state:
         data = read_json(args.state, "explorer state file")
         try:
@@ -120,9 +125,11 @@ def run(args: argparse.Namespace) -> int:
     from stylegan2.render import Renderer
     from stylegan2.video import (
         VideoError,
+        VideoSettings,
         check_destination,
         output_kind,
         path_frames,
+        scale_image,
         write_frames,
     )
 
@@ -134,6 +141,18 @@ def run(args: argparse.Namespace) -> int:
     device = resolve_device(args.device)
     renderer = Renderer(load_network(args.network, device=device))
     path = build_path(args)
+    # A state saved by the explorer carries its Path tab's export settings: the same video
+    # unless a flag says otherwise.
+    saved = VideoSettings(fps=30.0)
+    if args.state:
+        export = read_json(args.state, "explorer state file")["path"].get("export")
+        if export is not None:
+            try:
+                saved = VideoSettings.from_dict(export)
+            except ValueError as exc:
+                raise CLIError(f"{args.state}: {exc}") from None
+    args.fps = args.fps if args.fps is not None else saved.fps
+    args.quality = args.quality if args.quality is not None else saved.quality
     second = None
     if args.compare_network:
         second = (Renderer(load_network(args.compare_network, device=device)), path)
@@ -148,8 +167,11 @@ def run(args: argparse.Namespace) -> int:
         )
     res = renderer.G.img_resolution
     width = (2 if second is not None else 1) * res
+    scale = saved.scale if size is None else 1
     if size is not None:
         width, res = size
+    else:
+        width, res = width * scale, res * scale
     check_image_bytes("a frame", res, width)
     times = frame_times(path, args.fps)
 
@@ -159,6 +181,7 @@ def run(args: argparse.Namespace) -> int:
         # One frame loop for the GUI's export and this command: a second network of another
         # resolution is resized to fill its half (stylegan2.video.side_by_side).
         for img in tqdm(path_frames(streams, times), total=len(times), unit="frame"):
+            img = scale_image(img, scale, saved.smooth)
             if size is not None:
                 pil = Image.fromarray(img[:, :, 0] if img.shape[2] == 1 else img)
                 img = np.asarray(pil.resize(size, Image.LANCZOS))

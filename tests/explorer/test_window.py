@@ -425,7 +425,7 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path, monkeyp
 
 
 def test_scale_image_sharp_and_smooth():
-    from explorer.controllers.path import scale_image
+    from stylegan2.video import scale_image
 
     img = np.arange(12, dtype=np.uint8).reshape(2, 2, 3)
     sharp = scale_image(img, 3, smooth=False)
@@ -851,3 +851,33 @@ def test_speed_plot_shows_the_first_frame(qapp):
     assert list(xs) == [1] and list(ys) == [20.0]
     (x0, x1), _ = panel.plot.viewRange()  # a strip filling from the left, not centred
     assert x0 <= 0 and x1 >= panel.times.maxlen - 1
+
+
+def test_video_of_a_saved_state_uses_the_path_tabs_export_settings(
+    window, qtbot, tmp_path, explorer_network
+):
+    """What the Path tab would export is what `stylegan2 video --state` writes."""
+    from PIL import Image
+
+    from stylegan2.cli.main import main
+
+    panel = window.ui.path
+    panel.seeds_edit.setText("4,5")
+    panel.duration.setValue(0.5)
+    panel.add_seeds_button.click()
+    panel.fps.setValue(6)
+    panel.export_scale.setValue(3)
+    path = tmp_path / "state.json"
+    assert window.files.save_state(str(path))
+    assert json.loads(path.read_text())["path"]["export"]["scale"] == 3
+    panel.export_scale.setValue(1)
+    assert window.files.load_state(str(path))
+    assert panel.export_scale.value() == 3 and panel.fps.value() == 6
+    out = tmp_path / "frames"
+    argv = ["video", "--network", explorer_network, "--state", str(path), "--out", str(out)]
+    assert main(argv) == 0
+    frames = sorted(out.glob("*.png"))
+    res = window.ctx.network.resolution
+    assert len(frames) == 4  # 0.5 s at 6 fps, and the last keyframe
+    with Image.open(frames[0]) as im:
+        assert im.size == (3 * res, 3 * res)
