@@ -16,7 +16,7 @@ from explorer.panels.projection import ProjectionPanel
 from explorer.worker import Job
 from stylegan2.io import ImageIOError, load_image
 from stylegan2.lpips import load_distance
-from stylegan2.projection import ProjectConfig, prepare_target, project
+from stylegan2.projection import ProjectConfig, distance_as_rendered, prepare_target, project
 from stylegan2.render import Latent, to_uint8
 
 
@@ -76,22 +76,33 @@ class ProjectionController(QObject):
         cfg = ProjectConfig(num_steps=panel.steps.value(), w_plus=panel.w_plus.isChecked())
         weights = self.ctx.prefs.lpips_weights
 
-        def run(job: Job) -> tuple[np.ndarray, int, str]:
+        def run(job: Job) -> tuple[np.ndarray, int, str, float, float, np.ndarray]:
             dist = load_distance(weights, job.main.device)
 
+            last = [float("nan")]
+
             def cb(step) -> bool:
+                last[0] = step.distance
                 image = None if step.image is None else to_uint8(step.image[None])[0]
                 job.progress((step.step, step.distance, image, cfg.num_steps))
                 job.serve_pending()  # projection works on its own copy of G
                 return cancel.is_set()
 
             history = project(job.main.G, target, dist, cfg, callback=cb, images_every=10)
-            return history[-1], len(history), dist.name
+            # The preview ends on what "Use as current latent" gives: the w with the network's
+            # own noise (the noise maps optimised alongside w are not carried over).
+            got, image = distance_as_rendered(job.main.G, target, history[-1], dist)
+            return history[-1], len(history), dist.name, last[0], got, image
 
-        def done(result: tuple[np.ndarray, int, str]) -> None:
-            ws, steps, dist_name = result
+        def done(result: tuple[np.ndarray, int, str, float, float, np.ndarray]) -> None:
+            ws, steps, dist_name, optimised, got, image = result
             word = "cancelled" if cancel.is_set() else "done"
-            panel.finished(ws, f"{word} after {steps} steps [{dist_name}]")
+            panel.current_view.set_image(image)
+            panel.finished(
+                ws,
+                f"{word} after {steps} steps: distance {got:.4f} as shown, which is what the "
+                f"latent gives ({optimised:.4f} with the optimised noise maps) [{dist_name}]",
+            )
             self.finished.emit()
 
         def failed(error: str) -> None:

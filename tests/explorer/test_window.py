@@ -447,10 +447,12 @@ def test_projection_panel_converges_and_hands_over_the_latent(window, qtbot, tmp
         window.ui.projection.start.click()
     p = window.ui.projection
     assert p.result_ws is not None and len(p.distances) == 60 and p.distances[-1] < p.distances[0]
-    assert "done after 60 steps" in p.status.text()
+    assert "done after 60 steps" in p.status.text() and "as shown" in p.status.text()
+    preview = p.current_view.image.copy()
     p.use.click()
     assert window.model.state.w is not None
-    settle(qtbot, window)
+    # What the preview ends on is what "Use as current latent" shows.
+    assert np.array_equal(settle(qtbot, window), preview)
     p.keyframe.click()
     assert window.ui.path.list.item(window.ui.path.list.count() - 1).text() == "projection"
     (tmp_path / "bad.png").write_text("no")
