@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 import torch
 
 from stylegan2.analysis import resolution_usage
@@ -38,6 +39,7 @@ def test_resolution_usage_sums_to_one_and_matches_manual():
         assert math.isclose(usage[r], stds[r] / sum(stds.values()), rel_tol=1e-5)
 
 
+@pytest.mark.slow
 def test_cli_blobs_and_usage(tmp_path, capsys):
     net = str(DATA / "sg2ada_tiny_snapshot.pkl")
     assert (

@@ -7,6 +7,8 @@ import json
 from importlib import resources
 from pathlib import Path
 
+import pytest
+
 from assets import DEFAULT_MODEL
 from stylegan2.checkpoints import load_checkpoint
 
@@ -52,6 +54,7 @@ def test_explorer_opens_the_default():
     assert {Path(p).name for p in bundled_networks()} >= {DEFAULT_MODEL, TWIN}
 
 
+@pytest.mark.slow
 def test_shipped_hand_offs_go_on_training(tmp_path):
     """assets/training holds each shipped model's state (D, counters): joined with the shipped
     G_ema it is a snapshot the trainer resumes, at the card's kimg."""

@@ -25,6 +25,9 @@ from stylegan2.safe_writes import remove_stale_temps
 from stylegan2.video import VideoError, mp4_problem, write_frames
 from tests.conftest import DATA
 
+# Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

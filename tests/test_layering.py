@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.import_graph import cycles, layer_of, violations
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,6 +69,7 @@ def test_a_cycle_is_found_through_relative_and_local_imports(tmp_path):
     assert cycles(root) == [["explorer.a", "explorer.b", "explorer.c"]]
 
 
+@pytest.mark.slow
 def test_library_and_trainer_load_no_qt():
     # The graph test reads the source; this one imports, so a dependency that pulls Qt in is caught.
     code = (

@@ -70,6 +70,7 @@ def _reference_lpips(sd, lins, a, b):
     return total.flatten()
 
 
+@pytest.mark.slow
 def test_lpips_matches_the_formula_with_a_random_trunk(tmp_path):
     sd = _random_vgg_state()
     torch.save(sd, tmp_path / "vgg16.pth")

@@ -109,6 +109,7 @@ def make_inception_file(path):
     return path, net.eval()
 
 
+@pytest.mark.slow
 def test_inception_state_dict_loads_and_gives_pool3(inception_file):
     path, ref = inception_file
     net = load_inception(path)
@@ -134,6 +135,7 @@ class _TFConv(nn.Module):
         return x
 
 
+@pytest.mark.slow
 def test_inception_torchscript_archive_mapped_by_order(inception_file, tmp_path):
     _, ref = inception_file
     sd = ref.state_dict()

@@ -53,6 +53,7 @@ def test_noise_regularizer_formula():
     assert float(noise_regularizer([torch.ones(4, 4)])) == pytest.approx(2.0)
 
 
+@pytest.mark.slow
 def test_recovers_a_generated_image(G):
     with torch.no_grad():
         target = to_uint8(G(z_from_seed(5, G.z_dim), noise_mode="const"))[0]

@@ -61,6 +61,7 @@ def test_formats(ada, tf, rosi):
     assert ada.G is not None and ada.D is not None and tf.G is not None and tf.D is not None
 
 
+@pytest.mark.slow
 def test_g_ema_state_dicts_identical(ada, tf, rosi):
     assert_same_state(ada.G_ema.state_dict, tf.G_ema.state_dict)
     assert_same_state(ada.G_ema.state_dict, rosi.G_ema.state_dict)

@@ -31,6 +31,9 @@ from stylegan2.latents import LatentFileError, load_w
 from stylegan2.networks import Generator
 from tests.checkpoints.conftest import ROSI, Fakes, _to_fake
 
+# Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
+pytestmark = pytest.mark.slow
+
 # Generators ----------------------------------------------------------------------------------
 
 

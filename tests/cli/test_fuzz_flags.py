@@ -16,6 +16,9 @@ from hypothesis import strategies as st
 from stylegan2.cli.common import MAX_LIST, MAX_SEED, MAX_SIDE, parse_range
 from stylegan2.cli.main import build_parser
 
+# Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
+pytestmark = pytest.mark.slow
+
 NET = ["--network", "net.pkl"]
 #: command -> (fixed arguments, the flags under test)
 COMMANDS: dict[str, tuple[list[str], list[str]]] = {

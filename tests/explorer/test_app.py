@@ -7,6 +7,9 @@ import pytest
 
 from explorer.app import main
 
+# Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(autouse=True)
 def private_settings(tmp_path):

@@ -100,6 +100,7 @@ def test_stop_comparing_and_bad_compare_file(window, qtbot, adain_network, tmp_p
     assert len(window.frames.last.results) == 1 and window.ui.twin_view.isHidden()
 
 
+@pytest.mark.slow
 def test_closing_compare_while_it_loads_sticks(window, qtbot, adain_network):
     window.compare.open(adain_network)
     window.compare.close()  # the load may be queued or already running

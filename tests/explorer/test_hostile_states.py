@@ -24,6 +24,9 @@ from explorer.controllers.files import PNG_STATE_KEY
 from explorer.state import ExplorerState
 from tests.explorer.conftest import settle
 
+# Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 
 

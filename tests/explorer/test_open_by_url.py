@@ -17,6 +17,9 @@ from tests.conftest import DATA
 from tests.explorer.conftest import settle
 from tests.http_fixture import cache_files
 
+# Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
+pytestmark = pytest.mark.slow
+
 ADA_FIXTURE = DATA / "sg2ada_tiny_snapshot.pkl"
 
 

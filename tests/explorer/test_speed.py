@@ -57,6 +57,7 @@ def test_auto_threads_follow_the_load_and_say_why(qtbot, tmp_path, explorer_netw
     win.close()
 
 
+@pytest.mark.slow
 def test_a_chosen_count_wins_and_is_remembered(qtbot, tmp_path, explorer_network, busy_machine):
     win = _window(qtbot, tmp_path, explorer_network)
     panel = win.ui.performance

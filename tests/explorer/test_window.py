@@ -294,6 +294,7 @@ def test_preview_then_full_image(window, qtbot):
     assert window.ui.performance.last_preview > 0
 
 
+@pytest.mark.slow
 def test_recent_networks_and_settings_remembered(window, qtbot, explorer_network):
     window.network.fill_recent(window.recent_menu)
     names = [a.text() for a in window.recent_menu.actions()]
@@ -435,6 +436,7 @@ def test_scale_image_sharp_and_smooth():
     assert gray.shape == (4, 4, 1)
 
 
+@pytest.mark.slow
 def test_projection_panel_converges_and_hands_over_the_latent(window, qtbot, tmp_path):
     from PIL import Image
 
@@ -547,6 +549,7 @@ def test_a_failed_write_is_reported_not_raised(window, tmp_path):
     assert window.ctx.write_or_report(str(tmp_path / "state.json"), window.model.state.save)
 
 
+@pytest.mark.slow
 def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, explorer_network):
     """The Path tab's keyframes travel in state files: back into the window, into
     `stylegan2 video --state`, and into the remembered session."""
@@ -664,6 +667,7 @@ def test_state_files_and_the_path_tab(window, qtbot, tmp_path):
     window.restore()  # must not raise
 
 
+@pytest.mark.slow
 def test_an_unreadable_session_is_kept_not_replaced(window, qtbot):
     doc = json.loads(window.model.state.to_json())
     doc["state"]["from_a_newer_version"] = 1
@@ -826,6 +830,7 @@ def dataclasses_replace_id(result, request_id):
     return dataclasses.replace(result, request_id=request_id)
 
 
+@pytest.mark.slow
 def test_speed_tab_warns_of_faint_previews_from_the_card(window, qtbot, tmp_path):
     from stylegan2.checkpoints import save_checkpoint
     from tests.conftest import distinct_generator
@@ -855,6 +860,7 @@ def test_speed_plot_shows_the_first_frame(qapp):
     assert x0 <= 0 and x1 >= panel.times.maxlen - 1
 
 
+@pytest.mark.slow
 def test_video_of_a_saved_state_uses_the_path_tabs_export_settings(
     window, qtbot, tmp_path, explorer_network
 ):

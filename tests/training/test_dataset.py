@@ -117,6 +117,7 @@ def test_cli_dataset(tmp_path, capsys):
     assert info.value.code == 2
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore:This DataLoader will create")  # 4 workers on 2 cores
 def test_zip_read_by_forked_workers(tmp_path):
     """The parent reads the zip first; forked workers must not share its file handle."""

@@ -21,6 +21,7 @@ def run(tiny_data, tmp_path):
     return train(tiny_opts(tiny_data, tmp_path / "r", kimg=0.016, aug="ada"), progress=False)
 
 
+@pytest.mark.slow
 def test_split_join_resume(run, tiny_data, tmp_path):
     snap = latest_snapshot(run)
     orig = load_checkpoint(snap)

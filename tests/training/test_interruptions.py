@@ -22,6 +22,9 @@ from training import loop
 from training.loop import train
 from training.run_folder import acquire_lock, release_lock
 
+# Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
+pytestmark = pytest.mark.slow
+
 
 def _start(data: Path, outdir: Path, *extra: str) -> subprocess.Popen:
     """A tiny `stylegan2-train` in a process of its own, long enough to be stopped."""

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from tests.test_metrics import make_inception_file
 
 
+@pytest.mark.slow
 def test_trainer_computes_metrics_at_snapshots(tiny_data, tmp_path, monkeypatch):
     import json
 

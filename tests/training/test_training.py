@@ -72,6 +72,7 @@ def test_path_length_penalty_equals_autograd_reference():
     )
 
 
+@pytest.mark.slow
 def test_lazy_intervals_and_adam_corrections(tiny_data, tmp_path, monkeypatch):
     from training import loop
 
@@ -105,6 +106,7 @@ def test_lazy_intervals_and_adam_corrections(tiny_data, tmp_path, monkeypatch):
     assert g["betas"][0] == 0
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tiny_data, tmp_path):
     straight = train(_opts(tiny_data, tmp_path / "a", kimg=0.048), progress=False)  # 12 steps
     first = train(_opts(tiny_data, tmp_path / "b", kimg=0.048), max_steps=6, progress=False)
@@ -338,6 +340,7 @@ def test_ctrl_c_writes_a_snapshot_and_resumes(tiny_data, tmp_path):
     assert last.metadata["extra"]["counters"]["step"] == step + 2
 
 
+@pytest.mark.slow
 def test_resume_latest_picks_the_run_of_the_same_kind(tiny_data, tmp_path):
     demod = train(_opts(tiny_data, tmp_path / "r", kimg=0.008), progress=False)
     adain = train(_opts(tiny_data, tmp_path / "r", kimg=0.008, norm="adain"), progress=False)
@@ -422,6 +425,7 @@ def test_bad_ada_settings_are_refused_before_training(tiny_data, tmp_path, kw):
         resolve(_opts(tiny_data, tmp_path, aug="ada", **kw), 16, 3, 0)
 
 
+@pytest.mark.slow
 def test_resume_from_an_older_or_foreign_snapshot_starts_a_new_run(tiny_data, tmp_path):
     """Continuing where later snapshots exist would overwrite them; a model kept outside a run
     folder must not get a run written around it."""
@@ -498,6 +502,7 @@ def test_snapshots_within_one_kimg_are_all_kept(tmp_path):
     assert latest_snapshot(tmp_path).name == "network-snapshot-000080.768.safetensors"
 
 
+@pytest.mark.slow
 def test_keep_leaves_only_the_newest_snapshots_and_resume_goes_on(tiny_data, tmp_path):
     opts = dict(kimg=0.04, tick_kimg=0.008, snap=1, keep=2)  # a snapshot every 2 steps
     run = train(_opts(tiny_data, tmp_path, **opts), progress=False)
