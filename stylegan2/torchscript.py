@@ -11,6 +11,7 @@ from __future__ import annotations
 import collections
 import pickle
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -98,17 +99,11 @@ def read_torchscript_tensors(path: str | Path) -> dict[str, torch.Tensor]:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ValueError(f"not a TorchScript archive ({exc})") from None
-    with archive:
-        pkls = [n for n in archive.namelist() if n.endswith("/data.pkl")]
-        has_code = any("/code/" in n for n in archive.namelist())
-        if len(pkls) != 1 or not has_code:
-            raise ValueError("not a TorchScript archive")
-        prefix = pkls[0][: -len("/data.pkl")]
-        with archive.open(pkls[0]) as f:
-            try:
-                root = _Unpickler(f, archive, prefix).load()
-            except (pickle.UnpicklingError, EOFError, RuntimeError, TypeError) as exc:
-                raise ValueError(f"corrupt TorchScript archive ({exc})") from None
+    try:
+        root = _read_root(archive)
+    except (zipfile.BadZipFile, OSError, RuntimeError, NotImplementedError, zlib.error) as exc:
+        # an entry marked encrypted, an unknown compression method, a corrupt deflate stream
+        raise ValueError(f"damaged TorchScript archive ({type(exc).__name__})") from None
     out: dict[str, torch.Tensor] = {}
 
     def walk(obj: Any, name: str) -> None:
@@ -120,3 +115,18 @@ def read_torchscript_tensors(path: str | Path) -> dict[str, torch.Tensor]:
 
     walk(root, "")
     return out
+
+
+def _read_root(archive: zipfile.ZipFile) -> Any:
+    with archive:
+        pkls = [n for n in archive.namelist() if n.endswith("/data.pkl")]
+        has_code = any("/code/" in n for n in archive.namelist())
+        if len(pkls) != 1 or not has_code:
+            raise ValueError("not a TorchScript archive")
+        prefix = pkls[0][: -len("/data.pkl")]
+        with archive.open(pkls[0]) as f:
+            try:
+                root = _Unpickler(f, archive, prefix).load()
+            except (pickle.UnpicklingError, EOFError, RuntimeError, TypeError) as exc:
+                raise ValueError(f"corrupt TorchScript archive ({exc})") from None
+    return root

@@ -36,7 +36,11 @@ class StepSampler(torch.utils.data.Sampler):
             for pos in range(lo, lo + per_rank):
                 epoch = pos // self.n
                 if epoch not in cache:
-                    cache = {epoch: np.random.RandomState(self.seed + epoch).permutation(self.n)}
+                    cache = {
+                        epoch: np.random.RandomState((self.seed + epoch) % 2**32).permutation(
+                            self.n
+                        )
+                    }
                 out.append(int(cache[epoch][pos % self.n]))
             yield out
             step += 1

@@ -70,8 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--threads",
         type=int,
         default=None,
-        help="torch CPU threads (1 when several runs share the cores: two-thread regions stall "
-        "badly when the other core is busy) (default: torch's choice)",
+        help="torch CPU threads (default: $STYLEGAN2_THREADS, else the cores that other work "
+        "leaves free, from the load average: two-thread regions stall badly when the other "
+        "core is busy, so runs started side by side take one each)",
     )
     p.add_argument(
         "--no-progress", action="store_true", help="no progress bar, log lines only (default: off)"
@@ -103,10 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # one line, not argparse's usage block
         print(f"stylegan2-train: error: {exc}", file=sys.stderr)
         return 2
-    if args.threads:
-        import torch
+    from stylegan2.threads import apply_threads, choose_threads
 
-        torch.set_num_threads(args.threads)
+    try:
+        threads = choose_threads(args.threads)
+    except ValueError as exc:
+        print(f"stylegan2-train: error: {exc}", file=sys.stderr)
+        return 2
+    apply_threads(threads)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     from stylegan2.checkpoints import CheckpointError
     from stylegan2.device import DeviceError
@@ -128,6 +133,14 @@ def main(argv: list[str] | None = None) -> int:
     ) as exc:
         print(f"stylegan2-train: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk or a folder that went away mid-run
+        print(
+            f"stylegan2-train: error: {exc.strerror or exc}: {exc.filename or ''}", file=sys.stderr
+        )
+        return 2
+    except KeyboardInterrupt:  # a second Ctrl-C while the first one's snapshot was written
+        print("stylegan2-train: interrupted", file=sys.stderr)
+        return 130
     print(f"run folder: {run_dir}")
     return 0
 

@@ -423,3 +423,32 @@ def test_hostile_checkpoints_stay_within_memory_and_time(tmp_path, fakes):
     growth, worst = float(words[-3]), float(words[-1])
     assert growth < 300, out.stdout
     assert worst < 20, out.stdout
+
+
+def _zip_with(path: Path, flag_bits: int = 0, method: int | None = None) -> Path:
+    """A torch.save archive whose central directory says every entry is encrypted (flag bit 0)
+    or compressed with an unknown method: zipfile raises RuntimeError / NotImplementedError."""
+    buf = io.BytesIO()
+    torch.save({"w": torch.zeros(4)}, buf)
+    data = bytearray(buf.getvalue())
+    i = data.find(b"PK\x01\x02")
+    while i != -1:
+        flags = struct.unpack_from("<H", data, i + 8)[0]
+        struct.pack_into("<H", data, i + 8, flags | flag_bits)
+        if method is not None:
+            struct.pack_into("<H", data, i + 10, method)
+        i = data.find(b"PK\x01\x02", i + 4)
+    path.write_bytes(bytes(data))
+    return path
+
+
+@pytest.mark.parametrize("flag_bits, method", [(1, None), (0, 99)])
+def test_a_damaged_zip_archive_is_one_line(tmp_path, capsys, flag_bits, method):
+    from stylegan2.weight_files import read_weight_file
+
+    bad = _zip_with(tmp_path / "bad.pt", flag_bits, method)
+    assert main(["info", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+    with pytest.raises(ValueError):
+        read_weight_file(bad, "VGG16 weights")
