@@ -14,7 +14,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dataset", required=True, help="dataset, its source and licence")
     p.add_argument("--command", action="append", default=[], help="exact command (repeatable)")
     p.add_argument("--note", action="append", default=[], help="a note for the card (repeatable)")
-    p.add_argument("--lpips-weights", help="VGG16 trunk for PPL (else the labelled pixel fallback)")
+    p.add_argument(
+        "--lpips-weights",
+        help="VGG16 trunk for PPL, a file or URL (never fetched unasked, so the card does not "
+        "depend on the machine; else the labelled pixel fallback)",
+    )
     p.add_argument("--inception", help="Inception weights: adds fid50k_full against --fid-data")
     p.add_argument("--fid-data", help="the training dataset, for FID")
     p.add_argument("--device", default="cpu", help="where the figures are measured")

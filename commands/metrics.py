@@ -1,5 +1,6 @@
 """`stylegan2 metrics`: FID (Heusel et al. 2017) and precision/recall (Kynkäänniemi et al. 2019)
-of a network against a dataset, with detector weights the user supplies."""
+of a network against a dataset, with the detector weights given, cached or downloaded once, and
+precision/recall in pixel space, which needs none."""
 
 from __future__ import annotations
 
@@ -21,8 +22,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "(precision/recall and diversity in 32x32 pixel space: no weights needed) "
         "(default: %(default)s)",
     )
-    p.add_argument("--inception", help="inception-2015-12-05.pt (NVIDIA) or pytorch-fid's .pth")
-    p.add_argument("--vgg16", help="vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth")
+    p.add_argument(
+        "--inception",
+        help="inception-2015-12-05.pt (NVIDIA) or pytorch-fid's .pth, a file or URL (default: "
+        "NVIDIA's, cached or downloaded once unless --offline)",
+    )
+    p.add_argument(
+        "--vgg16",
+        help="vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth, a file or URL (default: "
+        "NVIDIA's, cached or downloaded once unless --offline)",
+    )
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--cache", default=None, help="folder for cached real-image features")
     p.add_argument("--json", action="store_true")

@@ -166,16 +166,28 @@ def request_from_dict(d: dict) -> RenderRequest:
         if not np.isfinite(psi):
             raise ValueError(f"psi must be finite, got {psi}")
         cutoff = d.get("cutoff")
+        gains = tuple((str(k), float(v)) for k, v in d.get("noise_gains", []))
+        phase = d.get("noise_phase")
+        if len(gains) > 4 * MAX_WS or not all(np.isfinite([v for _, v in gains])):
+            raise ValueError("noise gains must be finite, one per layer")
+        if phase is not None and not np.isfinite(float(phase)):
+            raise ValueError(f"noise_phase must be finite, got {phase}")
+        mode = d.get("noise_mode", "const")
+        if mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {mode!r}")
+        sources, layers = d.get("style_sources", []), d.get("layer_sources")
+        if len(sources) > MAX_BLEND or (layers is not None and len(layers) > MAX_WS):
+            raise ValueError(f"at most {MAX_BLEND} style sources and {MAX_WS} layer sources")
         return RenderRequest(
             latent=_latent_from_dict(d["latent"]),
-            style_sources=tuple(_latent_from_dict(s) for s in d.get("style_sources", [])),
+            style_sources=tuple(_latent_from_dict(s) for s in sources),
             layer_sources=None if d.get("layer_sources") is None else tuple(d["layer_sources"]),
             psi=psi,
             cutoff=None if cutoff is None else _bounded_int(cutoff, 0, MAX_WS, "cutoff"),
-            noise_mode=d.get("noise_mode", "const"),
-            noise_gains=tuple((str(k), float(v)) for k, v in d.get("noise_gains", [])),
+            noise_mode=mode,
+            noise_gains=gains,
             noise_seed=_bounded_int(d.get("noise_seed", 0), 0, MAX_SEED, "noise_seed"),
-            noise_phase=None if d.get("noise_phase") is None else float(d["noise_phase"]),
+            noise_phase=None if phase is None else float(phase),
             w_offset=None if offset is None else _finite_array(offset, "w_offset"),
             force_fp32=bool(d.get("force_fp32", False)),
         )

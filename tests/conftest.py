@@ -21,6 +21,15 @@ def _seed_torch():
     torch.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _keep_thread_count():
+    # Commands set torch's thread count from the machine's load; later tests must not inherit it.
+    threads = torch.get_num_threads()
+    yield
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
@@ -75,8 +84,28 @@ def pytest_collection_modifyitems(config, items):
 # Serving files over HTTP (tests of downloads): see tests/http_fixture.py.
 @pytest.fixture
 def downloads_on(monkeypatch):
-    """Downloads on for a test that serves its files from 127.0.0.1."""
+    """Downloads on for a test that serves its files from 127.0.0.1, and only from there: a
+    request for any other host fails the test instead of leaving the machine."""
+    from urllib.parse import urlsplit
+
+    from stylegan2 import downloads
+
     monkeypatch.delenv("STYLEGAN2_OFFLINE", raising=False)
+    real_opener = downloads._opener
+
+    class LocalOnly:
+        def __init__(self) -> None:
+            self.inner = real_opener()
+
+        def open(self, request, *args, **kwargs):
+            url = request.full_url if hasattr(request, "full_url") else str(request)
+            host = urlsplit(url).hostname
+            # .invalid is reserved: it never resolves (the DNS-failure test uses it)
+            local = host in ("127.0.0.1", "localhost") or str(host).endswith(".invalid")
+            assert local, f"a test tried to reach {url}"
+            return self.inner.open(request, *args, **kwargs)
+
+    monkeypatch.setattr(downloads, "_opener", LocalOnly)
 
 
 @pytest.fixture
@@ -88,8 +117,9 @@ def http_server(tmp_path):
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    """An empty download cache that every default lookup uses (never the user's own)."""
+def cache(tmp_path, monkeypatch, downloads_on):
+    """An empty download cache that every default lookup uses (never the user's own), with
+    downloads on, from 127.0.0.1 only."""
     from tests.http_fixture import isolated_cache
 
     return isolated_cache(tmp_path, monkeypatch)

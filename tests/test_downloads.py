@@ -118,7 +118,7 @@ def test_offline_host_not_found(cache, monkeypatch):
         raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
 
     monkeypatch.setattr(socket, "getaddrinfo", no_dns)
-    url = "https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/ffhq.pkl"
+    url = "https://stylegan2-test.invalid/ffhq.pkl"  # a reserved name that never resolves
     assert "could not be looked up" in _one_line_failure(url, cache, timeout=5)
 
 

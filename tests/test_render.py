@@ -169,3 +169,19 @@ def test_a_request_from_a_file_is_bounded(change, message):
     d = {**request_to_dict(RenderRequest()), **change}
     with pytest.raises(ValueError, match=message):
         request_from_dict(d)
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"noise_gains": [["b8.conv0", float("nan")]]}, "noise gains"),
+        ({"noise_phase": float("inf")}, "noise_phase"),
+        ({"noise_mode": "loud"}, "noise_mode"),
+        ({"style_sources": [{"seeds": [[1, 1.0]]}] * 100}, "style sources"),
+    ],
+)
+def test_a_request_from_a_file_has_sane_noise_and_sources(change, message):
+    from stylegan2.render import request_from_dict, request_to_dict
+
+    with pytest.raises(ValueError, match=message):
+        request_from_dict({**request_to_dict(RenderRequest()), **change})

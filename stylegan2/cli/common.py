@@ -87,8 +87,6 @@ def float_in(lo: float, hi: float) -> Callable[[str], float]:
     return _checked(float, lambda v: lo <= v <= hi, f"a number from {lo:g} to {hi:g}")
 
 
-#: fps, durations: a finite number above zero
-positive_float = _checked(float, lambda v: 0 < v < float("inf"), "above 0")
 #: frame counts: an integer of at least 1
 positive_int = _checked(int, lambda v: v >= 1, "at least 1")
 #: counts bounded by memory or time (samples, steps): 1 to 10^7

@@ -30,6 +30,10 @@ NETWORK_DESTS = ("network", "compare_network")
 #: arguments that name detector weights, and which weights
 WEIGHT_DESTS = {"lpips_weights": "vgg16", "vgg16": "vgg16", "inception": "inception"}
 
+#: commands that measure LPIPS and fetch NVIDIA's vgg16.pt when no weights are given (bundle does
+#: not: a model card must not depend on whether the machine could download it)
+FETCH_LPIPS = ("ppl", "project", "detect")
+
 #: adds one command's sub-parser
 ParserHook = Callable[[argparse._SubParsersAction], None]
 
@@ -55,8 +59,10 @@ def build_parser(extra: Sequence[ParserHook] = ()) -> argparse.ArgumentParser:
     for hook in extra:
         hook(sub)
     models.add_parser(sub)
-    for command in sub.choices.values():
+    for name, command in sub.choices.items():
         dests = {a.dest for a in command._actions}
+        if name in FETCH_LPIPS:
+            command.set_defaults(fetch_lpips=True)
         for action in command._actions:
             if action.dest == "network" and action.required:
                 # Like the explorer, every command opens the bundled model by default.
@@ -122,7 +128,7 @@ def _resolve_downloads(args: argparse.Namespace) -> None:
         if not hasattr(args, dest):
             continue
         value = getattr(args, dest)
-        if value is not None or dest == "lpips_weights":
+        if value is not None or (dest == "lpips_weights" and getattr(args, "fetch_lpips", False)):
             setattr(args, dest, models.cli_weights(kind, value, offline=offline, cache_dir=cache))
 
 

@@ -45,8 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--lpips-weights",
         default=None,
-        help="VGG16 trunk: torchvision vgg16-397923af.pth or NVIDIA vgg16.pt; without "
-        "it a pixel distance is used and the result is labelled as such",
+        help="VGG16 trunk for LPIPS: a file or URL (torchvision vgg16-397923af.pth or NVIDIA "
+        "vgg16.pt); default: the cached copy of NVIDIA's vgg16.pt, downloaded once unless "
+        "--offline; with none a pixel distance is used and the result labelled as such",
     )
     p.add_argument("--json", action="store_true")
     add_device_arg(p)

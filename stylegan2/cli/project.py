@@ -30,8 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--lpips-weights",
         default=None,
-        help="VGG16 trunk for LPIPS (torchvision .pth or NVIDIA vgg16.pt); without it a "
-        "pixel distance is used, which projects far less faithfully",
+        help="VGG16 trunk for LPIPS: a file or URL (torchvision vgg16-397923af.pth or NVIDIA "
+        "vgg16.pt); default: the cached copy of NVIDIA's vgg16.pt, downloaded once unless "
+        "--offline; with none a pixel distance is used and projection is far less faithful",
     )
     p.add_argument("--outdir", required=True)
     p.add_argument(
@@ -61,8 +62,6 @@ def run(args: argparse.Namespace) -> int:
     )
     from stylegan2.safe_writes import same_file
 
-    if args.video_every < 1:
-        raise CLIError("--video-every must be at least 1")
     outputs = ["projected_w.npz", "target.png", "proj.png", "compare.png"]
     if args.video:
         outputs.append(args.video)

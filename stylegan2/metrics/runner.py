@@ -24,8 +24,6 @@ from stylegan2.safe_writes import atomic_path
 
 log = logging.getLogger(__name__)
 _NAME = re.compile(r"^(fid|pr|pxpr)(\d+)(k?)(3)?(_full)?$")
-#: metric kinds and what they compare
-KINDS = {"fid": "FID", "pr": "precision/recall (VGG16)", "pxpr": "precision/recall (32x32 pixels)"}
 
 
 @dataclass(frozen=True)
