@@ -250,7 +250,13 @@ class RenderWorker(QObject):
             if load is not None:
                 self._load(load)
             elif req is not None:
-                self._emit(self.frame_ready, self._render(req, renderers))
+                try:
+                    frame = self._render(req, renderers)
+                except Exception as exc:  # a render failure must reach the GUI, not end the loop
+                    log.warning("render failed", exc_info=True)
+                    error = RenderResult(request_id=req.request_id, error=_one_line(exc))
+                    frame = Frame(req.request_id, (error,), isinstance(req, PathFrame))
+                self._emit(self.frame_ready, frame)
             elif job is not None:
                 self._run(job, renderers)
 

@@ -889,3 +889,21 @@ def test_video_of_a_saved_state_uses_the_path_tabs_export_settings(
     assert len(frames) == 4  # 0.5 s at 6 fps, and the last keyframe
     with Image.open(frames[0]) as im:
         assert im.size == (3 * res, 3 * res)
+
+
+def test_an_unexpected_render_failure_is_shown_and_rendering_goes_on(window, qtbot, monkeypatch):
+    """A failure of any kind inside a render reaches the status bar; the render thread lives on."""
+    import stylegan2.render
+
+    real = stylegan2.render.Renderer.render
+
+    def broken(self, req):
+        raise KeyError("unexpected")
+
+    monkeypatch.setattr(stylegan2.render.Renderer, "render", broken)
+    window.model.update(seed_x=3.0)
+    qtbot.waitUntil(lambda: "unexpected" in window.statusBar().currentMessage()
+                    or "unexpected" in window.ui.net_label.text(), timeout=10_000)  # fmt: skip
+    monkeypatch.setattr(stylegan2.render.Renderer, "render", real)
+    window.model.update(seed_x=4.0)
+    settle(qtbot, window)
