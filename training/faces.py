@@ -8,10 +8,10 @@ measured against known causes:
 - middle: eyes (shape, size, spacing, gaze), eyebrows, mouth (expression), nose, glasses;
 - fine: skin, hair, iris, shirt and background colours, background texture, freckles, blush.
 
-Image i is drawn from `numpy.random.RandomState(seed * 1_000_003 + i)` alone, so the same seed and
-count rebuild the same images on any machine, and each image's factors are returned with it (they
-go into `dataset.json`). The images are this project's own work (MIT), free to train and ship on.
-Faces are drawn at 4x the target size and reduced with Lanczos for smooth edges.
+Image i is drawn from `numpy.random.RandomState((seed * 1_000_003 + i) % 2**32)` alone, so the
+same seed and count rebuild the same images on any machine, and each image's factors are returned
+with it (they go into `dataset.json`). The images are this project's own work (MIT), free to train
+and ship on. Faces are drawn at 4x the target size and reduced with Lanczos for smooth edges.
 """
 
 from __future__ import annotations
