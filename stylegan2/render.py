@@ -117,7 +117,8 @@ def _bounded_int(value, lo: int, hi: int, what: str) -> int:
 
 
 def _finite_array(value, what: str) -> np.ndarray:
-    arr = np.asarray(value, dtype=np.float32)  # 1e308 becomes inf here: caught below
+    with np.errstate(over="ignore"):  # 1e308 becomes inf here: refused below
+        arr = np.asarray(value, dtype=np.float32)
     if arr.size > MAX_WS * 4096 or not np.isfinite(arr).all():
         raise ValueError(f"{what} must hold at most {MAX_WS} finite w vectors")
     return arr
