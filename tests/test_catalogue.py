@@ -304,3 +304,15 @@ def test_offline_flag_and_environment_never_fetch(
     monkeypatch.setenv("STYLEGAN2_OFFLINE", "1")
     assert main(argv[:-1]) == 2
     assert http_server.total_requests == 0
+
+
+def test_positional_networks_take_urls_and_names_too(http_server, cache, capsys, tmp_path):
+    from commands.main import main
+
+    url = http_server.add("net.pkl", ADA_FIXTURE.read_bytes())
+    assert main(["info", url]) == 0
+    assert "16" in capsys.readouterr().out  # the fixture's resolution
+    out = tmp_path / "net.safetensors"
+    assert main(["convert", url, str(out)]) == 0 and out.is_file()
+    assert http_server.total_requests == 1  # the second use came from the cache
+    assert main(["info", str(ADA_FIXTURE)]) == 0  # a local path stays as it is

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -27,6 +28,8 @@ from stylegan2.threads import ENV_VAR, apply_threads, choose_threads
 #: arguments that name a network: a path, an http(s) URL or a published network's short name
 #: (stylegan2.catalogue), resolved to a local file before the command runs
 NETWORK_DESTS = ("network", "compare_network")
+#: commands whose network is a positional argument, and its name
+POSITIONAL_NETWORKS = {"info": "path", "convert": "src", "resolution-usage": "source"}
 #: arguments that name detector weights, and which weights
 WEIGHT_DESTS = {"lpips_weights": "vgg16", "vgg16": "vgg16", "inception": "inception"}
 
@@ -63,6 +66,9 @@ def build_parser(extra: Sequence[ParserHook] = ()) -> argparse.ArgumentParser:
         dests = {a.dest for a in command._actions}
         if name in FETCH_LPIPS:
             command.set_defaults(fetch_lpips=True)
+        if name in POSITIONAL_NETWORKS:
+            command.set_defaults(network_positional=POSITIONAL_NETWORKS[name])
+            dests.add("network")  # gets --offline and --cache-dir below
         for action in command._actions:
             if action.dest == "network" and action.required:
                 # Like the explorer, every command opens the bundled model by default.
@@ -120,6 +126,11 @@ def _resolve_downloads(args: argparse.Namespace) -> None:
         args.network = default_network()
         if args.network is None:
             raise CLIError("--network is required: no bundled model is installed")
+    positional = getattr(args, "network_positional", None)
+    if positional is not None:
+        value = getattr(args, positional)
+        if isinstance(value, str) and not os.path.exists(value):  # a local file or run folder wins
+            setattr(args, positional, models.cli_network(value, offline=offline, cache_dir=cache))
     for dest in NETWORK_DESTS:
         value = getattr(args, dest, None)
         if isinstance(value, str):
