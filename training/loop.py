@@ -42,6 +42,7 @@ from training.progress import Decision, TickScheduler, truncate_stats, write_tic
 from training.run_folder import (
     check_outdir,
     claim_run_dir,
+    close_logging,
     log_changed_options,
     release_lock,
     remove_stale_temps,
@@ -93,7 +94,7 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
     rc = resolve(
         opts, dataset.resolution, dataset.num_channels, dataset.c_dim, dist.world, mixed=mixed
     )
-    lock = None
+    lock = handler = None
     try:
         if dist.is_main:
             check_outdir(opts.outdir)
@@ -102,6 +103,7 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
             shared = [(str(run_dir), resume) if dist.is_main else None]
             torch.distributed.broadcast_object_list(shared, src=0)
             run_dir, resume = Path(shared[0][0]), shared[0][1]
+        handler = setup_logging(run_dir, dist)
         return _train_in(
             opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress
         )
@@ -110,12 +112,12 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
             shutdown_distributed(in_step=False)
         raise
     finally:
+        close_logging(handler)
         if lock is not None:
             release_lock(lock)
 
 
 def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress):
-    setup_logging(run_dir, dist)
     if dist.is_main:
         for p in remove_stale_temps(run_dir):
             log.info("removed %s, left by a trainer that was killed while writing", p.name)

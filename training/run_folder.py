@@ -213,13 +213,22 @@ def remove_stale_temps(run_dir: Path) -> list[Path]:
     return gone
 
 
-def setup_logging(run_dir: Path, dist: DistInfo) -> None:
+def setup_logging(run_dir: Path, dist: DistInfo) -> logging.Handler | None:
+    """The run's log.txt handler (main process only); give it to `close_logging` at the end, or a
+    later run in the same process would write into this run's log too."""
     if not dist.is_main:
-        return
+        return None
     handler = logging.FileHandler(run_dir / "log.txt")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    return handler
+
+
+def close_logging(handler: logging.Handler | None) -> None:
+    if handler is not None:
+        log.removeHandler(handler)
+        handler.close()
 
 
 def log_changed_options(path: Path, opts: TrainOptions) -> None:

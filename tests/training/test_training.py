@@ -546,3 +546,14 @@ def test_a_run_that_moves_keeps_every_machine_and_dataset_on_its_card(
     card = load_checkpoint(latest_snapshot(train(opts, progress=False))).metadata["card"]
     assert card["machine"] == "box A (to 0.0 kimg); then box B"
     assert card["dataset"] == f"{tiny_data} (to 0.0 kimg); then {other}"
+
+
+def test_a_run_in_the_same_process_does_not_write_into_an_earlier_runs_log(tiny_data, tmp_path):
+    from tests.training.conftest import tiny_opts
+    from training.loop import train
+
+    first = train(tiny_opts(tiny_data, tmp_path / "a", kimg=0.004), progress=False)
+    size = (first / "log.txt").stat().st_size
+    second = train(tiny_opts(tiny_data, tmp_path / "b", kimg=0.004), progress=False)
+    assert (first / "log.txt").stat().st_size == size
+    assert (second / "log.txt").stat().st_size > 0
