@@ -16,7 +16,6 @@ through the checkpoint loader's restricted unpickler like any local file.
 from __future__ import annotations
 
 import errno
-import glob
 import hashlib
 import http.client
 import json
@@ -25,7 +24,6 @@ import os
 import re
 import socket
 import threading
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -34,7 +32,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from stylegan2.safe_writes import new_temp, write_text_atomic
+from stylegan2.safe_writes import (
+    STALE_TEMP_SECONDS,
+    new_temp,
+    remove_stale_temps,
+    write_text_atomic,
+)
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ INDEX_NAME = "index.json"
 #: seconds to wait for a connection and for each read
 DEFAULT_TIMEOUT = 30.0
 #: a temporary file untouched for this long is left from a killed download
-STALE_PART_S = 600.0
+STALE_PART_S = STALE_TEMP_SECONDS
 _CHUNK = 256 * 1024
 _USER_AGENT = "stylegan2-explorer"
 
@@ -176,7 +179,10 @@ def download(
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _remove_stale_parts(final)
+        # A part written to in the last STALE_PART_S may be a download still running (every
+        # read is bounded by the timeout, so a live one is written to far more often).
+        if remove_stale_temps(final, STALE_PART_S):
+            log.info("removed temporary files of %s left by an interrupted download", final.name)
         tmp = new_temp(final)
     except OSError as exc:
         raise DownloadError(
@@ -201,20 +207,6 @@ def download(
     _record(folder, final.name, url, digest, size)
     log.info("downloaded %s to %s (%d bytes)", url, final, size)
     return final
-
-
-def _remove_stale_parts(final: Path) -> None:
-    """Delete temporary files of `final` left by a process that was killed mid-download. One
-    written to in the last STALE_PART_S seconds may belong to a download still running (every
-    read is bounded by the timeout, so a live one is written to far more often)."""
-    now = time.time()
-    for part in final.parent.glob(f".{glob.escape(final.name)}.*.part"):
-        try:
-            if now - part.stat().st_mtime > STALE_PART_S:
-                part.unlink()
-                log.info("removed %s, left by an interrupted download", part)
-        except OSError:
-            pass  # gone already, or not ours to remove: it never counts as the file
 
 
 class _Failure(Exception):

@@ -45,7 +45,7 @@ from training.run_folder import (
     close_logging,
     log_changed_options,
     release_lock,
-    remove_stale_temps,
+    remove_killed_writers_temps,
     setup_logging,
 )
 from training.snapshot import load_snapshot, prune_snapshots, save_snapshot, snapshot_path
@@ -119,7 +119,7 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
 
 def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress):
     if dist.is_main:
-        for p in remove_stale_temps(run_dir):
+        for p in remove_killed_writers_temps(run_dir):
             log.info("removed %s, left by a trainer that was killed while writing", p.name)
     if mixed and device.type == "cpu" and not cpu_has_bf16():
         log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")

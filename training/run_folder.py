@@ -204,7 +204,7 @@ def claim_run_dir(opts: TrainOptions) -> tuple[Path, tuple[Path | None, Path] | 
 _TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.part[^/]*$")
 
 
-def remove_stale_temps(run_dir: Path) -> list[Path]:
+def remove_killed_writers_temps(run_dir: Path) -> list[Path]:
     """Temporary files a killed trainer left in its run folder (a snapshot's can be 100+ MB).
     Only under the run's lock: then no save of another trainer is underway there."""
     gone = [p for p in run_dir.iterdir() if p.is_file() and _TEMP_RE.match(p.name)]
