@@ -120,6 +120,9 @@ class ModconvWeights:
     def __init__(self) -> None:
         self._key: tuple | None = None
         self._value: tuple[torch.Tensor, torch.Tensor] | None = None
+        # The weight the value was made from: holding it keeps its memory from being reused by
+        # another tensor, whose address and version could then match the key by chance.
+        self._source: torch.Tensor | None = None
 
     def get(
         self, weight: torch.Tensor, x: torch.Tensor, up: int, fused: bool, speed: SpeedOptions
@@ -139,8 +142,9 @@ class ModconvWeights:
             else:
                 w = w.contiguous(memory_format=fmt)
             self._key, self._value = key, (w, w.square().sum([2, 3]))
+            self._source = weight.detach()
         return self._value
 
     def __getstate__(self) -> dict:
         # A copy (the EMA generator, a pickle) starts empty: the key names this weight's memory.
-        return {"_key": None, "_value": None}
+        return {"_key": None, "_value": None, "_source": None}
