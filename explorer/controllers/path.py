@@ -57,7 +57,7 @@ class PathController(QObject):
         self._readout_stale = threading.Event()  # set when a newer readout replaces this one
         self._distance = None  # the loaded distance (LPIPS or the pixel fallback)
         self.ask: Ask = ask_yes_no  # a seam for tests
-        self.offered = False  # the VGG16 download was offered (or started) this session
+        self.offered = False  # the VGG16 download was offered (or started) since the window opened
         panel.add_current_requested.connect(self.add_current_keyframe)
         panel.position_changed.connect(self.show_position)
         panel.path_changed.connect(self.start_readout)

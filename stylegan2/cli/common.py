@@ -170,6 +170,20 @@ def read_json(path: str | Path, what: str) -> Any:
         raise CLIError(f"{p}: not a readable {what} ({exc})") from None
 
 
+def add_lpips_arg(
+    p: argparse.ArgumentParser, without: str = "the result is labelled as such"
+) -> None:
+    """--lpips-weights for a command that measures LPIPS (it fetches NVIDIA's file unasked: see
+    stylegan2.cli.main.FETCH_LPIPS); `without` says what happens with a pixel distance."""
+    p.add_argument(
+        "--lpips-weights",
+        default=None,
+        help="VGG16 trunk for LPIPS: a file or URL (torchvision vgg16-397923af.pth or NVIDIA "
+        "vgg16.pt); default: the cached copy of NVIDIA's vgg16.pt, downloaded once unless "
+        f"--offline; with none a pixel distance is used and {without}",
+    )
+
+
 def add_device_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
 

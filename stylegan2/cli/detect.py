@@ -12,6 +12,7 @@ from pathlib import Path
 from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
+    add_lpips_arg,
     count_int,
     read_json,
 )
@@ -47,13 +48,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="NVIDIA's projector schedule and more images: much slower, tighter threshold",
     )
     p.add_argument("--plot", help="with --calibrate: histogram PNG")
-    p.add_argument(
-        "--lpips-weights",
-        default=None,
-        help="VGG16 trunk for LPIPS: a file or URL (torchvision vgg16-397923af.pth or NVIDIA "
-        "vgg16.pt); default: the cached copy of NVIDIA's vgg16.pt, downloaded once unless "
-        "--offline; with none a pixel distance is used and the result labelled as such",
-    )
+    add_lpips_arg(p)
     add_device_arg(p)
     p.set_defaults(func=run)
 

@@ -9,6 +9,7 @@ import json
 from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
+    add_lpips_arg,
     count_int,
     int_in,
     seed_int,
@@ -42,13 +43,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default="tf",
         help="box-downsampling rule: tf (paper numbers) or ada (stylegan2-ada-pytorch)",
     )
-    p.add_argument(
-        "--lpips-weights",
-        default=None,
-        help="VGG16 trunk for LPIPS: a file or URL (torchvision vgg16-397923af.pth or NVIDIA "
-        "vgg16.pt); default: the cached copy of NVIDIA's vgg16.pt, downloaded once unless "
-        "--offline; with none a pixel distance is used and the result labelled as such",
-    )
+    add_lpips_arg(p)
     p.add_argument("--json", action="store_true")
     add_device_arg(p)
     p.set_defaults(func=run)

@@ -11,6 +11,7 @@ import numpy as np
 from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
+    add_lpips_arg,
     count_int,
     ensure_dir,
     float_in,
@@ -27,13 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=count_int, default=1000, help="1-10^7 (default 1000)")
     p.add_argument("--seed", type=seed_int, default=0, help="0 to 2^32-1 (default 0)")
     p.add_argument("--w-plus", action="store_true", help="one w per layer instead of one for all")
-    p.add_argument(
-        "--lpips-weights",
-        default=None,
-        help="VGG16 trunk for LPIPS: a file or URL (torchvision vgg16-397923af.pth or NVIDIA "
-        "vgg16.pt); default: the cached copy of NVIDIA's vgg16.pt, downloaded once unless "
-        "--offline; with none a pixel distance is used and projection is far less faithful",
-    )
+    add_lpips_arg(p, "projection is far less faithful")
     p.add_argument("--outdir", required=True)
     p.add_argument(
         "--video",
