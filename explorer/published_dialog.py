@@ -162,3 +162,25 @@ class PublishedDialog(QDialog):
         ):
             return
         super().accept()
+
+
+def show_published(
+    parent: QWidget,
+    on_choice: Callable[[str], None],
+    on_closed: Callable[[PublishedDialog], None],
+    title: str | None = None,
+) -> PublishedDialog:
+    """Open the catalogue (window-modal, not blocking): `on_choice` gets the chosen name or the
+    typed URL, `on_closed` the dialog once it closes, after which it deletes itself."""
+    dialog = PublishedDialog(parent)
+    if title:
+        dialog.setWindowTitle(title)
+    dialog.accepted.connect(lambda: on_choice(dialog.choice() or ""))
+
+    def closed(_result: int) -> None:
+        on_closed(dialog)
+        dialog.deleteLater()
+
+    dialog.finished.connect(closed)
+    dialog.open()
+    return dialog

@@ -18,7 +18,7 @@ from explorer.fetcher import display_name
 from explorer.frames import FrameController
 from explorer.network_info import NetworkInfo
 from explorer.panels.features import FeaturesPanel
-from explorer.published_dialog import PublishedDialog
+from explorer.published_dialog import PublishedDialog, show_published
 from explorer.window_layout import ImageArea
 from explorer.worker import Frame
 
@@ -65,17 +65,13 @@ class CompareController(QObject):
 
     def published_dialog(self) -> None:
         """Compare with a published network (or any URL or name typed there)."""
-        dialog = PublishedDialog(self.ctx.window)
-        dialog.setWindowTitle("Compare with a published network")
-        dialog.accepted.connect(lambda: self.open(dialog.choice() or ""))
-        dialog.finished.connect(lambda _r: self._published_closed(dialog))
-        self.published = dialog
-        dialog.open()
+        self.published = show_published(
+            self.ctx.window, self.open, self._published_closed, "Compare with a published network"
+        )
 
     def _published_closed(self, dialog: PublishedDialog) -> None:
         if self.published is dialog:
             self.published = None
-        dialog.deleteLater()
 
     def close(self) -> None:
         self.ctx.worker.close_compared()

@@ -16,7 +16,7 @@ from explorer.context import Context
 from explorer.fetcher import Fetch, display_name
 from explorer.frames import FrameController
 from explorer.network_info import NetworkInfo
-from explorer.published_dialog import PublishedDialog
+from explorer.published_dialog import PublishedDialog, show_published
 from explorer.window_layout import WELCOME, WindowUI
 
 log = logging.getLogger(__name__)
@@ -88,16 +88,11 @@ class NetworkController(QObject):
 
     def published_dialog(self) -> None:
         """File → Open published network…: the catalogue, or any URL or name typed."""
-        dialog = PublishedDialog(self.ctx.window)
-        dialog.accepted.connect(lambda: self.open(dialog.choice() or ""))
-        dialog.finished.connect(lambda _r: self._published_closed(dialog))
-        self.published = dialog
-        dialog.open()
+        self.published = show_published(self.ctx.window, self.open, self._published_closed)
 
     def _published_closed(self, dialog: PublishedDialog) -> None:
         if self.published is dialog:
             self.published = None
-        dialog.deleteLater()
 
     def when_opened(self, fn: Callable[[], None]) -> None:
         """Call fn once, after the next first network has loaded (the CLI's --compare)."""
