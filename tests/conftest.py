@@ -47,6 +47,20 @@ def tiny_config(**synthesis):
     )
 
 
+def micro_config():
+    """The smallest useful generator: 8 px, 8 channels (fuzz and fault tests, where only the
+    file matters)."""
+    from stylegan2.config import GeneratorConfig, MappingConfig, SynthesisConfig
+
+    return GeneratorConfig(
+        z_dim=8,
+        w_dim=8,
+        img_resolution=8,
+        mapping=MappingConfig(num_layers=2),
+        synthesis=SynthesisConfig(channel_base=64, channel_max=8),
+    )
+
+
 def distinct_generator(seed: int = 3):
     """A tiny random generator whose seeds map to clearly different ws (mapping lr_multiplier 1;
     the fixture networks' ws barely move), so that every control visibly changes pixels."""

@@ -18,12 +18,11 @@ import numpy as np
 import pytest
 
 from stylegan2.checkpoints import CheckpointError, native
-from stylegan2.config import GeneratorConfig, MappingConfig, SynthesisConfig
 from stylegan2.latents import LatentFileError, save_w
 from stylegan2.networks import Generator
 from stylegan2.safe_writes import remove_stale_temps
 from stylegan2.video import VideoError, mp4_problem, write_frames
-from tests.conftest import DATA
+from tests.conftest import DATA, micro_config
 
 # Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
 pytestmark = pytest.mark.slow
@@ -122,13 +121,7 @@ def test_full_disk_while_saving_w_keeps_the_old_file(tmp_path, monkeypatch):
 
 
 def test_full_disk_while_saving_a_checkpoint_keeps_the_old_file(tmp_path, monkeypatch):
-    cfg = GeneratorConfig(
-        z_dim=8,
-        w_dim=8,
-        img_resolution=8,
-        mapping=MappingConfig(num_layers=2),
-        synthesis=SynthesisConfig(channel_base=64, channel_max=8),
-    )
+    cfg = micro_config()
     path = tmp_path / "net.safetensors"
     native.save_checkpoint(path, Generator(cfg))
     before = path.read_bytes()

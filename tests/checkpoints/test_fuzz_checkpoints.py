@@ -26,10 +26,10 @@ import torch
 from stylegan2.checkpoints import CheckpointError, load_network
 from stylegan2.checkpoints.native import save_checkpoint
 from stylegan2.cli.main import main
-from stylegan2.config import GeneratorConfig, MappingConfig, SynthesisConfig
 from stylegan2.latents import LatentFileError, load_w
 from stylegan2.networks import Generator
 from tests.checkpoints.conftest import ROSI, Fakes, _to_fake
+from tests.conftest import micro_config
 
 # Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
 pytestmark = pytest.mark.slow
@@ -225,13 +225,7 @@ def _legacy_lie(tmp_path: Path) -> Path:
 
 
 def _tiny_native(tmp_path: Path) -> Path:
-    cfg = GeneratorConfig(
-        z_dim=8,
-        w_dim=8,
-        img_resolution=8,
-        mapping=MappingConfig(num_layers=2),
-        synthesis=SynthesisConfig(channel_base=64, channel_max=8),
-    )
+    cfg = micro_config()
     return save_checkpoint(tmp_path / "tiny.safetensors", Generator(cfg))
 
 
