@@ -11,7 +11,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("snapshot")
     p.add_argument("--out", required=True, help="output .safetensors (a .md card is written too)")
     p.add_argument("--title", required=True)
-    p.add_argument("--dataset", required=True, help="dataset, its source and licence")
+    p.add_argument(
+        "--dataset", required=True, help="what the dataset is, its source and licence (card text)"
+    )
     p.add_argument("--command", action="append", default=[], help="exact command (repeatable)")
     p.add_argument("--note", action="append", default=[], help="a note for the card (repeatable)")
     p.add_argument(
@@ -19,8 +21,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="VGG16 trunk for PPL, a file or URL (never fetched unasked, so the card does not "
         "depend on the machine; else the labelled pixel fallback)",
     )
-    p.add_argument("--inception", help="Inception weights: adds fid50k_full against --fid-data")
-    p.add_argument("--fid-data", help="the training dataset, for FID")
+    p.add_argument(
+        "--data",
+        help="the training dataset (folder or zip): adds precision/recall and sample diversity "
+        "in 32x32 pixels (pxpr1k3) to the card, and FID with --inception",
+    )
+    p.add_argument("--inception", help="Inception weights: adds fid50k_full against --data")
     p.add_argument("--device", default="cpu", help="where the figures are measured")
     p.set_defaults(func=run)
 
@@ -38,11 +44,19 @@ def run(args: argparse.Namespace) -> int:
             args.dataset,
             lpips_weights=args.lpips_weights,
             inception=args.inception,
-            fid_data=args.fid_data,
+            data=args.data,
             notes=args.note,
             device=args.device,
         )
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
-    print(f"{args.out}: {card['kimg']} kimg, PPL {card['figures']['ppl_w_end']['value']:.4g}")
+    f = card["figures"]
+    line = f"{args.out}: {card['kimg']} kimg, PPL {f['ppl_w_end']['value']:.4g}"
+    if "pixel_pr" in f:
+        pr = f["pixel_pr"]
+        line += (
+            f", pxpr1k3 precision {pr['precision']:.3f} recall {pr['recall']:.3f}"
+            f", diversity {pr['diversity']:.1f}"
+        )
+    print(line)
     return 0

@@ -1,7 +1,8 @@
 """`stylegan2 bundle`: turn a training snapshot into a shipped model — G_ema only, fp16 weights,
 and a model card that says where it came from (dataset and licence, commands, kimg, wall time,
-machine) and what it measures (PPL, blob scores per layer, resolution usage, FID when Inception
-weights are given). The card is stored in the file's header and as a Markdown file beside it."""
+machine) and what it measures (PPL, blob scores per layer, resolution usage; with the training data,
+precision/recall and diversity in 32x32 pixels, and FID when Inception weights are given). The
+card is stored in the file's header and as a Markdown file beside it."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import platform
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from stylegan2.analysis import resolution_usage
@@ -61,6 +61,37 @@ def measure(
     }
 
 
+# Precision/recall of 1,000 samples against 1,000 training images, k = 3, in 32x32 pixels: needs no
+# downloaded weights, so every card can carry it (stylegan2.metrics.pixels says what it is not).
+PIXEL_METRIC = "pxpr1k3"
+
+
+def measure_against_data(
+    G, data: str | Path, inception: str | None = None, cache_dir: str | Path | None = None
+) -> dict[str, Any]:
+    """Pixel precision/recall and diversity against the training images, and FID with Inception
+    weights."""
+    from training.metrics import check_metrics, evaluate
+
+    out: dict[str, Any] = {}
+    (spec,) = check_metrics([PIXEL_METRIC], None, None)
+    got = evaluate(G, data, [spec], None, None, cache_dir=cache_dir)
+    out["pixel_pr"] = {
+        "metric": PIXEL_METRIC,
+        "samples": spec.num_gen,
+        "reals": spec.max_real,
+        "k": spec.k,
+        "precision": got[f"{PIXEL_METRIC}_precision"],
+        "recall": got[f"{PIXEL_METRIC}_recall"],
+        "diversity": got[f"{PIXEL_METRIC}_diversity"],
+        "real_diversity": got[f"{PIXEL_METRIC}_real_diversity"],
+    }
+    if inception:
+        specs = check_metrics(["fid50k_full"], inception, None)
+        out["fid"] = evaluate(G, data, specs, inception, None, cache_dir=cache_dir)
+    return out
+
+
 def bundle(
     snapshot: str | Path,
     out: str | Path,
@@ -69,14 +100,19 @@ def bundle(
     dataset_note: str,
     lpips_weights: str | None = None,
     inception: str | None = None,
-    fid_data: str | None = None,
+    data: str | None = None,
     notes: list[str] | None = None,
     seeds: int = 100,
     ppl_samples: int = 2000,
     device: str | torch.device = "cpu",
+    metrics_cache: str | Path | None = None,
 ) -> dict[str, Any]:
-    if bool(inception) != bool(fid_data):
-        raise ValueError("FID needs both --inception and --fid-data")
+    """Write G_ema of `snapshot` to `out` in fp16 with its card (also `out` with .md); `data`
+    (the training images) adds the figures measured against them."""
+    if inception and not data:
+        raise ValueError("FID needs the training data (--data) as well as --inception")
+    if data is not None and not Path(data).exists():
+        raise FileNotFoundError(f"{data}: no such dataset")
     if inception:
         from training.metrics import check_metrics
 
@@ -95,11 +131,8 @@ def bundle(
     counters = extra.get("counters") or {}
     src_card = meta.get("card") or {}
     figures = measure(G, seeds, ppl_samples, lpips_weights)
-    if inception and fid_data:
-        from training.metrics import check_metrics, evaluate
-
-        specs = check_metrics(["fid50k_full"], inception, None)
-        figures["fid"] = evaluate(G, fid_data, specs, inception, None)
+    if data is not None:
+        figures.update(measure_against_data(G, data, inception, metrics_cache))
     card: dict[str, Any] = {
         "title": title,
         "trained_with": "stylegan2-explorer (stylegan2-train)",
@@ -161,6 +194,7 @@ def card_markdown(card: dict[str, Any]) -> str:
         lines.append(f"- FID: {json.dumps(f['fid'])}")
     else:
         lines.append("- FID: not measured (no Inception weights on the training machine)")
+    lines += _pixel_pr_lines(f.get("pixel_pr"))
     usage = f["resolution_usage"]["share"]
     if usage:
         lines.append(
@@ -184,28 +218,13 @@ def card_markdown(card: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def blob_table(cards: dict[str, dict[str, Any]]) -> str:
-    """Markdown table of per-resolution mean blob scores, one column pair per model."""
-    per_model = {}
-    for name, card in cards.items():
-        rows: dict[int, list[tuple[float, float]]] = {}
-        for s in card["figures"]["blob_scores"]["layers"].values():
-            rows.setdefault(s["resolution"], []).append(
-                (s["peak_to_median"], s["top_energy_share"])
-            )
-        per_model[name] = {r: np.mean(v, axis=0) for r, v in rows.items()}
-    names = list(per_model)
-    if not names:
-        raise ValueError("no models to tabulate")
-    res = sorted({r for table in per_model.values() for r in table})
-    head = "| resolution | " + " | ".join(f"{n} peak/median | {n} top-0.1 %" for n in names) + " |"
-    lines = [head, "|---" * (1 + 2 * len(names)) + "|"]
-    for r in res:
-        cells = [
-            f"{per_model[n][r][0]:.2f} | {100 * per_model[n][r][1]:.2f} %"
-            if r in per_model[n]
-            else "– | –"
-            for n in names
-        ]
-        lines.append(f"| {r} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def _pixel_pr_lines(pr: dict[str, Any] | None) -> list[str]:
+    if pr is None:
+        return ["- Precision / recall against the training images: not measured"]
+    return [
+        f"- Precision / recall (`{pr['metric']}`: {pr['samples']:,} samples against "
+        f"{pr['reals']:,} training images, k = {pr['k']}, in 32x32 pixels, no learned features): "
+        f"{pr['precision']:.3f} / {pr['recall']:.3f}",
+        f"- Mean pairwise distance of samples (32x32 pixels, mean absolute difference in 0-255): "
+        f"{pr['diversity']:.1f} (training images: {pr['real_diversity']:.1f})",
+    ]
