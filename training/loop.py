@@ -9,24 +9,18 @@ sliced per rank, so N processes compute what one process with the same total bat
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import signal
 import time
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from stylegan2.analysis import resolution_usage
 from stylegan2.device import resolve_device
-from stylegan2.io import ImageIOError, save_png
 from stylegan2.networks import Discriminator, Generator
 from stylegan2.networks.precision import set_cpu_half
-from stylegan2.render import to_uint8
 from training.batches import data_loader, step_seed, to_device
 from training.dataset import ImageDataset
 from training.distributed import (
@@ -39,6 +33,7 @@ from training.distributed import (
 from training.loss import LossConfig, StyleGAN2Loss
 from training.options import ResolvedConfig, TrainOptions, resolve, use_mixed_precision
 from training.progress import Decision, TickScheduler, truncate_stats, write_tick
+from training.resume import load_into, with_history
 from training.run_folder import (
     check_outdir,
     claim_run_dir,
@@ -47,8 +42,9 @@ from training.run_folder import (
     release_lock,
     remove_killed_writers_temps,
     setup_logging,
+    write_training_options,
 )
-from training.snapshot import load_snapshot, prune_snapshots, save_snapshot, snapshot_path
+from training.run_records import RunRecords, grid_path
 from training.twin_init import zero_high_res_torgb
 
 log = logging.getLogger("training")
@@ -60,16 +56,6 @@ class Phase:
     module: torch.nn.Module
     opt: torch.optim.Optimizer
     interval: int
-
-
-def _save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
-    """A square grid of G's images, written atomically (a kill mid-write leaves the last grid)."""
-    with torch.no_grad():
-        images = np.concatenate([to_uint8(G(zz, noise_mode="const")) for zz in z.split(16)])
-    n = int(math.sqrt(len(images)))
-    h, w, c = images.shape[1:]
-    grid = images[: n * n].reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
-    save_png(grid, path)
 
 
 def cpu_has_bf16() -> bool:
@@ -129,21 +115,7 @@ def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps
             log.info("continuing from %s in a new run folder", resume[1])
         elif resume:
             log_changed_options(run_dir / "training_options.json", opts)
-        (run_dir / "training_options.json").write_text(
-            json.dumps(
-                {
-                    "options": opts.as_dict(),
-                    "G": rc.G.to_dict(),
-                    "D": rc.D.to_dict(),
-                    "batch": rc.batch,
-                    "lr": rc.lr,
-                    "gamma": rc.gamma,
-                    "ema_kimg": rc.ema_kimg,
-                    "world": dist.world,
-                },
-                indent=2,
-            )
-        )
+        write_training_options(run_dir, opts, rc, dist.world)
     out = _Trainer(opts, rc, dataset, run_dir, dist, device, resume).run(max_steps, progress)
     if dist.world > 1:
         shutdown_distributed()
@@ -154,14 +126,6 @@ def _machine() -> str:
     from training.bundle import machine
 
     return machine()
-
-
-def with_history(before: str | None, now: str, at_kimg: float) -> str:
-    """A card's machine (or dataset) after a resume: `now`, after what the run had before, so a
-    run that moved between machines keeps every one ("A (to 100.8 kimg); then B")."""
-    if not before or before.rsplit("; then ", 1)[-1] == now:
-        return before or now
-    return f"{before} (to {at_kimg:.1f} kimg); then {now}"
 
 
 class _Trainer:
@@ -198,6 +162,7 @@ class _Trainer:
             self.ada = AdaptiveP(self.loss.augment, target=opts.ada_target, kimg=opts.ada_kimg)
         self.counters = {"cur_nimg": 0, "step": 0, "tick": 0, "elapsed": 0.0, "augment_p": 0.0}
         self.machine, self.data_note = _machine(), str(opts.data)
+        self.records = RunRecords(opts, run_dir, device, dataset.c_dim)
         if resume is not None:
             self._resume(resume[1])
         else:
@@ -228,26 +193,9 @@ class _Trainer:
         return optimizers, phases
 
     def _resume(self, path: Path) -> None:
-        snap = load_snapshot(path, self.device)
-        old, new = snap["G"].cfg.synthesis, self.rc.G.synthesis
-        if (old.num_fp16_res, old.conv_clamp) != (new.num_fp16_res, new.conv_clamp):
-            log.warning(
-                "resuming with num_fp16_res %s, conv_clamp %s (the snapshot had %s, %s): "
-                "--precision or the device differs from the run's start",
-                new.num_fp16_res,
-                new.conv_clamp,
-                old.num_fp16_res,
-                old.conv_clamp,
-            )
-        self.G.load_state_dict(snap["G"].state_dict())
-        self.D.load_state_dict(snap["D"].state_dict())
-        self.G_ema.load_state_dict(snap["G_ema"].state_dict())
-        fresh = [name for name in self.optimizers if name not in snap["optimizers"]]
-        for name, opt in self.optimizers.items():
-            if name not in fresh:
-                opt.load_state_dict(snap["optimizers"][name])
+        nets = (self.G, self.D, self.G_ema)
+        snap, fresh = load_into(path, self.device, nets, self.optimizers)
         if fresh and self.dist.is_main:
-            # A joined hand-off (training/handoff.py) carries no optimizer moments.
             log.info("%s: no Adam moments for %s, which start afresh", path.name, "/".join(fresh))
         self.counters.update(snap["counters"])
         at = self.counters.get("cur_nimg", 0) / 1000
@@ -402,12 +350,16 @@ class _Trainer:
                 log.info("%s", note)
             if d.record is not None:
                 record = dict(d.record)
-                usage = self.usage() if d.usage else {}
+                usage = self.records.usage(self.G_ema) if d.usage else {}
                 if usage:
                     record["resolution_usage"] = {str(r): v for r, v in usage.items()}
                 write_tick(self.run_dir, record)
-            if d.grid is not None:
-                self.image_grid(self.run_dir / d.grid)
+            if d.grid is not None:  # a tick's grid (with its record) is named by the image count
+                nimg = int(self.counters["cur_nimg"])
+                at_tick = d.record is not None
+                self.records.grid(
+                    self.G_ema, grid_path(self.run_dir, nimg) if at_tick else self.run_dir / d.grid
+                )
             if d.snapshot:
                 self.write_snapshot(d.why)
         if d.work:
@@ -434,62 +386,18 @@ class _Trainer:
     def write_snapshot(self, why: str | None = None) -> Path | None:
         if not self.dist.is_main:
             return None
-        kimg = self.counters["cur_nimg"] / 1000
-        path = snapshot_path(self.run_dir, int(self.counters["cur_nimg"]))
-        save_snapshot(
-            path,
-            self.G,
-            self.D,
-            self.G_ema,
+        return self.records.snapshot(
+            (self.G, self.D, self.G_ema),
             self.optimizers,
-            dict(self.counters),
+            self.counters,
             self.loss.pl_mean,
             card={
-                "trained_with": "stylegan2-explorer",
-                "kimg": kimg,
                 "dataset": self.data_note,
                 "options": self.opts.as_dict(),
                 "machine": self.machine,
             },
+            why=why,
+            # Ctrl-C, --max-minutes and the safety snapshots by wall time should not wait for
+            # an evaluation (hours on a CPU).
+            evaluate=not self.stop and not self.out_of_time and why is None,
         )
-        log.info("snapshot %s%s", path.name, f" ({why})" if why else "")
-        if self.opts.keep:
-            for old in prune_snapshots(self.run_dir, self.opts.keep):
-                log.info("removed %s (--keep %d)", old.name, self.opts.keep)
-        # Ctrl-C, --max-minutes and the safety snapshots by wall time should not wait for an
-        # evaluation (hours on a CPU).
-        if self.opts.metrics and not self.stop and not self.out_of_time and why is None:
-            self.evaluate(path)
-        return path
-
-    def evaluate(self, snapshot: Path) -> None:
-        """Metrics of G_ema at this snapshot, one line per metric in metric-<name>.jsonl."""
-        from training.metrics import check_metrics, evaluate
-
-        specs = check_metrics(self.opts.metrics, self.opts.inception, self.opts.vgg16)
-        results = evaluate(self.G_ema, self.opts.data, specs, self.opts.inception, self.opts.vgg16)
-        base = {"snapshot": snapshot.name, "kimg": self.counters["cur_nimg"] / 1000}
-        for spec in specs:
-            mine = {k: v for k, v in results.items() if k.startswith(spec.name)}
-            with open(self.run_dir / f"metric-{spec.name}.jsonl", "a") as f:
-                f.write(json.dumps({**base, **mine}) + "\n")
-        log.info("%s", "  ".join(f"{k} {v:.4g}" for k, v in results.items()))
-
-    def image_grid(self, path: Path) -> None:
-        """G_ema's images of 64 fixed latents; a failed write (a full disk) is logged, and
-        training goes on."""
-        if self.dataset.c_dim:
-            return  # class grids come with conditional sampling support in the explorer
-        z = torch.from_numpy(np.random.RandomState(self.opts.seed).randn(64, self.G.z_dim))
-        try:
-            _save_grid(self.G_ema, z.float().to(self.device), path)
-        except ImageIOError as exc:
-            log.warning("sample grid not written: %s", exc)
-
-    def usage(self) -> dict[int, float]:
-        gen = torch.Generator().manual_seed(self.opts.seed)
-        z = torch.randn([64, self.G.z_dim], generator=gen).to(self.device)
-        if self.dataset.c_dim:
-            return {}
-        ws = self.G_ema.mapping(z, None)
-        return resolution_usage(self.G_ema, ws)

@@ -15,7 +15,7 @@ import socket
 from pathlib import Path
 
 from training.distributed import DistInfo
-from training.options import TrainOptions
+from training.options import ResolvedConfig, TrainOptions
 from training.snapshot import latest_snapshot
 
 log = logging.getLogger("training")
@@ -247,3 +247,21 @@ def log_changed_options(path: Path, opts: TrainOptions) -> None:
     ]
     if changed:
         log.info("options changed on resume: %s", ", ".join(changed))
+
+
+def write_training_options(
+    run_dir: Path, opts: TrainOptions, rc: ResolvedConfig, world: int
+) -> None:
+    """training_options.json: the options as given and what they resolved to (the networks'
+    configs, batch, lr, gamma, EMA), rewritten at every start of the run."""
+    resolved = {
+        "options": opts.as_dict(),
+        "G": rc.G.to_dict(),
+        "D": rc.D.to_dict(),
+        "batch": rc.batch,
+        "lr": rc.lr,
+        "gamma": rc.gamma,
+        "ema_kimg": rc.ema_kimg,
+        "world": world,
+    }
+    (run_dir / "training_options.json").write_text(json.dumps(resolved, indent=2))

@@ -15,19 +15,24 @@ from stylegan2.checkpoints import CheckpointError, load_checkpoint, save_checkpo
 SNAPSHOT_RE = re.compile(r"network-snapshot-(\d{6}(?:\.\d{3})?)\.safetensors$")
 
 
-def snapshot_path(run_dir: Path, nimg: int) -> Path:
-    """NVIDIA's name, network-snapshot-<kimg>. A second snapshot within the same kimg (ticks
-    under 1 kimg, a Ctrl-C soon after a tick) is named to the image, network-snapshot-
-    <kimg>.<rest>, instead of replacing the first."""
-    plain = run_dir / f"network-snapshot-{nimg // 1000:06d}.safetensors"
+def numbered_path(run_dir: Path, prefix: str, nimg: int, suffix: str) -> Path:
+    """<prefix><kimg><suffix>, as NVIDIA names snapshots and grids. A second file within the same
+    kimg (ticks under 1 kimg, a Ctrl-C soon after a tick) is named to the image,
+    <prefix><kimg>.<rest><suffix>, instead of replacing the first."""
+    plain = run_dir / f"{prefix}{nimg // 1000:06d}{suffix}"
     # At a whole kimg an existing plain name can only be this very state (image counts only
     # grow within a run folder): write it again rather than a tie like 000080 / 000080.000.
     # A finer name of this kimg without the plain one: --keep removed the plain (earlier) one,
-    # and a plain name now would sort before the snapshots it follows.
-    finer = run_dir.glob(f"network-snapshot-{nimg // 1000:06d}.[0-9][0-9][0-9].safetensors")
+    # and a plain name now would sort before the files it follows.
+    finer = run_dir.glob(f"{prefix}{nimg // 1000:06d}.[0-9][0-9][0-9]{suffix}")
     if nimg % 1000 == 0 or not (plain.exists() or any(finer)):
         return plain
-    return run_dir / f"network-snapshot-{nimg // 1000:06d}.{nimg % 1000:03d}.safetensors"
+    return run_dir / f"{prefix}{nimg // 1000:06d}.{nimg % 1000:03d}{suffix}"
+
+
+def snapshot_path(run_dir: Path, nimg: int) -> Path:
+    """network-snapshot-<kimg>.safetensors (see numbered_path)."""
+    return numbered_path(run_dir, "network-snapshot-", nimg, ".safetensors")
 
 
 def snapshot_kimg(path: Path) -> float:

@@ -18,9 +18,9 @@ import torch
 from stylegan2.networks import Generator
 from tests.conftest import tiny_config
 from tests.training.conftest import tiny_opts
-from training import loop
 from training.loop import train
 from training.run_folder import acquire_lock, release_lock
+from training.run_records import save_grid
 
 # Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.
 pytestmark = pytest.mark.slow
@@ -141,7 +141,7 @@ def test_a_grid_write_that_dies_leaves_the_last_grid(tmp_path, monkeypatch):
 
     G = Generator(tiny_config()).eval()
     path = tmp_path / "fakes000000.png"
-    loop._save_grid(G, torch.randn(4, G.z_dim), path)
+    save_grid(G, torch.randn(4, G.z_dim), path)
     before = path.read_bytes()
 
     def killed_while_saving(self, fp, *args, **kwargs):
@@ -150,7 +150,7 @@ def test_a_grid_write_that_dies_leaves_the_last_grid(tmp_path, monkeypatch):
 
     monkeypatch.setattr(Image.Image, "save", killed_while_saving)
     with pytest.raises(KeyboardInterrupt):
-        loop._save_grid(G, torch.randn(4, G.z_dim), path)
+        save_grid(G, torch.randn(4, G.z_dim), path)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == [path.name]
 

@@ -43,3 +43,12 @@ def test_a_snapshot_comes_by_wall_time_on_the_main_process_only():
         time.sleep(0.001)
         d = ticks.after_step({}, done=False, stop=False)
         assert d.snapshot is main and (d.why == "1e-06 min since the last") is main
+
+
+def test_a_second_grid_within_one_kimg_gets_its_own_name(tmp_path):
+    from training.run_records import grid_path
+
+    assert grid_path(tmp_path, 1500).name == "fakes000001.png"
+    (tmp_path / "fakes000001.png").write_bytes(b"")
+    assert grid_path(tmp_path, 1750).name == "fakes000001.750.png"
+    assert grid_path(tmp_path, 2000).name == "fakes000002.png"

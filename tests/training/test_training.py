@@ -530,7 +530,7 @@ def test_a_run_that_moves_keeps_every_machine_and_dataset_on_its_card(
 ):
     import training.loop as loop
     from training.dataset_tool import build_dataset
-    from training.loop import with_history
+    from training.resume import with_history
 
     assert with_history(None, "A", 1.0) == "A"
     assert with_history("A", "A", 1.0) == "A"

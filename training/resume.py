@@ -1,0 +1,54 @@
+"""Resuming a run: a snapshot's weights and Adam moments loaded into the trainer's networks, and
+the card's history of machines and datasets for a run that moved between them."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from stylegan2.networks import Discriminator, Generator
+from training.snapshot import load_snapshot
+
+log = logging.getLogger("training")
+
+
+def with_history(before: str | None, now: str, at_kimg: float) -> str:
+    """A card's machine (or dataset) after a resume: `now`, after what the run had before, so a
+    run that moved between machines keeps every one ("A (to 100.8 kimg); then B")."""
+    if not before or before.rsplit("; then ", 1)[-1] == now:
+        return before or now
+    return f"{before} (to {at_kimg:.1f} kimg); then {now}"
+
+
+def load_into(
+    path: Path,
+    device: torch.device,
+    nets: tuple[Generator, Discriminator, Generator],
+    optimizers: dict[str, torch.optim.Optimizer],
+) -> tuple[dict[str, Any], list[str]]:
+    """Load G, D, G_ema and every optimizer the snapshot has; returns the snapshot (counters,
+    card, pl_mean) and the names of the optimizers that start afresh (a joined hand-off,
+    training/handoff.py, carries no Adam moments)."""
+    snap = load_snapshot(path, device)
+    G, D, G_ema = nets
+    old, new = snap["G"].cfg.synthesis, G.cfg.synthesis
+    if (old.num_fp16_res, old.conv_clamp) != (new.num_fp16_res, new.conv_clamp):
+        log.warning(
+            "resuming with num_fp16_res %s, conv_clamp %s (the snapshot had %s, %s): "
+            "--precision or the device differs from the run's start",
+            new.num_fp16_res,
+            new.conv_clamp,
+            old.num_fp16_res,
+            old.conv_clamp,
+        )
+    G.load_state_dict(snap["G"].state_dict())
+    D.load_state_dict(snap["D"].state_dict())
+    G_ema.load_state_dict(snap["G_ema"].state_dict())
+    fresh = [name for name in optimizers if name not in snap["optimizers"]]
+    for name, opt in optimizers.items():
+        if name not in fresh:
+            opt.load_state_dict(snap["optimizers"][name])
+    return snap, fresh
