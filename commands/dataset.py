@@ -1,11 +1,12 @@
-"""`stylegan2 dataset`: build a training zip from a folder of images, or the emoji dataset of the
-bundled models from the Noto Color Emoji font (see training.dataset_tool, training.emoji)."""
+"""`stylegan2 dataset`: build a training zip from a folder of images, the procedural faces the
+bundled models train on, or emoji from the Noto Color Emoji font (see training.dataset_tool,
+training.faces, training.emoji)."""
 
 from __future__ import annotations
 
 import argparse
 
-from stylegan2.cli.common import count_int, resolution_int, seed_int
+from stylegan2.cli.common import count_int, int_in, resolution_int, seed_int
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +39,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=0,
         help="with --faces: which faces, 0 to 2^32-1 (default 0)",
     )
+    p.add_argument(
+        "--workers",
+        type=int_in(1, 1024),
+        default=None,
+        help="with --faces: processes that draw the faces (the zip is the same for any number; "
+        "default: this machine's cores)",
+    )
     p.set_defaults(func=run)
 
 
@@ -50,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
         if args.faces is not None:
             # The images are held in memory before the zip is written.
             check_memory("the faces", args.faces * args.resolution**2 * 3)
-            n = build_faces_dataset(args.dest, args.resolution, args.faces, args.seed)
+            from training.faces import default_workers
+
+            workers = args.workers or default_workers()
+            n = build_faces_dataset(args.dest, args.resolution, args.faces, args.seed, workers)
             print(f"{args.dest}: wrote {n} procedural faces")
             return 0
         if args.emoji_font:

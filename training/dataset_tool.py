@@ -113,6 +113,15 @@ def build_dataset(
     return report
 
 
+def _member(name: str) -> zipfile.ZipInfo:
+    """A zip entry with a fixed date, so that the same images give the same zip file, byte for
+    byte (a build can then be checked against another with one checksum)."""
+    info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o600 << 16  # what writestr gives a file named by a string
+    return info
+
+
 def write_zip(
     dest: Path,
     images: list[tuple[str, np.ndarray]],
@@ -132,11 +141,11 @@ def write_zip(
                 Image.fromarray(arr[:, :, 0] if grey else arr).save(
                     buf, format="PNG", compress_level=0
                 )
-                z.writestr(arc, buf.getvalue())
+                z.writestr(_member(arc), buf.getvalue())
                 if labels is not None:
                     table.append([arc, labels[idx]])
             meta = {"labels": table if labels is not None else None, **(extra or {})}
-            z.writestr("dataset.json", json.dumps(meta))
+            z.writestr(_member("dataset.json"), json.dumps(meta))
     except OSError as exc:
         raise DatasetError(f"cannot write {dest}: {exc.strerror or exc}") from None
 
@@ -168,13 +177,16 @@ def build_emoji_dataset(
     return len(images)
 
 
-def build_faces_dataset(dest: str | Path, resolution: int, count: int, seed: int = 0) -> int:
+def build_faces_dataset(
+    dest: str | Path, resolution: int, count: int, seed: int = 0, workers: int = 1
+) -> int:
     """The bundled models' dataset: `count` procedural faces (see training.faces), with each
-    image's factors in `dataset.json`; returns the number of images."""
+    image's factors in `dataset.json`; returns the number of images. `workers` processes draw
+    them; the zip is the same for any number."""
     from training.faces import FACTORS, generate_faces
 
     images, factors = [], []
-    for name, arr, f in generate_faces(count, resolution, seed):
+    for name, arr, f in generate_faces(count, resolution, seed, workers):
         images.append((name, arr))
         factors.append(f)
     extra = {

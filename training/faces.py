@@ -17,6 +17,9 @@ and ship on. Faces are drawn at 4x the target size and reduced with Lanczos for 
 from __future__ import annotations
 
 import colorsys
+import multiprocessing
+import os
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -310,18 +313,48 @@ def draw_face(f: dict[str, Any], resolution: int, rng: np.random.RandomState) ->
     return np.asarray(img.resize((resolution, resolution), Image.LANCZOS))
 
 
+def _face(job: tuple[int, int, int]) -> tuple[str, np.ndarray, dict[str, Any]]:
+    seed, i, resolution = job
+    rng = np.random.RandomState((seed * 1_000_003 + i) % 2**32)
+    f = sample_factors(rng)
+    return f"face{i:06d}", draw_face(f, resolution, rng), f
+
+
+def default_workers() -> int:
+    """Processes for drawing faces: the cores this process may run on, at least 1."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not every platform has an affinity mask
+        n = os.cpu_count() or 1
+    return max(1, n)
+
+
 def generate_faces(
-    count: int, resolution: int, seed: int = 0
+    count: int, resolution: int, seed: int = 0, workers: int = 1
 ) -> Iterator[tuple[str, np.ndarray, dict[str, Any]]]:
-    """Yield (name, uint8 [R, R, 3], factors) for faces 0 .. count-1 of `seed`."""
+    """Yield (name, uint8 [R, R, 3], factors) for faces 0 .. count-1 of `seed`, in order.
+
+    With `workers` > 1 the faces are drawn in that many processes; each face depends only on its
+    own index, so the images and their order are the same as with one."""
     if count < 1:
         raise ValueError(f"the face count must be positive, got {count}")
     if not 8 <= resolution <= 1024 or resolution & (resolution - 1):
         raise ValueError(f"resolution must be a power of two from 8 to 1024, got {resolution}")
-    for i in range(count):
-        rng = np.random.RandomState((seed * 1_000_003 + i) % 2**32)
-        f = sample_factors(rng)
-        yield f"face{i:06d}", draw_face(f, resolution, rng), f
+    if workers < 1:
+        raise ValueError(f"workers must be at least 1, got {workers}")
+    jobs = ((seed, i, resolution) for i in range(count))
+    workers = min(workers, count)
+    if workers == 1:
+        yield from map(_face, jobs)
+        return
+    # Chunks of a few dozen faces keep the inter-process traffic small; imap hands results back in
+    # order as they complete, so memory grows with what the caller keeps, as with one process.
+    chunk = max(1, min(64, count // (workers * 4)))
+    # Forked workers start at once; a spawned one would import the whole command line again (torch
+    # included) before drawing a face. macOS forks unsafely, so it keeps its default.
+    method = "fork" if sys.platform.startswith("linux") else None
+    with multiprocessing.get_context(method).Pool(workers) as pool:
+        yield from pool.imap(_face, jobs, chunksize=chunk)
 
 
 def factor_summary() -> str:
@@ -329,4 +362,11 @@ def factor_summary() -> str:
     return "; ".join(f"{scale}: {', '.join(names)}" for scale, names in FACTORS.items())
 
 
-__all__ = ["FACTORS", "draw_face", "factor_summary", "generate_faces", "sample_factors"]
+__all__ = [
+    "FACTORS",
+    "default_workers",
+    "draw_face",
+    "factor_summary",
+    "generate_faces",
+    "sample_factors",
+]
