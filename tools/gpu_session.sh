@@ -1,38 +1,48 @@
 #!/usr/bin/env bash
 # The one prepared script for a session that is lent a GPU (the `device` tool): go on training
-# the two bundled emoji models side by side, bring them to the same kimg, bundle both, and send
-# back what the next session (GPU or CPU) needs to go on from there. One call:
+# the two bundled procedural-faces models side by side, bring them to the same kimg, bundle both,
+# and send back what the next session (GPU or CPU) needs to go on from there. One call:
 #
-#   run(command="bash tools/gpu_session.sh", carry=["runs/data/emoji64-faces.zip"], timeout_s=600)
+#   run(command="bash tools/gpu_session.sh", timeout_s=600)
+#
+# It carries nothing for the dataset: runs/data/faces64.zip (20000 faces, 263 MB) is over what a
+# call takes, so when DATA is missing the script draws it there (`stylegan2 dataset --faces 20000
+# --resolution 64 --workers 14`, the same bytes as anywhere: training/faces.py draws each face
+# from its own seed) and logs how long that took; a warm machine keeps it for the next call.
 #
 # Where the runs go on from: a full snapshot is 156 MB, over what a call carries (64 MiB in all)
 # or brings back (16 MiB a file), so runs travel as hand-offs (training/handoff.py): a G_ema plus
 # a 9.5 MB state file (D, counters, ADA p) tied to it. By default these are the shipped ones:
-# assets/models/emoji64-<name>.safetensors with assets/training/emoji64-<name>-state.safetensors
-# (name: stylegan2 for norm demod, adain). runs/gpu_in/ overrides them for a run that went on
-# elsewhere: <norm>-state.safetensors, <norm>-g_ema.safetensors, <norm>-commands.txt (the card's
-# earlier commands, one a line; else they come from the G_ema's card) and <norm>-note.txt. For
-# that call move assets/models/*.safetensors and assets/training/* into an ignored folder (say
-# runs/aside/; untracked files would still travel), or the tree is over the 64 MiB a call takes.
-# Without any state both models start from scratch.
+# assets/models/$PREFIX-<name>.safetensors with assets/training/$PREFIX-<name>-state.safetensors
+# (PREFIX: faces64; name: stylegan2 for norm demod, adain). runs/gpu_in/ overrides them for a run
+# that went on elsewhere: <norm>-state.safetensors, <norm>-g_ema.safetensors, <norm>-commands.txt
+# (the card's earlier commands, one a line; else they come from the G_ema's card) and
+# <norm>-note.txt. For that call move assets/models/*.safetensors and assets/training/* into an
+# ignored folder (say runs/aside/; untracked files would still travel), or the tree is over the
+# 64 MiB a call takes. Without any state both models start from scratch.
 #
 # Both runs share the GPU at once: at 64 px one run leaves most of an H100/H200 idle (kernel
 # launches, not arithmetic, bound it), so two processes train both models in the time of one.
 # After MINUTES (default 6.5) the run that is behind trains alone up to the other's kimg, so the
-# two bundles have the same kimg. Every stage has its own time limit inside BUDGET seconds.
-# $OUT gets session.log, runs.tar.gz (logs, stats, last sample grids), emoji64-{stylegan2,adain}
+# two bundles have the same kimg. Every stage has its own time limit inside BUDGET seconds (a
+# dataset drawn there comes out of it too).
+# $OUT gets session.log, runs.tar.gz (logs, stats, last sample grids), $PREFIX-{stylegan2,adain}
 # .safetensors and .md, and {demod,adain}-state.safetensors: 8 files, the most a call returns.
 # To ship: the .safetensors go to assets/models/ and the states to assets/training/ (renamed to
-# emoji64-<name>-state.safetensors); the cards' notes (what the models draw) need a person.
+# $PREFIX-<name>-state.safetensors); the cards' notes (what the models draw) need a person.
 # With time left on a warm machine (it goes back after 30 s idle), a second call goes on from
 # the first's results: `bash tools/gpu_carry.sh DIR` (DIR: where they came back) at once, then
-#   run(command="MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh",
-#       carry=["runs/data/emoji64-faces.zip", "runs/gpu_in"], timeout_s=295)
+#   run(command="MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh", carry=["runs/gpu_in"],
+#       timeout_s=295)
 # and `bash tools/gpu_carry.sh --restore` after it.
 #
 # BATCH (default 64) is each run's batch: at 64 px a step is launch-bound, so a larger batch may
 # cost little more time per step (measure with `stylegan2-train --bench --batch N` there first).
-# A dry run of the whole script here: DEVICE=cpu MINUTES=0.3 TICK=0.05 BUDGET=900 bash ...
+# The emoji pair still works: PREFIX=emoji64 DATA=runs/data/emoji64-faces.zip AUG=ada, DATA carried.
+# A dry run of the whole script here, with a small dataset (FACES: how many faces to draw when
+# DATA is missing) and nothing written into the checkout (HAND: a hand-off folder in /tmp):
+#   DEVICE=cpu MINUTES=0.3 TICK=0.05 BUDGET=900 FACES=200 DATA=/tmp/dry/faces64.zip \
+#       OUT=/tmp/dry/out RUNS=/tmp/dry/runs nice -n 15 bash tools/gpu_session.sh
 set -uo pipefail
 export PYTHONPATH=$PWD PYTHONUNBUFFERED=1
 OUT=${OUT:-/tmp/gpu-out}
@@ -40,20 +50,42 @@ MIN=${MINUTES:-6.5}
 BUDGET=${BUDGET:-585}  # seconds for the whole script: the call's timeout_s less the transfers
 DEV=${DEVICE:-cuda}
 TICK=${TICK:-20}
-# The bundled models' dataset: the emoji faces (`stylegan2 dataset --emoji-set faces`, 110 images,
-# 1.4 MB). Until 305 kimg they trained on every emoji (runs/data/emoji64.zip, 1287 images).
-DATA=${DATA:-runs/data/emoji64-faces.zip}
-HAND=runs/gpu_in
-RUNS=/tmp/runs
+PREFIX=${PREFIX:-faces64}
+FACES=${FACES:-20000}
+# The bundled models' dataset: the procedural faces (training/faces.py), drawn here when missing.
+DATA=${DATA:-runs/data/$PREFIX.zip}
+HAND=${HAND:-runs/gpu_in}  # a dry run here reads its hand-off from /tmp instead
+RUNS=${RUNS:-/tmp/runs}
+BACK=$(mktemp -d)  # what runs.tar.gz packs
 mkdir -p "$OUT" "$RUNS"
 exec > >(tee "$OUT/session.log") 2>&1
-[ -f "$DATA" ] || { echo "missing $DATA: carry it"; exit 1; }
+if [ "$PREFIX" = faces64 ]; then
+    DATA_CMD="stylegan2 dataset --faces $FACES --resolution 64 --dest $DATA --workers 14"
+    TITLE=${TITLE:-"Procedural faces 64 px"}
+    DATASET=${DATASET:-"procedural cartoon faces drawn by training/faces.py (this project's own code, MIT licence): $FACES images at 64 px, seed 0, rebuilt exactly by the first command"}
+else
+    DATA_CMD="stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --emoji-set faces --dest $DATA --resolution 64"
+    TITLE=${TITLE:-"Emoji faces 64 px"}
+    DATASET=${DATASET:-"Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 64 px: every emoji (1287 images) to 305.2 kimg, then only the faces (110 images, --emoji-set faces)"}
+fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"
+if [ ! -f "$DATA" ]; then
+    [ "$PREFIX" = faces64 ] || { echo "missing $DATA: carry it"; exit 1; }
+    echo "== 0. drawing $DATA: $FACES faces (t=${SECONDS}s)"
+    mkdir -p "$(dirname "$DATA")"
+    t=$SECONDS
+    # A hung build must not eat the training's time: a third of the budget at most.
+    timeout -s INT $((BUDGET / 3)) python3 -m commands.main dataset --faces "$FACES" \
+        --resolution 64 --dest "$DATA" --workers 14 || { echo "!! cannot draw $DATA"; exit 1; }
+    echo "drew $DATA in $((SECONDS - t)) s ($(du -h "$DATA" | cut -f1))"
+fi
 
-DATASET=${DATASET:-"Noto Color Emoji (Debian fonts-noto-color-emoji, SIL OFL 1.1), 64 px: every emoji (1287 images) to 305.2 kimg, then only the faces (110 images, --emoji-set faces)"}
-COMMON=(--cfg small --batch "${BATCH:-64}" --mirror --aug ada --ada-kimg "${ADA_KIMG:-20}" --tick "$TICK" --snap 1 --workers 5
-        --no-progress --device "$DEV")
+AUG=${AUG:-none}
+ADA=()
+[ "$AUG" = ada ] && ADA=(--ada-kimg "${ADA_KIMG:-20}")
+COMMON=(--cfg small --batch "${BATCH:-64}" --mirror --aug "$AUG" "${ADA[@]}" --tick "$TICK" --snap 1
+        --workers 5 --no-progress --device "$DEV")
 NORMS=(demod adain)
 declare -A PID START G_SRC ST_SRC START_KIMG
 name_of() { [ "$1" = demod ] && echo stylegan2 || echo adain; }
@@ -97,15 +129,15 @@ wait_runs() {  # stop_at norms...: a run still going at stop_at gets Ctrl-C (a s
 echo "== 1. where the runs go on from (t=${SECONDS}s)"
 for norm in "${NORMS[@]}"; do
     st=$HAND/$norm-state.safetensors
-    [ -f "$st" ] || st=assets/training/emoji64-$(name_of "$norm")-state.safetensors
+    [ -f "$st" ] || st=assets/training/$PREFIX-$(name_of "$norm")-state.safetensors
     [ -f "$st" ] || { echo "$norm: no hand-off state, a fresh run"; continue; }
     g=$HAND/$norm-g_ema.safetensors
-    [ -f "$g" ] || g=assets/models/emoji64-$(name_of "$norm").safetensors
+    [ -f "$g" ] || g=assets/models/$PREFIX-$(name_of "$norm").safetensors
     timeout 60 python3 -m training.handoff join --force --g-ema "$g" --state "$st" \
         --out "/tmp/start-$norm.safetensors" || { echo "!! cannot join $norm's hand-off"; exit 1; }
     START[$norm]=/tmp/start-$norm.safetensors G_SRC[$norm]=$g ST_SRC[$norm]=$st
     START_KIMG[$norm]=$(python3 -c "print(round($(nimg_of "${START[$norm]}") / 1000, 1))")
-    shipped=assets/training/emoji64-$(name_of "$norm")-state.safetensors
+    shipped=assets/training/$PREFIX-$(name_of "$norm")-state.safetensors
     if [ "$st" != "$shipped" ] && [ -f "$shipped" ]; then  # a forgotten runs/gpu_in is no start
         ship_kimg=$(timeout 30 python3 -c "
 from training.handoff import read_state
@@ -174,8 +206,12 @@ bundle() {  # norm snapshot
             timeout 30 python3 -c "
 from stylegan2.checkpoints import load_checkpoint
 print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('commands', [])))")
-    else
-        cmds+=(--command "stylegan2 dataset --emoji-font /usr/share/fonts/truetype/noto/NotoColorEmoji.ttf --emoji-set faces --dest $DATA --resolution 64")
+    fi
+    # The card's first command makes the dataset (its text says so), whatever history came before.
+    if [ "$PREFIX" = faces64 ] && ! printf '%s\n' "${cmds[@]}" | grep -q -- "dataset --faces"; then
+        cmds=(--command "$DATA_CMD" "${cmds[@]}")
+    elif [ ${#cmds[@]} -eq 0 ]; then
+        cmds+=(--command "$DATA_CMD")
     fi
     if [ -n "${START[$norm]:-}" ]; then
         cmds+=(--command "python -m training.handoff join --g-ema ${G_SRC[$norm]} --state ${ST_SRC[$norm]} --out start-$norm.safetensors   # the files as they were at ${START_KIMG[$norm]} kimg")
@@ -188,7 +224,7 @@ print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('comman
     # SIGINT, not SIGTERM: Python then runs its cleanup, which removes a half-written file.
     timeout -s INT $((BUDGET - SECONDS > 55 ? BUDGET - SECONDS - 25 : 30)) \
         python3 -m commands.main bundle "$snap" \
-        --out "$OUT/emoji64-$name.safetensors" --title "Emoji faces 64 px, $name" \
+        --out "$OUT/$PREFIX-$name.safetensors" --title "$TITLE, $name" \
         --dataset "$DATASET" --device "$DEV" "${cmds[@]}" "${note[@]}" 2>&1 | tail -2 || {
         echo "!! bundling $name failed: no state either (it would have no G_ema to go with)"
         return 1
@@ -203,17 +239,17 @@ for norm in "${NORMS[@]}"; do
 done
 for p in "${pids[@]}"; do wait "$p"; done  # not a bare wait: it would wait for tee too
 # Only the 8 files this script promises travel back (at most 8 do): no half-written leftovers.
-find "$OUT" -maxdepth 1 -type f ! -name session.log ! -name 'emoji64-*.safetensors' \
-    ! -name 'emoji64-*.md' ! -name '*-state.safetensors' -delete
+find "$OUT" -maxdepth 1 -type f ! -name session.log ! -name "$PREFIX-*.safetensors" \
+    ! -name "$PREFIX-*.md" ! -name '*-state.safetensors' -delete
 
-mkdir -p /tmp/back  # logs, stats and the first and last sample grids travel back
+mkdir -p "$BACK/back"  # logs, stats and the first and last sample grids travel back
 for dir in $(ls -d "$RUNS"/*-demod "$RUNS"/*-adain 2>/dev/null); do
-    b=/tmp/back/$(basename "$dir")
+    b=$BACK/back/$(basename "$dir")
     mkdir -p "$b"
     cp "$dir"/{log.txt,stats.jsonl,training_options.json,fakes_init.png} "$b"/ 2>/dev/null
     ls "$dir"/fakes[0-9]*.png 2>/dev/null | LC_ALL=C sort | tail -1 | xargs -r -I{} cp {} "$b"/
 done
-cp "$RUNS"/train-*.log /tmp/back/ 2>/dev/null
-tar czf "$OUT/runs.tar.gz" -C /tmp back
+cp "$RUNS"/train-*.log "$BACK/back/" 2>/dev/null
+tar czf "$OUT/runs.tar.gz" -C "$BACK" back
 ls -la "$OUT"
 echo "done at t=${SECONDS}s"
