@@ -225,7 +225,7 @@ print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('comman
     timeout -s INT $((BUDGET - SECONDS > 55 ? BUDGET - SECONDS - 25 : 30)) \
         python3 -m commands.main bundle "$snap" \
         --out "$OUT/$PREFIX-$name.safetensors" --title "$TITLE, $name" \
-        --dataset "$DATASET" --device "$DEV" "${cmds[@]}" "${note[@]}" 2>&1 | tail -2 || {
+        --dataset "$DATASET" --data "$DATA" --device "$DEV" "${cmds[@]}" "${note[@]}" 2>&1 | tail -2 || {
         echo "!! bundling $name failed: no state either (it would have no G_ema to go with)"
         return 1
     }
