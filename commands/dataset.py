@@ -36,7 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seed",
         type=seed_int,
-        default=0,
+        default=None,
         help="with --faces: which faces, 0 to 2^32-1 (default 0)",
     )
     p.add_argument(
@@ -54,6 +54,12 @@ def run(args: argparse.Namespace) -> int:
     from training.dataset import DatasetError
     from training.dataset_tool import build_dataset, build_emoji_dataset, build_faces_dataset
 
+    if args.faces is None:
+        given = [
+            f for f, v in (("--workers", args.workers), ("--seed", args.seed)) if v is not None
+        ]
+        if given:
+            raise CLIError(f"{' and '.join(given)} only go with --faces")
     try:
         if args.faces is not None:
             # The images are held in memory before the zip is written.
@@ -61,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             from training.faces import default_workers
 
             workers = args.workers or default_workers()
-            n = build_faces_dataset(args.dest, args.resolution, args.faces, args.seed, workers)
+            n = build_faces_dataset(args.dest, args.resolution, args.faces, args.seed or 0, workers)
             print(f"{args.dest}: wrote {n} procedural faces")
             return 0
         if args.emoji_font:

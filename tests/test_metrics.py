@@ -246,6 +246,7 @@ def test_pixel_precision_recall_needs_no_weights_and_sees_coverage(tmp_path):
     spec = MetricSpec("pxpr24", "pxpr", num_gen=24, max_real=24)
     out = compute_metric(spec, G, lambda: iter(same), "own", "", cache_dir=tmp_path, batch=8)
     assert out["pxpr24_precision"] == 1.0 and out["pxpr24_recall"] == 1.0  # reals are its fakes
+    assert out["pxpr24_reals"] == 24
     assert out["pxpr24_diversity"] == pytest.approx(out["pxpr24_real_diversity"], rel=1e-2)
     grey = [torch.full((8, 3, 16, 16), 128, dtype=torch.uint8) for _ in range(3)]
     out = compute_metric(spec, G, lambda: iter(grey), "grey", "", cache_dir=tmp_path, batch=8)

@@ -7,7 +7,7 @@
 #
 # It carries nothing for the dataset: runs/data/faces64.zip (20000 faces, 263 MB) is over what a
 # call takes, so when DATA is missing the script draws it there (`stylegan2 dataset --faces 20000
-# --resolution 64 --workers 14`, the same bytes as anywhere: training/faces.py draws each face
+# --resolution 64 --workers 14`, the same images as anywhere: training/faces.py draws each face
 # from its own seed) and logs how long that took; a warm machine keeps it for the next call.
 #
 # Where the runs go on from: a full snapshot is 156 MB, over what a call carries (64 MiB in all)
@@ -199,10 +199,10 @@ bundle() {  # norm snapshot
     name=$(name_of "$norm")
     kimg=$(python3 -c "print(round($(nimg_of "$snap") / 1000, 1))")
     if [ -f "$HAND/$norm-commands.txt" ]; then
-        while IFS= read -r line; do [ -n "$line" ] && cmds+=(--command "$line"); done \
+        while IFS= read -r line || [ -n "$line" ]; do [ -n "$line" ] && cmds+=(--command "$line"); done \
             < "$HAND/$norm-commands.txt"
     elif [ -n "${G_SRC[$norm]:-}" ]; then  # the history so far: the commands on G_ema's card
-        while IFS= read -r line; do [ -n "$line" ] && cmds+=(--command "$line"); done < <(
+        while IFS= read -r line || [ -n "$line" ]; do [ -n "$line" ] && cmds+=(--command "$line"); done < <(
             timeout 30 python3 -c "
 from stylegan2.checkpoints import load_checkpoint
 print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('commands', [])))")
@@ -247,7 +247,9 @@ for dir in $(ls -d "$RUNS"/*-demod "$RUNS"/*-adain 2>/dev/null); do
     b=$BACK/back/$(basename "$dir")
     mkdir -p "$b"
     cp "$dir"/{log.txt,stats.jsonl,training_options.json,fakes_init.png} "$b"/ 2>/dev/null
-    ls "$dir"/fakes[0-9]*.png 2>/dev/null | LC_ALL=C sort | tail -1 | xargs -r -I{} cp {} "$b"/
+    # by number (fakes000001.750 after fakes000001), not by name
+    ls "$dir"/fakes[0-9]*.png 2>/dev/null | sed 's|.*/fakes||; s|\.png$||' | LC_ALL=C sort -g \
+        | tail -1 | xargs -r -I{} cp "$dir/fakes{}.png" "$b"/
 done
 cp "$RUNS"/train-*.log "$BACK/back/" 2>/dev/null
 tar czf "$OUT/runs.tar.gz" -C "$BACK" back

@@ -7,7 +7,8 @@
 #
 # PREFIX (default faces64) names the files: assets/models/$PREFIX-stylegan2.safetensors and
 # $PREFIX-adain.safetensors, assets/training/$PREFIX-<name>-state.safetensors,
-# docs/samples-$PREFIX{,-adain}.png, docs/mixing-$PREFIX.png, docs/screenshot-compare.png.
+# docs/samples-$PREFIX{,-adain}.png, docs/mixing-$PREFIX.png and, for the default model's pair
+# (COMPARE_SHOT=1, the default), docs/screenshot-compare.png.
 # DATA is the training dataset (default runs/data/$PREFIX.zip; the cards' precision/recall is
 # measured against it), TITLE the cards' title stem, DATASET the cards' dataset text.
 # What each model draws needs a person's eyes: put one note per line in
@@ -15,21 +16,33 @@
 # commands that made the run, one a line, and runs/ship/common-notes.txt notes for both cards.
 # The tables for the README are printed at the end (training.card_tables).
 set -euo pipefail
-cd "$(dirname "$0")/.."
-demod=${1:?usage: ship_pair.sh DEMOD_SNAPSHOT ADAIN_SNAPSHOT}
-adain=${2:?usage: ship_pair.sh DEMOD_SNAPSHOT ADAIN_SNAPSHOT}
+demod=$(realpath "${1:?usage: ship_pair.sh DEMOD_SNAPSHOT ADAIN_SNAPSHOT}")
+adain=$(realpath "${2:?usage: ship_pair.sh DEMOD_SNAPSHOT ADAIN_SNAPSHOT}")
 PREFIX=${PREFIX:-faces64}
-DATA=${DATA:-runs/data/$PREFIX.zip}
+DATA=$(realpath "${DATA:-$(dirname "$0")/../runs/data/$PREFIX.zip}")
+cd "$(dirname "$0")/.."
 TITLE=${TITLE:-Procedural faces 64 px}
 DATASET=${DATASET:-"procedural cartoon faces drawn by training/faces.py (this project's own code, MIT licence): 20000 images at 64 px, seed 0, rebuilt exactly by the first command"}
 SHIP=runs/ship
 export QT_QPA_PLATFORM=${QT_QPA_PLATFORM:-offscreen}
 [ -f "$DATA" ] || { echo "missing $DATA"; exit 1; }
+kimg_of() {
+    python -c "
+from stylegan2.checkpoints import load_checkpoint
+print(round(load_checkpoint('$1').metadata['extra']['counters']['cur_nimg'] / 1000, 1))"
+}
+kd=$(kimg_of "$demod") ka=$(kimg_of "$adain")
+# The pair's point is one recipe and one budget: the cards must show the same kimg.
+[ "$kd" = "$ka" ] || { echo "the snapshots are at $kd and $ka kimg: train the one behind on"; exit 1; }
 
 lines_as() {  # flag file: --flag LINE for each non-empty line of file
     local flag=$1 file=$2 line
     [ -f "$file" ] || return 0
-    while IFS= read -r line; do [ -n "$line" ] && printf '%s\0%s\0' "$flag" "$line"; done < "$file"
+    # (a last line without its newline counts; a blank line is skipped, not a failure under -e)
+    while IFS= read -r line || [ -n "$line" ]; do
+        line=${line%$'\r'}
+        if [ -n "$line" ]; then printf '%s\0%s\0' "$flag" "$line"; fi
+    done < "$file"
 }
 
 for pair in "demod:stylegan2:$demod" "adain:adain:$adain"; do
@@ -55,7 +68,9 @@ stylegan2 generate --network "$A" --seeds 0-31 --grid 8 --outdir "$SHIP/grid/ada
 cp "$SHIP/grid/demod/grid.png" "docs/samples-$PREFIX.png"
 cp "$SHIP/grid/adain/grid.png" "docs/samples-$PREFIX-adain.png"
 stylegan2 mix --network "$D" --rows 1-4 --cols 5-9 --styles 0-3 --out "docs/mixing-$PREFIX.png"
-stylegan2-explorer --network "$D" --compare "$A" --tab Features \
-    --screenshot docs/screenshot-compare.png
+if [ "${COMPARE_SHOT:-1}" = 1 ]; then
+    stylegan2-explorer --network "$D" --compare "$A" --tab Features \
+        --screenshot docs/screenshot-compare.png
+fi
 echo "== tables for the README"
 python -m training.card_tables "$D" "$A"

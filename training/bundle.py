@@ -16,6 +16,7 @@ import torch
 from stylegan2.analysis import resolution_usage
 from stylegan2.blobs import blob_scores_over_seeds
 from stylegan2.checkpoints import load_checkpoint, save_checkpoint
+from stylegan2.networks import Generator
 from stylegan2.safe_writes import same_file, write_text_atomic
 
 
@@ -67,7 +68,10 @@ PIXEL_METRIC = "pxpr1k3"
 
 
 def measure_against_data(
-    G, data: str | Path, inception: str | None = None, cache_dir: str | Path | None = None
+    G: Generator,
+    data: str | Path,
+    inception: str | None = None,
+    cache_dir: str | Path | None = None,
 ) -> dict[str, Any]:
     """Pixel precision/recall and diversity against the training images, and FID with Inception
     weights."""
@@ -79,7 +83,7 @@ def measure_against_data(
     out["pixel_pr"] = {
         "metric": PIXEL_METRIC,
         "samples": spec.num_gen,
-        "reals": spec.max_real,
+        "reals": int(got[f"{PIXEL_METRIC}_reals"]),
         "k": spec.k,
         "precision": got[f"{PIXEL_METRIC}_precision"],
         "recall": got[f"{PIXEL_METRIC}_recall"],
@@ -140,8 +144,8 @@ def bundle(
         "commands": commands,
         "kimg": round(counters.get("cur_nimg", 0) / 1000, 1),
         "wall_time_hours": round(counters.get("elapsed", 0.0) / 3600, 2),
-        # of which grids, snapshots and metrics (counted by runs since 2026-11-27; an older run
-        # resumed since then has it from maintenance_from_kimg on)
+        # of which grids, snapshots and metrics (a run whose early snapshots did not count it has
+        # it from maintenance_from_kimg on)
         "maintenance_minutes": (
             round(counters["maintenance"] / 60, 1) if "maintenance" in counters else None
         ),

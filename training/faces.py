@@ -9,8 +9,8 @@ measured against known causes:
 - fine: skin, hair, iris, shirt and background colours, background texture, freckles, blush.
 
 Image i is drawn from `numpy.random.RandomState((seed * 1_000_003 + i) % 2**32)` alone, so the
-same seed and count rebuild the same images on any machine, and each image's factors are returned
-with it (they go into `dataset.json`). The images are this project's own work (MIT), free to train
+same seed and count rebuild the same images on any machine with the same Pillow, and each image's
+factors are returned with it (they go into `dataset.json`). The images are this project's own work (MIT), free to train
 and ship on. Faces are drawn at 4x the target size and reduced with Lanczos for smooth edges.
 """
 
@@ -19,8 +19,10 @@ from __future__ import annotations
 import colorsys
 import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -347,14 +349,27 @@ def generate_faces(
     if workers == 1:
         yield from map(_face, jobs)
         return
-    # Chunks of a few dozen faces keep the inter-process traffic small; imap hands results back in
-    # order as they complete, so memory grows with what the caller keeps, as with one process.
+    # Chunks of a few dozen faces keep the inter-process traffic small. The executor queues every
+    # chunk at once and hands the results back in order; the caller (build_faces_dataset) keeps
+    # every image anyway, under its memory check. A worker that dies (the OOM killer) raises
+    # BrokenProcessPool here instead of leaving the build waiting for ever.
     chunk = max(1, min(64, count // (workers * 4)))
     # Forked workers start at once; a spawned one would import the whole command line again (torch
     # included) before drawing a face. macOS forks unsafely, so it keeps its default.
     method = "fork" if sys.platform.startswith("linux") else None
-    with multiprocessing.get_context(method).Pool(workers) as pool:
-        yield from pool.imap(_face, jobs, chunksize=chunk)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context(method), initializer=_ignore_sigint
+    )
+    try:
+        yield from pool.map(_face, jobs, chunksize=chunk)
+    finally:  # also on Ctrl-C and when the caller stops early: no chunk starts after this
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _ignore_sigint() -> None:
+    # Ctrl-C (or `timeout -s INT`, which signals the whole process group) is the parent's to
+    # handle: it stops the pool; workers would each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def factor_summary() -> str:

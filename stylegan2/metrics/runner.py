@@ -214,6 +214,7 @@ def compute_metric(
 
         out[f"{spec.name}_diversity"] = mean_pairwise_difference(fake)
         out[f"{spec.name}_real_diversity"] = mean_pairwise_difference(real)
+        out[f"{spec.name}_reals"] = len(real)  # fewer than asked when the dataset is smaller
     return out
 
 

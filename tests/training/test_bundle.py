@@ -45,6 +45,7 @@ def test_bundle_writes_fp16_g_ema_and_card(tiny_data, tmp_path):
     assert abs(sum(usage.values()) - 1) < 1e-6
     pr = stored["figures"]["pixel_pr"]
     assert pr["metric"] == "pxpr1k3" and pr["samples"] == 1000 and pr["k"] == 3
+    assert pr["reals"] == len(list(tiny_data.glob("*.png")))  # all of them: fewer than 1,000
     assert 0 <= pr["precision"] <= 1 and 0 <= pr["recall"] <= 1
     assert pr["diversity"] > 0 and pr["real_diversity"] > 0
     md = out.with_suffix(".md").read_text()

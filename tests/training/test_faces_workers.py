@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import zipfile
 
 import numpy as np
@@ -30,7 +31,9 @@ def test_two_workers_write_the_same_zip_as_one(tmp_path):
     assert zips[1]["dataset.json"] == zips[2]["dataset.json"]
     for name in zips[1]:
         assert zips[1][name] == zips[2][name], name
-    assert files[1] == files[2]  # the whole file too: the entries carry no build time
+    assert files[1] == files[2]  # the whole file too
+    with zipfile.ZipFile(tmp_path / "faces-1.zip") as z:  # entries carry no build time
+        assert {info.date_time for info in z.infolist()} == {(1980, 1, 1, 0, 0, 0)}
 
 
 def test_more_workers_than_faces_and_early_stop():
@@ -43,6 +46,7 @@ def test_more_workers_than_faces_and_early_stop():
     gen = generate_faces(50, 16, workers=2)
     assert next(gen)[0] == "face000000"
     gen.close()
+    assert not multiprocessing.active_children()
 
 
 def test_workers_are_checked():
@@ -58,3 +62,13 @@ def test_cli_refuses_zero_workers(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*argv, "--workers", "0"])
     assert "--workers" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--workers", "--seed"])
+def test_face_flags_without_faces_are_an_error(tmp_path, capsys, flag):
+    from commands.main import main
+
+    argv = ["dataset", "--source", str(tmp_path), "--dest", str(tmp_path / "d.zip")]
+    argv += ["--resolution", "16", flag, "2"]
+    assert main(argv) == 2
+    assert f"{flag} only go with --faces" in capsys.readouterr().err

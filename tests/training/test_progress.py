@@ -52,3 +52,18 @@ def test_a_second_grid_within_one_kimg_gets_its_own_name(tmp_path):
     (tmp_path / "fakes000001.png").write_bytes(b"")
     assert grid_path(tmp_path, 1750).name == "fakes000001.750.png"
     assert grid_path(tmp_path, 2000).name == "fakes000002.png"
+
+
+def test_a_run_with_short_ticks_keeps_every_grid(tiny_data, tmp_path):
+    from tests.training.conftest import tiny_opts
+    from training.loop import train
+
+    opts = tiny_opts(tiny_data, tmp_path, kimg=0.012, tick_kimg=0.004, snap=1)
+    run = train(opts, progress=False)
+    grids = sorted(p.name for p in run.glob("fakes*.png"))
+    assert grids == [
+        "fakes000000.008.png",
+        "fakes000000.012.png",
+        "fakes000000.png",
+        "fakes_init.png",
+    ]
