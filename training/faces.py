@@ -10,8 +10,9 @@ measured against known causes:
 
 Image i is drawn from `numpy.random.RandomState((seed * 1_000_003 + i) % 2**32)` alone, so the
 same seed and count rebuild the same images on any machine with the same Pillow, and each image's
-factors are returned with it (they go into `dataset.json`). The images are this project's own work (MIT), free to train
-and ship on. Faces are drawn at 4x the target size and reduced with Lanczos for smooth edges.
+factors are returned with it (they go into `dataset.json`). The images are this project's own
+work (MIT), free to train and ship on. Faces are drawn at 4x the target size and reduced with
+Lanczos for smooth edges.
 """
 
 from __future__ import annotations
