@@ -7,7 +7,7 @@
 #
 # PREFIX (default faces64) names the files: assets/models/$PREFIX-stylegan2.safetensors and
 # $PREFIX-adain.safetensors, assets/training/$PREFIX-<name>-state.safetensors,
-# docs/samples-$PREFIX{,-adain}.png, docs/mixing-$PREFIX.png and, for the default model's pair
+# docs/samples-$PREFIX{,-adain}.png, docs/mixing-$PREFIX{,-fine}.png and, for the default model's pair
 # (COMPARE_SHOT=1, the default), docs/screenshot-compare.png.
 # DATA is the training dataset (default runs/data/$PREFIX.zip; the cards' precision/recall is
 # measured against it), TITLE the cards' title stem, DATASET the cards' dataset text.
@@ -67,7 +67,10 @@ stylegan2 generate --network "$D" --seeds 0-31 --grid 8 --outdir "$SHIP/grid/dem
 stylegan2 generate --network "$A" --seeds 0-31 --grid 8 --outdir "$SHIP/grid/adain"
 cp "$SHIP/grid/demod/grid.png" "docs/samples-$PREFIX.png"
 cp "$SHIP/grid/adain/grid.png" "docs/samples-$PREFIX-adain.png"
+# Coarse styles (ws 0-3: the 4 and 8 px layers and the first 16 px conv) and fine ones (ws 6 up:
+# the 32 and 64 px layers) from the column seeds.
 stylegan2 mix --network "$D" --rows 1-4 --cols 5-9 --styles 0-3 --out "docs/mixing-$PREFIX.png"
+stylegan2 mix --network "$D" --rows 1-4 --cols 5-9 --styles 6-9 --out "docs/mixing-$PREFIX-fine.png"
 if [ "${COMPARE_SHOT:-1}" = 1 ]; then
     stylegan2-explorer --network "$D" --compare "$A" --tab Features \
         --screenshot docs/screenshot-compare.png
