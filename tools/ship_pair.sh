@@ -67,8 +67,8 @@ stylegan2 generate --network "$D" --seeds 0-31 --grid 8 --outdir "$SHIP/grid/dem
 stylegan2 generate --network "$A" --seeds 0-31 --grid 8 --outdir "$SHIP/grid/adain"
 cp "$SHIP/grid/demod/grid.png" "docs/samples-$PREFIX.png"
 cp "$SHIP/grid/adain/grid.png" "docs/samples-$PREFIX-adain.png"
-# Coarse styles (ws 0-3: the 4 and 8 px layers and the first 16 px conv) and fine ones (ws 6 up:
-# the 32 and 64 px layers) from the column seeds.
+# Coarse styles (ws 0-3: the 4 and 8 px layers and the first 16 px conv) and fine ones (ws 6-9:
+# the second 32 px conv, its tRGB and the 64 px layers) from the column seeds.
 stylegan2 mix --network "$D" --rows 1-4 --cols 5-9 --styles 0-3 --out "docs/mixing-$PREFIX.png"
 stylegan2 mix --network "$D" --rows 1-4 --cols 5-9 --styles 6-9 --out "docs/mixing-$PREFIX-fine.png"
 if [ "${COMPARE_SHOT:-1}" = 1 ]; then
