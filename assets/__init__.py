@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from importlib import resources
 
-DEFAULT_MODEL = "emoji64-stylegan2.safetensors"
+DEFAULT_MODEL = "faces64-stylegan2.safetensors"
+#: The default model's AdaIN (config-A) twin: same data, recipe and kimg (offered by Compare).
+TWIN_MODEL = "faces64-adain.safetensors"
 
 
 def default_network() -> str | None:

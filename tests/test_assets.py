@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from assets import DEFAULT_MODEL
+from assets import DEFAULT_MODEL, TWIN_MODEL
 from stylegan2.checkpoints import load_checkpoint
 
 MODELS = Path(str(resources.files("assets").joinpath("models")))
-TWIN = "emoji64-adain.safetensors"
+TWIN = TWIN_MODEL
 
 
 def _card(path: Path) -> dict:

@@ -49,8 +49,8 @@ def _short(name: str, n: int = 18) -> str:
 
 
 def _distinct(a: str, b: str, n: int = 14) -> tuple[str, str]:
-    """Two network names without what they share at the start ('emoji64-stylegan2' and
-    'emoji64-adain' -> 'stylegan2', 'adain'), shortened, so that row labels tell them apart."""
+    """Two network names without what they share at the start ('faces64-stylegan2' and
+    'faces64-adain' -> 'stylegan2', 'adain'), shortened, so that row labels tell them apart."""
     shorter = min(len(a), len(b))
     common = next((i for i in range(shorter) if a[i] != b[i]), shorter)
     cut = max(a.rfind(sep, 0, common) for sep in "-_ .") + 1

@@ -186,7 +186,9 @@ def test_video_refuses_non_positive_rates(tmp_path, capsys, flag, value):
 def test_info_prints_the_card_readably(capsys):
     from pathlib import Path
 
-    model = Path(__file__).parents[2] / "assets" / "models" / "emoji64-adain.safetensors"
+    from assets import TWIN_MODEL
+
+    model = Path(__file__).parents[2] / "assets" / "models" / TWIN_MODEL
     assert main(["info", str(model)]) == 0
     out = capsys.readouterr().out
     assert "model card:" in out and '  "kimg":' in out
