@@ -354,12 +354,9 @@ class _Trainer:
                 if usage:
                     record["resolution_usage"] = {str(r): v for r, v in usage.items()}
                 write_tick(self.run_dir, record)
-            if d.grid is not None:  # a tick's grid (with its record) is named by the image count
+            if d.grid is not None:
                 nimg = int(self.counters["cur_nimg"])
-                at_tick = d.record is not None
-                self.records.grid(
-                    self.G_ema, grid_path(self.run_dir, nimg) if at_tick else self.run_dir / d.grid
-                )
+                self.records.grid(self.G_ema, grid_path(self.run_dir, nimg, d.grid == "init"))
             if d.snapshot:
                 self.write_snapshot(d.why)
         if d.work:

@@ -10,7 +10,7 @@ import logging
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tqdm import tqdm
 
@@ -25,7 +25,9 @@ class Decision:
     """What the end of a step brings; the trainer carries it out."""
 
     record: dict[str, Any] | None = None  # a tick ended: its stats.jsonl row
-    grid: str | None = None  # file name of a sample grid to write
+    # a sample grid to write: "init" (the untrained generator) or "tick" (named by the image
+    # count, training.run_records.grid_path)
+    grid: Literal["init", "tick"] | None = None
     snapshot: bool = False
     usage: bool = False  # add the resolution usage of G_ema to the record
     why: str | None = None  # why a snapshot comes off its tick schedule
@@ -74,7 +76,7 @@ class TickScheduler:
         """Before the first step: a fresh run's grid of the untrained generator."""
         self._decided_at, self._at_tick = time.time(), False
         if self.main and self.c["cur_nimg"] == 0:
-            return Decision(grid="fakes_init.png")
+            return Decision(grid="init")
         return Decision()
 
     def after_step(self, stats: dict[str, list[float]], done: bool, stop: bool) -> Decision:
@@ -121,9 +123,7 @@ class TickScheduler:
         if snapshot:
             self.last_snapshot = time.monotonic()
         image_ticks = opts.image_snapshot_ticks or opts.snap
-        grid = None
-        if c["tick"] % image_ticks == 0 or force:
-            grid = f"fakes{int(record['kimg']):06d}.png"
+        grid: Literal["tick"] | None = "tick" if c["tick"] % image_ticks == 0 or force else None
         self.tick_start_nimg = c["cur_nimg"]
         self._decided_at, self._at_tick = now, True
         return Decision(record, grid, snapshot, usage=snapshot, why=why, notes=notes)

@@ -33,9 +33,12 @@ def save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
     save_png(grid, path)
 
 
-def grid_path(run_dir: Path, nimg: int) -> Path:
-    """fakes<kimg>.png as NVIDIA names them; a second grid within one kimg (short ticks, a
-    snapshot by wall time) is named to the image, as snapshots are, instead of replacing it."""
+def grid_path(run_dir: Path, nimg: int, initial: bool = False) -> Path:
+    """fakes<kimg>.png as NVIDIA names them, fakes_init.png for the untrained generator; a
+    second grid within one kimg (short ticks, a snapshot by wall time) is named to the image, as
+    snapshots are, instead of replacing it."""
+    if initial:
+        return run_dir / "fakes_init.png"
     return numbered_path(run_dir, "fakes", nimg, ".png")
 
 

@@ -14,7 +14,7 @@ def test_the_scheduler_decides_and_the_caller_carries_out():
     c = {"cur_nimg": 0, "tick": 0, "elapsed": 0.0}
     ticks = TickScheduler(opts, c, main=True, show_progress=False)
     first = ticks.begin()
-    assert first.grid == "fakes_init.png" and first.work and first.record is None
+    assert first.grid == "init" and first.work and first.record is None
     time.sleep(0.01)  # the grid's time is maintenance, not training
     ticks.carried_out()
     assert c["maintenance"] >= 0.01 and c["elapsed"] >= 0.01
@@ -30,7 +30,7 @@ def test_the_scheduler_decides_and_the_caller_carries_out():
     assert tick1.record["tick"] == 1 and tick1.record["kimg"] == 0.008
     assert tick1.record["Loss/G/loss"] == 2.0 and tick1.record["maintenance_sec"] == 0
     assert not tick1.snapshot and tick1.grid is None and not step3.work
-    assert tick2.snapshot and tick2.usage and tick2.grid == "fakes000000.png"
+    assert tick2.snapshot and tick2.usage and tick2.grid == "tick"
     assert last.snapshot and last.grid and last.record["tick"] == 3 and not last.why
     assert c["tick"] == 3
 
@@ -48,6 +48,7 @@ def test_a_snapshot_comes_by_wall_time_on_the_main_process_only():
 def test_a_second_grid_within_one_kimg_gets_its_own_name(tmp_path):
     from training.run_records import grid_path
 
+    assert grid_path(tmp_path, 0, initial=True).name == "fakes_init.png"
     assert grid_path(tmp_path, 1500).name == "fakes000001.png"
     (tmp_path / "fakes000001.png").write_bytes(b"")
     assert grid_path(tmp_path, 1750).name == "fakes000001.750.png"
