@@ -12,7 +12,6 @@ from stylegan2.cli.common import CLIError, add_device_arg
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("metrics", help="FID / precision-recall against a dataset")
-    p.formatter_class = argparse.ArgumentDefaultsHelpFormatter
     p.add_argument("--network", required=True)
     p.add_argument("--data", required=True, help="folder of images or dataset zip (the reals)")
     p.add_argument(
@@ -32,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth, a file or URL (default: "
         "NVIDIA's, cached or downloaded once unless --offline)",
     )
-    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--batch", type=int, default=32, help="images per forward pass (default 32)")
     p.add_argument("--cache", default=None, help="folder for cached real-image features")
     p.add_argument("--json", action="store_true")
     add_device_arg(p)

@@ -17,6 +17,7 @@ from explorer.fetcher import Fetcher
 from explorer.network_info import NetworkInfo
 from explorer.state import StateModel
 from explorer.worker import Job, RenderWorker
+from stylegan2.catalogue import cached_weights
 
 
 class Status:
@@ -61,6 +62,14 @@ class Preferences:
     def set_lpips_weights(self, path: str | None) -> None:
         self.lpips_weights = path or None
         self.set("lpips_weights", path or "")
+
+    def lpips_weights_to_use(self) -> str | None:
+        """The VGG16 trunk LPIPS measures with: the one set, else the cached copy of NVIDIA's
+        vgg16.pt (a Path-tab download or a command's), else None: the pixel fallback."""
+        if self.lpips_weights:
+            return self.lpips_weights
+        cached = cached_weights("vgg16")
+        return None if cached is None else str(cached)
 
     def recent_networks(self) -> list[str]:
         value = self.settings.value("recent_networks", [])

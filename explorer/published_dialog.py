@@ -1,7 +1,7 @@
-"""File → Open published network…: the catalogue of published StyleGAN2 networks (by the project
-that published them), with resolution, class labels, download size, licence and whether each is
-cached already, and a line for any other URL or name. Before a download it says plainly what
-the licence allows and how much will be fetched."""
+"""The toolbar's "Open published network": the catalogue of published StyleGAN2 networks (by
+the project that published them), with resolution, class labels, download size, licence and
+whether each is cached already, and a line for any other URL or name. Before a download it says
+plainly what the licence allows and how much will be fetched."""
 
 from __future__ import annotations
 

@@ -67,7 +67,7 @@ def blob_table(cards: dict[str, dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     ap.add_argument("models", nargs="+", help="bundled .safetensors files with cards")
     args = ap.parse_args(argv)
     cards = {}

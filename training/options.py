@@ -93,7 +93,8 @@ class TrainOptions:
         (),
         "--metrics",
         "computed at every snapshot on G_ema: comma-separated fid<N>k[_full], pr<N>k3[_full] "
-        "(e.g. fid50k_full,pr50k3); needs --inception / --vgg16",
+        "(e.g. fid50k_full,pr50k3; need --inception / --vgg16) or pxpr<N>k3[_full] "
+        "(in 32x32 pixels, no weights)",
         shown="none",
     )
     inception: str | None = option(

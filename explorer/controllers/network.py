@@ -87,7 +87,7 @@ class NetworkController(QObject):
             self.open(arg)
 
     def published_dialog(self) -> None:
-        """File → Open published network…: the catalogue, or any URL or name typed."""
+        """The toolbar's "Open published network": the catalogue, or any URL or name typed."""
         self.published = show_published(self.ctx.window, self.open, self._published_closed)
 
     def _published_closed(self, dialog: PublishedDialog) -> None:

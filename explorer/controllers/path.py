@@ -21,7 +21,7 @@ from explorer.path_model import PathModel
 from explorer.published_dialog import Ask, ask_yes_no
 from explorer.worker import Frame, Job, PathFrame
 from stylegan2 import video
-from stylegan2.catalogue import DETECTORS, cached_weights, resolve_weights
+from stylegan2.catalogue import DETECTORS, resolve_weights
 from stylegan2.downloads import offline_mode
 from stylegan2.lpips import load_distance
 from stylegan2.paths import Path, frame_times, path_to_dict, path_ws
@@ -195,12 +195,9 @@ class PathController(QObject):
     def _lpips_weights(self) -> str | None:
         """The VGG16 trunk to measure with: the one set, else the cached published file, else
         None (the pixel fallback) while a download is offered."""
-        given = self.ctx.prefs.lpips_weights
-        if given:
-            return given
-        cached = cached_weights("vgg16")
-        if cached is not None:
-            return str(cached)
+        weights = self.ctx.prefs.lpips_weights_to_use()
+        if weights is not None:
+            return weights
         # A question can wait for the slot to return; a picture (--screenshot) never asks.
         if not self.offered and not offline_mode() and self.ctx.prefs.persist:
             self.offered = True

@@ -74,7 +74,7 @@ class ProjectionController(QObject):
             return
         self.cancel = cancel = threading.Event()
         cfg = ProjectConfig(num_steps=panel.steps.value(), w_plus=panel.w_plus.isChecked())
-        weights = self.ctx.prefs.lpips_weights
+        weights = self.ctx.prefs.lpips_weights_to_use()
 
         def run(job: Job) -> tuple[np.ndarray, int, str, float, float, np.ndarray]:
             dist = load_distance(weights, job.main.device)

@@ -31,7 +31,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="list the detector weights (VGG16 for LPIPS, Inception for FID) with their SHA-256",
     )
-    p.add_argument("--cache-dir", help="the download cache (default: $STYLEGAN2_CACHE or ~/.cache)")
+    p.add_argument(
+        "--cache-dir",
+        help="the download cache (default: $STYLEGAN2_CACHE, else "
+        "$XDG_CACHE_HOME/stylegan2-explorer/downloads, else ~/.cache/stylegan2-explorer/downloads)",
+    )
     p.set_defaults(func=run)
 
 
@@ -42,7 +46,11 @@ def add_download_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="never download: URLs and published names must already be in the cache",
     )
-    p.add_argument("--cache-dir", help="the download cache (default: $STYLEGAN2_CACHE or ~/.cache)")
+    p.add_argument(
+        "--cache-dir",
+        help="the download cache (default: $STYLEGAN2_CACHE, else "
+        "$XDG_CACHE_HOME/stylegan2-explorer/downloads, else ~/.cache/stylegan2-explorer/downloads)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -24,13 +24,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--space", choices=["w", "z"], default="w")
     p.add_argument("--sampling", choices=["end", "full"], default="end")
     p.add_argument("--crop", action="store_true", help="face crop (the paper's ppl_* metrics)")
-    p.add_argument(
+    many = p.add_mutually_exclusive_group()
+    many.add_argument(
         "--samples",
         type=count_int,
         default=None,
         help="1-10^7 (default 1000, about a minute for a small network on a CPU; --full: 50000)",
     )
-    p.add_argument(
+    many.add_argument(
         "--full",
         action="store_true",
         help="the paper's protocol: 50,000 samples (hours on a CPU; the progress bar shows an ETA)",

@@ -29,7 +29,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--network", required=True, help="checkpoint (.pkl, .pt, .safetensors)")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--seeds", type=parse_range, help=f"keyframe seeds, e.g. 0,1,2; {SEEDS_HELP}")
-    src.add_argument("--state", help="explorer state JSON holding a path (File > Save state)")
+    src.add_argument("--state", help="the explorer's Save state file (JSON) holding a path")
     p.add_argument(
         "--space",
         choices=["w", "z"],
@@ -77,8 +77,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="MP4 quality 1-9 (default 8, or the --state file's)",
     )
-    p.add_argument("--compare-network", help="second network side by side (same path)")
-    p.add_argument(
+    second = p.add_mutually_exclusive_group()
+    second.add_argument("--compare-network", help="second network side by side (same path)")
+    second.add_argument(
         "--compare-trunc", type=finite_float, help="second truncation side by side (finite)"
     )
     p.add_argument("--out", required=True, help=".mp4, .gif, or a folder name for PNG frames")

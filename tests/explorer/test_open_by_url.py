@@ -208,6 +208,30 @@ def test_lpips_weights_are_asked_for_once_then_fetched(window, qtbot, server, ca
     qtbot.waitUntil(lambda: len(window.ui.path.samples) == 8, timeout=60_000)
 
 
+def test_projection_measures_with_the_weights_the_path_tab_downloaded(
+    window, qtbot, server, cache, monkeypatch
+):
+    from explorer.controllers import projection as projection_controller
+
+    _point_vgg16_at(monkeypatch, server.add("vgg16.pt", b"weights"))
+    assert window.ctx.prefs.lpips_weights_to_use() is None  # nothing set, nothing cached
+    window.path.ask = lambda *_a: True
+    assert window.path.offer_lpips_download()
+    qtbot.waitUntil(lambda: catalogue.cached_weights("vgg16") is not None, timeout=20_000)
+    real = projection_controller.load_distance
+    used = []
+    monkeypatch.setattr(
+        projection_controller,
+        "load_distance",
+        lambda p, device: used.append(p) is None and real(None, device),
+    )
+    window.ui.projection.set_target(settle(qtbot, window), "")
+    window.ui.projection.steps.setValue(2)
+    with qtbot.waitSignal(window.projection.finished, timeout=60_000):
+        window.ui.projection.start.click()
+    assert used == [str(catalogue.cached_weights("vgg16"))]
+
+
 def test_declined_lpips_weights_keep_the_fallback_and_are_not_asked_again(
     window, qtbot, server, cache, monkeypatch
 ):
