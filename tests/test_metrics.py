@@ -252,3 +252,17 @@ def test_pixel_precision_recall_needs_no_weights_and_sees_coverage(tmp_path):
     out = compute_metric(spec, G, lambda: iter(grey), "grey", "", cache_dir=tmp_path, batch=8)
     assert out["pxpr24_precision"] == 0.0  # no fake is grey, and the grey manifold has radius 0
     assert out["pxpr24_real_diversity"] == 0.0
+
+
+def test_a_metric_kind_without_its_own_computation_is_refused(monkeypatch):
+    from stylegan2.metrics import runner
+
+    # A kind added to the names alone must not be computed as precision/recall.
+    monkeypatch.setattr(runner, "KINDS", (*runner.KINDS, "kid"))
+    with pytest.raises(ValueError, match="no computation for metric kind 'kid'"):
+        runner.detector_path("kid", "inception.pt", "vgg16.pt")
+    with pytest.raises(ValueError, match="'kid'"):
+        runner.load_detector("kid", "vgg16.pt", torch.device("cpu"))
+    spec = MetricSpec("kid10", "kid", 10, 10)
+    with pytest.raises(ValueError, match="'kid'"):
+        compute_metric(spec, distinct_generator(), lambda: [], "d", "", detector=nn.Identity())

@@ -23,7 +23,14 @@ from stylegan2.render import to_uint8
 from stylegan2.safe_writes import atomic_path
 
 log = logging.getLogger(__name__)
-_NAME = re.compile(r"^(fid|pr|pxpr)(\d+)(k?)(3)?(_full)?$")
+# Every kind has its own branch in detector_path, load_detector and compute_metric; a kind
+# without one is refused there rather than computed as another kind.
+KINDS = ("fid", "pr", "pxpr")
+_NAME = re.compile(rf"^({'|'.join(KINDS)})(\d+)(k?)(3)?(_full)?$")
+
+
+def _unknown(kind: str) -> ValueError:
+    return ValueError(f"no computation for metric kind {kind!r} (known: {', '.join(KINDS)})")
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,8 @@ def detector_path(kind: str, inception: str | None, vgg16: str | None) -> str:
     """The detector weights file of a metric kind ('' for pixel space, which needs none)."""
     if kind == "pxpr":
         return ""
+    if kind not in ("fid", "pr"):
+        raise _unknown(kind)
     path = inception if kind == "fid" else vgg16
     if not path:
         flag, file = (
@@ -77,7 +86,11 @@ def load_detector(kind: str, path: str, device: torch.device) -> torch.nn.Module
 
     if kind == "pxpr":
         return PixelFeatures().to(device)
-    return load_inception(path, device) if kind == "fid" else load_vgg16(path, device)
+    if kind == "fid":
+        return load_inception(path, device)
+    if kind == "pr":
+        return load_vgg16(path, device)
+    raise _unknown(kind)
 
 
 def _rgb(images: torch.Tensor) -> torch.Tensor:
@@ -153,6 +166,8 @@ def compute_metric(
     detector: torch.nn.Module | None = None,
 ) -> dict[str, float]:
     """{'fid50k_full': value} or {'pr50k3_precision': p, 'pr50k3_recall': r}."""
+    if spec.kind not in KINDS:
+        raise _unknown(spec.kind)
     device = G.device
     detector = detector or load_detector(spec.kind, detector_file, device)
     cache = None
@@ -191,6 +206,8 @@ def compute_metric(
                 acc.add(detector(_rgb(images).to(device)).float().cpu().numpy())
             gen_tick(len(images))
         return {spec.name: frechet_distance(acc.stats(), real_stats)}
+    if spec.kind not in ("pr", "pxpr"):  # k-NN precision and recall from here on
+        raise _unknown(spec.kind)
     real_file = cache.with_suffix(".pt") if cache else None
     real = _load_cached(real_file, lambda p: torch.load(p, weights_only=True))
     if real is None:
