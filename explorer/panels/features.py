@@ -78,10 +78,17 @@ class FeaturesPanel(QGroupBox):
         self.norm.addItems(NORMS)
         row = QHBoxLayout()
         self.channel = QSpinBox()
+        self.strongest = QPushButton("Strongest")
+        self.strongest.setToolTip(
+            "Show the channel with the largest |x| on its own (the first network's when two are "
+            "compared): a droplet that dominates one channel's statistics is diluted in the mean "
+            "over channels"
+        )
         self.fft = QCheckBox("FFT")
         self.mark = QCheckBox("Mark strongest blob")
         self.mark.setChecked(True)
         row.addWidget(self.channel, 1)
+        row.addWidget(self.strongest)
         row.addWidget(self.fft)
         row.addWidget(self.mark)
         form.addRow("Layer", self.layer)
@@ -154,6 +161,7 @@ class FeaturesPanel(QGroupBox):
         for w in (self.view_mode, self.norm):
             w.currentIndexChanged.connect(lambda _i: self.redraw())
         self.channel.valueChanged.connect(lambda _v: self.redraw())
+        self.strongest.clicked.connect(self.show_strongest_channel)
         self.fft.toggled.connect(lambda _on: self.redraw())
         self.mark.toggled.connect(lambda _on: self.redraw())
         self.same_scale.toggled.connect(lambda _on: self.redraw())
@@ -205,6 +213,14 @@ class FeaturesPanel(QGroupBox):
             self.twin_stats.setText(f"{self.names[1]}: has no layer {name}")
         self.channel.setRange(0, self.data.shape[0] - 1)
         self.redraw()
+
+    def show_strongest_channel(self) -> None:
+        """The one-channel view of the channel with the largest |x| (the first network's)."""
+        if self.data is None:
+            return
+        strongest = int(np.abs(self.data).reshape(len(self.data), -1).max(1).argmax())
+        self.view_mode.setCurrentText("one channel")
+        self.channel.setValue(strongest)
 
     def _mode(self) -> tuple[str, str, bool]:
         return self.view_mode.currentText(), self.norm.currentText(), self.fft.isChecked()

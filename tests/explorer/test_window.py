@@ -326,6 +326,12 @@ def test_features_tab_shows_the_captured_layer(window, qtbot, explorer_network):
         for norm in NORMS:
             img = render_feature(window.ui.features.data, view, 1, norm, fft=view == "one channel")
             assert img.dtype == np.uint8 and img.ndim == 3 and img.shape[2] == 3
+    f = window.ui.features
+    f.strongest.click()
+    strongest = int(np.abs(f.data).reshape(len(f.data), -1).max(1).argmax())
+    assert f.view_mode.currentText() == "one channel" and f.channel.value() == strongest
+    np.testing.assert_array_equal(f.view.values[0], f.data[strongest])  # that channel's map
+    f.view_mode.setCurrentText("mean |x|")
     window.ui.features.layer.setCurrentIndex(0)
     settle(qtbot, window)
     assert window.ui.features.data.shape[1:] == (4, 4)
