@@ -27,6 +27,11 @@ def feature_maps(x: np.ndarray, view: str, channel: int, fft: bool) -> np.ndarra
     return maps
 
 
+def strongest_channel(x: np.ndarray) -> int:
+    """The channel of x [C, H, W] with the largest |x| anywhere."""
+    return int(np.abs(x).reshape(len(x), -1).max(1).argmax())
+
+
 def map_scale(maps: np.ndarray, norm: str) -> np.ndarray | float | None:
     """The divisor a normalisation applies: per map (max |x|), global, or None for dB."""
     if norm.startswith("dB"):

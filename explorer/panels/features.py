@@ -22,7 +22,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from explorer.feature_maps import NORMS, VIEWS, display_maps, feature_maps, shared_scale
+from explorer.feature_maps import (
+    NORMS,
+    VIEWS,
+    display_maps,
+    feature_maps,
+    shared_scale,
+    strongest_channel,
+)
 from explorer.image_view import ImageView
 from explorer.panels.plots import CURVE_COLOR, small_plot
 from explorer.panels.text_colors import text_color
@@ -218,9 +225,8 @@ class FeaturesPanel(QGroupBox):
         """The one-channel view of the channel with the largest |x| (the first network's)."""
         if self.data is None:
             return
-        strongest = int(np.abs(self.data).reshape(len(self.data), -1).max(1).argmax())
         self.view_mode.setCurrentText("one channel")
-        self.channel.setValue(strongest)
+        self.channel.setValue(strongest_channel(self.data))
 
     def _mode(self) -> tuple[str, str, bool]:
         return self.view_mode.currentText(), self.norm.currentText(), self.fft.isChecked()
@@ -259,11 +265,10 @@ class FeaturesPanel(QGroupBox):
         values = None if fft or view == "channel grid" else maps
         target.set_image(img, values)
         a = np.abs(x)
-        per_channel = a.reshape(len(x), -1).max(1)
         prefix = f"{name}: " if name and self.comparing else ""
         stats.setText(
             f"{prefix}mean {x.mean():+.3g}  std {x.std():.3g}  max|x| {a.max():.3g}  "
-            f"(strongest channel {int(per_channel.argmax())})\n"
+            f"(strongest channel {strongest_channel(x)})\n"
             f"blob: peak/median {score.peak_to_median:.2f}, top-0.1% energy "
             f"{100 * score.top_energy_share:.1f}% at (y {score.peak[0]}, x {score.peak[1]})"
         )

@@ -17,6 +17,11 @@ from pathlib import Path
 
 from stylegan2.cli.common import CLIError
 
+CACHE_DIR_HELP = (
+    "the download cache (default: $STYLEGAN2_CACHE, else $XDG_CACHE_HOME/stylegan2-explorer/"
+    "downloads, else ~/.cache/stylegan2-explorer/downloads)"
+)
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -31,11 +36,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="list the detector weights (VGG16 for LPIPS, Inception for FID) with their SHA-256",
     )
-    p.add_argument(
-        "--cache-dir",
-        help="the download cache (default: $STYLEGAN2_CACHE, else "
-        "$XDG_CACHE_HOME/stylegan2-explorer/downloads, else ~/.cache/stylegan2-explorer/downloads)",
-    )
+    p.add_argument("--cache-dir", help=CACHE_DIR_HELP)
     p.set_defaults(func=run)
 
 
@@ -46,11 +47,7 @@ def add_download_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="never download: URLs and published names must already be in the cache",
     )
-    p.add_argument(
-        "--cache-dir",
-        help="the download cache (default: $STYLEGAN2_CACHE, else "
-        "$XDG_CACHE_HOME/stylegan2-explorer/downloads, else ~/.cache/stylegan2-explorer/downloads)",
-    )
+    p.add_argument("--cache-dir", help=CACHE_DIR_HELP)
 
 
 def run(args: argparse.Namespace) -> int:
