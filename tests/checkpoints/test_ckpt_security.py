@@ -6,8 +6,11 @@ Every payload would create a marker file if executed; each test asserts the mark
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import pickle
+import struct
+import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +21,7 @@ import torch
 from stylegan2.checkpoints import safe_unpickle
 from stylegan2.checkpoints.ada_pkl import read_ada_pickle
 from stylegan2.checkpoints.common import CheckpointError
+from stylegan2.checkpoints.restricted import check_memo_indices
 from stylegan2.checkpoints.rosinality import read_rosinality
 from stylegan2.checkpoints.safe_unpickle import ADA_ALLOWED, restricted_load
 from stylegan2.checkpoints.sniff import read_checkpoint, sniff_format
@@ -318,3 +322,35 @@ def test_build_cannot_modify_reader_objects(fakes, module, name, reader):
     path = fakes.write_bytes(fakes.wrap(fakes.op_global(module, name) + slot_state))
     refused(reader, path, "modify")
     assert read_ada_pickle(ADA).format == "ada-pkl"  # later loads are unaffected
+
+
+def test_memo_index_far_ahead_of_the_opcodes_is_refused_before_unpickling(tmp_path):
+    # An empty dict stored at memo index 10^8: CPython's unpickler would grow its memo array to
+    # 2 * 10^8 pointers (1.6 GB) for this 11-byte body.
+    bomb = b"\x80\x04}r" + struct.pack("<I", 10**8) + b"."
+    path = tmp_path / "memo.pkl"
+    path.write_bytes(bomb)
+    for r in (read_ada_pickle, read_tf_pickle):
+        refused(r, path, "memo entry 100,000,000")
+    # With NVIDIA's marker the sniffer takes it for a network pickle and unpickles it.
+    marked = tmp_path / "marked.pkl"
+    marked.write_bytes(bomb[:-1] + b"0\x8c\x17torch_utils.persistence.")
+    refused(read_checkpoint, marked, "memo entry 100,000,000")
+    pt = tmp_path / "memo.pt"
+    with zipfile.ZipFile(pt, "w") as z:
+        z.writestr("archive/data.pkl", bomb)
+        z.writestr("archive/version", "3\n")
+    refused(read_rosinality, pt, "memo entry")
+    refused(read_checkpoint, pt)
+
+
+def test_memo_check_accepts_shared_references_and_leaves_the_stream_in_place(tmp_path):
+    shared = [1, 2]
+    data = pickle.dumps({"a": shared, "b": shared, "c": [shared] * 3}, protocol=2)
+    path = tmp_path / "ok.pkl"
+    path.write_bytes(data + b"trailing")
+    obj, _ = restricted_load(path, {})
+    assert obj["a"] is obj["b"] is obj["c"][2]
+    f = io.BytesIO(data)
+    check_memo_indices(f)
+    assert f.tell() == 0
