@@ -19,8 +19,11 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from stylegan2.archive_errors import ARCHIVE_ERRORS, error_name
+
 log = logging.getLogger(__name__)
 
+MAX_CLASSES = 2**16  # a one-hot label per image: far beyond any class-conditional dataset
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -56,8 +59,11 @@ class _Source:
                 str(p.relative_to(path)).replace("\\", "/") for p in path.rglob("*") if p.is_file()
             )
         elif path.is_file() and zipfile.is_zipfile(path):
-            with zipfile.ZipFile(path) as z:
-                self.names = sorted(z.namelist())
+            try:
+                with zipfile.ZipFile(path) as z:
+                    self.names = sorted(z.namelist())
+            except ARCHIVE_ERRORS as exc:
+                raise DatasetError(f"{path}: damaged zip ({error_name(exc)}: {exc})") from None
         else:
             raise DatasetError(f"{path}: not a folder of images or a zip file")
 
@@ -137,8 +143,9 @@ class ImageDataset(torch.utils.data.Dataset):
         for name in names:
             try:
                 arr = decode_image(self._source.read(name))
-            except (UnidentifiedImageError, OSError, ValueError) as exc:
-                self.report.skipped.append((name, f"unreadable ({type(exc).__name__})"))
+            except (UnidentifiedImageError, ValueError, *ARCHIVE_ERRORS) as exc:
+                # a damaged zip member (bad CRC, corrupt deflate, encrypted) is one bad image
+                self.report.skipped.append((name, f"unreadable ({error_name(exc)})"))
                 continue
             h, w, c = arr.shape
             decoded[name] = (c, h, w)
@@ -176,20 +183,40 @@ class ImageDataset(torch.utils.data.Dataset):
             meta = json.loads(self._source.read("dataset.json"))
         except ValueError as exc:
             raise DatasetError(f"{self.path}: dataset.json is not valid JSON ({exc})") from None
-        table = meta.get("labels")
+        except ARCHIVE_ERRORS as exc:
+            raise DatasetError(f"{self.path}: dataset.json is unreadable ({exc})") from None
+        table = meta.get("labels") if isinstance(meta, dict) else None
         if table is None:
             raise DatasetError(f"{self.path}: dataset.json has no labels")
-        labels = dict(table)
+        try:
+            labels = dict(table)
+        except (TypeError, ValueError):
+            raise DatasetError(
+                f"{self.path}: dataset.json labels must be a list of [file name, label] pairs"
+            ) from None
         missing = [n for n in self.names if n not in labels]
         if missing:
             raise DatasetError(f"{self.path}: no label for {missing[0]} (+{len(missing) - 1} more)")
         raw = [labels[n] for n in self.names]
-        if all(isinstance(v, int) for v in raw):
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
+            if min(raw) < 0 or max(raw) >= MAX_CLASSES:
+                raise DatasetError(
+                    f"{self.path}: class labels must lie in 0-{MAX_CLASSES - 1}, "
+                    f"found {min(raw)}..{max(raw)}"
+                )
             arr = np.array(raw, dtype=np.int64)
             onehot = np.zeros((len(arr), int(arr.max()) + 1), dtype=np.float32)
             onehot[np.arange(len(arr)), arr] = 1
             return onehot
-        return np.array(raw, dtype=np.float32).reshape(len(raw), -1)
+        try:
+            vectors = np.array(raw, dtype=np.float32).reshape(len(raw), -1)
+        except (TypeError, ValueError):
+            raise DatasetError(
+                f"{self.path}: labels must be class numbers or number vectors of one length"
+            ) from None
+        if not np.isfinite(vectors).all():
+            raise DatasetError(f"{self.path}: label vectors hold NaN or infinite values")
+        return vectors
 
     @property
     def c_dim(self) -> int:

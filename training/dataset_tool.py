@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from stylegan2.archive_errors import ARCHIVE_ERRORS, error_name
 from stylegan2.safe_writes import atomic_path, same_file
 from training.dataset import IMAGE_EXTENSIONS, DatasetError, _Source, decode_image
 
@@ -57,6 +58,14 @@ def prepare_image(arr: np.ndarray, resolution: int, crop: str) -> np.ndarray | N
     return out[:, :, None] if out.ndim == 2 else out
 
 
+def _inside(path: Path, folder: Path) -> str | None:
+    """path's name relative to folder (as the source lists its files), or None if outside."""
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return None
+
+
 def build_dataset(
     source: str | Path,
     dest: str | Path,
@@ -74,6 +83,8 @@ def build_dataset(
     src = _Source(Path(source))
     dest = Path(dest)
     names = [n for n in src.names if Path(n).suffix.lower() in IMAGE_EXTENSIONS]
+    if src.path.is_dir() and _inside(dest, src.path) in set(src.names):
+        raise DatasetError(f"--dest {dest} is one of the source's files: it would be replaced")
     if max_images is not None:
         names = names[:max_images]
     if not names:
@@ -95,8 +106,8 @@ def build_dataset(
             # A small file that claims a huge image: skipped before it is decoded.
             report.skipped.append((name, "too large to decode (decompression bomb)"))
             continue
-        except (UnidentifiedImageError, OSError, ValueError) as exc:
-            report.skipped.append((name, f"unreadable ({type(exc).__name__})"))
+        except (UnidentifiedImageError, ValueError, *ARCHIVE_ERRORS) as exc:
+            report.skipped.append((name, f"unreadable ({error_name(exc)})"))
             continue
         out = prepare_image(arr, resolution, crop)
         if out is None:

@@ -14,10 +14,10 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-import zlib
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from stylegan2.archive_errors import ARCHIVE_ERRORS
 from stylegan2.checkpoints.budget import LoadBudget, check_view
 from stylegan2.checkpoints.common import CheckpointError
 from stylegan2.checkpoints.restricted import CORRUPT_DATA_ERRORS, RestrictedUnpickler
@@ -40,18 +40,6 @@ _STORAGE_SIZES = {
 }
 _TENSOR_REBUILDS = {"_rebuild_tensor", "_rebuild_tensor_v2"}
 _PASS_THROUGH = {"_rebuild_parameter", "_rebuild_parameter_with_state"}
-
-
-#: what zipfile raises on a damaged archive: besides BadZipFile and OSError, an entry marked
-#: encrypted (RuntimeError), an unknown compression method (NotImplementedError) or a corrupt
-#: deflate stream (zlib.error)
-ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (
-    zipfile.BadZipFile,
-    OSError,
-    RuntimeError,
-    NotImplementedError,
-    zlib.error,
-)
 
 
 class _Inert:
@@ -211,7 +199,7 @@ def _scan_zip(p: Path | BinaryIO, size: int, label: str) -> None:
             scan = _Scan(label, size, record_bytes)
             with z.open(info) as f:
                 _unpickle(io.BytesIO(f.read()), scan)
-    except (*ARCHIVE_ERRORS, ValueError, EOFError) as exc:
+    except (*ARCHIVE_ERRORS, ValueError) as exc:
         raise CheckpointError(f"{label}: damaged torch archive ({type(exc).__name__})") from None
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 
@@ -162,3 +163,88 @@ def test_a_decompression_bomb_is_skipped_not_fatal(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main([*argv, "--resolution", "4096"])
     assert "4-2048" in capsys.readouterr().err
+
+
+def _png_bytes(value: int) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (8, 8), (value, 50, 200)).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _damaged_zip(path, damage: str) -> None:
+    """A zip with a good image and one member damaged the way `damage` says."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("good.png", _png_bytes(10))
+        z.writestr("bad.png", _png_bytes(99))
+    data = bytearray(path.read_bytes())
+    local = data.index(b"PK\x03\x04", 1)  # the second member's local header
+    central = data.index(b"PK\x01\x02", data.index(b"PK\x01\x02") + 1)  # and its directory entry
+    if damage == "crc":
+        data[local + 14] ^= 0xFF  # stored CRC-32
+        data[central + 16] ^= 0xFF
+    elif damage == "deflate":
+        start = local + 30 + len("bad.png")
+        data[start : start + 8] = b"\xff" * 8
+    elif damage == "encrypted":
+        data[local + 6] |= 1
+        data[central + 8] |= 1
+    elif damage == "method":
+        data[local + 8] = data[central + 10] = 99
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["crc", "deflate", "encrypted", "method"])
+def test_a_damaged_zip_member_is_one_skipped_image(tmp_path, damage):
+    src = tmp_path / "src.zip"
+    _damaged_zip(src, damage)
+    report = build_dataset(src, tmp_path / "out.zip", 8)
+    assert report.written == 1 and [n for n, _ in report.skipped] == ["bad.png"]
+    assert "unreadable" in report.skipped[0][1]
+    ds = ImageDataset(src)
+    assert len(ds) == 1 and ds.report.skipped[0][0] == "bad.png"
+
+
+def test_a_zip_whose_directory_is_unreadable_is_a_clear_error(tmp_path):
+    src = tmp_path / "src.zip"
+    _damaged_zip(src, "none")
+    data = bytearray(src.read_bytes())
+    end = data.rindex(b"PK\x01\x02")
+    data[end + 6] = 99  # "version needed to extract" of the central directory entry
+    src.write_bytes(bytes(data))
+    for build in (lambda: ImageDataset(src), lambda: build_dataset(src, tmp_path / "o.zip", 8)):
+        with pytest.raises(DatasetError, match="damaged zip"):
+            build()
+
+
+def test_dest_among_the_source_images_is_refused(tmp_path):
+    _write(tmp_path / "src" / "a.png", 8, 8)
+    _write(tmp_path / "src" / "sub" / "b.png", 8, 8)
+    before = (tmp_path / "src" / "sub" / "b.png").read_bytes()
+    with pytest.raises(DatasetError, match="one of the source's files"):
+        build_dataset(tmp_path / "src", tmp_path / "src" / "sub" / "b.png", 8)
+    assert (tmp_path / "src" / "sub" / "b.png").read_bytes() == before
+    assert build_dataset(tmp_path / "src", tmp_path / "src" / "new.zip", 8).written == 2
+
+
+@pytest.mark.parametrize(
+    "labels, message",
+    [
+        ([["a.png", -1], ["b.png", 0]], "must lie in"),
+        ([["a.png", 10**12], ["b.png", 0]], "must lie in"),
+        ([["a.png", "cat"], ["b.png", "dog"]], "number vectors"),
+        ([["a.png", [1.0, 2.0]], ["b.png", [1.0]]], "number vectors"),
+        ([["a.png", float("nan")], ["b.png", 1.0]], "NaN"),
+        ({"a.png": 0}, "no label for b.png"),
+        ([1, 2], "pairs"),
+    ],
+)
+def test_bad_labels_are_clear_errors(tmp_path, labels, message):
+    src = tmp_path / "src"
+    _write(src / "a.png", 8, 8)
+    _write(src / "b.png", 8, 8)
+    (src / "dataset.json").write_text(json.dumps({"labels": labels}))
+    with pytest.raises(DatasetError, match=message):
+        ImageDataset(src, use_labels=True)
+    (src / "dataset.json").write_text("[1, 2]")
+    with pytest.raises(DatasetError, match="no labels"):
+        ImageDataset(src, use_labels=True)
