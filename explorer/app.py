@@ -13,6 +13,7 @@ from typing import Any
 from assets import default_network
 from explorer.tab_names import TAB_NAMES
 from stylegan2.catalogue import network_url, similar_names
+from stylegan2.threads import MAX_THREADS
 
 log = logging.getLogger(__name__)
 
@@ -72,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         return _error(f"--size must look like 1280x800, got {args.size}")
-    if args.threads is not None and args.threads < 1:
-        return _error(f"--threads must be 1 or more, got {args.threads}")
+    if args.threads is not None and not 1 <= args.threads <= MAX_THREADS:
+        return _error(f"--threads must be 1 to {MAX_THREADS}, got {args.threads}")
     for flag, path in (("--network", args.network), ("--compare", args.compare)):
         # A URL or a published name is fetched once the window shows (with progress).
         if path and network_url(path) is None and not Path(path).exists():

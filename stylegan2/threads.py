@@ -17,6 +17,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 ENV_VAR = "STYLEGAN2_THREADS"
+# Far beyond any machine's cores, and far below the process-id limit: torch starts every thread
+# it is told to, and 100,000 of them crash the process and starve the rest of the system.
+MAX_THREADS = 1024
 log = logging.getLogger(__name__)
 
 
@@ -54,8 +57,8 @@ def choose_threads(
     other work. `own_load` is the part of the load average that is this process's own (a running
     explorer keeps about one core busy itself)."""
     if requested is not None:
-        if requested < 1:
-            raise ValueError(f"--threads must be 1 or more, got {requested}")
+        if not 1 <= requested <= MAX_THREADS:
+            raise ValueError(f"--threads must be 1 to {MAX_THREADS}, got {requested}")
         return ThreadChoice(requested, "as asked")
     env = os.environ if env is None else env
     text = env.get(ENV_VAR, "").strip()
@@ -64,8 +67,10 @@ def choose_threads(
             count = int(text)
         except ValueError:
             count = 0
-        if count < 1:
-            raise ValueError(f"{ENV_VAR} must be a whole number of 1 or more, got {text!r}")
+        if not 1 <= count <= MAX_THREADS:
+            raise ValueError(
+                f"{ENV_VAR} must be a whole number from 1 to {MAX_THREADS}, got {text!r}"
+            )
         return ThreadChoice(count, f"from {ENV_VAR}")
     cores = cores or _cores()
     load = _load() if load is None else load

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stylegan2.threads import ENV_VAR, choose_threads
+from stylegan2.threads import ENV_VAR, MAX_THREADS, choose_threads
 
 
 def test_explicit_then_environment_then_load():
@@ -19,12 +19,14 @@ def test_explicit_then_environment_then_load():
     assert choose_threads(None, env={}, cores=2, load=1.1, own_load=1.0).count == 2
 
 
-@pytest.mark.parametrize("bad", ["0", "-2", "two"])
+@pytest.mark.parametrize("bad", ["0", "-2", "two", "100000"])
 def test_bad_environment_value_is_one_clear_error(bad):
     with pytest.raises(ValueError, match=ENV_VAR):
         choose_threads(None, env={ENV_VAR: bad})
-    with pytest.raises(ValueError, match="--threads"):
-        choose_threads(0, env={})
+    for count in (0, MAX_THREADS + 1, 100_000):
+        with pytest.raises(ValueError, match="--threads"):
+            choose_threads(count, env={})
+    assert choose_threads(MAX_THREADS, env={}).count == MAX_THREADS
 
 
 def test_every_command_takes_threads(capsys):
@@ -35,7 +37,7 @@ def test_every_command_takes_threads(capsys):
             main([cmd, "--help"])
         assert "--threads" in capsys.readouterr().out, cmd
     rc = main(["info", "--threads", "0", "nonexistent.pkl"])
-    assert rc == 2 and "--threads must be 1 or more" in capsys.readouterr().err
+    assert rc == 2 and "--threads must be 1 to 1024" in capsys.readouterr().err
 
 
 def test_commands_default_to_the_bundled_model(tmp_path, capsys):

@@ -14,7 +14,7 @@ from PySide6.QtCore import QTimer
 from explorer.context import Context
 from explorer.frames import FrameController
 from explorer.panels.performance import PerformancePanel
-from stylegan2.threads import ThreadChoice, choose_threads
+from stylegan2.threads import MAX_THREADS, ThreadChoice, choose_threads
 
 #: how often an automatic count is checked against the load
 RECHECK_MS = 5000
@@ -38,7 +38,7 @@ class SpeedController:
             n = int(ctx.prefs.get("render_threads") or 0)
         except (TypeError, ValueError):
             n = 0
-        if n > 0:
+        if 0 < n <= MAX_THREADS:  # anything else in the file: pick from the load
             self._apply(ThreadChoice(n, "chosen in the Speed tab"), auto=False)
         else:
             self.auto()

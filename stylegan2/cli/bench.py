@@ -15,6 +15,7 @@ from stylegan2.cli.common import (
     int_in,
     resolution_int,
 )
+from stylegan2.threads import MAX_THREADS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -45,7 +46,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--min-time", type=float_in(0, 3600), default=3.0, help="seconds per path (default 3)"
     )
-    p.add_argument("--threads", type=int_in(1, 1024), default=None, help="torch CPU threads")
+    p.add_argument("--threads", type=int_in(1, MAX_THREADS), default=None, help="torch CPU threads")
     p.add_argument("--json", action="store_true")
     add_device_arg(p)
     p.set_defaults(func=run_bench)

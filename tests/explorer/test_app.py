@@ -28,7 +28,8 @@ def private_settings(tmp_path):
         (["--network", "ffhqq"], "did you mean ffhq"),
         (["--tab", "Nope"], "no tab named"),
         (["--size", "12"], "--size"),
-        (["--threads", "0"], "--threads must be 1 or more"),
+        (["--threads", "0"], "--threads must be 1 to 1024"),
+        (["--threads", "100000"], "--threads must be 1 to 1024"),
     ],
 )
 def test_bad_arguments(qapp, argv, message, capsys):

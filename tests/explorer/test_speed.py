@@ -96,3 +96,13 @@ def test_own_load_counts_this_process_cpu(qtbot, tmp_path, explorer_network):
     win = _window(qtbot, tmp_path, explorer_network)
     assert 0.0 <= win.speed.own_load() <= win.ui.performance.threads.maximum() + 1
     win.close()
+
+
+def test_a_remembered_count_beyond_any_machine_is_ignored(
+    qtbot, tmp_path, explorer_network, busy_machine
+):
+    # A settings file edited by hand (or damaged) must not start 100,000 torch threads.
+    win = _window(qtbot, tmp_path, explorer_network, render_threads=100_000)
+    assert win.ui.performance.auto_threads.isChecked()
+    assert _render_threads(qtbot, win) <= 2
+    win.close()
