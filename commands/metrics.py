@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from stylegan2.cli.common import CLIError, add_device_arg
+from stylegan2.cli.common import CLIError, add_device_arg, ensure_dir
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -64,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
         specs = check_metrics(args.metrics.split(","), args.inception, args.vgg16)
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None
+    if args.cache is not None:
+        ensure_dir(args.cache)  # a file of that name is said now, not after the network loads
     G = load_network(args.network, device=resolve_device(args.device))
     bars: dict[str, tqdm] = {}
 

@@ -269,6 +269,15 @@ def _check_synthesis(s: SynthesisConfig) -> None:
         raise ConfigError(f"torgb_gain must be above 0, got {s.torgb_gain}")
 
 
+def _tap(v: Any) -> int:
+    """A filter tap read from JSON: a whole number (1.0 from a float-writing tool is 1)."""
+    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
+        return int(v)
+    if isinstance(v, bool) or not isinstance(v, int):  # Infinity, NaN, 1.5, null, "3"
+        raise ConfigError(f"a resample_filter tap must be a whole number, got {v!r}")
+    return v
+
+
 def _build(cls: type, d: dict[str, Any], **extra: Any) -> Any:
     names = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(d) - names)
@@ -278,7 +287,7 @@ def _build(cls: type, d: dict[str, Any], **extra: Any) -> Any:
     if taps is not None:
         if not isinstance(taps, (list, tuple)) or len(taps) > MAX_FILTER_TAPS:
             raise ConfigError(f"resample_filter must hold 1-{MAX_FILTER_TAPS} taps")
-        d = {**d, "resample_filter": tuple(int(v) for v in taps)}
+        d = {**d, "resample_filter": tuple(_tap(v) for v in taps)}
     return cls(**d, **extra)
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from stylegan2.archive_errors import ARCHIVE_ERRORS
 from stylegan2.networks import Generator
 from stylegan2.safe_writes import atomic_path
 
@@ -51,17 +52,68 @@ class Directions:
 
     @classmethod
     def load(cls, path: str | Path) -> Directions:
+        """A file written by `save`; ValueError, one line naming what is wrong, for anything
+        else (a plain .npy, vectors that are not [K, w_dim] finite numbers, a layer range that
+        is not two whole numbers in order)."""
+        name = Path(path).name
         try:
-            with np.load(path, allow_pickle=False) as d:
+            d = np.load(path, allow_pickle=False)
+            if not isinstance(d, np.lib.npyio.NpzFile):
+                raise ValueError("a single array (.npy), not the .npz that `directions` writes")
+            with d:
+                vectors, scores, layers = d["vectors"], d["scores"], d["layers"]
+                method, names = d["method"], d["names"]
                 return cls(
-                    d["vectors"],
-                    d["scores"],
-                    tuple(int(v) for v in d["layers"]),
-                    str(d["method"]),
-                    [str(n) for n in d["names"]],
+                    _checked_vectors(vectors),
+                    _checked_scores(scores, len(vectors)),
+                    _checked_layers(layers),
+                    str(method),
+                    _checked_names(names, len(vectors)),
                 )
-        except (OSError, KeyError, ValueError) as exc:
-            raise ValueError(f"{Path(path).name}: not a directions file ({exc})") from None
+        except (*ARCHIVE_ERRORS, KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"{name}: not a directions file ({exc})") from None
+
+
+#: directions one file may hold (SeFa gives at most w_dim of them)
+MAX_DIRECTIONS = 4096
+
+
+def _real(a: np.ndarray) -> bool:
+    return a.dtype.kind in "iuf"  # not bool, complex, strings or bytes
+
+
+def _checked_vectors(v: np.ndarray) -> np.ndarray:
+    if not _real(v) or v.ndim != 2 or not 1 <= v.shape[0] <= MAX_DIRECTIONS or v.shape[1] < 1:
+        raise ValueError(
+            f"vectors must be [K, w_dim] numbers, 1-{MAX_DIRECTIONS} directions, "
+            f"got {list(v.shape)} {v.dtype}"
+        )
+    with np.errstate(over="ignore"):  # float64 beyond float32 becomes inf: refused below
+        v = v.astype(np.float32)
+    if not np.isfinite(v).all():  # NaN would render black, inf too
+        raise ValueError("the vectors hold NaN or infinite values")
+    return v
+
+
+def _checked_scores(s: np.ndarray, k: int) -> np.ndarray:
+    if not _real(s) or s.shape != (k,):
+        raise ValueError(f"scores must be {k} numbers (one per vector), got {list(s.shape)}")
+    return s.astype(np.float64)
+
+
+def _checked_layers(layers: np.ndarray) -> tuple[int, int]:
+    if layers.dtype.kind not in "iu" or layers.shape != (2,):
+        raise ValueError(f"layers must be two whole numbers, got {layers.tolist()!r}")
+    lo, hi = (int(v) for v in layers)
+    if not 0 <= lo <= hi:
+        raise ValueError(f"layers [{lo}, {hi}]: the first and last ws index, from 0, in order")
+    return lo, hi
+
+
+def _checked_names(names: np.ndarray, k: int) -> list[str]:
+    if names.dtype.kind != "U" or names.shape != (k,):
+        raise ValueError(f"names must be {k} strings (one per vector), got {list(names.shape)}")
+    return [str(n) for n in names]
 
 
 def _check_layers(G: Generator, layers: tuple[int, int]) -> tuple[int, int]:

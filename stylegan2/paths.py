@@ -13,7 +13,7 @@ import torch
 
 from stylegan2.networks import truncate
 from stylegan2.ppl import slerp
-from stylegan2.render import Latent, Renderer, RenderRequest, z_from_seed
+from stylegan2.render import Latent, Renderer, RenderRequest, ws_shape_problem, z_from_seed
 
 EASINGS = ("linear", "ease", "catmull")
 SPACES = ("w", "z")
@@ -46,8 +46,8 @@ class Path:
             raise ValueError(f"noise must be one of {PATH_NOISE}, got {self.noise!r}")
         if self.space == "z" and any(k.latent.w is not None for k in self.keyframes):
             raise ValueError("slerp in Z needs seed keyframes; loaded w's only interpolate in W")
-        if any(k.duration <= 0 for k in self.keyframes):
-            raise ValueError("segment durations must be positive")
+        if not all(0 < k.duration < math.inf for k in self.keyframes):  # NaN fails too
+            raise ValueError("segment durations must be positive and finite")
 
     @property
     def segments(self) -> int:
@@ -67,6 +67,20 @@ class Path:
         i = min(bisect.bisect_right(starts, t) - 1, self.segments - 1)
         u = (t - starts[i]) / self.keyframes[i].duration
         return i, min(max(u, 0.0), 1.0)
+
+
+def path_problem(path: Path, num_ws: int, w_dim: int) -> str | None:
+    """Why a network with `num_ws` ws of `w_dim` cannot follow `path`, or None: a keyframe's
+    w or the base request's offset saved with a network of another shape. Checked before a
+    video starts, not at the frame that reaches that keyframe."""
+    for i, k in enumerate(path.keyframes):
+        if k.latent.w is not None:
+            problem = ws_shape_problem(k.latent.w, num_ws, w_dim, f"keyframe {i}'s w")
+            if problem:
+                return problem
+    if path.base.w_offset is not None:
+        return ws_shape_problem(path.base.w_offset, num_ws, w_dim, "the path's w_offset")
+    return None
 
 
 def _ease(u: float, easing: str) -> float:
@@ -180,5 +194,6 @@ def path_from_dict(d: dict) -> Path:
             d.get("noise", "fixed"),
             request_from_dict(d["base"]) if "base" in d else RenderRequest(),
         )
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, OverflowError) as exc:
+        # (OverflowError: a JSON integer too large for a float, as a duration)
         raise ValueError(f"not a path ({exc})") from None

@@ -40,6 +40,7 @@ __all__ = [
     "request_to_dict",
     "style_mixing_grid",
     "to_uint8",
+    "ws_shape_problem",
 ]
 
 
@@ -192,8 +193,21 @@ def request_from_dict(d: dict) -> RenderRequest:
             w_offset=None if offset is None else _finite_array(offset, "w_offset"),
             force_fp32=bool(d.get("force_fp32", False)),
         )
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        # (OverflowError: a JSON integer too large for a float, e.g. psi 1e400 written out)
         raise ValueError(f"not a render request ({exc})") from None
+
+
+def ws_shape_problem(w: np.ndarray, num_ws: int, w_dim: int, what: str = "w") -> str | None:
+    """Why explicit ws (a latent's w, a w_offset) do not fit a network of `num_ws` ws of
+    `w_dim`, or None: one w for every layer, [w_dim], or one per layer, [num_ws, w_dim]."""
+    shape = tuple(np.shape(w))
+    if shape in ((w_dim,), (num_ws, w_dim)):
+        return None
+    return (
+        f"{what} must be [{w_dim}] or [{num_ws}, {w_dim}] for this network, got {list(shape)} "
+        "(made with a network of another shape?)"
+    )
 
 
 def to_uint8(img: torch.Tensor) -> np.ndarray:
@@ -242,12 +256,11 @@ class Renderer:
         """The ws [num_ws, w_dim] of one latent after truncation."""
         num_ws, w_dim = self.G.num_ws, self.G.w_dim
         if latent.w is not None:
+            problem = ws_shape_problem(latent.w, num_ws, w_dim)
+            if problem:
+                raise ValueError(problem)
             w = torch.as_tensor(np.asarray(latent.w, dtype=np.float32), device=self.device)
-            if w.shape == (w_dim,):
-                w = w.expand(num_ws, w_dim)
-            if w.shape != (num_ws, w_dim):
-                raise ValueError(f"w must be [{w_dim}] or [{num_ws}, {w_dim}], got {list(w.shape)}")
-            return w.clone()
+            return w.expand(num_ws, w_dim).clone()
         if not latent.seeds:
             raise ValueError("a latent needs at least one seed or an explicit w")
         w_avg = self.G.w_avg
@@ -274,6 +287,9 @@ class Renderer:
             if any(s < 0 or s > len(req.style_sources) for s in req.layer_sources):
                 raise ValueError("layer_sources names a style source that does not exist")
         if req.w_offset is not None:
+            problem = ws_shape_problem(req.w_offset, self.G.num_ws, self.G.w_dim, "w_offset")
+            if problem:
+                raise ValueError(problem)
             ws = ws + torch.as_tensor(req.w_offset, dtype=torch.float32, device=self.device)
         return ws[None]
 

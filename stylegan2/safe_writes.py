@@ -27,12 +27,17 @@ def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
 
 def folder_problem(path: str | os.PathLike[str]) -> str | None:
     """Why `path` cannot be written (its folder is missing or unwritable), or None: for
-    commands to refuse an output before any work is done."""
+    commands to refuse an output before any work is done. A file is created there and removed,
+    since permission bits do not tell everything (root in /proc, a read-only mount)."""
     folder = Path(path).expanduser().absolute().parent
     if not folder.is_dir():
         return f"cannot write {path}: no folder {folder}"
     if not os.access(folder, os.W_OK):
         return f"cannot write {path}: the folder {folder} is not writable"
+    try:
+        new_temp(path).unlink()
+    except OSError as exc:
+        return f"cannot write {path}: no file can be created in {folder} ({exc.strerror or exc})"
     return None
 
 

@@ -124,7 +124,11 @@ def path_frames(
     for k, t in enumerate(times):
         images = []
         for renderer, path in streams:
-            result = renderer.render(paths.request_at(renderer, path, t, k))
+            try:
+                req = paths.request_at(renderer, path, t, k)
+            except ValueError as exc:  # a keyframe this network cannot take (see path_problem)
+                raise VideoError(f"frame {k}: {exc}") from None
+            result = renderer.render(req)
             if result.error:
                 raise VideoError(f"frame {k}: {result.error}")
             images.append(result.image)
@@ -150,7 +154,10 @@ def write_frames(
     # A fresh temporary name of our own beside the output (deleted on failure, so it must
     # never be a name the user could own); the suffix stays last: ffmpeg picks the container
     # from it.
-    tmp = new_temp(path, "" if kind == "png-dir" else kind, folder=kind == "png-dir")
+    try:
+        tmp = new_temp(path, "" if kind == "png-dir" else kind, folder=kind == "png-dir")
+    except OSError as exc:
+        raise VideoError(f"cannot write {path}: {exc.strerror or exc}") from None
     count = 0
     try:
         if kind == "png-dir":

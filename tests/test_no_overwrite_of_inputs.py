@@ -102,3 +102,103 @@ def test_an_interrupted_save_leaves_no_partial_file(tmp_path, monkeypatch):
         save_checkpoint(path, Generator(tiny_config()))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["g.safetensors"]
+
+
+def _directions_file(tmp_path, net):
+    from stylegan2.checkpoints import load_network
+    from stylegan2.directions import sefa
+
+    path = tmp_path / "d.npz"
+    sefa(load_network(net), top=2).save(path)
+    return path
+
+
+def _real_images(tmp_path):
+    real = tmp_path / "real"
+    real.mkdir()
+    for i in range(2):
+        Image.fromarray(np.full((16, 16, 3), 40 + 60 * i, np.uint8)).save(real / f"{i}.png")
+    return real
+
+
+#: a command whose output flag names one of its inputs ({net}: the network, {dirs}: a
+#: directions file, {real}: a folder of real images, {tmp}: the folder of them all)
+OVERWRITES = {
+    "mix --out": "mix --network {net} --rows 1 --cols 2 --out {net}",
+    "edit --out network": "edit --network {net} --direction {dirs} --seeds 1 --out {net}",
+    "edit --out directions": "edit --network {net} --direction {dirs} --seeds 1 --out {dirs}",
+    "directions --out": "directions --network {net} --out {net}",
+    "blobs --csv": "blobs --network {net} --seeds 0 --csv {net}",
+    "blobs --plot": "blobs --network {net} --seeds 0 --plot {net}",
+    "resolution-usage --plot": "resolution-usage {net} --plot {net}",
+    "detect --calibration": "detect --calibrate --real {real} --network {net} --steps 1 "
+    "--calibration {net}",
+    "detect --plot over a real image": "detect --calibrate --real {real} --network {net} "
+    "--steps 1 --calibration {tmp}/cal.json --plot {real}/1.png",
+    "generate --outdir": "generate --network {tmp}/seed0000.png --outdir {tmp}",
+    "project --outdir": "project --network {tmp}/proj.png --target {real}/0.png --steps 1 "
+    "--outdir {tmp}",
+    "video --out": "video --network {tmp}/net.gif --seeds 0,1 --out {tmp}/net.gif",
+    "dataset --dest over the font": "dataset --emoji-font {tmp}/font.ttf --dest {tmp}/font.ttf "
+    "--resolution 16",
+    "dataset --dest over a source image": "dataset --source {real} --dest {real}/1.png "
+    "--resolution 16",
+}
+
+
+@pytest.mark.parametrize("argv", OVERWRITES.values(), ids=OVERWRITES.keys())
+def test_no_command_writes_over_its_own_input(tmp_path, net, capsys, argv):
+    """Every output flag is checked against every input before any work: exit 2, one line,
+    the input's bytes unchanged (each of these ran to exit 0 over its input before)."""
+    dirs = _directions_file(tmp_path, net)
+    real = _real_images(tmp_path)
+    for alias in ("seed0000.png", "proj.png", "net.gif"):  # a network under an output's name
+        (tmp_path / alias).write_bytes(net.read_bytes())
+    (tmp_path / "font.ttf").write_bytes(b"a font")
+    names = {"net": net, "dirs": dirs, "real": real, "tmp": tmp_path}
+    argv = argv.format(**names).split()
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "would be written over" in err and err.count("\n") == 1, err
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
+
+
+def test_an_output_linked_to_the_network_is_refused(tmp_path, net, capsys, monkeypatch):
+    """Through a symbolic link and a relative path with '..', as well as the plain name."""
+    (tmp_path / "grid.png").symlink_to(net)
+    (tmp_path / "sub").mkdir()
+    monkeypatch.chdir(tmp_path)
+    before = net.read_bytes()
+    for out in ("grid.png", "sub/../g.safetensors"):
+        assert main(["mix", "--network", net.name, "--rows", "1", "--cols", "2", "--out", out]) == 2
+        assert "is the --network being read" in capsys.readouterr().err
+    assert net.read_bytes() == before
+
+
+def test_detect_writes_its_calibration_atomically(tmp_path, net, monkeypatch):
+    """A failure while the calibration is written leaves the earlier one as it was."""
+    import stylegan2.detect as detect_lib
+
+    cal = tmp_path / "cal.json"
+    cal.write_text('{"threshold": 0.5}')
+    calls = []
+
+    def distances(G, images, *_a, **_k):  # generated images near, real ones far
+        calls.append(1)
+        return [0.1 * len(calls) + 0.01 * i for i in range(len(images))]
+
+    class Boom(Exception):
+        pass
+
+    def fail(self, *_a, **_k):
+        raise Boom
+
+    monkeypatch.setattr(detect_lib, "distances_for", distances)
+    monkeypatch.setattr(type(cal), "replace", fail)
+    real = _real_images(tmp_path)
+    argv = ["detect", "--calibrate", "--real", str(real), "--network", str(net), "--n", "2"]
+    with pytest.raises(Boom):
+        main([*argv, "--steps", "1", "--calibration", str(cal)])
+    assert cal.read_text() == '{"threshold": 0.5}'
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".cal.json")]

@@ -50,7 +50,11 @@ def read_header(path: Path) -> dict[str, Any]:
         (n,) = struct.unpack("<Q", head)
         if n > min(MAX_HEADER_BYTES, size - 8):
             raise CheckpointError(f"{path}: damaged checkpoint (a header longer than the file)")
-        header = loads_bounded(f.read(n), f"{path}: the header")
+        try:
+            header = loads_bounded(f.read(n), f"{path}: the header")
+        except ValueError as exc:  # (also UnicodeDecodeError) another program's broken file
+            reason = _first_line(exc)
+            raise CheckpointError(f"{path}: damaged checkpoint (the header: {reason})") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"{path}: damaged checkpoint (the header is not a JSON object)")
     return header
@@ -90,7 +94,7 @@ def save_checkpoint(
         for name, t in net.state_dict().items():
             t = t.detach().cpu()
             if dtype is not None and t.is_floating_point():
-                t = t.to(dtype)
+                t = _narrowed(t, dtype, f"{role}.{name}")
             tensors[f"{role}.{name}"] = t.clone(memory_format=torch.contiguous_format)
     for name, t in (extra_tensors or {}).items():
         tensors[f"state.{name}"] = t.detach().cpu().clone(memory_format=torch.contiguous_format)
@@ -107,6 +111,21 @@ def save_checkpoint(
         reason = getattr(exc, "strerror", None) or str(exc)
         raise CheckpointError(f"cannot write {path}: {reason}") from None
     return path
+
+
+def _narrowed(t: torch.Tensor, dtype: torch.dtype, name: str) -> torch.Tensor:
+    """`t` as `dtype`, refused when a finite weight would become infinite (float16 ends at
+    65504): the file would hold a network that no longer works, and `info` refuses it."""
+    out = t.to(dtype)
+    if out.is_floating_point() and torch.isinf(out).any():
+        overflow = torch.isinf(out) & torch.isfinite(t)
+        if overflow.any():
+            peak = float(t[overflow].abs().max())
+            raise CheckpointError(
+                f"{name} holds weights up to {peak:.4g}, beyond {dtype} "
+                f"(largest {torch.finfo(dtype).max:.6g}): not written; keep float32"
+            )
+    return out
 
 
 def read_native(path: str | Path) -> CheckpointContents:

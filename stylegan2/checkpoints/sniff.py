@@ -11,6 +11,7 @@ import struct
 import zipfile
 from pathlib import Path
 
+from stylegan2.archive_errors import ARCHIVE_ERRORS
 from stylegan2.checkpoints.common import CheckpointContents, CheckpointError
 from stylegan2.checkpoints.safe_unpickle import check_file
 
@@ -64,7 +65,7 @@ def _sniff_zip(p: Path) -> str:
     try:
         with zipfile.ZipFile(p) as z:
             names = z.namelist()
-    except (zipfile.BadZipFile, OSError, ValueError):
+    except (*ARCHIVE_ERRORS, ValueError):
         return "damaged-zip"
     # torch.save archives hold '<name>/data.pkl' next to '<name>/data/<storage>' members.
     if any(n.endswith("/data.pkl") or n == "data.pkl" for n in names):

@@ -16,7 +16,9 @@ from stylegan2.cli.common import (
     count_int,
     finite_float,
     parse_range,
+    refuse_overwrite,
 )
+from stylegan2.safe_writes import atomic_path, same_file, write_text_atomic
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -60,9 +62,13 @@ def run_blobs(args: argparse.Namespace) -> int:
     from stylegan2.checkpoints import load_network
     from stylegan2.device import resolve_device
 
-    for out in (args.csv, args.plot):
+    outputs = [("--csv", args.csv), ("--plot", args.plot)]
+    for _, out in outputs:
         if out:
             check_output(out)
+    refuse_overwrite(outputs, [("--network", args.network)])
+    if args.csv and args.plot and same_file(args.csv, args.plot):
+        raise CLIError(f"--csv and --plot both name {args.plot}: choose two names")
     G = load_network(args.network, device=resolve_device(args.device))
     table = blob_scores_over_seeds(G, args.seeds, psi=args.trunc)
     print(f"{'layer':>12} {'res':>5} {'peak/median':>12} {'top 0.1% energy':>16}")
@@ -95,9 +101,12 @@ def run_blobs(args: argparse.Namespace) -> int:
 
 
 def run_usage(args: argparse.Namespace) -> int:
+    src = Path(args.source)
     if args.plot:
         check_output(args.plot)
-    src = Path(args.source)
+        # the network, or the run's stats (the run folder itself cannot be written over)
+        read = src / "stats.jsonl" if src.is_dir() else src
+        refuse_overwrite([("--plot", args.plot)], [("source", read)])
     if src.is_dir():
         stats = src / "stats.jsonl"
         if not stats.is_file():
@@ -165,14 +174,18 @@ def run_usage(args: argparse.Namespace) -> int:
 
 def _write(path: str, text: str) -> None:
     try:
-        Path(path).write_text(text)
+        write_text_atomic(path, text)
     except OSError as exc:
         raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _save(fig, path: str) -> None:
+    # (the temporary keeps the suffix: matplotlib picks the image format from it)
     try:
-        fig.savefig(path, dpi=120)
+        with atomic_path(path, Path(path).suffix) as tmp:
+            fig.savefig(tmp, dpi=120)
     except OSError as exc:
         raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a suffix matplotlib does not write
+        raise CLIError(f"cannot write {path}: {exc}") from None
     print(f"wrote {path}")

@@ -7,7 +7,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -189,10 +189,50 @@ def add_device_arg(p: argparse.ArgumentParser) -> None:
 
 
 def check_output(path: str | Path) -> None:
-    """Refuse an output file whose folder is missing or unwritable before any work is done."""
+    """Refuse an output file whose folder is missing or unwritable, or that is a folder,
+    before any work is done."""
     problem = folder_problem(path)
     if problem:
         raise CLIError(problem)
+    if Path(path).expanduser().is_dir():
+        raise CLIError(f"{path} is a folder: choose a file name")
+
+
+#: (flag, path) pairs: what a command reads or writes; None for a flag not given
+Named = Iterable[tuple[str, "str | os.PathLike[str] | None"]]
+
+
+def _file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, else None. The lexically normalised path is tried
+    too: 'new/../net.pt' names net.pt once the command has created 'new'."""
+    path = os.path.expanduser(path)
+    for p in (path, os.path.abspath(path)):
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            continue
+        return st.st_dev, st.st_ino
+    return None
+
+
+def refuse_overwrite(outputs: Named, inputs: Named) -> None:
+    """Refuse, before any work, an output that names one of the command's own inputs (the
+    network, a state or directions file, an image), through links and relative paths alike:
+    writing it would destroy what was read. One stat per output, so long lists stay cheap."""
+    known = {}
+    for flag, p in inputs:
+        ident = _file_id(p) if p else None
+        if ident is not None:
+            known.setdefault(ident, flag)
+    if not known:
+        return
+    for out_flag, out in outputs:
+        flag = known.get(_file_id(out)) if out else None
+        if flag is not None:
+            raise CLIError(
+                f"{out_flag} {out} is the {flag} being read: it would be written over; "
+                "choose another name"
+            )
 
 
 def ensure_dir(path: str | Path) -> Path:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import os
 from pathlib import Path
 
@@ -13,9 +14,13 @@ from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
     add_lpips_arg,
+    check_output,
     count_int,
+    ensure_dir,
     read_json,
+    refuse_overwrite,
 )
+from stylegan2.safe_writes import same_file, write_text_atomic
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -77,6 +82,18 @@ def _calibrated_steps(cal: dict, default: int) -> int:
     return steps if isinstance(steps, int) and 1 <= steps <= 100_000 else default
 
 
+#: the real images --calibrate reads
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
+
+
+def _real_images(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """('--real', image) for every image under --real, in order."""
+    if not args.real or not Path(args.real).is_dir():
+        raise CLIError("--calibrate needs --real DIR with real images")
+    found = sorted(p for p in Path(args.real).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    return [("--real image", p) for p in found]
+
+
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
@@ -87,6 +104,20 @@ def run(args: argparse.Namespace) -> int:
     from stylegan2.lpips import LPIPSError, load_distance
     from stylegan2.projection import prepare_target
 
+    reals: list[Path] = []
+    if args.calibrate:
+        # What --calibrate writes, checked against what it reads, before any projection.
+        real_images = _real_images(args)
+        reals = [p for _, p in real_images]
+        out = _calibration_path(args)
+        ensure_dir(out.parent)
+        check_output(out)
+        if args.plot:
+            check_output(args.plot)
+            if same_file(args.plot, out):
+                raise CLIError(f"--plot and --calibration both name {out}: choose two names")
+        outputs = [("--calibration", out), ("--plot", args.plot)]
+        refuse_overwrite(outputs, [("--network", args.network), *real_images])
     device = resolve_device(args.device)
     G = load_network(args.network, device=device)
     try:
@@ -104,10 +135,7 @@ def run(args: argparse.Namespace) -> int:
         n = args.n
     if args.calibrate:
         steps = args.steps or steps
-        if not args.real or not Path(args.real).is_dir():
-            raise CLIError("--calibrate needs --real DIR with real images")
-        exts = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
-        reals = sorted(p for p in Path(args.real).rglob("*") if p.suffix.lower() in exts)[:n]
+        reals = reals[:n]
         if len(reals) < 2:
             raise CLIError(f"{args.real}: needs at least two images")
         gen = generated_images(G, list(range(10_000, 10_000 + n)))
@@ -118,11 +146,9 @@ def run(args: argparse.Namespace) -> int:
             cal = calibrate(d_gen, d_real)
         except ValueError as exc:
             raise CLIError(str(exc)) from None
-        out = _calibration_path(args)
         data = {**cal.as_dict(), "distance": dist.name, "steps": steps}
         try:
-            out.parent.mkdir(parents=True, exist_ok=True)
-            out.write_text(json.dumps(data, indent=2))
+            write_text_atomic(out, json.dumps(data, indent=2))
         except OSError as exc:
             raise CLIError(f"cannot write {out}: {exc.strerror or exc}") from None
         print(
@@ -152,7 +178,9 @@ def run(args: argparse.Namespace) -> int:
     cal = read_json(cal_path, "calibration file")
     try:
         threshold = float(cal["threshold"])
-    except (ValueError, KeyError, TypeError) as exc:
+        if not math.isfinite(threshold):  # NaN would call every image "not from this network"
+            raise ValueError(f"threshold {threshold}")
+    except (ValueError, KeyError, TypeError, OverflowError) as exc:
         raise CLIError(
             f"no calibration at {cal_path} ({exc}); run with --calibrate first"
         ) from None

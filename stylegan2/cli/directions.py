@@ -7,14 +7,18 @@ import argparse
 import numpy as np
 
 from stylegan2.cli.common import (
+    MAX_LIST,
     CLIError,
     add_device_arg,
+    check_image_bytes,
     check_memory,
+    check_output,
     count_int,
     finite_float,
     index_int,
     int_in,
     parse_range,
+    refuse_overwrite,
 )
 from stylegan2.io import save_png
 
@@ -37,13 +41,26 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--index", type=index_int, default=0, help="which direction in the file (0+)")
     p.add_argument(
         "--strengths",
+        type=parse_strengths,
         default="-5,0,5",
-        help="comma-separated; write --strengths=-5,0,5 (a leading minus looks like a flag)",
+        help="comma-separated finite numbers; write --strengths=-5,0,5 (a leading minus looks "
+        "like a flag)",
     )
     p.add_argument("--trunc", type=finite_float, default=1.0, help="truncation psi, finite")
     p.add_argument("--out", required=True, help="grid PNG")
     add_device_arg(p)
     p.set_defaults(func=run_edit)
+
+
+def parse_strengths(text: str) -> list[float]:
+    """'-5,0,5' -> [-5.0, 0.0, 5.0]: at least one, each finite (NaN or inf would render black),
+    at most MAX_LIST."""
+    parts = [v.strip() for v in text.split(",") if v.strip()]
+    if not parts:
+        raise argparse.ArgumentTypeError("needs at least one number, e.g. --strengths=-5,0,5")
+    if len(parts) > MAX_LIST:
+        raise argparse.ArgumentTypeError(f"{len(parts):,} strengths; at most {MAX_LIST:,}")
+    return [finite_float(v) for v in parts]
 
 
 def _layers(arg: list[int] | None) -> tuple[int, int] | None:
@@ -57,6 +74,8 @@ def run_directions(args: argparse.Namespace) -> int:
     from stylegan2.device import resolve_device
     from stylegan2.directions import pca, sefa
 
+    check_output(args.out)
+    refuse_overwrite([("--out", args.out)], [("--network", args.network)])
     G = load_network(args.network, device=resolve_device(args.device))
     try:
         if args.method == "sefa":
@@ -87,26 +106,38 @@ def run_edit(args: argparse.Namespace) -> int:
     from stylegan2.directions import Directions
     from stylegan2.render import Latent, Renderer, RenderRequest
 
+    check_output(args.out)
+    refuse_overwrite(
+        [("--out", args.out)], [("--network", args.network), ("--direction", args.direction)]
+    )
     try:
         d = Directions.load(args.direction)
-        strengths = [float(v) for v in args.strengths.split(",") if v.strip()]
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     if not 0 <= args.index < len(d.vectors):
         raise CLIError(f"--index {args.index}: the file holds {len(d.vectors)} directions")
     G = load_network(args.network, device=resolve_device(args.device))
     if d.vectors.shape[1] != G.w_dim or d.layers[1] >= G.num_ws:
-        raise CLIError("these directions were made for a different network")
+        raise CLIError(
+            f"{args.direction}: made for a different network (directions of {d.vectors.shape[1]} "
+            f"numbers for ws {d.layers[0]}-{d.layers[1]}; this network has w_dim {G.w_dim} and "
+            f"ws 0-{G.num_ws - 1})"
+        )
+    side, strengths = G.img_resolution, args.strengths
+    # the rows and the grid joined from them are held at once
+    check_image_bytes("the grid", len(args.seeds) * side, len(strengths) * side, 2 * G.img_channels)
+    for s in strengths:
+        with np.errstate(over="ignore"):  # a huge strength times the vector: inf in float32
+            moved = s * d.vectors[args.index]
+        if not np.isfinite(moved).all():
+            raise CLIError(f"--strengths {s:g} is too large for this direction (w overflows)")
     r = Renderer(G)
     rows = []
     for seed in args.seeds:
         row = []
         for s in strengths:
-            req = RenderRequest(
-                latent=Latent.from_seed(seed),
-                psi=args.trunc,
-                w_offset=d.offset(args.index, s, G.num_ws),
-            )
+            off = d.offset(args.index, s, G.num_ws)
+            req = RenderRequest(latent=Latent.from_seed(seed), psi=args.trunc, w_offset=off)
             res = r.render(req)
             if res.error:
                 raise CLIError(res.error)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import logging
 import math
+from pathlib import Path
 
 import numpy as np
 
@@ -22,6 +23,7 @@ from stylegan2.cli.common import (
     int_in,
     parse_range,
     read_json,
+    refuse_overwrite,
 )
 from stylegan2.io import save_png
 from stylegan2.render import Latent, Renderer, RenderRequest, style_mixing_grid
@@ -100,6 +102,9 @@ def _render(renderer: Renderer, req: RenderRequest) -> np.ndarray:
 def run_generate(args: argparse.Namespace) -> int:
     if args.state and args.seeds:
         raise CLIError("--state and --seeds cannot be combined")
+    refuse_overwrite(
+        _generate_outputs(args), [("--network", args.network), ("--state", args.state)]
+    )
     renderer = _renderer(args)
     outdir = ensure_dir(args.outdir)
     if args.state:
@@ -131,6 +136,18 @@ def run_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
+    """The files `generate` would write, by the flag that names them."""
+    outdir = Path(args.outdir)
+    if args.state:
+        names = [Path(args.state).stem + ".png"]
+    elif args.grid is not None:
+        names = ["grid.png"]
+    else:
+        names = [f"seed{seed:04d}.png" for seed in args.seeds or [0]]
+    return [("--outdir", outdir / name) for name in names]
+
+
 def image_grid(images: list[np.ndarray], cols: int) -> np.ndarray:
     """Row-major grid of equal-sized HWC images; empty cells stay black."""
     h, w, c = images[0].shape
@@ -143,14 +160,12 @@ def image_grid(images: list[np.ndarray], cols: int) -> np.ndarray:
 
 
 def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
-    from pathlib import Path
-
     from stylegan2.render import request_from_dict
 
     data = read_json(state_path, "explorer state file")
     try:
         req = request_from_dict(data["request"])
-    except (ValueError, KeyError, TypeError, RecursionError) as exc:
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
         raise CLIError(f"{state_path}: not an explorer state file ({exc})") from None
     if not math.isfinite(req.psi):  # NaN or inf renders a black image
         raise CLIError(f"{state_path}: truncation psi must be finite, got {req.psi}")
@@ -162,6 +177,7 @@ def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
 
 def run_mix(args: argparse.Namespace) -> int:
     check_output(args.out)
+    refuse_overwrite([("--out", args.out)], [("--network", args.network)])
     renderer = _renderer(args)
     num_ws = renderer.G.num_ws
     if args.styles is None:

@@ -16,6 +16,7 @@ from stylegan2.cli.common import (
     ensure_dir,
     float_in,
     positive_int,
+    refuse_overwrite,
     seed_int,
 )
 from stylegan2.io import load_image, save_png
@@ -66,11 +67,15 @@ def run(args: argparse.Namespace) -> int:
                 f"--outdir {args.outdir} would write {name} over the target image: "
                 "choose another folder"
             )
+    refuse_overwrite(
+        [("--outdir", Path(args.outdir) / name) for name in outputs],
+        [("--network", args.network)],
+    )
     if args.video:
         from stylegan2.video import VideoError, output_kind
 
         try:
-            output_kind(args.video)
+            video_kind = output_kind(args.video)
         except VideoError as exc:
             raise CLIError(str(exc)) from None
     device = resolve_device(args.device)
@@ -84,6 +89,13 @@ def run(args: argparse.Namespace) -> int:
     except LPIPSError as exc:
         raise CLIError(str(exc)) from None
     outdir = ensure_dir(args.outdir)
+    if args.video:
+        from stylegan2.video import check_destination
+
+        try:  # before the projection, not after it
+            check_destination(outdir / args.video, video_kind)
+        except VideoError as exc:
+            raise CLIError(str(exc)) from None
     cfg = ProjectConfig(num_steps=args.steps, w_plus=args.w_plus)
     last = [float("nan")]
     with tqdm(total=args.steps, unit="step") as bar:

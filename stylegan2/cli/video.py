@@ -20,6 +20,7 @@ from stylegan2.cli.common import (
     parse_range,
     parse_size,
     read_json,
+    refuse_overwrite,
 )
 from stylegan2.paths import PATH_NOISE
 
@@ -97,7 +98,7 @@ def build_path(args: argparse.Namespace):
         data = read_json(args.state, "explorer state file")
         try:
             path = path_from_dict(data["path"])
-        except (ValueError, KeyError, TypeError, RecursionError) as exc:
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
             raise CLIError(f"{args.state}: holds no path ({exc})") from None
         return path if args.noise is None else replace(path, noise=args.noise)
     if len(args.seeds) < 2:
@@ -122,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
     from stylegan2.checkpoints import load_network
     from stylegan2.device import resolve_device
-    from stylegan2.paths import frame_times
+    from stylegan2.paths import frame_times, path_problem
     from stylegan2.render import Renderer
     from stylegan2.video import (
         VideoError,
@@ -139,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
         check_destination(args.out, kind)  # before any frame is rendered
     except VideoError as exc:
         raise CLIError(str(exc)) from None
+    inputs = [("--network", args.network), ("--compare-network", args.compare_network)]
+    refuse_overwrite([("--out", args.out)], [*inputs, ("--state", args.state)])
     device = resolve_device(args.device)
     renderer = Renderer(load_network(args.network, device=device))
     path = build_path(args)
@@ -159,6 +162,14 @@ def run(args: argparse.Namespace) -> int:
         second = (Renderer(load_network(args.compare_network, device=device)), path)
     elif args.compare_trunc is not None:
         second = (renderer, replace(path, base=replace(path.base, psi=args.compare_trunc)))
+    # Said now, not at the frame that reaches a keyframe saved with another network.
+    networks = [("", renderer.G)]
+    if args.compare_network:
+        networks.append(("with --compare-network: ", second[0].G))
+    for which, G in networks:
+        problem = path_problem(path, G.num_ws, G.w_dim)
+        if problem:
+            raise CLIError(f"{args.state}: {which}{problem}")
     size = args.size
     frames_needed = path.duration * args.fps + 1  # a float: a state's durations may be huge
     if not frames_needed <= MAX_FRAMES:
