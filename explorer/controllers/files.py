@@ -23,7 +23,7 @@ from explorer.state import MAX_STATE_BYTES, ExplorerState
 from stylegan2.downloads import is_url
 from stylegan2.io import ImageIOError, save_png
 from stylegan2.latents import LatentFileError, load_w, save_w
-from stylegan2.paths import path_from_dict
+from stylegan2.paths import path_from_dict, path_problem
 from stylegan2.video import VideoSettings
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,10 @@ class FilesController:
             state.check_for(info.num_ws, info.w_dim)
         has_path, saved = ExplorerState.path_in(text)
         path = None if saved is None else path_from_dict(saved)
+        if path is not None and info is not None:
+            problem = path_problem(path, info.num_ws, info.w_dim)
+            if problem:
+                raise ValueError(f"the saved path does not fit this network: {problem}")
         export = None
         if saved is not None and "export" in saved:
             export = VideoSettings.from_dict(saved["export"])

@@ -24,7 +24,7 @@ from stylegan2 import video
 from stylegan2.catalogue import DETECTORS, resolve_weights
 from stylegan2.downloads import offline_mode
 from stylegan2.lpips import load_distance
-from stylegan2.paths import Path, frame_times, path_to_dict, path_ws
+from stylegan2.paths import Path, frame_times, path_problem, path_to_dict, path_ws
 from stylegan2.ppl import EPS, path_lengths
 from stylegan2.render import Latent
 from stylegan2.video import MAX_GIF_SIDE, VideoError, check_destination, output_kind
@@ -67,10 +67,16 @@ class PathController(QObject):
         """The path over the current state (its truncation, noise...), or None, saying why when
         the keyframes cannot make one."""
         try:
-            return self.model.path(self.ctx.model.state.to_request())
+            path = self.model.path(self.ctx.model.state.to_request())
         except ValueError as exc:
             self.panel.readout.setText(str(exc))
             return None
+        net = self.ctx.network
+        problem = None if path is None or net is None else path_problem(path, net.num_ws, net.w_dim)
+        if problem:  # keyframes saved with another network: say so once, instead of every frame
+            self.panel.readout.setText(f"this path does not fit the network: {problem}")
+            return None
+        return path
 
     def interpolation_dict(self) -> dict | None:
         """The Path tab's path (two keyframes or more) as saved in state files, with its export
@@ -252,7 +258,11 @@ class PathController(QObject):
         self._readout_stale.set()
         stale = self._readout_stale = threading.Event()
         path = self.path()
-        if path is None or self.ctx.network is None:
+        if self.ctx.network is None:
+            return
+        if path is None:
+            self.readout_points = 0
+            self.readout_complete.emit()  # nothing to measure: whoever waits need not
             return
         if self._distance is None:
             try:

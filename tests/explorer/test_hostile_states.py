@@ -216,3 +216,28 @@ def test_any_state_document_is_refused_in_one_line_or_kept_in_bounds(state, vers
     assert 0 <= s.noise_seed < 2**32 and all(0 <= x < 2**32 for x in s.mix_seeds)
     assert s.cutoff is None or 0 <= s.cutoff <= 256
     assert abs(s.seed_x) < 2**32 and abs(s.seed_y) < 2**32 and len(s.mix_seeds) <= 64
+
+
+def _keyframes_of_another_network(window) -> list[dict]:
+    w_dim = window.ctx.network.w_dim
+    wide = [[0.1] * w_dim] * (window.ctx.network.num_ws + 8)  # ws of a deeper network
+    return [{"latent": {"w": wide}, "duration": 1.0}, {"latent": {"seeds": [[1, 1.0]]}}]
+
+
+def test_a_path_saved_with_another_network_is_refused(window, qtbot, tmp_path):
+    path = tmp_path / "state.json"
+    doc = {**_doc(), "path": {"keyframes": _keyframes_of_another_network(window)}}
+    path.write_text(json.dumps(doc))
+    _refused(window, qtbot, path)
+    assert "keyframe 0's w" in window.files.load_error
+
+
+def test_a_path_that_stops_fitting_is_named_once_not_failed_per_frame(window, qtbot):
+    from stylegan2.paths import path_from_dict
+
+    # As when a state is restored before its network loads: the keyframes reach the tab first.
+    bad = path_from_dict({"keyframes": _keyframes_of_another_network(window)})
+    with qtbot.waitSignal(window.path.readout_complete, timeout=10_000):
+        window.ui.path.load_path(bad)
+    assert window.path.path() is None and window.path.readout_points == 0
+    assert "does not fit the network" in window.ui.path.readout.text()
