@@ -5,7 +5,6 @@ training.faces, training.emoji)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from stylegan2.cli.common import count_int, int_in, resolution_int, seed_int
 
@@ -56,7 +55,6 @@ def run(args: argparse.Namespace) -> int:
     from training.dataset_tool import build_dataset, build_emoji_dataset, build_faces_dataset
 
     refuse_overwrite([("--dest", args.dest)], [("--emoji-font", args.emoji_font)])
-    _refuse_a_source_image(args.source, args.dest)
 
     if args.faces is None:
         given = [
@@ -87,20 +85,3 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     print(f"{args.dest}: {report.summary()}")
     return 0
-
-
-def _refuse_a_source_image(source: str | None, dest: str) -> None:
-    """A --dest that is one of the images of a --source folder would replace it (a zip as
-    --source is guarded by build_dataset itself)."""
-    from stylegan2.cli.common import CLIError
-    from training.dataset import IMAGE_EXTENSIONS
-
-    if not source or not Path(source).is_dir():
-        return
-    out = Path(dest).expanduser().resolve()
-    inside = out.is_relative_to(Path(source).expanduser().resolve())
-    if inside and out.is_file() and out.suffix.lower() in IMAGE_EXTENSIONS:
-        raise CLIError(
-            f"--dest {dest} is one of the --source images being read: it would be written "
-            "over; choose another name"
-        )

@@ -1,7 +1,8 @@
 """What reading a damaged zip can raise, in one place for every reader of zips (checkpoints,
 datasets): besides BadZipFile and OSError, an entry marked encrypted (RuntimeError), an unknown
 compression method or an unsupported version (NotImplementedError), a corrupt deflate stream
-(zlib.error) and a member cut short (EOFError)."""
+(zlib.error), a member cut short (EOFError) and names flagged UTF-8 that are not
+(UnicodeDecodeError)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ ARCHIVE_ERRORS: tuple[type[BaseException], ...] = (
     NotImplementedError,
     zlib.error,
     EOFError,
+    UnicodeDecodeError,
 )
 
 

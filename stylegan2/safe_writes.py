@@ -14,14 +14,26 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
+def file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(device, inode) of an existing file, else None. The lexically normalised path is tried
+    too: 'new/../net.pt' names net.pt once a command has created 'new'."""
+    path = os.path.expanduser(path)
+    for p in (path, os.path.abspath(path)):
+        try:
+            st = os.stat(p)
+        except (OSError, ValueError):
+            continue
+        return st.st_dev, st.st_ino
+    return None
+
+
 def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
-    """True when `a` and `b` name one file (links and relative paths resolved)."""
+    """True when `a` and `b` name one file (links and relative paths resolved), or, where
+    either does not exist yet, one path."""
+    ia, ib = file_id(a), file_id(b)
+    if ia is not None and ib is not None:
+        return ia == ib
     pa, pb = Path(a).expanduser(), Path(b).expanduser()
-    try:
-        if pa.exists() and pb.exists():
-            return os.path.samefile(pa, pb)
-    except OSError:
-        pass
     return pa.absolute().resolve() == pb.absolute().resolve()
 
 
@@ -110,8 +122,15 @@ def current_umask() -> int:
 def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
     """Write to the yielded temporary path: on success it replaces `path`; on any failure
     (a full disk, Ctrl-C) it is removed and `path` is as it was. OSError for a missing or
-    unwritable folder comes from here, for the caller to word."""
-    path = Path(path)
+    unwritable folder comes from here, for the caller to word.
+
+    A link is followed (its target is replaced, the link stays); an existing path that is not a
+    regular file (/dev/null, /dev/stdout, a pipe) is yielded itself, to be written in place:
+    renaming over it would replace the device with a file."""
+    path = Path(os.path.realpath(Path(path).expanduser()))
+    if path.exists() and not path.is_file() and not path.is_dir():
+        yield path
+        return
     tmp = new_temp(path, suffix)
     try:
         yield tmp

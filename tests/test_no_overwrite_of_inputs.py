@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image
@@ -149,7 +151,7 @@ OVERWRITES = {
 @pytest.mark.parametrize("argv", OVERWRITES.values(), ids=OVERWRITES.keys())
 def test_no_command_writes_over_its_own_input(tmp_path, net, capsys, argv):
     """Every output flag is checked against every input before any work: exit 2, one line,
-    the input's bytes unchanged (each of these ran to exit 0 over its input before)."""
+    the input's bytes unchanged."""
     dirs = _directions_file(tmp_path, net)
     real = _real_images(tmp_path)
     for alias in ("seed0000.png", "proj.png", "net.gif"):  # a network under an output's name
@@ -202,3 +204,15 @@ def test_detect_writes_its_calibration_atomically(tmp_path, net, monkeypatch):
         main([*argv, "--steps", "1", "--calibration", str(cal)])
     assert cal.read_text() == '{"threshold": 0.5}'
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".cal.json")]
+
+
+def test_atomic_writes_follow_links_and_write_devices_in_place(tmp_path):
+    target = tmp_path / "real.csv"
+    target.write_text("old")
+    link = tmp_path / "link.csv"
+    link.symlink_to(target)
+    write_text_atomic(link, "new")
+    assert link.is_symlink() and target.read_text() == "new"
+    # Renaming a temporary over /dev/null would replace the device with a file.
+    write_text_atomic("/dev/null", "discarded")
+    assert not Path("/dev/null").is_file()

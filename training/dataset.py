@@ -24,6 +24,7 @@ from stylegan2.archive_errors import ARCHIVE_ERRORS, error_name
 log = logging.getLogger(__name__)
 
 MAX_CLASSES = 2**16  # a one-hot label per image: far beyond any class-conditional dataset
+MAX_LABEL_VALUES = 2**28  # images x classes in the one-hot table: 1 GiB of float32
 IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 
 
@@ -184,7 +185,9 @@ class ImageDataset(torch.utils.data.Dataset):
         except ValueError as exc:
             raise DatasetError(f"{self.path}: dataset.json is not valid JSON ({exc})") from None
         except ARCHIVE_ERRORS as exc:
-            raise DatasetError(f"{self.path}: dataset.json is unreadable ({exc})") from None
+            raise DatasetError(
+                f"{self.path}: dataset.json is unreadable ({error_name(exc)}: {exc})"
+            ) from None
         table = meta.get("labels") if isinstance(meta, dict) else None
         if table is None:
             raise DatasetError(f"{self.path}: dataset.json has no labels")
@@ -203,6 +206,11 @@ class ImageDataset(torch.utils.data.Dataset):
                 raise DatasetError(
                     f"{self.path}: class labels must lie in 0-{MAX_CLASSES - 1}, "
                     f"found {min(raw)}..{max(raw)}"
+                )
+            if len(raw) * (max(raw) + 1) > MAX_LABEL_VALUES:
+                raise DatasetError(
+                    f"{self.path}: {len(raw)} images x {max(raw) + 1} classes is too large a "
+                    "one-hot label table"
                 )
             arr = np.array(raw, dtype=np.int64)
             onehot = np.zeros((len(arr), int(arr.max()) + 1), dtype=np.float32)

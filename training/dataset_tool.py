@@ -84,7 +84,10 @@ def build_dataset(
     dest = Path(dest)
     names = [n for n in src.names if Path(n).suffix.lower() in IMAGE_EXTENSIONS]
     if src.path.is_dir() and _inside(dest, src.path) in set(src.names):
-        raise DatasetError(f"--dest {dest} is one of the source's files: it would be replaced")
+        raise DatasetError(
+            f"--dest {dest} is one of the --source files being read: it would be written over; "
+            "choose another name"
+        )
     if max_images is not None:
         names = names[:max_images]
     if not names:

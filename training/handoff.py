@@ -103,6 +103,16 @@ def split(
         "g_ema_fingerprint": fingerprint(ckpt.G_ema),
         "source": Path(snapshot).name,
     }
+    # G_ema first: its float16 cast can be refused (a weight beyond 65504), and then no half
+    # of the hand-off is written.
+    if g_ema_out:
+        Path(g_ema_out).parent.mkdir(parents=True, exist_ok=True)
+        card = {
+            "title": f"G_ema of {Path(snapshot).name} (hand-off half)",
+            "kimg": round(counters["cur_nimg"] / 1000, 3),
+            "snapshot": Path(snapshot).name,
+        }
+        save_checkpoint(g_ema_out, ckpt.G_ema, card=card, dtype=torch.float16)
     Path(state_out).parent.mkdir(parents=True, exist_ok=True)
     try:
         with atomic_path(Path(state_out)) as tmp:
@@ -110,13 +120,6 @@ def split(
             os.chmod(tmp, 0o666 & ~current_umask())  # safetensors' temp file is private (0600)
     except (OSError, SafetensorError) as exc:
         raise CheckpointError(f"cannot write {state_out}: {exc}") from None
-    if g_ema_out:
-        card = {
-            "title": f"G_ema of {Path(snapshot).name} (hand-off half)",
-            "kimg": round(counters["cur_nimg"] / 1000, 3),
-            "snapshot": Path(snapshot).name,
-        }
-        save_checkpoint(g_ema_out, ckpt.G_ema, card=card, dtype=torch.float16)
     return counters
 
 

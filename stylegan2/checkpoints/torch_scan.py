@@ -17,7 +17,7 @@ import zipfile
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from stylegan2.archive_errors import ARCHIVE_ERRORS
+from stylegan2.archive_errors import ARCHIVE_ERRORS, error_name
 from stylegan2.checkpoints.budget import LoadBudget, check_view
 from stylegan2.checkpoints.common import CheckpointError
 from stylegan2.checkpoints.restricted import CORRUPT_DATA_ERRORS, RestrictedUnpickler
@@ -200,7 +200,7 @@ def _scan_zip(p: Path | BinaryIO, size: int, label: str) -> None:
             with z.open(info) as f:
                 _unpickle(io.BytesIO(f.read()), scan)
     except (*ARCHIVE_ERRORS, ValueError) as exc:
-        raise CheckpointError(f"{label}: damaged torch archive ({type(exc).__name__})") from None
+        raise CheckpointError(f"{label}: damaged torch archive ({error_name(exc)})") from None
 
 
 def _scan_stream(f: BinaryIO, size: int, label: str) -> None:

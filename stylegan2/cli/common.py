@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from stylegan2.safe_writes import folder_problem
+from stylegan2.safe_writes import file_id, folder_problem
 
 
 class CLIError(Exception):
@@ -202,32 +202,19 @@ def check_output(path: str | Path) -> None:
 Named = Iterable[tuple[str, "str | os.PathLike[str] | None"]]
 
 
-def _file_id(path: str | os.PathLike[str]) -> tuple[int, int] | None:
-    """(device, inode) of an existing file, else None. The lexically normalised path is tried
-    too: 'new/../net.pt' names net.pt once the command has created 'new'."""
-    path = os.path.expanduser(path)
-    for p in (path, os.path.abspath(path)):
-        try:
-            st = os.stat(p)
-        except (OSError, ValueError):
-            continue
-        return st.st_dev, st.st_ino
-    return None
-
-
 def refuse_overwrite(outputs: Named, inputs: Named) -> None:
     """Refuse, before any work, an output that names one of the command's own inputs (the
     network, a state or directions file, an image), through links and relative paths alike:
     writing it would destroy what was read. One stat per output, so long lists stay cheap."""
     known = {}
     for flag, p in inputs:
-        ident = _file_id(p) if p else None
+        ident = file_id(p) if p else None
         if ident is not None:
             known.setdefault(ident, flag)
     if not known:
         return
     for out_flag, out in outputs:
-        flag = known.get(_file_id(out)) if out else None
+        flag = known.get(file_id(out)) if out else None
         if flag is not None:
             raise CLIError(
                 f"{out_flag} {out} is the {flag} being read: it would be written over; "

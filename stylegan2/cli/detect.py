@@ -110,14 +110,14 @@ def run(args: argparse.Namespace) -> int:
         real_images = _real_images(args)
         reals = [p for _, p in real_images]
         out = _calibration_path(args)
+        if args.plot and same_file(args.plot, out):
+            raise CLIError(f"--plot and --calibration both name {out}: choose two names")
+        outputs = [("--calibration", out), ("--plot", args.plot)]
+        refuse_overwrite(outputs, [("--network", args.network), *real_images])
         ensure_dir(out.parent)
         check_output(out)
         if args.plot:
             check_output(args.plot)
-            if same_file(args.plot, out):
-                raise CLIError(f"--plot and --calibration both name {out}: choose two names")
-        outputs = [("--calibration", out), ("--plot", args.plot)]
-        refuse_overwrite(outputs, [("--network", args.network), *real_images])
     device = resolve_device(args.device)
     G = load_network(args.network, device=device)
     try:

@@ -26,6 +26,7 @@ from stylegan2.checkpoints.rosinality import read_rosinality
 from stylegan2.checkpoints.safe_unpickle import ADA_ALLOWED, restricted_load
 from stylegan2.checkpoints.sniff import read_checkpoint, sniff_format
 from stylegan2.checkpoints.tf_pkl import read_tf_pickle
+from stylegan2.checkpoints.torch_scan import scan_torch_file
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 ADA, TF, ROSI = (
@@ -344,13 +345,23 @@ def test_memo_index_far_ahead_of_the_opcodes_is_refused_before_unpickling(tmp_pa
     refused(read_checkpoint, pt)
 
 
-def test_memo_check_accepts_shared_references_and_leaves_the_stream_in_place(tmp_path):
+@pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+def test_memo_check_accepts_shared_references_and_leaves_the_stream_in_place(tmp_path, protocol):
     shared = [1, 2]
-    data = pickle.dumps({"a": shared, "b": shared, "c": [shared] * 3}, protocol=2)
+    big = {f"k{i}": [i] for i in range(300)}  # past 256 memo entries: 4-byte indices
+    data = pickle.dumps({"a": shared, "b": shared, "c": [shared] * 3, "big": big}, protocol)
     path = tmp_path / "ok.pkl"
     path.write_bytes(data + b"trailing")
     obj, _ = restricted_load(path, {})
-    assert obj["a"] is obj["b"] is obj["c"][2]
+    assert obj["a"] is obj["b"] is obj["c"][2] and obj["big"]["k299"] == [299]
     f = io.BytesIO(data)
     check_memo_indices(f)
     assert f.tell() == 0
+
+
+@pytest.mark.parametrize("zipped", [True, False])
+def test_memo_check_accepts_torch_save(tmp_path, zipped):
+    t = torch.arange(6.0)
+    path = tmp_path / "w.pt"
+    torch.save({"a": t, "b": t[2:], "c": [t] * 3}, path, _use_new_zipfile_serialization=zipped)
+    scan_torch_file(path)  # raises CheckpointError if refused

@@ -220,7 +220,7 @@ def test_dest_among_the_source_images_is_refused(tmp_path):
     _write(tmp_path / "src" / "a.png", 8, 8)
     _write(tmp_path / "src" / "sub" / "b.png", 8, 8)
     before = (tmp_path / "src" / "sub" / "b.png").read_bytes()
-    with pytest.raises(DatasetError, match="one of the source's files"):
+    with pytest.raises(DatasetError, match="one of the --source files being read"):
         build_dataset(tmp_path / "src", tmp_path / "src" / "sub" / "b.png", 8)
     assert (tmp_path / "src" / "sub" / "b.png").read_bytes() == before
     assert build_dataset(tmp_path / "src", tmp_path / "src" / "new.zip", 8).written == 2
