@@ -66,6 +66,8 @@ def run_blobs(args: argparse.Namespace) -> int:
     for _, out in outputs:
         if out:
             check_output(out)
+    if args.plot:
+        _check_plot_format(args.plot)
     refuse_overwrite(outputs, [("--network", args.network)])
     if args.csv and args.plot and same_file(args.csv, args.plot):
         raise CLIError(f"--csv and --plot both name {args.plot}: choose two names")
@@ -104,6 +106,7 @@ def run_usage(args: argparse.Namespace) -> int:
     src = Path(args.source)
     if args.plot:
         check_output(args.plot)
+        _check_plot_format(args.plot)
         # the network, or the run's stats (the run folder itself cannot be written over)
         read = src / "stats.jsonl" if src.is_dir() else src
         refuse_overwrite([("--plot", args.plot)], [("source", read)])
@@ -177,6 +180,19 @@ def _write(path: str, text: str) -> None:
         write_text_atomic(path, text)
     except OSError as exc:
         raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _check_plot_format(path: str) -> None:
+    """Refuse, before the work, a plot name whose suffix matplotlib cannot write."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    formats = FigureCanvasBase.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise CLIError(
+            f"cannot write {path}: a plot is written as {', '.join(sorted(formats))} "
+            "(chosen by the suffix)"
+        )
 
 
 def _save(fig, path: str) -> None:

@@ -265,3 +265,18 @@ def test_convert_fp16_refuses_weights_beyond_float16(tmp_path, capsys):
     line = _refused(capsys, ["convert", str(src), str(dst), "--fp16"], "mapping.fc0.weight")
     assert "1e+05" in line and not dst.exists()
     assert main(["convert", str(src), str(dst)]) == 0  # float32 keeps it
+
+
+def test_a_plot_format_matplotlib_cannot_write_is_refused_before_the_work(
+    tmp_path, net, capsys, monkeypatch
+):
+    import stylegan2.blobs as blobs
+
+    def never(*_a, **_k):
+        raise AssertionError("the scores were computed before the plot name was checked")
+
+    monkeypatch.setattr(blobs, "blob_scores_over_seeds", never)
+    out = tmp_path / "chart.foo"
+    _refused(capsys, ["blobs", "--network", str(net), "--seeds", "0", "--plot", str(out)], "png")
+    _refused(capsys, ["resolution-usage", str(net), "--plot", str(out)], "png")
+    assert not out.exists()
