@@ -65,6 +65,9 @@ def _error(msg: str) -> int:
     return 2
 
 
+MIN_SIDE, MAX_SIDE = 100, 8192  # --size limits: the smallest useful window, an 8K screen
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -73,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
         w, h = (int(v) for v in args.size.lower().split("x"))
     except ValueError:
         return _error(f"--size must look like 1280x800, got {args.size}")
+    if not (MIN_SIDE <= w <= MAX_SIDE and MIN_SIDE <= h <= MAX_SIDE):
+        # a window (or a screenshot) of 40000x40000 px takes gigabytes before it draws a thing
+        return _error(f"--size sides must be {MIN_SIDE} to {MAX_SIDE} px, got {args.size}")
     if args.threads is not None and not 1 <= args.threads <= MAX_THREADS:
         return _error(f"--threads must be 1 to {MAX_THREADS}, got {args.threads}")
     for flag, path in (("--network", args.network), ("--compare", args.compare)):

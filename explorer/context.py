@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QByteArray, QSettings
 from PySide6.QtWidgets import QLabel, QMessageBox, QStatusBar, QWidget
 
 from explorer.fetcher import Fetcher
@@ -50,7 +50,7 @@ class Preferences:
     def __init__(self, settings: QSettings) -> None:
         self.settings = settings
         self.persist = True
-        self.lpips_weights: str | None = settings.value("lpips_weights") or None
+        self.lpips_weights: str | None = self.get_str("lpips_weights")
 
     def set(self, key: str, value: Any) -> None:
         if self.persist:
@@ -58,6 +58,17 @@ class Preferences:
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.settings.value(key, default)
+
+    def get_str(self, key: str) -> str | None:
+        """A remembered text, or None when absent, empty or not text (a settings file edited
+        by hand or damaged must not stop the app)."""
+        value = self.settings.value(key)
+        return value if isinstance(value, str) and value else None
+
+    def get_bytes(self, key: str) -> QByteArray | None:
+        """A remembered byte string (window geometry, splitter state), or None likewise."""
+        value = self.settings.value(key)
+        return value if isinstance(value, QByteArray | bytes) else None
 
     def set_lpips_weights(self, path: str | None) -> None:
         self.lpips_weights = path or None
@@ -73,7 +84,9 @@ class Preferences:
 
     def recent_networks(self) -> list[str]:
         value = self.settings.value("recent_networks", [])
-        return [value] if isinstance(value, str) else list(value or [])
+        if isinstance(value, str):
+            value = [value]
+        return [p for p in value if isinstance(p, str) and p] if isinstance(value, list) else []
 
     def add_recent_network(self, path: str) -> None:
         recent = [p for p in self.recent_networks() if p != path]

@@ -152,10 +152,10 @@ class MainWindow(QMainWindow):
     # Lifetime -----------------------------------------------------------------------------------
     def restore(self) -> None:
         prefs = self.ctx.prefs
-        geometry = prefs.get("geometry")
+        geometry = prefs.get_bytes("geometry")
         if geometry is not None:
-            self.restoreGeometry(geometry)
-        splitter = prefs.get("splitter")
+            self.restoreGeometry(geometry)  # (returns False for bytes it cannot use)
+        splitter = prefs.get_bytes("splitter")
         if splitter is not None:
             self.ui.splitter.restoreState(splitter)
         text = prefs.get("last_state")

@@ -119,16 +119,22 @@ def current_umask() -> int:
 
 
 @contextmanager
-def atomic_path(path: str | os.PathLike[str], suffix: str = "") -> Iterator[Path]:
+def atomic_path(
+    path: str | os.PathLike[str], suffix: str = "", in_place: bool = True
+) -> Iterator[Path]:
     """Write to the yielded temporary path: on success it replaces `path`; on any failure
     (a full disk, Ctrl-C) it is removed and `path` is as it was. OSError for a missing or
     unwritable folder comes from here, for the caller to word.
 
     A link is followed (its target is replaced, the link stays); an existing path that is not a
     regular file (/dev/null, /dev/stdout, a pipe) is yielded itself, to be written in place:
-    renaming over it would replace the device with a file."""
+    renaming over it would replace the device with a file. Writers that cannot write in place
+    (safetensors renames a file of its own over its target) pass in_place=False: then such a
+    path is an OSError."""
     path = Path(os.path.realpath(Path(path).expanduser()))
     if path.exists() and not path.is_file() and not path.is_dir():
+        if not in_place:
+            raise OSError(f"{path} is not a regular file (a device or a pipe)")
         yield path
         return
     tmp = new_temp(path, suffix)

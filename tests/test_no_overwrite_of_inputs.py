@@ -216,3 +216,14 @@ def test_atomic_writes_follow_links_and_write_devices_in_place(tmp_path):
     # Renaming a temporary over /dev/null would replace the device with a file.
     write_text_atomic("/dev/null", "discarded")
     assert not Path("/dev/null").is_file()
+
+
+def test_a_checkpoint_is_never_renamed_over_a_device_or_a_pipe(tmp_path, capsys):
+    import os
+
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    net = save_checkpoint(tmp_path / "g.safetensors", Generator(tiny_config()))
+    assert main(["convert", str(net), str(pipe)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    assert pipe.is_fifo()

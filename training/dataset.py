@@ -144,6 +144,9 @@ class ImageDataset(torch.utils.data.Dataset):
         for name in names:
             try:
                 arr = decode_image(self._source.read(name))
+            except Image.DecompressionBombError:
+                self.report.skipped.append((name, "too large to decode (decompression bomb)"))
+                continue
             except (UnidentifiedImageError, ValueError, *ARCHIVE_ERRORS) as exc:
                 # a damaged zip member (bad CRC, corrupt deflate, encrypted) is one bad image
                 self.report.skipped.append((name, f"unreadable ({error_name(exc)})"))

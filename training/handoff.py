@@ -115,7 +115,7 @@ def split(
         save_checkpoint(g_ema_out, ckpt.G_ema, card=card, dtype=torch.float16)
     Path(state_out).parent.mkdir(parents=True, exist_ok=True)
     try:
-        with atomic_path(Path(state_out)) as tmp:
+        with atomic_path(Path(state_out), in_place=False) as tmp:
             save_file(tensors, str(tmp), metadata=header)
             os.chmod(tmp, 0o666 & ~current_umask())  # safetensors' temp file is private (0600)
     except (OSError, SafetensorError) as exc:

@@ -113,10 +113,14 @@ def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps
         log.info("dataset %s: %s", opts.data, dataset.report.summary())
         if resume and resume[0] is None:
             log.info("continuing from %s in a new run folder", resume[1])
-        elif resume:
+    # The snapshot is loaded (and refused if it does not fit these options) before the run's
+    # recorded options are replaced.
+    trainer = _Trainer(opts, rc, dataset, run_dir, dist, device, resume)
+    if dist.is_main:
+        if resume and resume[0] is not None:
             log_changed_options(run_dir / "training_options.json", opts)
         write_training_options(run_dir, opts, rc, dist.world)
-    out = _Trainer(opts, rc, dataset, run_dir, dist, device, resume).run(max_steps, progress)
+    out = trainer.run(max_steps, progress)
     if dist.world > 1:
         shutdown_distributed()
     return out

@@ -44,6 +44,13 @@ def load_into(
             old.num_fp16_res,
             old.conv_clamp,
         )
+    for name, ours, theirs in (("G", G, snap["G"]), ("D", D, snap["D"])):
+        problem = misfit(ours.state_dict(), theirs.state_dict())
+        if problem:
+            raise ValueError(
+                f"{Path(path).name} does not fit these options: its {name} {problem} (trained "
+                "with another --cfg, --channel-max, --map, --norm, --arch, resolution or labels)"
+            )
     G.load_state_dict(snap["G"].state_dict())
     D.load_state_dict(snap["D"].state_dict())
     G_ema.load_state_dict(snap["G_ema"].state_dict())
@@ -52,3 +59,15 @@ def load_into(
         if name not in fresh:
             opt.load_state_dict(snap["optimizers"][name])
     return snap, fresh
+
+
+def misfit(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]) -> str | None:
+    """The first difference between two state dicts' names and shapes, in words, or None."""
+    for key in sorted(ours.keys() - theirs.keys()):
+        return f"lacks {key}"
+    for key in sorted(theirs.keys() - ours.keys()):
+        return f"has {key}, which these options do not make"
+    for key, t in ours.items():
+        if tuple(t.shape) != tuple(theirs[key].shape):
+            return f"{key} is {list(theirs[key].shape)}, these options make {list(t.shape)}"
+    return None

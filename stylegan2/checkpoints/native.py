@@ -102,7 +102,7 @@ def save_checkpoint(
     meta["extra"] = json.dumps(extra_metadata or {})
     remove_stale_temps(path)  # a write of this file that a kill stopped half-way
     try:
-        with atomic_path(path) as tmp:
+        with atomic_path(path, in_place=False) as tmp:
             save_file(tensors, str(tmp), metadata=meta)
             # safetensors writes through a private temp file (mode 0600): give the file the
             # permissions any new file gets, or shipped models are unreadable to other users.

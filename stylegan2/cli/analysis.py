@@ -66,9 +66,9 @@ def run_blobs(args: argparse.Namespace) -> int:
     for _, out in outputs:
         if out:
             check_output(out)
+    refuse_overwrite(outputs, [("--network", args.network)])
     if args.plot:
         _check_plot_format(args.plot)
-    refuse_overwrite(outputs, [("--network", args.network)])
     if args.csv and args.plot and same_file(args.csv, args.plot):
         raise CLIError(f"--csv and --plot both name {args.plot}: choose two names")
     G = load_network(args.network, device=resolve_device(args.device))
@@ -106,10 +106,10 @@ def run_usage(args: argparse.Namespace) -> int:
     src = Path(args.source)
     if args.plot:
         check_output(args.plot)
-        _check_plot_format(args.plot)
         # the network, or the run's stats (the run folder itself cannot be written over)
         read = src / "stats.jsonl" if src.is_dir() else src
         refuse_overwrite([("--plot", args.plot)], [("source", read)])
+        _check_plot_format(args.plot)
     if src.is_dir():
         stats = src / "stats.jsonl"
         if not stats.is_file():

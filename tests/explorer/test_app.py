@@ -110,3 +110,29 @@ def test_path_tab_screenshot_waits_for_the_path_lengths(tmp_path, explorer_netwo
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "saved after" not in proc.stderr and out.is_file()
     assert "screenshot after: image, ppl" in proc.stderr  # it waited for the readout
+
+
+def test_a_damaged_settings_file_does_not_stop_the_window(qapp, qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from explorer.main_window import MainWindow
+
+    ini = tmp_path / "settings.ini"
+    ini.write_text(
+        "[General]\ngeometry=hello\nsplitter=1, 2\n"
+        "recent_networks=@Variant(\\0\\0\\0\\x2\\0\\0\\0\\x5)\n"
+        "lpips_weights=a, b\nlast_state=3\n"
+    )
+    settings = QSettings(str(ini), QSettings.Format.IniFormat)
+    win = MainWindow(device="cpu", settings=settings)
+    qtbot.addWidget(win)
+    win.restore()
+    assert win.ctx.prefs.recent_networks() == []
+    assert win.ctx.prefs.lpips_weights is None
+    win.close()
+
+
+@pytest.mark.parametrize("size", ["0x0", "-5x5", "40000x40000", "99x800"])
+def test_window_sizes_beyond_any_screen_are_refused(qapp, size, capsys):
+    assert main([f"--size={size}"]) == 2
+    assert "--size sides must be" in capsys.readouterr().err

@@ -160,6 +160,9 @@ def test_a_decompression_bomb_is_skipped_not_fatal(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "wrote 2" in out or "2 images" in out, out
     assert "bomb.png: too large to decode" in out
+    ds = ImageDataset(src)  # the trainer reads a folder directly too
+    assert len(ds) == 2 and ds.report.skipped == [("bomb.png", ds.report.skipped[0][1])]
+    assert "too large to decode" in ds.report.skipped[0][1]
     with pytest.raises(SystemExit):
         main([*argv, "--resolution", "4096"])
     assert "4-2048" in capsys.readouterr().err

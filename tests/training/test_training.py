@@ -557,3 +557,15 @@ def test_a_run_in_the_same_process_does_not_write_into_an_earlier_runs_log(tiny_
     second = train(tiny_opts(tiny_data, tmp_path / "b", kimg=0.004), progress=False)
     assert (first / "log.txt").stat().st_size == size
     assert (second / "log.txt").stat().st_size > 0
+
+
+def test_a_snapshot_that_does_not_fit_the_options_is_refused_and_the_run_left_alone(
+    tiny_data, tmp_path
+):
+    run = train(_opts(tiny_data, tmp_path, kimg=0.008), progress=False)
+    snap = latest_snapshot(run)
+    options = (run / "training_options.json").read_text()
+    wider = _opts(tiny_data, tmp_path, kimg=0.016, channel_max=32, resume=str(snap))
+    with pytest.raises(ValueError, match=r"does not fit these options: its G .* is \[16"):
+        train(wider, progress=False)
+    assert (run / "training_options.json").read_text() == options
