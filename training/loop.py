@@ -67,15 +67,17 @@ def cpu_has_bf16() -> bool:
 
 def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = True) -> Path:
     """Run (or resume) training; returns the run directory. `max_steps` stops early (tests)."""
-    if opts.metrics:
-        from training.metrics import check_metrics
+    from training.metrics import check_metrics
 
-        check_metrics(opts.metrics, opts.inception, opts.vgg16)  # fail now, not at a snapshot
+    if opts.metrics:
+        check_metrics(opts.metrics, opts.inception, opts.vgg16, load=True)  # fail now
     device = resolve_device(opts.device)
     dist = init_distributed(device)
     if device.type == "cuda" and dist.world > 1:
         device = torch.device("cuda", dist.local_rank)  # one GPU per process
     dataset = ImageDataset(opts.data, use_labels=opts.use_labels, xflip=opts.mirror)
+    if opts.metrics:
+        check_metrics(opts.metrics, opts.inception, opts.vgg16, num_reals=len(dataset.names))
     mixed = use_mixed_precision(opts, device.type)
     rc = resolve(
         opts, dataset.resolution, dataset.num_channels, dataset.c_dim, dist.world, mixed=mixed

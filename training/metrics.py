@@ -18,15 +18,35 @@ def default_cache_dir() -> Path:
 
 
 def check_metrics(
-    names: Iterable[str], inception: str | None, vgg16: str | None
+    names: Iterable[str],
+    inception: str | None,
+    vgg16: str | None,
+    load: bool = False,
+    num_reals: int | None = None,
 ) -> list[MetricSpec]:
     """Parse metric names and make sure their detector files were given and exist, so that a run
-    fails at its start rather than at its first snapshot."""
+    fails at its start rather than at its first snapshot, hours later. `load` also loads each
+    detector once (a foreign or damaged file is refused now); `num_reals`, the dataset's size,
+    is checked against what a k-NN metric needs."""
+    from stylegan2.metrics.runner import load_detector
+
     specs = [parse_metric(n) for n in names if n.strip()]
+    loaded: set[str] = set()
     for spec in specs:
         path = detector_path(spec.kind, inception, vgg16)
         if path and not Path(path).is_file():
             raise FileNotFoundError(f"{path}: no such file (detector for {spec.name})")
+        if load and path and path not in loaded:
+            try:
+                load_detector(spec.kind, path, torch.device("cpu"))
+            except (ValueError, OSError, RuntimeError) as exc:  # (MetricWeightsError is one)
+                raise ValueError(f"{spec.name}: {path} cannot be used ({exc})") from None
+            loaded.add(path)
+        if num_reals is not None and spec.kind in ("pr", "pxpr") and num_reals <= spec.k:
+            raise ValueError(
+                f"{spec.name} needs more than k={spec.k} training images; the dataset has "
+                f"{num_reals}"
+            )
     return specs
 
 
