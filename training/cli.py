@@ -122,7 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.bench:
             return _bench(opts)
-        run_dir = train(opts, progress=not args.no_progress)
+        interrupted: list[str] = []
+        run_dir = train(opts, progress=not args.no_progress, on_interrupt=interrupted.append)
     except (
         DatasetError,
         CheckpointError,
@@ -142,6 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         print("stylegan2-train: interrupted", file=sys.stderr)
         return 130
     print(f"run folder: {run_dir}")
+    if interrupted:  # a snapshot was written: the run resumes, but it did not finish
+        print(f"stylegan2-train: interrupted by {interrupted[0]}", file=sys.stderr)
+        return 130 if interrupted[0] == "SIGINT" else 143
     return 0
 
 

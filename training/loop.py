@@ -13,6 +13,7 @@ import logging
 import signal
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,8 +66,15 @@ def cpu_has_bf16() -> bool:
         return False
 
 
-def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = True) -> Path:
-    """Run (or resume) training; returns the run directory. `max_steps` stops early (tests)."""
+def train(
+    opts: TrainOptions,
+    max_steps: int | None = None,
+    progress: bool = True,
+    on_interrupt: Callable[[str], None] | None = None,
+) -> Path:
+    """Run (or resume) training; returns the run directory. `max_steps` stops early (tests);
+    `on_interrupt` is called with the signal's name when SIGINT/SIGTERM ended the run (after
+    its snapshot), so a command can exit as an interrupted one."""
     from training.metrics import check_metrics
 
     if opts.metrics:
@@ -93,7 +101,17 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
             run_dir, resume = Path(shared[0][0]), shared[0][1]
         handler = setup_logging(run_dir, dist)
         return _train_in(
-            opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress
+            opts,
+            dist,
+            device,
+            dataset,
+            rc,
+            mixed,
+            run_dir,
+            resume,
+            max_steps,
+            progress,
+            on_interrupt,
         )
     except BaseException:
         if dist.world > 1:
@@ -105,7 +123,9 @@ def train(opts: TrainOptions, max_steps: int | None = None, progress: bool = Tru
             release_lock(lock)
 
 
-def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress):
+def _train_in(
+    opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps, progress, on_interrupt
+):
     if dist.is_main:
         for p in remove_killed_writers_temps(run_dir):
             log.info("removed %s, left by a trainer that was killed while writing", p.name)
@@ -123,6 +143,8 @@ def _train_in(opts, dist, device, dataset, rc, mixed, run_dir, resume, max_steps
             log_changed_options(run_dir / "training_options.json", opts)
         write_training_options(run_dir, opts, rc, dist.world)
     out = trainer.run(max_steps, progress)
+    if trainer.stop and on_interrupt is not None:
+        on_interrupt(trainer.stop_signal)
     if dist.world > 1:
         shutdown_distributed()
     return out

@@ -326,7 +326,7 @@ def test_ctrl_c_writes_a_snapshot_and_resumes(tiny_data, tmp_path):
     time.sleep(1.0)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 0, err[-2000:]
+    assert proc.returncode == 130, err[-2000:]  # 128 + SIGINT, as a shell reports Ctrl-C
     snaps = list((tmp_path / "r").glob("*/network-snapshot-*.safetensors"))
     assert len(snaps) == 1 and "interrupted" in err
     step = load_checkpoint(snaps[0]).metadata["extra"]["counters"]["step"]
