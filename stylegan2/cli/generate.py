@@ -126,26 +126,36 @@ def run_generate(args: argparse.Namespace) -> int:
         if args.grid is not None:
             images.append(image)
             continue
-        save_png(image, outdir / f"seed{seed:04d}.png")
-        log.info("seed %d -> %s", seed, outdir / f"seed{seed:04d}.png")
+        save_png(image, outdir / _seed_name(seed))
+        log.info("seed %d -> %s", seed, outdir / _seed_name(seed))
     if args.grid is not None:
-        save_png(image_grid(images, args.grid), outdir / "grid.png")
-        print(f"wrote a grid of {len(seeds)} images to {outdir / 'grid.png'}")
+        save_png(image_grid(images, args.grid), outdir / GRID_NAME)
+        print(f"wrote a grid of {len(seeds)} images to {outdir / GRID_NAME}")
         return 0
     print(f"wrote {len(seeds)} image(s) to {outdir}")
     return 0
 
 
+GRID_NAME = "grid.png"
+
+
+def _seed_name(seed: int) -> str:
+    return f"seed{seed:04d}.png"
+
+
+def _state_name(state_path: str) -> str:
+    return Path(state_path).stem + ".png"
+
+
 def _generate_outputs(args: argparse.Namespace) -> list[tuple[str, Path]]:
-    """The files `generate` would write, by the flag that names them."""
-    outdir = Path(args.outdir)
+    """The files `generate` will write (the names the writers below use), by the flag."""
     if args.state:
-        names = [Path(args.state).stem + ".png"]
+        names = [_state_name(args.state)]
     elif args.grid is not None:
-        names = ["grid.png"]
+        names = [GRID_NAME]
     else:
-        names = [f"seed{seed:04d}.png" for seed in args.seeds or [0]]
-    return [("--outdir", outdir / name) for name in names]
+        names = [_seed_name(seed) for seed in args.seeds or [0]]
+    return [("--outdir", Path(args.outdir) / name) for name in names]
 
 
 def image_grid(images: list[np.ndarray], cols: int) -> np.ndarray:
@@ -169,7 +179,7 @@ def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
         raise CLIError(f"{state_path}: not an explorer state file ({exc})") from None
     if not math.isfinite(req.psi):  # NaN or inf renders a black image
         raise CLIError(f"{state_path}: truncation psi must be finite, got {req.psi}")
-    out = outdir / (Path(state_path).stem + ".png")
+    out = outdir / _state_name(state_path)
     save_png(_render(renderer, req), out)
     print(f"wrote {out}")
     return 0
