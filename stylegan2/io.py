@@ -12,6 +12,10 @@ from PIL.PngImagePlugin import PngInfo
 
 from stylegan2.safe_writes import atomic_path
 
+#: the photo suffixes the commands and the explorer take as images to read (projection targets,
+#: detect's real images, dropped files)
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
+
 
 class ImageIOError(ValueError):
     """An image that cannot be read or written; the message names the file and why."""

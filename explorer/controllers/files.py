@@ -21,7 +21,7 @@ from explorer.panels.directions import DirectionsPanel
 from explorer.panels.latent import LatentPanel
 from explorer.state import MAX_STATE_BYTES, ExplorerState
 from stylegan2.downloads import is_url
-from stylegan2.io import ImageIOError, save_png
+from stylegan2.io import IMAGE_SUFFIXES, ImageIOError, save_png
 from stylegan2.latents import LatentFileError, load_w, save_w
 from stylegan2.paths import path_from_dict, path_problem
 from stylegan2.video import VideoSettings
@@ -39,7 +39,6 @@ STATE_ERRORS = (
     RecursionError,
     MemoryError,
 )
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
 def png_state(path: str | Path) -> str:

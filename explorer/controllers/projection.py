@@ -14,7 +14,7 @@ from explorer.context import Context
 from explorer.panels.path import PathPanel
 from explorer.panels.projection import ProjectionPanel
 from explorer.worker import Job
-from stylegan2.io import ImageIOError, load_image
+from stylegan2.io import IMAGE_SUFFIXES, ImageIOError, load_image
 from stylegan2.lpips import load_distance
 from stylegan2.projection import ProjectConfig, distance_as_rendered, prepare_target, project
 from stylegan2.render import Latent, to_uint8
@@ -48,7 +48,7 @@ class ProjectionController(QObject):
             self.ctx.window,
             "Image to project",
             "",
-            "Images (*.png *.jpg *.jpeg *.webp *.bmp);;All (*)",
+            f"Images ({' '.join('*' + s for s in IMAGE_SUFFIXES)});;All (*)",
         )
         if path:
             self.load_target(path)

@@ -20,6 +20,7 @@ from stylegan2.cli.common import (
     read_json,
     refuse_overwrite,
 )
+from stylegan2.io import IMAGE_SUFFIXES
 from stylegan2.safe_writes import same_file, write_text_atomic
 
 
@@ -80,10 +81,6 @@ def _calibration_path(args: argparse.Namespace) -> Path:
 def _calibrated_steps(cal: dict, default: int) -> int:
     steps = cal.get("steps")
     return steps if isinstance(steps, int) and 1 <= steps <= 100_000 else default
-
-
-#: the real images --calibrate reads
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".webp", ".bmp"}
 
 
 def _real_images(args: argparse.Namespace) -> list[tuple[str, Path]]:
