@@ -102,6 +102,19 @@ def decode_image(data: bytes) -> np.ndarray:
     return arr[:, :, None] if arr.ndim == 2 else arr
 
 
+def read_image(source: _Source, name: str) -> tuple[np.ndarray | None, str]:
+    """One image of a source as `decode_image` gives it, or (None, why it is skipped): a file
+    that is not an image, a damaged zip member (bad CRC, corrupt deflate, encrypted) or a small
+    file that claims a huge image (refused before it is decoded) is one bad image, not a failed
+    dataset."""
+    try:
+        return decode_image(source.read(name)), ""
+    except Image.DecompressionBombError:
+        return None, "too large to decode (decompression bomb)"
+    except (UnidentifiedImageError, ValueError, *ARCHIVE_ERRORS) as exc:
+        return None, f"unreadable ({error_name(exc)})"
+
+
 class ImageDataset(torch.utils.data.Dataset):
     """Images as uint8 CHW tensors with their label vectors (c_dim zeros when unlabelled)."""
 
@@ -142,14 +155,9 @@ class ImageDataset(torch.utils.data.Dataset):
         shapes: dict[tuple, int] = {}
         decoded: dict[str, tuple] = {}
         for name in names:
-            try:
-                arr = decode_image(self._source.read(name))
-            except Image.DecompressionBombError:
-                self.report.skipped.append((name, "too large to decode (decompression bomb)"))
-                continue
-            except (UnidentifiedImageError, ValueError, *ARCHIVE_ERRORS) as exc:
-                # a damaged zip member (bad CRC, corrupt deflate, encrypted) is one bad image
-                self.report.skipped.append((name, f"unreadable ({error_name(exc)})"))
+            arr, why = read_image(self._source, name)
+            if arr is None:
+                self.report.skipped.append((name, why))
                 continue
             h, w, c = arr.shape
             decoded[name] = (c, h, w)

@@ -16,11 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
-from stylegan2.archive_errors import ARCHIVE_ERRORS, error_name
 from stylegan2.safe_writes import atomic_path, same_file
-from training.dataset import IMAGE_EXTENSIONS, DatasetError, _Source, decode_image
+from training.dataset import IMAGE_EXTENSIONS, DatasetError, _Source, read_image
 
 log = logging.getLogger(__name__)
 
@@ -103,14 +102,9 @@ def build_dataset(
         class_of = {c: i for i, c in enumerate(report.classes)}
     decoded: list[tuple[str, np.ndarray]] = []
     for name in names:
-        try:
-            arr = decode_image(src.read(name))
-        except Image.DecompressionBombError:
-            # A small file that claims a huge image: skipped before it is decoded.
-            report.skipped.append((name, "too large to decode (decompression bomb)"))
-            continue
-        except (UnidentifiedImageError, ValueError, *ARCHIVE_ERRORS) as exc:
-            report.skipped.append((name, f"unreadable ({error_name(exc)})"))
+        arr, why = read_image(src, name)
+        if arr is None:
+            report.skipped.append((name, why))
             continue
         out = prepare_image(arr, resolution, crop)
         if out is None:
