@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -269,13 +270,22 @@ def _check_synthesis(s: SynthesisConfig) -> None:
         raise ConfigError(f"torgb_gain must be above 0, got {s.torgb_gain}")
 
 
-def _tap(v: Any) -> int:
-    """A filter tap read from JSON: a whole number (1.0 from a float-writing tool is 1)."""
-    if isinstance(v, float) and math.isfinite(v) and v.is_integer():
-        return int(v)
-    if isinstance(v, bool) or not isinstance(v, int):  # Infinity, NaN, 1.5, null, "3"
-        raise ConfigError(f"a resample_filter tap must be a whole number, got {v!r}")
-    return v
+def filter_taps(value: Any) -> tuple[int, ...]:
+    """Resample-filter taps read from a file (JSON, a pickle's list or numpy numbers): whole
+    numbers only (1.0 from a float-writing tool is 1); Infinity, NaN, 1.5, null or "3" is a
+    ConfigError."""
+    if not isinstance(value, (list, tuple)) or not 1 <= len(value) <= MAX_FILTER_TAPS:
+        raise ConfigError(f"resample_filter must hold 1-{MAX_FILTER_TAPS} taps, got {value!r}")
+    taps = []
+    for v in value:
+        if isinstance(v, numbers.Real) and not isinstance(v, numbers.Integral):
+            v = float(v)
+            if not (math.isfinite(v) and v.is_integer()):
+                raise ConfigError(f"a resample_filter tap must be a whole number, got {v!r}")
+        elif isinstance(v, bool) or not isinstance(v, numbers.Integral):
+            raise ConfigError(f"a resample_filter tap must be a whole number, got {v!r}")
+        taps.append(int(v))
+    return tuple(taps)
 
 
 def _build(cls: type, d: dict[str, Any], **extra: Any) -> Any:
@@ -285,9 +295,7 @@ def _build(cls: type, d: dict[str, Any], **extra: Any) -> Any:
         raise ConfigError(f"{cls.__name__}: unknown keys {unknown}")
     taps = d.get("resample_filter")
     if taps is not None:
-        if not isinstance(taps, (list, tuple)) or len(taps) > MAX_FILTER_TAPS:
-            raise ConfigError(f"resample_filter must hold 1-{MAX_FILTER_TAPS} taps")
-        d = {**d, "resample_filter": tuple(_tap(v) for v in taps)}
+        d = {**d, "resample_filter": filter_taps(taps)}
     return cls(**d, **extra)
 
 

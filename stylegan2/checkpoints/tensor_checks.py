@@ -24,6 +24,7 @@ from stylegan2.config import (
     GeneratorConfig,
     MappingConfig,
     SynthesisConfig,
+    filter_taps,
 )
 
 log = logging.getLogger(__name__)
@@ -160,13 +161,7 @@ def as_int(name: str, value: Any) -> int:
 
 
 def as_filter_taps(name: str, value: Any) -> tuple[int, ...]:
-    if not isinstance(value, (list, tuple)) or not value:
-        raise CheckpointError(f"{name} should be a list of filter taps, got {value!r}")
-    taps = []
-    for v in value:
-        if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)):
-            raise CheckpointError(f"{name} should hold numbers, got {value!r}")
-        if float(v) != int(v):
-            raise CheckpointError(f"{name}: only integer filter taps are supported, got {value!r}")
-        taps.append(int(v))
-    return tuple(taps)
+    try:
+        return filter_taps(value)
+    except ConfigError as exc:
+        raise CheckpointError(f"{name}: {exc}") from None

@@ -365,3 +365,12 @@ def test_memo_check_accepts_torch_save(tmp_path, zipped):
     path = tmp_path / "w.pt"
     torch.save({"a": t, "b": t[2:], "c": [t] * 3}, path, _use_new_zipfile_serialization=zipped)
     scan_torch_file(path)  # raises CheckpointError if refused
+
+
+@pytest.mark.parametrize("taps", [[1, float("inf"), 3, 1], [1, float("nan")], [1.5, 3], [], "13"])
+def test_pickled_filter_taps_that_are_not_whole_numbers_are_one_line(taps):
+    from stylegan2.checkpoints.tensor_checks import as_filter_taps
+
+    with pytest.raises(CheckpointError, match="resample_filter"):
+        as_filter_taps("resample_filter", taps)
+    assert as_filter_taps("f", [1.0, np.int64(3), np.float32(3), 1]) == (1, 3, 3, 1)
