@@ -41,6 +41,7 @@ from training.run_folder import (
     close_logging,
     log_changed_options,
     release_lock,
+    remove_if_only_setup,
     remove_killed_writers_temps,
     setup_logging,
     write_training_options,
@@ -90,11 +91,14 @@ def train(
     rc = resolve(
         opts, dataset.resolution, dataset.num_channels, dataset.c_dim, dist.world, mixed=mixed
     )
-    lock = handler = None
+    lock = handler = new_folder = None
+    failed = False
     try:
         if dist.is_main:
             check_outdir(opts.outdir)
             run_dir, resume, lock = claim_run_dir(opts)
+            if not (resume and resume[0] is not None):
+                new_folder = run_dir
         if dist.world > 1:  # every rank needs the same run dir and snapshot
             shared = [(str(run_dir), resume) if dist.is_main else None]
             torch.distributed.broadcast_object_list(shared, src=0)
@@ -114,6 +118,7 @@ def train(
             on_interrupt,
         )
     except BaseException:
+        failed = True
         if dist.world > 1:
             shutdown_distributed(in_step=False)
         raise
@@ -121,6 +126,8 @@ def train(
         close_logging(handler)
         if lock is not None:
             release_lock(lock)
+        if failed and new_folder is not None:
+            remove_if_only_setup(new_folder)
 
 
 def _train_in(

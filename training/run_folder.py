@@ -200,6 +200,27 @@ def claim_run_dir(opts: TrainOptions) -> tuple[Path, tuple[Path | None, Path] | 
     return run_dir, resume, acquire_lock(run_dir)
 
 
+#: What a run folder holds before its first tick: nothing in it is worth keeping.
+_SETUP_FILES = frozenset({"log.txt", "training_options.json", "train.lock"})
+
+
+def remove_if_only_setup(run_dir: Path) -> bool:
+    """Remove a run folder this trainer created when it failed before writing anything but its
+    log and options (a --resume of a file that is no snapshot, a snapshot that does not fit):
+    otherwise each failed attempt leaves an empty numbered folder behind. The error itself is
+    on stderr. Anything else in the folder (a snapshot, an image, stats) keeps it."""
+    try:
+        names = {p.name for p in run_dir.iterdir()}
+        if not names <= _SETUP_FILES:
+            return False
+        for name in names:
+            (run_dir / name).unlink(missing_ok=True)
+        run_dir.rmdir()
+    except OSError:
+        return False
+    return True
+
+
 #: The temporary names of stylegan2.safe_writes.new_temp: ".<name>.<8 hex>.part[suffix]".
 _TEMP_RE = re.compile(r"^\..+\.[0-9a-f]{8}\.part[^/]*$")
 

@@ -148,6 +148,30 @@ def test_resume_latest_with_nothing_to_resume_is_an_error(tiny_data, tmp_path, c
     assert not (tmp_path / "r").exists() or not any((tmp_path / "r").iterdir())
 
 
+def test_a_resume_that_fails_leaves_no_run_folder_behind(tiny_data, tmp_path, capsys):
+    garbage = tmp_path / "not-a-snapshot.safetensors"
+    garbage.write_bytes(b"\x10\x00\x00\x00\x00\x00\x00\x00{}garbage" * 3)
+    out = tmp_path / "r"
+    argv = ["--data", str(tiny_data), "--outdir", str(out), "--resume", str(garbage)]
+    for _ in range(2):
+        assert main([*argv, "--cfg", "small", "--device", "cpu", "--no-progress"]) != 0
+        assert "Traceback" not in capsys.readouterr().err
+    assert not any(out.iterdir())
+
+
+def test_only_a_folder_holding_nothing_but_setup_files_is_removed(tmp_path):
+    from training.run_folder import remove_if_only_setup
+
+    bare, kept = tmp_path / "00000-bare", tmp_path / "00001-kept"
+    for d in (bare, kept):
+        d.mkdir()
+        (d / "log.txt").write_text("started\n")
+        (d / "training_options.json").write_text("{}")
+    (kept / "stats.jsonl").write_text("{}\n")
+    assert remove_if_only_setup(bare) and not bare.exists()
+    assert not remove_if_only_setup(kept) and (kept / "log.txt").is_file()
+
+
 def _is_number(f: dataclasses.Field) -> bool:
     hint = typing.get_type_hints(TrainOptions)[f.name]
     return any(t in (int, float) for t in (hint, *typing.get_args(hint)))
