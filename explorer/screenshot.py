@@ -20,8 +20,11 @@ def screenshot_when_ready(
 ) -> None:
     """Save the whole window once the first image is shown (and, with `wait_twin`, the compared
     network's; on the Features tab also the all-layer blob chart and the resolution usage; on
-    the Path tab with a path, its whole path-length readout), or on timeout, then quit."""
+    the Path tab with a path, its whole path-length readout), or on timeout, then quit. When a
+    network failed to open, the picture (its error page) is still saved, the error goes to
+    stderr and the app exits with status 1, so that a script sees the failure."""
     done: list[bool] = []
+    failures: list[str] = []
     got: list[str] = []
     tabs = win.ui.tabs
     pending = {"image"} | ({"twin"} if wait_twin else set())
@@ -37,7 +40,9 @@ def screenshot_when_ready(
         log.info("screenshot after: %s", ", ".join(got) or "nothing")
         win.grab().save(path)
         win.close()
-        QApplication.instance().quit()
+        for failure in failures:
+            print(f"screenshot: {failure}", file=sys.stderr)
+        QApplication.instance().exit(1 if failures else 0)
 
     charts_started: list[bool] = []
 
@@ -63,7 +68,12 @@ def screenshot_when_ready(
     win.features.scores_ready.connect(lambda _tables: arrived("blob-scores"))
     win.features.usage_ready.connect(lambda _rows: arrived("usage"))
     win.path.readout_complete.connect(lambda: arrived("ppl"))
-    win.worker.network_failed.connect(lambda *_: QTimer.singleShot(300, shoot))
+
+    def network_failed(_index: int, network: str, error: str) -> None:
+        failures.append(f"cannot open {network}: {error}")
+        QTimer.singleShot(300, shoot)
+
+    win.worker.network_failed.connect(network_failed)
     if win.ctx.network is None and not win.ui.net_label.text().startswith("loading"):
         QTimer.singleShot(500, shoot)  # the welcome page is all there is to show
 

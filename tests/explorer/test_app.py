@@ -112,6 +112,28 @@ def test_path_tab_screenshot_waits_for_the_path_lengths(tmp_path, explorer_netwo
     assert "screenshot after: image, ppl" in proc.stderr  # it waited for the readout
 
 
+def test_a_screenshot_of_a_network_that_fails_to_open_exits_1(tmp_path):
+    """The error page is saved as the picture, but a script must see the failure."""
+    import os
+    import subprocess
+    import sys
+
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"\x00" * 64)
+    out = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer.app", "--network", str(broken), "--screenshot", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert f"screenshot: cannot open {broken}" in proc.stderr and out.is_file()
+    assert "Traceback" not in proc.stderr
+
+
 def test_a_damaged_settings_file_does_not_stop_the_window(qapp, qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 
