@@ -40,9 +40,11 @@ from training.run_folder import (
     claim_run_dir,
     close_logging,
     log_changed_options,
+    other_run_folders,
     release_lock,
     remove_if_only_setup,
     remove_killed_writers_temps,
+    remove_temps_of_idle_runs,
     setup_logging,
     write_training_options,
 )
@@ -136,6 +138,9 @@ def _train_in(
     if dist.is_main:
         for p in remove_killed_writers_temps(run_dir):
             log.info("removed %s, left by a trainer that was killed while writing", p.name)
+        others = other_run_folders(opts.outdir, run_dir, resume[1] if resume else None)
+        for p in remove_temps_of_idle_runs(others):
+            log.info("removed %s, left by a trainer that was killed while writing", p)
     if mixed and device.type == "cpu" and not cpu_has_bf16():
         log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")
     if dist.is_main:

@@ -234,6 +234,38 @@ def remove_killed_writers_temps(run_dir: Path) -> list[Path]:
     return gone
 
 
+def remove_temps_of_idle_runs(folders: list[Path]) -> list[Path]:
+    """Temporary files that killed trainers left in other run folders (the outdir's runs and the
+    folder of a snapshot continued elsewhere), which no later trainer would otherwise resume in
+    and clean. A folder is swept only while this process holds its lock; one in use is skipped."""
+    gone: list[Path] = []
+    for run_dir in folders:
+        try:
+            if not any(_TEMP_RE.match(p.name) for p in run_dir.iterdir() if p.is_file()):
+                continue
+            lock = acquire_lock(run_dir)
+        except (OSError, RunLockedError):
+            continue
+        try:
+            gone += remove_killed_writers_temps(run_dir)
+        except OSError:
+            pass
+        finally:
+            release_lock(lock)
+    return gone
+
+
+def other_run_folders(outdir: str, run_dir: Path, resumed: Path | None) -> list[Path]:
+    """The run folders in `outdir` and the resumed snapshot's folder, except `run_dir`."""
+    out = Path(outdir)
+    found = [p for p in out.iterdir() if p.is_dir() and re.match(r"^\d{5}-", p.name)]
+    if resumed is not None and (resumed.parent / "training_options.json").is_file():
+        found.append(resumed.parent)
+    mine = run_dir.resolve()
+    unique = {p.resolve(): p for p in found if p.resolve() != mine}
+    return sorted(unique.values())
+
+
 def setup_logging(run_dir: Path, dist: DistInfo) -> logging.Handler | None:
     """The run's log.txt handler (main process only); give it to `close_logging` at the end, or a
     later run in the same process would write into this run's log too."""

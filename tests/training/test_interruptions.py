@@ -137,6 +137,26 @@ def test_resume_cleans_stale_temporary_files_and_truncates_stats(tiny_data, tmp_
     assert "stats.jsonl: removed 2 rows after the snapshot" in log
 
 
+def test_a_new_run_cleans_the_temps_of_idle_runs_but_not_of_busy_ones(tiny_data, tmp_path):
+    idle = train(tiny_opts(tiny_data, tmp_path, kimg=0.004), progress=False)
+    busy = train(tiny_opts(tiny_data, tmp_path, kimg=0.004), progress=False)
+    name = ".network-snapshot-000000.safetensors.0123abcd.part"
+    for run in (idle, busy):
+        (run / name).write_bytes(b"\0" * 100)
+    held = acquire_lock(busy)
+    try:
+        fresh = train(tiny_opts(tiny_data, tmp_path, kimg=0.004), progress=False)
+    finally:
+        release_lock(held)
+    assert fresh not in (idle, busy)
+    assert not (idle / name).exists() and (busy / name).exists()
+    assert not (idle / "train.lock").exists()  # the sweep's lock went with it
+    assert (
+        f"removed {idle / name}, left by a trainer that was killed"
+        in (fresh / "log.txt").read_text()
+    )
+
+
 def test_a_grid_write_that_dies_leaves_the_last_grid(tmp_path, monkeypatch):
     from PIL import Image
 
