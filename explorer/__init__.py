@@ -1,7 +1,8 @@
 """explorer: the PySide6 desktop app for exploring StyleGAN2 latent spaces by hand.
 
-It talks to networks only through `stylegan2.render` (RenderRequest -> RenderResult), rendered
-in a worker thread where the newest request wins.
+It talks to networks only through the library: `stylegan2.render` (RenderRequest ->
+RenderResult), rendered in a worker thread where the newest request wins, and the library's
+analyses (blobs, resolution usage, PPL, projection, directions), which jobs hand the network to.
 
 How it is put together:
 - `state.StateModel` and `path_model.PathModel`: what the user has set, as plain evented Python.
@@ -14,6 +15,7 @@ How it is put together:
   sink and the preferences; each controller in `controllers/` (and `frames`, the render round
   trip) is built from it and the widgets it drives.
 - `main_window.MainWindow`: builds the widgets (`window_layout`), the context and the
-  controllers, and wires them. A new panel is a widget in `panels/`, a page in
-  `window_layout.build_ui`, and, if it starts work, a controller.
+  controllers, and wires them.
+
+docs/architecture.md says what a new panel or tab needs.
 """

@@ -10,13 +10,18 @@ For a feature map x [C, H, W]: m = mean_c |x|.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from stylegan2.networks import Capture, Generator
+
+if TYPE_CHECKING:
+    from stylegan2.render import Renderer, RenderRequest
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,22 @@ def blob_score(x: torch.Tensor | np.ndarray, top_fraction: float = 0.001) -> Blo
 
 
 @torch.no_grad()
+def request_blob_scores(
+    renderer: Renderer, req: RenderRequest
+) -> list[tuple[str, int, float, float]]:
+    """(layer, resolution, peak / median, top energy share) of every synthesis conv layer of the
+    image a request renders. A request the renderer refuses raises ValueError with its reason."""
+    layers = [x for x in renderer.G.layers() if x.kind != "torgb"]
+    result = renderer.render(dataclasses.replace(req, capture=tuple(x.name for x in layers)))
+    if result.error:
+        raise ValueError(result.error)
+    table = []
+    for x in layers:
+        score = blob_score(result.captures[x.name])
+        table.append((x.name, x.resolution, score.peak_to_median, score.top_energy_share))
+    return table
+
+
 def blob_scores_over_seeds(
     G: Generator, seeds: list[int], psi: float = 1.0, noise_mode: str = "const"
 ) -> dict[str, dict[str, float]]:

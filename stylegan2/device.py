@@ -1,4 +1,5 @@
-"""Choosing the torch device from a user's `auto | cpu | cuda[:N]`."""
+"""Choosing the torch device from a user's `auto | cpu | cuda[:N]`, and whether the CPU computes
+bf16 natively."""
 
 from __future__ import annotations
 
@@ -23,3 +24,18 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     if name == "cpu":
         return torch.device("cpu")
     raise DeviceError(f"unknown device {name!r}; use auto, cpu or cuda")
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (AVX512-BF16 or AMX): elsewhere bf16 is emulated
+    and slower than fp32. Linux lists the units in /proc/cpuinfo; other systems ask oneDNN,
+    which also says yes for AVX-512 CPUs that emulate it."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = f.read()
+    except OSError:
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):
+            return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags

@@ -13,7 +13,7 @@ from typing import Any
 
 import torch
 
-from stylegan2.analysis import resolution_usage
+from stylegan2.analysis import USAGE_SAMPLES, sampled_resolution_usage
 from stylegan2.blobs import blob_scores_over_seeds
 from stylegan2.checkpoints import load_checkpoint, save_checkpoint
 from stylegan2.networks import Generator
@@ -40,17 +40,14 @@ def machine() -> str:
 def measure(
     G, seeds: int = 100, ppl_samples: int = 2000, lpips_weights: str | None = None
 ) -> dict[str, Any]:
-    """PPL (W, end points), mean blob scores per conv layer, resolution usage (256 samples)."""
+    """PPL (W, end points), mean blob scores per conv layer, resolution usage (USAGE_SAMPLES)."""
     from stylegan2.lpips import load_distance
     from stylegan2.ppl import filtered_mean, sample_ppl
 
     dist = load_distance(lpips_weights, G.device)
     d = sample_ppl(G, dist, ppl_samples, "w", "end", batch=16)
     blobs = blob_scores_over_seeds(G, list(range(seeds)))
-    gen = torch.Generator().manual_seed(0)
-    with torch.no_grad():
-        ws = G.mapping(torch.randn([256, G.z_dim], generator=gen).to(G.device), None)
-    usage = resolution_usage(G, ws) if G.cfg.synthesis.architecture == "skip" else {}
+    usage = sampled_resolution_usage(G, USAGE_SAMPLES)
     return {
         "ppl_w_end": {
             "value": filtered_mean(d),
@@ -58,7 +55,10 @@ def measure(
             "distance": getattr(dist, "name", type(dist).__name__),
         },
         "blob_scores": {"seeds": f"0-{seeds - 1}", "psi": 1.0, "layers": blobs},
-        "resolution_usage": {"samples": 256, "share": {str(k): v for k, v in usage.items()}},
+        "resolution_usage": {
+            "samples": USAGE_SAMPLES,
+            "share": {str(k): v for k, v in usage.items()},
+        },
     }
 
 

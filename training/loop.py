@@ -19,7 +19,7 @@ from pathlib import Path
 
 import torch
 
-from stylegan2.device import resolve_device
+from stylegan2.device import cpu_has_bf16, resolve_device
 from stylegan2.networks import Discriminator, Generator
 from stylegan2.networks.precision import set_cpu_half
 from training.batches import data_loader, step_seed, to_device
@@ -60,13 +60,6 @@ class Phase:
     module: torch.nn.Module
     opt: torch.optim.Optimizer
     interval: int
-
-
-def cpu_has_bf16() -> bool:
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def train(
@@ -202,7 +195,7 @@ class _Trainer:
             self.ada = AdaptiveP(self.loss.augment, target=opts.ada_target, kimg=opts.ada_kimg)
         self.counters = {"cur_nimg": 0, "step": 0, "tick": 0, "elapsed": 0.0, "augment_p": 0.0}
         self.machine, self.data_note = _machine(), str(opts.data)
-        self.records = RunRecords(opts, run_dir, device, dataset.c_dim)
+        self.records = RunRecords(opts, run_dir, device)
         if resume is not None:
             self._resume(resume[1])
         else:

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from stylegan2.analysis import resolution_usage
+from stylegan2.analysis import sampled_resolution_usage
 from stylegan2.io import ImageIOError, save_png
 from stylegan2.networks import Generator
 from stylegan2.render import to_uint8
@@ -24,9 +24,19 @@ log = logging.getLogger("training")
 
 
 def save_grid(G: Generator, z: torch.Tensor, path: Path) -> None:
-    """A square grid of G's images, written atomically (a kill mid-write leaves the last grid)."""
+    """A square grid of G's images, written atomically (a kill mid-write leaves the last grid).
+    A conditional G draws the classes in turn: image i has class i mod c_dim."""
+    c = None
+    if G.c_dim:
+        c = torch.nn.functional.one_hot(torch.arange(len(z)) % G.c_dim, G.c_dim).float()
+        c = c.to(z.device)
     with torch.no_grad():
-        images = np.concatenate([to_uint8(G(zz, noise_mode="const")) for zz in z.split(16)])
+        images = np.concatenate(
+            [
+                to_uint8(G(zz, None if c is None else c[i : i + 16], noise_mode="const"))
+                for i, zz in zip(range(0, len(z), 16), z.split(16), strict=True)
+            ]
+        )
     n = int(math.sqrt(len(images)))
     h, w, c = images.shape[1:]
     grid = images[: n * n].reshape(n, n, h, w, c).transpose(0, 2, 1, 3, 4).reshape(n * h, n * w, c)
@@ -45,14 +55,12 @@ def grid_path(run_dir: Path, nimg: int, initial: bool = False) -> Path:
 class RunRecords:
     """The main process's writer into one run folder."""
 
-    def __init__(self, opts: TrainOptions, run_dir: Path, device: torch.device, c_dim: int) -> None:
-        self.opts, self.run_dir, self.device, self.c_dim = opts, run_dir, device, c_dim
+    def __init__(self, opts: TrainOptions, run_dir: Path, device: torch.device) -> None:
+        self.opts, self.run_dir, self.device = opts, run_dir, device
 
     def grid(self, G_ema: Generator, path: Path) -> None:
         """G_ema's images of 64 fixed latents; a failed write (a full disk) is logged, and
         training goes on."""
-        if self.c_dim:
-            return  # class grids come with conditional sampling support in the explorer
         z = torch.from_numpy(np.random.RandomState(self.opts.seed).randn(64, G_ema.z_dim))
         try:
             save_grid(G_ema, z.float().to(self.device), path)
@@ -61,11 +69,7 @@ class RunRecords:
 
     def usage(self, G_ema: Generator) -> dict[int, float]:
         """Each resolution's share of the image, over 64 fixed latents."""
-        if self.c_dim:
-            return {}
-        gen = torch.Generator().manual_seed(self.opts.seed)
-        z = torch.randn([64, G_ema.z_dim], generator=gen).to(self.device)
-        return resolution_usage(G_ema, G_ema.mapping(z, None))
+        return sampled_resolution_usage(G_ema, 64, self.opts.seed)
 
     def snapshot(
         self,

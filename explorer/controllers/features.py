@@ -4,17 +4,14 @@ worker jobs."""
 
 from __future__ import annotations
 
-import dataclasses
-
-import torch
 from PySide6.QtCore import QObject, Signal
 
 from explorer.context import Context
 from explorer.panels.features import FeaturesPanel
 from explorer.window_layout import ImageArea
 from explorer.worker import Frame
-from stylegan2.analysis import resolution_usage
-from stylegan2.blobs import blob_score
+from stylegan2.analysis import USAGE_SAMPLES, request_resolution_usage
+from stylegan2.blobs import request_blob_scores
 from stylegan2.render import Renderer, RenderRequest
 
 #: (layer, resolution, peak / median, top energy share) per conv layer
@@ -23,7 +20,7 @@ ScoreTable = list[tuple[str, int, float, float]]
 
 class FeaturesController(QObject):
     scores_ready = Signal(list)  # one ScoreTable per open network (None where one failed)
-    usage_ready = Signal(list)  # per network: [this latent's usage, 256 latents'] or None
+    usage_ready = Signal(list)  # per network: [this latent's usage, USAGE_SAMPLES'] or None
 
     def __init__(self, ctx: Context, panel: FeaturesPanel, area: ImageArea) -> None:
         super().__init__(ctx.window)
@@ -78,22 +75,11 @@ class FeaturesController(QObject):
     def blob_scores_all_layers(self) -> None:
         req = self.ctx.model.state.to_request()
 
-        def scores(renderer: Renderer, r: RenderRequest) -> ScoreTable:
-            layers = [x for x in renderer.G.layers() if x.kind != "torgb"]
-            result = renderer.render(dataclasses.replace(r, capture=tuple(x.name for x in layers)))
-            if result.error:
-                raise ValueError(result.error)
-            out = []
-            for x in layers:
-                score = blob_score(result.captures[x.name])
-                out.append((x.name, x.resolution, score.peak_to_median, score.top_energy_share))
-            return out
-
         def done(tables: list) -> None:
             self.panel.show_all_scores(*tables[:2])
             self.scores_ready.emit(tables)
 
-        self.ctx.run_job("blob-scores", lambda job: job.each(req, scores), done)
+        self.ctx.run_job("blob-scores", lambda job: job.each(req, request_blob_scores), done)
 
     def resolution_usage(self) -> None:
         info = self.ctx.network
@@ -103,19 +89,8 @@ class FeaturesController(QObject):
         req = self.ctx.model.state.to_request()
 
         def usage(renderer: Renderer, r: RenderRequest) -> list[dict[int, float]] | None:
-            G = renderer.G
-            if G.cfg.synthesis.architecture != "skip":
-                return None
-            with torch.no_grad():
-                this = resolution_usage(G, renderer.request_ws(r))
-                gen = torch.Generator().manual_seed(0)
-                z = torch.randn([256, G.z_dim], generator=gen).to(G.device)
-                c = None
-                if G.c_dim:
-                    c = torch.nn.functional.one_hot(torch.arange(256) % G.c_dim, G.c_dim)
-                    c = c.float().to(G.device)
-                ws = G.mapping(z, c, truncation_psi=r.psi, truncation_cutoff=r.cutoff)
-                return [this, resolution_usage(G, ws)]
+            both = request_resolution_usage(renderer, r, USAGE_SAMPLES)
+            return None if both is None else list(both)
 
         def done(rows: list) -> None:
             self.panel.show_usage(rows)

@@ -146,9 +146,8 @@ def run_usage(args: argparse.Namespace) -> int:
             fig.tight_layout()
             _save(fig, args.plot)
         return 0
-    import torch
 
-    from stylegan2.analysis import resolution_usage
+    from stylegan2.analysis import resolution_usage, sample_ws
     from stylegan2.checkpoints import load_network
     from stylegan2.device import resolve_device
 
@@ -156,13 +155,7 @@ def run_usage(args: argparse.Namespace) -> int:
     # every sample's ws, and every tRGB output kept and joined (4/3 of the last one's pixels)
     per_sample = G.num_ws * G.w_dim * 4 + 2 * G.img_channels * G.img_resolution**2 * 4 * 4 // 3
     check_memory(f"resolution usage over {args.samples:,} samples", args.samples * per_sample)
-    z = torch.randn([args.samples, G.z_dim], generator=torch.Generator().manual_seed(0))
-    c = None
-    if G.c_dim:
-        c = torch.nn.functional.one_hot(torch.arange(args.samples) % G.c_dim, G.c_dim).float()
-    with torch.no_grad():
-        ws = G.mapping(z.to(G.device), None if c is None else c.to(G.device))
-    usage = resolution_usage(G, ws)
+    usage = resolution_usage(G, sample_ws(G, args.samples))
     print("  ".join(f"{r}:{100 * v:5.1f}%" for r, v in usage.items()))
     if args.plot:
         plt = _plt()

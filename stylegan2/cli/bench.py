@@ -15,7 +15,7 @@ from stylegan2.cli.common import (
     int_in,
     resolution_int,
 )
-from stylegan2.threads import MAX_THREADS
+from stylegan2.device import cpu_has_bf16
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -46,7 +46,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--min-time", type=float_in(0, 3600), default=3.0, help="seconds per path (default 3)"
     )
-    p.add_argument("--threads", type=int_in(1, MAX_THREADS), default=None, help="torch CPU threads")
     p.add_argument("--json", action="store_true")
     add_device_arg(p)
     p.set_defaults(func=run_bench)
@@ -56,18 +55,9 @@ def _default_paths(device: torch.device) -> tuple[str, ...]:
     if device.type == "cuda":
         return ("reference", "fast", "fp16")
     paths: tuple[str, ...] = ("reference", "fast")
-    if _cpu_has_bf16():
+    if cpu_has_bf16():
         paths += ("bf16",)
     return paths
-
-
-def _cpu_has_bf16() -> bool:
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = f.read()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 def run_bench(args: argparse.Namespace) -> int:
@@ -77,8 +67,6 @@ def run_bench(args: argparse.Namespace) -> int:
     from stylegan2.presets import generator_preset
 
     device = resolve_device(args.device)
-    if args.threads:
-        torch.set_num_threads(args.threads)
     if args.network:
         from stylegan2.checkpoints import load_network
 

@@ -99,6 +99,31 @@ def test_networks_only_through_the_rendering_api():
     assert bad == []
 
 
+#: Generator internals: the explorer hands a network (`renderer.G`) to library functions and
+#: reads its description (`layers()`, `device`), but never calls into its parts or reads its
+#: configuration itself.
+NETWORK_PARTS = {"mapping", "synthesis", "cfg", "state_dict", "named_parameters", "parameters"}
+DESCRIPTION = {"layers", "device"}
+
+
+def _is_network(node: ast.AST) -> bool:
+    name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+    return name in {"G", "G_ema"}
+
+
+def test_no_network_internals_are_touched():
+    bad = sorted(
+        f"{name}:{node.lineno} {ast.unparse(node)}"
+        for name, tree in _modules().items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and (
+            node.attr in NETWORK_PARTS or (_is_network(node.value) and node.attr not in DESCRIPTION)
+        )
+    )
+    assert bad == []
+
+
 def test_attributes_are_declared_in_init():
     """An attribute a method sets on its object is one its __init__ (or class body) declares, so
     that what other files read is visible where the class is built."""

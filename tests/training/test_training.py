@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -264,6 +265,10 @@ def test_conditional_training_and_generate(tmp_path):
     snap = latest_snapshot(run)
     ck = load_checkpoint(snap)
     assert ck.G_ema.c_dim == 3 and ck.D.c_dim == 3
+    # Sample grids and resolution usage cycle through the classes.
+    assert len(list(run.glob("fakes*.png"))) >= 2
+    rows = [json.loads(r) for r in (run / "stats.jsonl").read_text().splitlines()]
+    assert any(len(r.get("resolution_usage") or {}) == 3 for r in rows)
     out = tmp_path / "o"
     assert (
         cli(
