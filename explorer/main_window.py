@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolButton
 
@@ -190,9 +190,8 @@ class MainWindow(QMainWindow):
         prefs.set("geometry", self.saveGeometry())
         prefs.set("splitter", self.ui.splitter.saveState())
         prefs.set("last_state", self.files.state_text())
-        self.ui.latent.timer.stop()
-        self.ui.noise.timer.stop()
-        self.speed.timer.stop()
+        for timer in self.findChildren(QTimer):  # animations, playback, readouts: all of them
+            timer.stop()
         self.ctx.fetcher.stop()
         self.worker.stop()
         self.collector.stop()

@@ -600,6 +600,24 @@ def test_a_bad_path_in_a_state_file_changes_nothing(window, qtbot, tmp_path):
     assert window.model.state.psi == 1.0 and window.files.load_error
 
 
+def test_closing_the_window_stops_every_timer(window, qtbot):
+    """Seed animation, noise animation and path playback all running: none outlives the
+    window (a timer that fires into a closed window's controllers renders into a stopped
+    worker)."""
+    from PySide6.QtCore import QTimer
+
+    from stylegan2.render import Latent
+
+    for seed in (1, 2):
+        window.ui.path.add_keyframe(Latent.from_seed(seed), f"seed {seed}")
+    window.ui.path.play.setChecked(True)
+    window.ui.latent.timer.start(1000)
+    window.ui.noise.timer.start(1000)
+    assert window.ui.path.timer.isActive()
+    window.close()
+    assert [t for t in window.findChildren(QTimer) if t.isActive()] == []
+
+
 def test_screenshot_runs_leave_the_remembered_session_alone(window):
     window.model.update(psi=0.3)
     window.ctx.prefs.persist = False
