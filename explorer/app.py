@@ -13,6 +13,7 @@ from typing import Any
 from assets import default_network
 from explorer.tab_names import TAB_NAMES
 from stylegan2.catalogue import network_url, similar_names
+from stylegan2.safe_writes import folder_problem
 from stylegan2.threads import MAX_THREADS
 
 log = logging.getLogger(__name__)
@@ -81,6 +82,16 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"--size sides must be {MIN_SIDE} to {MAX_SIDE} px, got {args.size}")
     if args.threads is not None and not 1 <= args.threads <= MAX_THREADS:
         return _error(f"--threads must be 1 to {MAX_THREADS}, got {args.threads}")
+    if args.tab and args.tab.lower() not in {t.lower() for t in TAB_NAMES}:
+        return _error(f"no tab named {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
+    if args.screenshot:
+        if Path(args.screenshot).suffix.lower() != ".png":
+            return _error(f"--screenshot {args.screenshot}: the picture is a PNG; name it .png")
+        if Path(args.screenshot).expanduser().is_dir():
+            return _error(f"--screenshot {args.screenshot} is a folder: choose a file name")
+        problem = folder_problem(args.screenshot)
+        if problem:
+            return _error(f"--screenshot: {problem}")
     for flag, path in (("--network", args.network), ("--compare", args.compare)):
         # A URL or a published name is fetched once the window shows (with progress).
         if path and network_url(path) is None and not Path(path).exists():
@@ -95,8 +106,6 @@ def main(argv: list[str] | None = None) -> int:
     from explorer.main_window import MainWindow
     from explorer.screenshot import screenshot_when_ready
 
-    if args.tab and args.tab.lower() not in {t.lower() for t in TAB_NAMES}:
-        return _error(f"no tab named {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("stylegan2-explorer")
     win = MainWindow(device=args.device)

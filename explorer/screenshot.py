@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication
 
 from explorer.main_window import MainWindow
 from explorer.worker import Frame
+from stylegan2.safe_writes import atomic_path
 
 log = logging.getLogger(__name__)
 
@@ -21,8 +22,9 @@ def screenshot_when_ready(
     """Save the whole window once the first image is shown (and, with `wait_twin`, the compared
     network's; on the Features tab also the all-layer blob chart and the resolution usage; on
     the Path tab with a path, its whole path-length readout), or on timeout, then quit. When a
-    network failed to open, the picture (its error page) is still saved, the error goes to
-    stderr and the app exits with status 1, so that a script sees the failure."""
+    network failed to open, the picture (its error page) is still saved; that error, or one
+    writing the picture, goes to stderr and the app exits with status 1, so that a script sees
+    the failure."""
     done: list[bool] = []
     failures: list[str] = []
     got: list[str] = []
@@ -38,7 +40,13 @@ def screenshot_when_ready(
             return
         done.append(True)
         log.info("screenshot after: %s", ", ".join(got) or "nothing")
-        win.grab().save(path)
+        pixmap = win.grab()
+        try:
+            with atomic_path(path) as tmp:
+                if not pixmap.save(str(tmp), "PNG"):
+                    raise OSError("Qt could not write the picture")
+        except OSError as exc:
+            failures.append(f"cannot write {path}: {exc.strerror or exc}")
         win.close()
         for failure in failures:
             print(f"screenshot: {failure}", file=sys.stderr)

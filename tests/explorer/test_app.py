@@ -30,6 +30,8 @@ def private_settings(tmp_path):
         (["--size", "12"], "--size"),
         (["--threads", "0"], "--threads must be 1 to 1024"),
         (["--threads", "100000"], "--threads must be 1 to 1024"),
+        (["--screenshot", "shot.jpg"], "the picture is a PNG"),
+        (["--screenshot", "/no/such/folder/shot.png"], "no folder /no/such/folder"),
     ],
 )
 def test_bad_arguments(qapp, argv, message, capsys):
