@@ -17,18 +17,23 @@ from typing import Any
 import numpy as np
 
 from stylegan2.checkpoints.budget import json_depth
-from stylegan2.render import NOISE_MODES, Latent, RenderRequest, request_to_dict
+from stylegan2.config import MAX_SEED
+from stylegan2.render import (
+    MAX_CLASSES,
+    MAX_WS,
+    NOISE_MODES,
+    Latent,
+    RenderRequest,
+    request_to_dict,
+)
 from stylegan2.safe_writes import write_text_atomic
 
 STATE_VERSION = 1
 # Bounds a state file is checked against before any widget sees it: a widget given a number
 # beyond its range, or a list of a million seeds, must never be what refuses a file.
-MAX_SEED = 2**32 - 1  # NumPy's RandomState range (noise seeds likewise)
-MAX_NUM_WS = 256  # far beyond any network's (18 at 1024 px)
 MAX_W_DIM = 4096
 MAX_MIX_SEEDS = 64
 MAX_NOISE_LAYERS = 1024
-MAX_CLASSES = 2**20
 MAX_PSI = 100.0
 MAX_STATE_BYTES = 64 * 2**20
 MAX_STATE_NESTING = 16  # a state with a path is nested 7 deep
@@ -182,13 +187,13 @@ class ExplorerState:
             )
         if self.layer_sources is not None and (
             not isinstance(self.layer_sources, list)
-            or len(self.layer_sources) > MAX_NUM_WS
+            or len(self.layer_sources) > MAX_WS
             or not all(is_int(v) and 0 <= v <= len(self.mix_seeds) for v in self.layer_sources)
         ):
             raise ValueError(
                 "layer_sources must list, per ws, 0 (the main latent) or a mix_seeds position"
             )
-        for name, limit in (("cutoff", MAX_NUM_WS), ("class_idx", MAX_CLASSES)):
+        for name, limit in (("cutoff", MAX_WS), ("class_idx", MAX_CLASSES)):
             v = getattr(self, name)
             if v is not None and (not is_int(v) or not 0 <= v <= limit):
                 raise ValueError(
@@ -210,7 +215,7 @@ class ExplorerState:
                 raise ValueError(f"{name} must be an array of numbers") from None
             if a.ndim not in dims or a.size == 0 or not np.isfinite(a).all():
                 raise ValueError(f"{name} must be a finite {' or '.join(map(str, dims))}-D array")
-            if a.shape[-1] > MAX_W_DIM or (a.ndim == 2 and a.shape[0] > MAX_NUM_WS):
+            if a.shape[-1] > MAX_W_DIM or (a.ndim == 2 and a.shape[0] > MAX_WS):
                 raise ValueError(f"{name} has shape {a.shape}, larger than any network's")
 
     def misfits(self, num_ws: int, w_dim: int) -> dict[str, str]:

@@ -33,6 +33,8 @@ MAX_CHANNELS = 4096  # channel_max, z_dim, w_dim, hidden and embedding widths
 MAX_CHANNEL_BASE = 1 << 24
 MAX_IMG_CHANNELS = 16
 MAX_C_DIM = 100_000
+#: Seeds everywhere (latents, noise, the command line, state files): NumPy's RandomState range.
+MAX_SEED = 2**32 - 1
 MAX_MAPPING_LAYERS = 32
 MAX_FILTER_TAPS = 16
 MAX_FILTER_TAP = 1 << 16

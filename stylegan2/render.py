@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from stylegan2.config import MAX_C_DIM, MAX_SEED
 from stylegan2.networks import (
     NOISE_MODES,
     Capture,
@@ -106,9 +107,9 @@ def _latent_to_dict(latent: Latent) -> dict:
     }
 
 
-#: bounds a request read from a file must keep: seeds as numpy's RandomState takes them, ws well
-#: above the 20 of a 2048-px network (the loaders' largest)
-MAX_SEED, MAX_WS, MAX_CLASSES, MAX_BLEND = 2**32 - 1, 64, 1_000_000, 64
+#: bounds a request read from a file must keep: ws well above the 20 of a 2048-px network (the
+#: loaders' largest), classes as many as a network may have
+MAX_WS, MAX_CLASSES, MAX_BLEND = 64, MAX_C_DIM, 64
 
 
 def _bounded_int(value, lo: int, hi: int, what: str) -> int:

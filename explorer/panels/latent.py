@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 from explorer.panels.text_colors import note_label, text_color
 from explorer.panels.widgets import DragPad, FloatSlider
 from explorer.state import StateModel
+from stylegan2.config import MAX_SEED
 
 
 class LatentPanel(QGroupBox):
@@ -34,7 +35,7 @@ class LatentPanel(QGroupBox):
         # Seeds are uint32 (NumPy's RandomState range); QSpinBox stops at 2**31 - 1.
         self.seed = QDoubleSpinBox()
         self.seed.setDecimals(0)
-        self.seed.setRange(0, 2**32 - 1)
+        self.seed.setRange(0, MAX_SEED)
         self.seed.setKeyboardTracking(False)
         self.seed.setToolTip("z = RandomState(seed).randn(1, z_dim), as NVIDIA's scripts")
         prev_btn, next_btn = QPushButton("◀"), QPushButton("▶")

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.state import StateModel
+from stylegan2.config import MAX_SEED
 from stylegan2.render import LayerInfo
 
 MODES = ("const", "random", "none")
@@ -35,7 +36,7 @@ class NoisePanel(QGroupBox):
         # Noise seeds are uint32 like latent seeds; QSpinBox stops at 2**31 - 1.
         self.seed = QDoubleSpinBox()
         self.seed.setDecimals(0)
-        self.seed.setRange(0, 2**32 - 1)
+        self.seed.setRange(0, MAX_SEED)
         self.seed.setPrefix("seed ")
         self.animate = QCheckBox("Animate")
         row.addWidget(self.mode)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from stylegan2.config import MAX_SEED
 from stylegan2.safe_writes import file_id, folder_problem
 
 
@@ -18,8 +19,6 @@ class CLIError(Exception):
     """A user-facing error: printed as one line, exit status 2."""
 
 
-#: seeds are numpy RandomState seeds: 0 to 2^32 - 1
-MAX_SEED = 2**32 - 1
 #: entries in one list of seeds or indices
 MAX_LIST = 100_000
 #: what --help says about every list of seeds
