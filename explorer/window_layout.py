@@ -32,13 +32,15 @@ from explorer.panels.truncation import TruncationPanel
 from explorer.path_model import PathModel
 from explorer.state import StateModel
 from explorer.tab_names import TAB_NAMES
+from stylegan2.checkpoints.formats import formats_sentence
 
-WELCOME = (
-    "<h2>StyleGAN2 Explorer</h2><p>Open a network to start: NVIDIA "
-    "stylegan2-ada-pytorch or TensorFlow StyleGAN2 <tt>.pkl</tt>, rosinality "
-    "<tt>.pt</tt>, or our <tt>.safetensors</tt>. You can also drop a file here."
-    "</p><p>No code stored in a file is ever run.</p>"
-)
+
+def welcome_html(lead: str = "Open a network to start") -> str:
+    """The page shown while no network is open; `lead` says what is happening."""
+    return (
+        f"<h2>StyleGAN2 Explorer</h2><p>{lead}: {formats_sentence(('<tt>', '</tt>'))}. "
+        "You can also drop a file here.</p><p>No code stored in a file is ever run.</p>"
+    )
 
 
 class ImageArea(QWidget):
@@ -175,7 +177,7 @@ def build_ui(model: StateModel, path_model: PathModel) -> WindowUI:
     welcome = QWidget()
     wl = QVBoxLayout(welcome)
     wl.addStretch(1)
-    title = QLabel(WELCOME)
+    title = QLabel(welcome_html())
     title.setWordWrap(True)
     title.setAlignment(Qt.AlignmentFlag.AlignCenter)
     welcome_error = QLabel("")

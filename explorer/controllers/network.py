@@ -17,10 +17,13 @@ from explorer.fetcher import Fetch, display_name
 from explorer.frames import FrameController
 from explorer.network_info import NetworkInfo
 from explorer.published_dialog import PublishedDialog, show_published
-from explorer.window_layout import WELCOME, WindowUI
+from explorer.window_layout import WindowUI, welcome_html
+from stylegan2.checkpoints.formats import NETWORK_SUFFIXES
 
 log = logging.getLogger(__name__)
-NETWORK_FILTER = "StyleGAN2 networks (*.pkl *.pt *.pth *.safetensors);;All files (*)"
+NETWORK_FILTER = (
+    f"StyleGAN2 networks ({' '.join('*' + s for s in NETWORK_SUFFIXES)});;All files (*)"
+)
 
 
 class NetworkController(QObject):
@@ -46,9 +49,7 @@ class NetworkController(QObject):
         name = display_name(arg)
         self.ctx.status.set_network_line(f"loading {name}…")
         if self.ctx.network is None:
-            self.ui.welcome_text.setText(
-                WELCOME.replace("Open a network to start", f"Loading {name}…")
-            )
+            self.ui.welcome_text.setText(welcome_html(f"Loading {name}…"))
         self.opening += 1
         n = self.opening
         self.fetch = self.ctx.fetcher.resolve_network(
@@ -125,7 +126,7 @@ class NetworkController(QObject):
         ctx.set_network(0, info)
         ui.stack.setCurrentIndex(1)
         ui.welcome_error.setText("")
-        ui.welcome_text.setText(WELCOME)
+        ui.welcome_text.setText(welcome_html())
         ui.net_label.setToolTip("")
         # What no longer fits (a state restored before this network loaded, or one made for
         # another network) is dropped and named, instead of failing every render.
@@ -162,7 +163,7 @@ class NetworkController(QObject):
         # The whole message: the status bar cuts a long one off at its edge.
         ui.net_label.setToolTip(msg)
         if self.ctx.network is None:
-            ui.welcome_text.setText(WELCOME)
+            ui.welcome_text.setText(welcome_html())
             ui.welcome_error.setText(msg)
             status.set_network_line("no network")
         else:

@@ -9,13 +9,14 @@ from pathlib import Path
 import torch
 
 from stylegan2.checkpoints import load_checkpoint, save_checkpoint
+from stylegan2.checkpoints.formats import suffixes_text
 from stylegan2.cli.common import CLIError
 from stylegan2.info import describe, roles
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("convert", help="convert a checkpoint to our safetensors format")
-    p.add_argument("src", help="input checkpoint (.pkl, .pt, .safetensors)")
+    p.add_argument("src", help=f"input checkpoint ({suffixes_text()})")
     p.add_argument("dst", help="output .safetensors path")
     p.add_argument("--g-ema-only", action="store_true", help="drop G and D (smaller file)")
     p.add_argument("--fp16", action="store_true", help="store weights as float16")

@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import numpy as np
 
+from stylegan2.checkpoints.formats import suffixes_text
 from stylegan2.cli.common import (
     MAX_FRAMES,
     MAX_SIDE,
@@ -27,7 +28,7 @@ from stylegan2.paths import PATH_NOISE
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("video", help="interpolation video through seeds or a saved path")
-    p.add_argument("--network", required=True, help="checkpoint (.pkl, .pt, .safetensors)")
+    p.add_argument("--network", required=True, help=f"checkpoint ({suffixes_text()})")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--seeds", type=parse_range, help=f"keyframe seeds, e.g. 0,1,2; {SEEDS_HELP}")
     src.add_argument("--state", help="the explorer's Save state file (JSON) holding a path")
