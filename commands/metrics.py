@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from stylegan2.cli.common import CLIError, add_device_arg, ensure_dir
+from stylegan2.cli.common import CLIError, add_device_arg, ensure_dir, int_in
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +31,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth, a file or URL (default: "
         "NVIDIA's, cached or downloaded once unless --offline)",
     )
-    p.add_argument("--batch", type=int, default=32, help="images per forward pass (default 32)")
+    p.add_argument(
+        "--batch",
+        type=int_in(1, 1024),
+        default=32,
+        help="images per forward pass, 1-1024 (default 32)",
+    )
     p.add_argument("--cache", default=None, help="folder for cached real-image features")
     p.add_argument("--json", action="store_true")
     add_device_arg(p)

@@ -22,8 +22,8 @@ from stylegan2.cli import (
     project,
     video,
 )
-from stylegan2.cli.common import CLIError
-from stylegan2.threads import ENV_VAR, apply_threads, choose_threads
+from stylegan2.cli.common import CLIError, int_in
+from stylegan2.threads import ENV_VAR, MAX_THREADS, apply_threads, choose_threads
 
 #: arguments that name a network: a path, an http(s) URL or a published network's short name
 #: (stylegan2.catalogue), resolved to a local file before the command runs
@@ -83,7 +83,7 @@ def build_parser(extra: Sequence[ParserHook] = ()) -> argparse.ArgumentParser:
         if not any("--threads" in a.option_strings for a in command._actions):
             command.add_argument(
                 "--threads",
-                type=int,
+                type=int_in(1, MAX_THREADS),
                 default=None,
                 help=f"torch CPU threads (default: ${ENV_VAR}, else the cores other work leaves "
                 "free, from the load average)",

@@ -20,24 +20,57 @@ from stylegan2.cli.main import build_parser
 pytestmark = pytest.mark.slow
 
 NET = ["--network", "net.pkl"]
-#: command -> (fixed arguments, the flags under test)
-COMMANDS: dict[str, tuple[list[str], list[str]]] = {
-    "generate": ([*NET, "--outdir", "o"], ["--seeds", "--trunc", "--trunc-cutoff", "--grid"]),
-    "mix": ([*NET, "--rows", "0", "--cols", "1", "--out", "m.png"], ["--styles", "--trunc"]),
-    "video": (
-        [*NET, "--seeds", "0,1", "--out", "v.mp4"],
-        ["--frames-per-segment", "--fps", "--trunc", "--size", "--quality", "--compare-trunc"],
-    ),
-    "project": (
-        [*NET, "--target", "t.png", "--outdir", "o"],
-        ["--steps", "--seed", "--video-every", "--fps"],
-    ),
-    "ppl": (NET, ["--samples", "--batch", "--seed"]),
-    "blobs": (NET, ["--seeds", "--trunc"]),
-    "directions": ([*NET, "--out", "d.npz"], ["--top", "--samples", "--layers"]),
-    "bench": ([], ["--resolution", "--batch", "--min-time", "--threads"]),
-    "detect": (NET, ["--n", "--steps"]),
+#: command -> the arguments it requires, fixed; every other flag with a type is fuzzed
+FIXED: dict[str, list[str]] = {
+    "generate": [*NET, "--outdir", "o"],
+    "mix": [*NET, "--rows", "0", "--cols", "1", "--out", "m.png"],
+    "convert": ["a.pkl", "b.safetensors"],
+    "info": ["a.pkl"],
+    "bench": [],
+    "ppl": NET,
+    "blobs": NET,
+    "resolution-usage": ["net.pkl"],
+    "video": [*NET, "--seeds", "0,1", "--out", "v.mp4"],
+    "project": [*NET, "--target", "t.png", "--outdir", "o"],
+    "directions": [*NET, "--out", "d.npz"],
+    "edit": [*NET, "--direction", "d.npz", "--out", "e.png"],
+    "detect": [*NET, "i.png"],
+    "dataset": ["--source", "s", "--dest", "d.zip", "--resolution", "64"],
+    "metrics": [*NET, "--data", "d.zip"],
+    "bundle": ["s.safetensors", "--out", "b.safetensors", "--title", "t", "--dataset", "d"],
+    "models": [],
 }
+
+
+def _parser() -> argparse.ArgumentParser:
+    from commands.main import TRAINER_COMMANDS
+
+    return build_parser(TRAINER_COMMANDS)
+
+
+def _subparsers() -> dict[str, argparse.ArgumentParser]:
+    p = _parser()
+    return next(a for a in p._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def _typed_flags(command: str) -> list[str]:
+    """The command's flags that convert their value (numbers, ranges, sizes)."""
+    return [
+        a.option_strings[0]
+        for a in _subparsers()[command]._actions
+        if a.option_strings and a.type not in (None, str)
+    ]
+
+
+COMMANDS = {name: (fixed, _typed_flags(name)) for name, fixed in FIXED.items()}
+
+
+def test_every_command_is_fuzzed_and_its_fixed_arguments_parse():
+    assert set(FIXED) == set(_subparsers())
+    for name, fixed in FIXED.items():
+        ns, err = _parse([name, *fixed])
+        assert ns is not None, (name, err)
+
 
 numbers = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70).map(str),
@@ -59,7 +92,7 @@ def _parse(argv: list[str]) -> tuple[argparse.Namespace | None, str]:
     err = io.StringIO()
     with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
         try:
-            return build_parser().parse_args(argv), err.getvalue()
+            return _parser().parse_args(argv), err.getvalue()
         except SystemExit as exc:
             assert exc.code == 2, (argv, exc.code)
             return None, err.getvalue()
@@ -69,10 +102,25 @@ def _check_limits(ns: argparse.Namespace) -> None:
     for name in ("trunc", "compare_trunc", "fps", "min_time"):
         v = getattr(ns, name, None)
         assert v is None or math.isfinite(v), (name, v)
-    for name in ("steps", "samples", "batch", "n", "top", "video_every", "frames_per_segment"):
+    strengths = getattr(ns, "strengths", None)
+    assert strengths is None or all(math.isfinite(v) for v in strengths), strengths
+    for name in (
+        "steps",
+        "samples",
+        "batch",
+        "n",
+        "top",
+        "video_every",
+        "frames_per_segment",
+        "faces",
+        "max_images",
+        "workers",
+        "threads",
+        "resolution",
+    ):
         v = getattr(ns, name, None)
         assert v is None or v >= 1, (name, v)
-    for name in ("seed", "trunc_cutoff", "class_idx"):
+    for name in ("seed", "trunc_cutoff", "class_idx", "index"):
         v = getattr(ns, name, None)
         assert v is None or 0 <= v <= MAX_SEED, (name, v)
     for name in ("seeds", "styles", "layers", "rows", "cols"):
