@@ -14,6 +14,7 @@ import signal
 import socket
 from pathlib import Path
 
+from stylegan2.safe_writes import write_text_atomic
 from training.distributed import DistInfo
 from training.options import ResolvedConfig, TrainOptions
 from training.snapshot import latest_snapshot
@@ -317,4 +318,4 @@ def write_training_options(
         "ema_kimg": rc.ema_kimg,
         "world": world,
     }
-    (run_dir / "training_options.json").write_text(json.dumps(resolved, indent=2))
+    write_text_atomic(run_dir / "training_options.json", json.dumps(resolved, indent=2))
