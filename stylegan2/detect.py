@@ -16,7 +16,11 @@ from stylegan2.render import to_uint8
 
 
 def reprojection_distance(
-    G: Generator, target: np.ndarray, distance, steps: int = 1000, seed: int = 0
+    G: Generator,
+    target: np.ndarray,
+    distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    steps: int = 1000,
+    seed: int = 0,
 ) -> float:
     """Distance between the target and its projection (optimised w and noise) at the end."""
     last = []
@@ -90,7 +94,7 @@ def calibrate(generated: list[float], real: list[float]) -> Calibration:
 def distances_for(
     G: Generator,
     images: list[np.ndarray],
-    distance,
+    distance: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
     steps: int,
     progress: Callable[[int], None] | None = None,
 ) -> list[float]:

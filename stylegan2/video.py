@@ -10,7 +10,7 @@ import re
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -140,7 +140,7 @@ def write_frames(
     frames: Iterable[np.ndarray],
     fps: float,
     quality: int = 8,
-    cancelled=lambda: False,
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> int:
     """Write uint8 HWC frames; returns the number written. Raises VideoError, or returns 0 and
     leaves nothing behind when `cancelled()` turns true. `quality` (MP4): 1-9; 10 would be

@@ -1,4 +1,4 @@
-"""Blob scores and resolution usage (issue 5's checks on tiny data)."""
+"""Blob scores and resolution usage, on tiny networks."""
 
 from __future__ import annotations
 

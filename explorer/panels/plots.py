@@ -13,7 +13,7 @@ ZOOM_HINT = "Ctrl + wheel zooms, drag pans, the small A button resets"
 
 def zooms(event: QWheelEvent) -> bool:
     """Whether a wheel event over a plot in the side panel zooms it; without Ctrl it is left to
-    the panel, which scrolls (scrolling the panel used to zoom whatever plot passed under)."""
+    the panel, which scrolls (otherwise scrolling the panel zooms whatever plot passes under)."""
     if event.modifiers() & ZOOM_MODIFIER:
         return True
     event.ignore()

@@ -19,6 +19,7 @@ import torch
 from stylegan2.metrics.fid import FeatureStats, StatsAccumulator, frechet_distance
 from stylegan2.metrics.inception import MetricWeightsError
 from stylegan2.metrics.precision_recall import precision_recall
+from stylegan2.networks import Generator
 from stylegan2.render import to_uint8
 from stylegan2.safe_writes import atomic_path
 
@@ -126,7 +127,7 @@ def features_of(
     return torch.cat(out)
 
 
-def generated_batches(G, num: int, batch: int, seed: int = 0) -> Iterable[torch.Tensor]:
+def generated_batches(G: Generator, num: int, batch: int, seed: int = 0) -> Iterable[torch.Tensor]:
     """uint8 images of G: no truncation, random noise, uniformly random classes."""
     gen = torch.Generator().manual_seed(seed)
     done = 0
@@ -156,7 +157,7 @@ def cache_key(dataset_id: str, detector_file: str, spec: MetricSpec) -> str:
 
 def compute_metric(
     spec: MetricSpec,
-    G,
+    G: Generator,
     real_batches: Callable[[], Iterable[torch.Tensor]],
     dataset_id: str,
     detector_file: str,

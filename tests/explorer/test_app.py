@@ -84,7 +84,7 @@ def test_compare_screenshot(tmp_path, explorer_network):
 
 def test_path_tab_screenshot_waits_for_the_path_lengths(tmp_path, explorer_network):
     """A state with a path, opened on the Path tab: the screenshot comes once the whole
-    path-length readout has arrived (it used to come with an empty plot), not at the timeout."""
+    path-length readout has arrived (not with an empty plot), and not at the timeout."""
     import os
     import subprocess
     import sys
