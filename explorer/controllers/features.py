@@ -5,8 +5,10 @@ worker jobs."""
 from __future__ import annotations
 
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QFileDialog
 
 from explorer.context import Context
+from explorer.controllers.files import write_png
 from explorer.panels.features import FeaturesPanel
 from explorer.window_layout import ImageArea
 from explorer.worker import Frame
@@ -31,6 +33,7 @@ class FeaturesController(QObject):
         panel.peak_changed.connect(self.mark_blob)
         panel.all_layers_requested.connect(self.blob_scores_all_layers)
         panel.usage_requested.connect(self.resolution_usage)
+        panel.export_requested.connect(self.export_dialog)
 
     def capture(self) -> tuple[str, ...]:
         """The layer to capture: the shown one, only while the tab is on screen."""
@@ -97,6 +100,17 @@ class FeaturesController(QObject):
             self.usage_ready.emit(rows)
 
         self.ctx.run_job("usage", lambda job: job.each(req, usage), done)
+
+    def export_dialog(self) -> None:
+        """Save the feature map on show (as drawn, in its colour map) as a PNG."""
+        image = self.panel.view.image
+        if image is None:
+            return
+        name = f"{self.panel.current_layer() or 'features'}.png"
+        path, _ = QFileDialog.getSaveFileName(self.ctx.window, "Export feature map", name, "*.png")
+        path = self.ctx.with_suffix_confirmed(path, ".png")
+        if path:
+            write_png(self.ctx, image, path, None, f"saved {path}")
 
     def start_jobs(self) -> None:
         """Both charts (a screenshot of the tab waits for them)."""

@@ -12,7 +12,6 @@ from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QFileDialog,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,7 +33,6 @@ from explorer.image_view import ImageView
 from explorer.panels.plots import CURVE_COLOR, small_plot
 from explorer.panels.text_colors import text_color
 from stylegan2.blobs import blob_score
-from stylegan2.io import ImageIOError, save_png
 from stylegan2.render import LayerInfo
 
 #: one colour per resolution of the resolution-usage bars, lowest first
@@ -71,6 +69,7 @@ class FeaturesPanel(QGroupBox):
     peak_changed = Signal()  # the strongest blob moved (mark it on the image)
     all_layers_requested = Signal()
     usage_requested = Signal()
+    export_requested = Signal()  # save the feature map on show as a PNG
 
     def __init__(self) -> None:
         super().__init__("Feature maps")
@@ -130,7 +129,7 @@ class FeaturesPanel(QGroupBox):
         self.twin_stats.setVisible(False)
         lay.addWidget(self.twin_stats)
         export = QPushButton("Export PNG…")
-        export.clicked.connect(self.export_dialog)
+        export.clicked.connect(self.export_requested)
         lay.addWidget(export)
         self.peak: tuple[int, int] | None = None
         self.twin_peak: tuple[int, int] | None = None
@@ -339,13 +338,3 @@ class FeaturesPanel(QGroupBox):
                 left += width
         self.usage.setXRange(0, 100)
         self.usage.setYRange(-0.6, len(rows) - 0.4, padding=0)
-
-    def export_dialog(self) -> None:
-        if self.view.image is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, "Export feature map", "features.png", "*.png")
-        if path:
-            try:
-                save_png(self.view.image, path)
-            except ImageIOError as exc:
-                self.stats.setText(str(exc))

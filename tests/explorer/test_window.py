@@ -310,7 +310,26 @@ def test_recent_networks_and_settings_remembered(window, qtbot, explorer_network
     again.close()
 
 
-def test_features_tab_shows_the_captured_layer(window, qtbot, explorer_network):
+def _export_feature_map(window, tmp_path, monkeypatch) -> None:
+    from PIL import Image
+    from PySide6.QtWidgets import QFileDialog
+
+    asked = []
+
+    def answer(_parent, _title, name, _filter):
+        asked.append(name)
+        return str(tmp_path / "map"), ""  # typed without the suffix
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer)
+    window.ui.features.export_requested.emit()
+    assert asked == ["b16.conv1.png"]
+    saved = np.asarray(Image.open(tmp_path / "map.png").convert("RGB"))
+    np.testing.assert_array_equal(saved, window.ui.features.view.image)
+
+
+def test_features_tab_shows_the_captured_layer(
+    window, qtbot, explorer_network, tmp_path, monkeypatch
+):
     from explorer.feature_maps import NORMS, VIEWS, render_feature
 
     window.ui.tabs.select("Features")
@@ -332,6 +351,7 @@ def test_features_tab_shows_the_captured_layer(window, qtbot, explorer_network):
     assert f.view_mode.currentText() == "one channel" and f.channel.value() == strongest
     np.testing.assert_array_equal(f.view.values[0], f.data[strongest])  # that channel's map
     f.view_mode.setCurrentText("mean |x|")
+    _export_feature_map(window, tmp_path, monkeypatch)
     window.ui.features.layer.setCurrentIndex(0)
     settle(qtbot, window)
     assert window.ui.features.data.shape[1:] == (4, 4)
