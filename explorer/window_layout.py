@@ -102,16 +102,17 @@ class Tabs(QTabWidget):
         self.addTab(scroll, name)
 
     def index_of(self, name: str) -> int:
-        return next((i for i in range(self.count()) if self.tabText(i).lower() == name.lower()), -1)
+        """The tab's index; a name that is no tab (a typo in the code) raises ValueError."""
+        i = next((i for i in range(self.count()) if self.tabText(i).lower() == name.lower()), -1)
+        if i < 0:
+            raise ValueError(f"no tab named {name!r}; tabs: {', '.join(TAB_NAMES)}")
+        return i
 
     def is_current(self, name: str) -> bool:
         return self.currentIndex() == self.index_of(name)
 
-    def select(self, name: str) -> bool:
-        i = self.index_of(name)
-        if i >= 0:
-            self.setCurrentIndex(i)
-        return i >= 0
+    def select(self, name: str) -> None:
+        self.setCurrentIndex(self.index_of(name))
 
 
 @dataclass

@@ -124,6 +124,22 @@ def test_no_network_internals_are_touched():
     assert bad == []
 
 
+def test_tab_names_in_the_code_are_tabs():
+    from explorer.tab_names import TAB_NAMES
+
+    named = {
+        (name, node.lineno, node.args[0].value)
+        for name, tree in _modules().items()
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"is_current", "select", "index_of"}
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert named and all(tab in TAB_NAMES for _n, _l, tab in named), named
+
+
 def test_attributes_are_declared_in_init():
     """An attribute a method sets on its object is one its __init__ (or class body) declares, so
     that what other files read is visible where the class is built."""
