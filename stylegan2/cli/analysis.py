@@ -45,7 +45,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--plot", help="write a PNG (stacked area over training, or bars)")
     add_device_arg(p)
-    p.set_defaults(func=run_usage)
+    p.set_defaults(func=run_usage, network_positional="source")
 
 
 def _plt():

@@ -172,8 +172,9 @@ def read_json(path: str | Path, what: str) -> Any:
 def add_lpips_arg(
     p: argparse.ArgumentParser, without: str = "the result is labelled as such"
 ) -> None:
-    """--lpips-weights for a command that measures LPIPS (it fetches NVIDIA's file unasked: see
-    stylegan2.cli.main.FETCH_LPIPS); `without` says what happens with a pixel distance."""
+    """--lpips-weights for a command that measures LPIPS (with `fetch_lpips=True` in its
+    defaults it fetches NVIDIA's file unasked: see stylegan2.cli.main.ParserHook); `without`
+    says what happens with a pixel distance."""
     p.add_argument(
         "--lpips-weights",
         default=None,

@@ -20,12 +20,12 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("dst", help="output .safetensors path")
     p.add_argument("--g-ema-only", action="store_true", help="drop G and D (smaller file)")
     p.add_argument("--fp16", action="store_true", help="store weights as float16")
-    p.set_defaults(func=run_convert)
+    p.set_defaults(func=run_convert, network_positional="src")
 
     p = sub.add_parser("info", help="describe a checkpoint")
     p.add_argument("path")
     p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.set_defaults(func=run_info)
+    p.set_defaults(func=run_info, network_positional="path")
 
 
 def run_convert(args: argparse.Namespace) -> int:

@@ -56,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--plot", help="with --calibrate: histogram PNG")
     add_lpips_arg(p)
     add_device_arg(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, fetch_lpips=True)
 
 
 #: (images of each kind, projection steps) by default and with --full

@@ -28,16 +28,14 @@ from stylegan2.threads import ENV_VAR, MAX_THREADS, apply_threads, choose_thread
 #: arguments that name a network: a path, an http(s) URL or a published network's short name
 #: (stylegan2.catalogue), resolved to a local file before the command runs
 NETWORK_DESTS = ("network", "compare_network")
-#: commands whose network is a positional argument, and its name
-POSITIONAL_NETWORKS = {"info": "path", "convert": "src", "resolution-usage": "source"}
 #: arguments that name detector weights, and which weights
 WEIGHT_DESTS = {"lpips_weights": "vgg16", "vgg16": "vgg16", "inception": "inception"}
 
-#: commands that measure LPIPS and fetch NVIDIA's vgg16.pt when no weights are given (bundle does
-#: not: a model card must not depend on whether the machine could download it)
-FETCH_LPIPS = ("ppl", "project", "detect")
-
-#: adds one command's sub-parser
+#: adds one command's sub-parser. Besides `func`, a command's defaults may say
+#: `network_positional=DEST` (its network is that positional argument: it is resolved like
+#: --network) and `fetch_lpips=True` (it measures LPIPS and fetches NVIDIA's vgg16.pt when no
+#: weights are given; `bundle` does not, so that a model card never depends on whether the
+#: machine could download them).
 ParserHook = Callable[[argparse._SubParsersAction], None]
 
 
@@ -62,12 +60,9 @@ def build_parser(extra: Sequence[ParserHook] = ()) -> argparse.ArgumentParser:
     for hook in extra:
         hook(sub)
     models.add_parser(sub)
-    for name, command in sub.choices.items():
+    for command in sub.choices.values():
         dests = {a.dest for a in command._actions}
-        if name in FETCH_LPIPS:
-            command.set_defaults(fetch_lpips=True)
-        if name in POSITIONAL_NETWORKS:
-            command.set_defaults(network_positional=POSITIONAL_NETWORKS[name])
+        if command.get_default("network_positional"):
             dests.add("network")  # gets --offline and --cache-dir below
         for action in command._actions:
             if action.dest == "network" and action.required:

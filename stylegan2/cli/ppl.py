@@ -47,7 +47,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     add_lpips_arg(p)
     p.add_argument("--json", action="store_true")
     add_device_arg(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, fetch_lpips=True)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -40,7 +40,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--video-every", type=positive_int, default=1, help="one frame per N steps (1+)")
     p.add_argument("--fps", type=float_in(0.01, 1000), default=30, help="0.01-1000 (default 30)")
     add_device_arg(p)
-    p.set_defaults(func=run)
+    p.set_defaults(func=run, fetch_lpips=True)
 
 
 def run(args: argparse.Namespace) -> int:
