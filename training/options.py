@@ -9,7 +9,13 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from stylegan2.config import DiscriminatorConfig, GeneratorConfig, MappingConfig, SynthesisConfig
+from stylegan2.config import (
+    MAX_SEED,
+    DiscriminatorConfig,
+    GeneratorConfig,
+    MappingConfig,
+    SynthesisConfig,
+)
 from stylegan2.presets import PRESETS, Preset
 
 CFGS = ("auto", *PRESETS)
@@ -158,7 +164,7 @@ class TrainOptions:
         _at_most(self, "num_workers", 256)
         if self.keep < 0:
             raise ValueError(f"--keep must be 0 (all) or a positive count, got {self.keep}")
-        if not 0 <= self.seed < 2**32:
+        if not 0 <= self.seed <= MAX_SEED:
             raise ValueError(f"--seed must lie in 0 ... 2^32-1, got {self.seed}")
         if not self.ada_kimg > 0:  # 0 divides by zero at the first adjustment; < 0 runs backwards
             raise ValueError(f"--ada-kimg must be positive, got {self.ada_kimg}")
