@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from stylegan2.checkpoints.budget import json_depth
-from stylegan2.config import MAX_SEED
+from stylegan2.config import MAX_PSI, MAX_SEED
 from stylegan2.render import (
     MAX_CLASSES,
     MAX_WS,
@@ -34,7 +34,6 @@ STATE_VERSION = 1
 MAX_W_DIM = 4096
 MAX_MIX_SEEDS = 64
 MAX_NOISE_LAYERS = 1024
-MAX_PSI = 100.0
 MAX_STATE_BYTES = 64 * 2**20
 MAX_STATE_NESTING = 16  # a state with a path is nested 7 deep
 MAX_KEYFRAMES = 256

@@ -35,6 +35,9 @@ MAX_IMG_CHANNELS = 16
 MAX_C_DIM = 100_000
 #: Seeds everywhere (latents, noise, the command line, state files): NumPy's RandomState range.
 MAX_SEED = 2**32 - 1
+#: Truncation psi within +-MAX_PSI: far past any useful value (psi 2 is already abstract), near
+#: enough that w_avg + psi * (w - w_avg) stays a float32 and the image is not all black.
+MAX_PSI = 100.0
 MAX_MAPPING_LAYERS = 32
 MAX_FILTER_TAPS = 16
 MAX_FILTER_TAP = 1 << 16

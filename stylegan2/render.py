@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from stylegan2.config import MAX_C_DIM, MAX_SEED
+from stylegan2.config import MAX_C_DIM, MAX_PSI, MAX_SEED
 from stylegan2.networks import (
     NOISE_MODES,
     Capture,
@@ -166,8 +166,8 @@ def request_from_dict(d: dict) -> RenderRequest:
     try:
         offset = d.get("w_offset")
         psi = float(d.get("psi", 1.0))
-        if not np.isfinite(psi):
-            raise ValueError(f"psi must be finite, got {psi}")
+        if not -MAX_PSI <= psi <= MAX_PSI:
+            raise ValueError(f"psi must lie within +-{MAX_PSI:g}, got {psi}")
         cutoff = d.get("cutoff")
         gains = tuple((str(k), float(v)) for k, v in d.get("noise_gains", []))
         phase = d.get("noise_phase")

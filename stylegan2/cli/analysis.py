@@ -14,8 +14,8 @@ from stylegan2.cli.common import (
     check_memory,
     check_output,
     count_int,
-    finite_float,
     parse_range,
+    psi_float,
     refuse_overwrite,
 )
 from stylegan2.safe_writes import atomic_path, same_file, write_text_atomic
@@ -31,7 +31,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help=f"e.g. 0-99 (the default); {SEEDS_HELP}",
     )
     p.add_argument(
-        "--trunc", type=finite_float, default=1.0, help="truncation psi, finite (default 1)"
+        "--trunc", type=psi_float, default=1.0, help="truncation psi, -100 to 100 (default 1)"
     )
     p.add_argument("--csv", help="write the table as CSV")
     p.add_argument("--plot", help="write a bar chart PNG")

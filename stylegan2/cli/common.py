@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from stylegan2.config import MAX_SEED
+from stylegan2.config import MAX_PSI, MAX_SEED
 from stylegan2.safe_writes import file_id, folder_problem
 
 
@@ -94,8 +94,13 @@ count_int = int_in(1, 10_000_000)
 index_int = int_in(0, MAX_LIST)
 #: a single seed
 seed_int = int_in(0, MAX_SEED)
-#: truncation psi: any finite number (NaN or inf would render black)
+#: a number that must be finite (NaN or inf would render black)
 finite_float = _checked(float, math.isfinite, "a finite number")
+#: truncation psi: within +-render.MAX_PSI (beyond, float32 overflows and images turn black)
+psi_float = float_in(-MAX_PSI, MAX_PSI)
+#: a strength along a unit direction in W, where ws lie some tens from w_avg
+MAX_STRENGTH = 10_000.0
+strength_float = float_in(-MAX_STRENGTH, MAX_STRENGTH)
 
 
 def resolution_int(text: str) -> int:

@@ -14,11 +14,12 @@ from stylegan2.cli.common import (
     check_memory,
     check_output,
     count_int,
-    finite_float,
     index_int,
     int_in,
     parse_range,
+    psi_float,
     refuse_overwrite,
+    strength_float,
 )
 from stylegan2.io import save_png
 
@@ -43,24 +44,24 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--strengths",
         type=parse_strengths,
         default="-5,0,5",
-        help="comma-separated finite numbers; write --strengths=-5,0,5 (a leading minus looks "
-        "like a flag)",
+        help="comma-separated numbers, -10000 to 10000; write --strengths=-5,0,5 (a leading minus "
+        "looks like a flag)",
     )
-    p.add_argument("--trunc", type=finite_float, default=1.0, help="truncation psi, finite")
+    p.add_argument("--trunc", type=psi_float, default=1.0, help="truncation psi, -100 to 100")
     p.add_argument("--out", required=True, help="grid PNG")
     add_device_arg(p)
     p.set_defaults(func=run_edit)
 
 
 def parse_strengths(text: str) -> list[float]:
-    """'-5,0,5' -> [-5.0, 0.0, 5.0]: at least one, each finite (NaN or inf would render black),
-    at most MAX_LIST."""
+    """'-5,0,5' -> [-5.0, 0.0, 5.0]: at least one, each within +-MAX_STRENGTH (NaN, inf or
+    1e30 would render black), at most MAX_LIST."""
     parts = [v.strip() for v in text.split(",") if v.strip()]
     if not parts:
         raise argparse.ArgumentTypeError("needs at least one number, e.g. --strengths=-5,0,5")
     if len(parts) > MAX_LIST:
         raise argparse.ArgumentTypeError(f"{len(parts):,} strengths; at most {MAX_LIST:,}")
-    return [finite_float(v) for v in parts]
+    return [strength_float(v) for v in parts]
 
 
 def _layers(arg: list[int] | None) -> tuple[int, int] | None:

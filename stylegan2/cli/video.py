@@ -15,11 +15,11 @@ from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
     check_image_bytes,
-    finite_float,
     float_in,
     int_in,
     parse_range,
     parse_size,
+    psi_float,
     read_json,
     refuse_overwrite,
 )
@@ -58,7 +58,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--loop", action="store_true", help="close the path back to the first keyframe")
     p.add_argument(
-        "--trunc", type=finite_float, default=1.0, help="truncation psi, finite (default 1)"
+        "--trunc", type=psi_float, default=1.0, help="truncation psi, -100 to 100 (default 1)"
     )
     p.add_argument(
         "--noise",
@@ -82,7 +82,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     second = p.add_mutually_exclusive_group()
     second.add_argument("--compare-network", help="second network side by side (same path)")
     second.add_argument(
-        "--compare-trunc", type=finite_float, help="second truncation side by side (finite)"
+        "--compare-trunc", type=psi_float, help="second truncation side by side (-100 to 100)"
     )
     p.add_argument("--out", required=True, help=".mp4, .gif, or a folder name for PNG frames")
     add_device_arg(p)

@@ -102,8 +102,11 @@ def _check_limits(ns: argparse.Namespace) -> None:
     for name in ("trunc", "compare_trunc", "fps", "min_time"):
         v = getattr(ns, name, None)
         assert v is None or math.isfinite(v), (name, v)
+    for name in ("trunc", "compare_trunc"):
+        v = getattr(ns, name, None)
+        assert v is None or abs(v) <= 100, (name, v)
     strengths = getattr(ns, "strengths", None)
-    assert strengths is None or all(math.isfinite(v) for v in strengths), strengths
+    assert strengths is None or all(abs(v) <= 10_000 for v in strengths), strengths
     for name in (
         "steps",
         "samples",
@@ -154,7 +157,9 @@ def test_any_flag_value_parses_within_limits_or_is_one_line(command, data):
     ("argv", "needle"),
     [
         (["generate", *NET, "--outdir", "o", "--seeds", "0-4000000000"], "at most 100,000"),
-        (["generate", *NET, "--outdir", "o", "--trunc", "nan"], "finite"),
+        (["generate", *NET, "--outdir", "o", "--trunc", "nan"], "from -100 to 100"),
+        (["video", *NET, "--out", "v.mp4", "--seeds", "0,1", "--trunc", "1e39"], "-100 to 100"),
+        (["blobs", *NET, "--trunc", "-101"], "from -100 to 100"),
         (["video", *NET, "--out", "v.mp4", "--seeds", "0,-1"], "from 0"),
         (["video", *NET, "--out", "v.mp4", "--seeds", "0,1", "--size", "99999x2"], "1-16384"),
         (["video", *NET, "--out", "v.mp4", "--seeds", "0,1", "--fps", "inf"], "0.01"),
