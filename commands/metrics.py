@@ -50,9 +50,11 @@ def run(args: argparse.Namespace) -> int:
     from stylegan2.cli.models import cli_weights
     from stylegan2.device import resolve_device
     from stylegan2.metrics import MetricWeightsError, parse_metric
-    from training.dataset import DatasetError
-    from training.metrics import check_metrics, evaluate
+    from training.dataset import DatasetError, ImageDataset
+    from training.metrics import check_metrics, check_reals, evaluate
 
+    if not any(n.strip() for n in args.metrics.split(",")):
+        raise CLIError("--metrics names no metric, e.g. --metrics fid50k_full,pxpr1k3")
     try:
         kinds = {parse_metric(n).kind for n in args.metrics.split(",") if n.strip()}
     except ValueError as exc:
@@ -67,7 +69,8 @@ def run(args: argparse.Namespace) -> int:
         args.vgg16 = cli_weights("vgg16", None, offline=args.offline, cache_dir=args.cache_dir)
     try:
         specs = check_metrics(args.metrics.split(","), args.inception, args.vgg16)
-    except (ValueError, FileNotFoundError) as exc:
+        check_reals(specs, len(ImageDataset(args.data).names))  # before any image is drawn
+    except (ValueError, FileNotFoundError, DatasetError) as exc:
         raise CLIError(str(exc)) from None
     if args.cache is not None:
         ensure_dir(args.cache)  # a file of that name is said now, not after the network loads

@@ -23,6 +23,24 @@ def test_metric_names():
     for bad in ("fid", "pr50k", "fid50k3", "kid50k"):
         with pytest.raises(ValueError, match="unknown metric"):
             parse_metric(bad)
+    for bad in ("pxpr0k3", "fid0", "pxpr99999999999k3", "fid10001k"):
+        with pytest.raises(ValueError, match="image count must be 1 to 10,000,000"):
+            parse_metric(bad)
+
+
+def test_metrics_cli_refuses_no_metric_and_too_few_reals_before_any_work(tmp_path, capsys):
+    from commands.main import main
+    from tests.training.conftest import make_images
+    from training.dataset_tool import build_dataset
+
+    make_images(tmp_path / "src", n=3, seed=1)
+    build_dataset(tmp_path / "src", tmp_path / "d.zip", 16)
+    missing = str(tmp_path / "no-network.safetensors")  # never opened: refused before
+    common = ["metrics", "--network", missing, "--data", str(tmp_path / "d.zip")]
+    assert main([*common, "--metrics", ","]) == 2
+    assert "names no metric" in capsys.readouterr().err
+    assert main([*common, "--metrics", "pxpr3k3"]) == 2
+    assert "needs more than k=3 training images; the dataset has 3" in capsys.readouterr().err
 
 
 def test_fid_formula_against_direct_computation():

@@ -42,12 +42,19 @@ def check_metrics(
             except (ValueError, OSError, RuntimeError) as exc:  # (MetricWeightsError is one)
                 raise ValueError(f"{spec.name}: {path} cannot be used ({exc})") from None
             loaded.add(path)
-        if num_reals is not None and spec.kind in ("pr", "pxpr") and num_reals <= spec.k:
+    if num_reals is not None:
+        check_reals(specs, num_reals)
+    return specs
+
+
+def check_reals(specs: Iterable[MetricSpec], num_reals: int) -> None:
+    """Refuse a k-NN metric on a dataset too small for its k nearest neighbours."""
+    for spec in specs:
+        if spec.kind in ("pr", "pxpr") and num_reals <= spec.k:
             raise ValueError(
                 f"{spec.name} needs more than k={spec.k} training images; the dataset has "
                 f"{num_reals}"
             )
-    return specs
 
 
 def dataset_id(path: str | Path) -> str:

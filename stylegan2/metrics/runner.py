@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 # Every kind has its own branch in detector_path, load_detector and compute_metric; a kind
 # without one is refused there rather than computed as another kind.
 KINDS = ("fid", "pr", "pxpr")
+#: generated images one metric may ask for (fid50k is the paper's): 10^7, like other counts
+MAX_METRIC_IMAGES = 10_000_000
 _NAME = re.compile(rf"^({'|'.join(KINDS)})(\d+)(k?)(3)?(_full)?$")
 
 
@@ -55,6 +57,8 @@ def parse_metric(name: str) -> MetricSpec:
             "e.g. fid50k_full"
         )
     kind, n = m.group(1), int(m.group(2)) * (1000 if m.group(3) else 1)
+    if not 1 <= n <= MAX_METRIC_IMAGES:
+        raise ValueError(f"{name}: the image count must be 1 to {MAX_METRIC_IMAGES:,}, got {n:,}")
     full = m.group(5) is not None
     max_real = (None if full else n) if kind == "fid" else (200_000 if full else n)
     return MetricSpec(name, kind, n, max_real)
