@@ -65,7 +65,20 @@ def test_cli_blobs_and_usage(tmp_path, capsys):
     rows = [
         {"kimg": k, "resolution_usage": {"4": 0.5 - k / 10, "8": 0.5 + k / 10}} for k in (0, 1, 2)
     ]
-    (run / "stats.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n{truncated")
+    odd = [
+        '{"resolution_usage": {"4": 0.5}}',  # no kimg
+        '{"kimg": 3, "resolution_usage": {"x": 0.5}}',
+        '{"kimg": "a", "resolution_usage": {"4": 0.5}}',
+        '{"kimg": 3, "resolution_usage": [0.5]}',
+        "[1, 2]",
+        "{truncated",
+    ]
+    text = "\n".join([*(json.dumps(r) for r in rows), *odd]) + "\n"
+    (run / "stats.jsonl").write_bytes(text.encode() + b"\xff\xfe not utf-8\n")
+    capsys.readouterr()
     assert main(["resolution-usage", str(run), "--plot", str(tmp_path / "u.png")]) == 0
+    out, err = capsys.readouterr()
+    assert out.count(" kimg ") == 3 and "6 unreadable row(s) left out" in err
     assert (tmp_path / "u.png").stat().st_size > 1000
+    assert main(["blobs", "--network", net, "--plot", str(tmp_path / "b.pgf")]) == 2
     assert main(["resolution-usage", str(tmp_path)]) == 2

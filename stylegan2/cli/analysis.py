@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 from pathlib import Path
 
 from stylegan2.cli.common import (
@@ -68,7 +70,7 @@ def run_blobs(args: argparse.Namespace) -> int:
             check_output(out)
     refuse_overwrite(outputs, [("--network", args.network)])
     if args.plot:
-        _check_plot_format(args.plot)
+        check_plot_format(args.plot)
     if args.csv and args.plot and same_file(args.csv, args.plot):
         raise CLIError(f"--csv and --plot both name {args.plot}: choose two names")
     G = load_network(args.network, device=resolve_device(args.device))
@@ -109,19 +111,27 @@ def run_usage(args: argparse.Namespace) -> int:
         # the network, or the run's stats (the run folder itself cannot be written over)
         read = src / "stats.jsonl" if src.is_dir() else src
         refuse_overwrite([("--plot", args.plot)], [("source", read)])
-        _check_plot_format(args.plot)
+        check_plot_format(args.plot)
     if src.is_dir():
         stats = src / "stats.jsonl"
         if not stats.is_file():
             raise CLIError(f"{src}: no stats.jsonl (is it a training run folder?)")
-        rows = []
-        for line in stats.read_text().splitlines():
+        rows, bad = [], 0
+        for line in stats.read_text(encoding="utf-8", errors="replace").splitlines():
             try:
                 rec = json.loads(line)
-            except ValueError:
-                continue  # a line cut by a killed run
-            if "resolution_usage" in rec:
-                rows.append((rec["kimg"], {int(k): v for k, v in rec["resolution_usage"].items()}))
+                if not isinstance(rec, dict) or "resolution_usage" not in rec:
+                    continue
+                kimg = float(rec["kimg"])
+                usage = {int(k): float(v) for k, v in rec["resolution_usage"].items()}
+                if not math.isfinite(kimg) or not all(map(math.isfinite, usage.values())):
+                    raise ValueError("not finite")
+            except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+                bad += 1  # a line cut by a killed run, or edited by hand
+                continue
+            rows.append((kimg, usage))
+        if bad:
+            print(f"{stats}: {bad} unreadable row(s) left out", file=sys.stderr)
         if not rows:
             raise CLIError(f"{stats}: no resolution usage recorded yet (it is logged at snapshots)")
         res = sorted(rows[-1][1])
@@ -175,11 +185,12 @@ def _write(path: str, text: str) -> None:
         raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _check_plot_format(path: str) -> None:
+def check_plot_format(path: str) -> None:
     """Refuse, before the work, a plot name whose suffix matplotlib cannot write."""
     from matplotlib.backend_bases import FigureCanvasBase
 
-    formats = FigureCanvasBase.get_supported_filetypes()
+    # pgf is left out: matplotlib writes it only where a LaTeX installation is found.
+    formats = {k: v for k, v in FigureCanvasBase.get_supported_filetypes().items() if k != "pgf"}
     suffix = Path(path).suffix.lower().lstrip(".")
     if suffix not in formats:
         raise CLIError(
@@ -195,6 +206,6 @@ def _save(fig, path: str) -> None:
             fig.savefig(tmp, dpi=120)
     except OSError as exc:
         raise CLIError(f"cannot write {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:  # a suffix matplotlib does not write
+    except (ValueError, RuntimeError) as exc:  # a suffix matplotlib does not write, a missing tool
         raise CLIError(f"cannot write {path}: {exc}") from None
     print(f"wrote {path}")

@@ -10,6 +10,7 @@ import math
 import os
 from pathlib import Path
 
+from stylegan2.cli.analysis import check_plot_format
 from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
@@ -115,6 +116,7 @@ def run(args: argparse.Namespace) -> int:
         check_output(out)
         if args.plot:
             check_output(args.plot)
+            check_plot_format(args.plot)
     device = resolve_device(args.device)
     G = load_network(args.network, device=device)
     try:
