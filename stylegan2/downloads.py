@@ -24,6 +24,7 @@ import os
 import re
 import socket
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -49,6 +50,13 @@ DEFAULT_TIMEOUT = 30.0
 #: a temporary file untouched for this long is left from a killed download
 STALE_PART_S = STALE_TEMP_SECONDS
 _CHUNK = 256 * 1024
+#: the largest file fetched: published networks are under 400 MB; a server that sends forever
+#: must not fill the disk
+MAX_DOWNLOAD_BYTES = 4 << 30
+#: a transfer that stays below this rate for STALL_S is stopped (each read's timeout alone lets
+#: a server that sends a byte every few seconds hold it forever)
+STALL_BYTES_PER_S = 1024
+STALL_S = 60.0
 _USER_AGENT = "stylegan2-explorer"
 
 #: called with (bytes done, total bytes or None when the server does not say)
@@ -76,6 +84,19 @@ def is_url(text: str | os.PathLike[str]) -> bool:
     return isinstance(text, str) and re.match(r"(?i)https?://", text) is not None
 
 
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be fetched although it starts like one (an unclosed IPv6 bracket, a
+    port that is no number), or None."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        _ = parts.port
+    except ValueError as exc:
+        return f"{url} is not a valid URL ({exc})"
+    if not parts.hostname:
+        return f"{url} is not a valid URL (no host)"
+    return None
+
+
 def default_cache_dir() -> Path:
     """`$STYLEGAN2_CACHE`, else `$XDG_CACHE_HOME/stylegan2-explorer/downloads`, else
     `~/.cache/stylegan2-explorer/downloads` (not created here)."""
@@ -94,8 +115,12 @@ def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
 def file_name_for(url: str) -> str:
     """The cache's name for `url`: 12 hex digits of the URL's SHA-256, a dash and the file name
     the URL's path ends with (characters outside [A-Za-z0-9._-] become '_')."""
-    digest = hashlib.sha256(url.encode("utf-8")).hexdigest()[:12]
-    tail = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    digest = hashlib.sha256(url.encode("utf-8", "replace")).hexdigest()[:12]
+    try:
+        path = urllib.parse.urlsplit(url).path
+    except ValueError:  # not a valid URL: the name is only for the error that follows
+        path = url
+    tail = urllib.parse.unquote(path.rsplit("/", 1)[-1])
     tail = re.sub(r"[^A-Za-z0-9._-]", "_", tail).lstrip(".") or "download"
     return f"{digest}-{tail[:100]}"
 
@@ -168,6 +193,9 @@ def download(
     """
     if not is_url(url):
         raise ValueError(f"not an http(s) URL: {url!r}")
+    problem = url_problem(url)
+    if problem:
+        raise DownloadError(f"cannot download {problem}", url)
     folder = resolve_cache_dir(cache_dir)
     final = folder / file_name_for(url)
     if final.is_file():
@@ -275,8 +303,14 @@ def _fetch(
         raise _Failure(_network_reason(exc, timeout)) from None
     with response:
         total = _content_length(response)
+        if total is not None and total > MAX_DOWNLOAD_BYTES:
+            raise _Failure(f"the server announces {total:,} bytes, above the {_MAX_TEXT} limit")
+        kind = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if kind == "text/html":
+            raise _Failure("the server answered with a web page (text/html), not the file")
         digest = hashlib.sha256()
         done = 0
+        stall = _StallWatch()
         if progress is not None:
             progress(0, total)
         try:
@@ -292,7 +326,16 @@ def _fetch(
                     except OSError as exc:
                         raise _Failure(_disk_reason(exc, tmp.parent)) from None
                     digest.update(chunk)
+                    if done == 0 and _looks_like_html(chunk):
+                        raise _Failure("the server answered with a web page, not the file")
                     done += len(chunk)
+                    if done > MAX_DOWNLOAD_BYTES:
+                        raise _Failure(f"the body passed the {_MAX_TEXT} limit")
+                    if stall.stalled(done):
+                        raise _Failure(
+                            f"the transfer stalled (under {STALL_BYTES_PER_S} bytes/s "
+                            f"for {STALL_S:g} s)"
+                        )
                     if progress is not None:
                         progress(done, total)
         except http.client.IncompleteRead as exc:
@@ -304,7 +347,33 @@ def _fetch(
             raise _Failure(_network_reason(exc, timeout)) from None
     if total is not None and done != total:
         raise _Failure(_short_reason(done, total))
+    if done == 0:
+        raise _Failure("the server sent an empty file")
     return digest.hexdigest(), done
+
+
+_MAX_TEXT = f"{MAX_DOWNLOAD_BYTES >> 30} GiB"
+
+
+def _looks_like_html(head: bytes) -> bool:
+    """A sign-in or error page served with 200 and a binary content type (file hosts do)."""
+    start = head[:512].lstrip().lower()
+    return start.startswith((b"<!doctype html", b"<html"))
+
+
+class _StallWatch:
+    """Whether the last STALL_S seconds brought fewer than STALL_BYTES_PER_S bytes a second."""
+
+    def __init__(self) -> None:
+        self.mark_time, self.mark_done = time.monotonic(), 0
+
+    def stalled(self, done: int) -> bool:
+        now = time.monotonic()
+        if now - self.mark_time < STALL_S:
+            return False
+        slow = done - self.mark_done < STALL_BYTES_PER_S * (now - self.mark_time)
+        self.mark_time, self.mark_done = now, done
+        return slow
 
 
 def _content_length(response: Any) -> int | None:

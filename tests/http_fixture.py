@@ -10,6 +10,9 @@ port, never any outside address), and paths that misbehave the way real servers 
     /stall/NAME          the headers and 1 KiB, then silence for 1.5 s (for the read timeout)
     /to-file             302 to a file:// URL (which must never be followed)
     /chunked/NAME        the body without a Content-Length (chunked transfer encoding)
+    /html/NAME           a sign-in page as text/html, with 200
+    /page/NAME           a web page with 200, labelled application/octet-stream
+    /empty               200 and an empty body
 
 Every request is counted per path, so a test can prove that a cache hit made none. Test modules
 make fixtures of `local_server` and `isolated_cache`.
@@ -86,6 +89,11 @@ class _Handler(BaseHTTPRequestHandler):
             return self._status(301, location=self.path)
         if kind == "to-file":
             return self._status(302, location="file:///etc/hostname")
+        if kind == "empty":
+            return self._body(b"", 0)
+        page = b"<!DOCTYPE html><html><body>Sign in to continue</body></html>"
+        if kind in ("html", "page"):
+            return self._body(page, len(page), "text/html" if kind == "html" else None)
         path = self.owner.root / name
         if not name or "/" in name or not path.is_file():
             return self._status(404)
@@ -120,9 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the client gave up (a cancel): nothing to do
         self.close_connection = True
 
-    def _head(self, length: int | None) -> None:
+    def _head(self, length: int | None, content_type: str | None = None) -> None:
         self.send_response(200)
-        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Type", content_type or "application/octet-stream")
         if length is None:
             self.send_header("Transfer-Encoding", "chunked")
         else:
@@ -130,8 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Connection", "close")
         self.end_headers()
 
-    def _body(self, data: bytes, announced: int) -> None:
-        self._head(announced)
+    def _body(self, data: bytes, announced: int, content_type: str | None = None) -> None:
+        self._head(announced, content_type)
         self.wfile.write(data)
         self.wfile.flush()
 

@@ -94,12 +94,35 @@ def _one_line_failure(url: str, folder: Path, **kwargs) -> str:
         ("wrong-length/net.pkl", f"ended after {len(BODY)} of the {len(BODY) + 1000} bytes"),
         ("to-file", "a redirect to a non-http URL (HTTP 302), never followed"),
         ("files/absent.pkl", "HTTP 404"),
+        ("html/net.pkl", "a web page (text/html), not the file"),
+        ("page/net.pkl", "a web page, not the file"),
+        ("empty", "an empty file"),
     ],
 )
 def test_a_misbehaving_server_leaves_the_cache_clean(http_server, cache, path, needle):
     http_server.add("net.pkl", BODY)
     msg = _one_line_failure(http_server.url(path), cache, timeout=5)
     assert needle in msg
+
+
+def test_a_trickle_and_an_endless_body_are_stopped(http_server, cache, monkeypatch):
+    import stylegan2.downloads as downloads
+
+    http_server.add("net.pkl", BODY)
+    monkeypatch.setattr(downloads, "STALL_S", 0.05)
+    monkeypatch.setattr(downloads, "STALL_BYTES_PER_S", 10**9)
+    assert "the transfer stalled" in _one_line_failure(http_server.url("slow/net.pkl"), cache)
+    monkeypatch.setattr(downloads, "STALL_S", 60.0)
+    monkeypatch.setattr(downloads, "MAX_DOWNLOAD_BYTES", len(BODY) - 1)
+    assert "above the" in _one_line_failure(http_server.url("files/net.pkl"), cache)
+    assert "passed the" in _one_line_failure(http_server.url("chunked/net.pkl"), cache)
+
+
+def test_a_malformed_url_is_one_line(cache):
+    for url in ("http://[::1/x.pkl", "http://127.0.0.1:port/x.pkl", "http:///x.pkl"):
+        with pytest.raises(DownloadError, match="is not a valid URL"):
+            download(url)
+        assert "\n" not in str(file_name_for(url))
 
 
 def test_a_stalled_body_times_out(http_server, cache):
