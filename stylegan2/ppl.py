@@ -26,11 +26,15 @@ def normalize(x: torch.Tensor) -> torch.Tensor:
 
 
 def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation of (normalised) a toward b; t broadcasts over the last dim."""
+    """Spherical interpolation of (normalised) a toward b; t broadcasts over the last dim. Equal
+    ends (a path through one seed twice) give that point, where the direction b - (a.b) a is
+    zero and would divide 0 by 0 into NaN."""
     a, b = normalize(a), normalize(b)
     d = (a * b).sum(-1, keepdim=True).clamp(-1, 1)
     p = t * torch.acos(d)
-    c = normalize(b - d * a)
+    c = b - d * a
+    n = c.norm(dim=-1, keepdim=True)
+    c = torch.where(n > 0, c / torch.where(n > 0, n, torch.ones_like(n)), torch.zeros_like(c))
     return normalize(a * p.cos() + c * p.sin())
 
 

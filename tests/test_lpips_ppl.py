@@ -154,6 +154,11 @@ def test_slerp_and_percentile_filter():
     torch.testing.assert_close(
         slerp(a, b, t0 + 1), b / b.norm(dim=1, keepdim=True), atol=1e-5, rtol=0
     )
+    for t in (0.0, 0.3, 1.0):  # equal ends: that point, not NaN
+        got = slerp(a, a.clone(), t0 + t)
+        torch.testing.assert_close(got, a / a.norm(dim=1, keepdim=True), atol=1e-4, rtol=0)
+    ones = torch.ones(1, 4)  # a.b rounds to exactly 1: the direction is exactly zero
+    torch.testing.assert_close(slerp(ones, ones, t0[:1] + 0.5), ones / 2)
     d = np.arange(1000, dtype=np.float64)
     d[0], d[-1] = -1e9, 1e9
     assert filtered_mean(d) == pytest.approx(np.mean(np.arange(10, 990)))
