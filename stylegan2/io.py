@@ -36,12 +36,41 @@ def save_png(image: np.ndarray, path: str | Path, text: dict[str, str] | None = 
         raise ImageIOError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+#: Pillow modes of one channel wider than 8 bits: 16-bit PNG/TIFF, 32-bit integer and float TIFF
+WIDE_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I", "F")
+
+
+def grey_to_8bit(img: Image.Image) -> Image.Image:
+    """A wide greyscale image as 8-bit 'L', scaled rather than clipped (Pillow's own conversion
+    clips every value above 255, so a 16-bit photo turns nearly white). 16-bit modes are scaled
+    by 255/65535; 32-bit integers and floats by the range their values use: up to 255 as they
+    are, up to 65535 as 16-bit, up to 1.0 (floats) as fractions, else to their maximum."""
+    if img.mode == "L":
+        return img
+    a = np.asarray(img, dtype=np.float64)
+    a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0).clip(min=0)
+    top = float(a.max()) if a.size else 0.0
+    if img.mode.startswith("I;16"):
+        scale = 255 / 65535
+    elif img.mode == "F" and top <= 1.0:
+        scale = 255.0
+    elif top <= 255:
+        scale = 1.0
+    elif top <= 65535:
+        scale = 255 / 65535
+    else:
+        scale = 255 / top
+    return Image.fromarray(np.rint(a * scale).clip(0, 255).astype(np.uint8), mode="L")
+
+
 def load_image(path: str | Path) -> np.ndarray:
     """An image file as uint8 [H, W, 3]. Pillow's decompression-bomb limit stays on: a small file
     that claims a huge image is refused before it is decoded."""
     try:
         with Image.open(path) as img:
             img.load()
+            if img.mode in WIDE_GREY_MODES:
+                return np.asarray(grey_to_8bit(img).convert("RGB"))
             return np.asarray(img.convert("RGB"))
     except Image.DecompressionBombError as exc:
         raise ImageIOError(f"{path}: refused, the image is too large to decode ({exc})") from None

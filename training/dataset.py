@@ -20,6 +20,7 @@ import torch
 from PIL import Image, UnidentifiedImageError
 
 from stylegan2.archive_errors import ARCHIVE_ERRORS, error_name
+from stylegan2.io import WIDE_GREY_MODES, grey_to_8bit
 
 log = logging.getLogger(__name__)
 
@@ -94,8 +95,8 @@ def decode_image(data: bytes) -> np.ndarray:
             rgba = img.convert("RGBA")
             white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
             img = Image.alpha_composite(white, rgba).convert("RGB")
-        elif img.mode in ("L", "I;16", "I"):
-            img = img.convert("L")
+        elif img.mode in ("L", *WIDE_GREY_MODES):
+            img = grey_to_8bit(img)
         elif img.mode != "RGB":
             img = img.convert("RGB")
         arr = np.asarray(img)

@@ -251,3 +251,25 @@ def test_bad_labels_are_clear_errors(tmp_path, labels, message):
     (src / "dataset.json").write_text("[1, 2]")
     with pytest.raises(DatasetError, match="no labels"):
         ImageDataset(src, use_labels=True)
+
+
+@pytest.mark.parametrize(
+    "mode, values, expected",
+    [
+        ("I;16", np.array([[0, 32896, 65535]], dtype=np.uint16), [0, 128, 255]),
+        ("I", np.array([[0, 128, 255]], dtype=np.int32), [0, 128, 255]),  # 8-bit values in 32
+        ("F", np.array([[0.0, 0.5, 1.0]], dtype=np.float32), [0, 128, 255]),  # fractions
+        ("F", np.array([[0.0, np.nan, 70000.0]], dtype=np.float32), [0, 0, 255]),
+    ],
+)
+def test_wide_greyscale_images_are_scaled_not_clipped(tmp_path, mode, values, expected):
+    """Pillow's own conversion clips 16-bit values above 255: a 16-bit photo came out white."""
+    from stylegan2.io import load_image
+    from training.dataset import decode_image
+
+    img = Image.fromarray(values, mode=mode) if mode != "I;16" else Image.fromarray(values)
+    path = tmp_path / ("g.png" if mode == "I;16" else "g.tiff")
+    img.save(path)
+    got = decode_image(path.read_bytes())
+    assert got.shape == (1, 3, 1) and got[0, :, 0].tolist() == expected
+    assert load_image(path)[0, :, 1].tolist() == expected
