@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from stylegan2.archive_errors import ARCHIVE_ERRORS
+from stylegan2.input_files import file_problem
 from stylegan2.networks import Generator
 from stylegan2.safe_writes import atomic_path
 
@@ -56,6 +57,9 @@ class Directions:
         else (a plain .npy, vectors that are not [K, w_dim] finite numbers, a layer range that
         is not two whole numbers in order)."""
         name = Path(path).name
+        problem = file_problem(path)
+        if problem:
+            raise ValueError(f"{name}: {problem}")
         try:
             d = np.load(path, allow_pickle=False)
             if not isinstance(d, np.lib.npyio.NpzFile):

@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
 
+from stylegan2.input_files import file_problem
 from stylegan2.safe_writes import atomic_path
 
 #: the photo suffixes the commands and the explorer take as images to read (projection targets,
@@ -66,6 +67,9 @@ def grey_to_8bit(img: Image.Image) -> Image.Image:
 def load_image(path: str | Path) -> np.ndarray:
     """An image file as uint8 [H, W, 3]. Pillow's decompression-bomb limit stays on: a small file
     that claims a huge image is refused before it is decoded."""
+    problem = file_problem(path)
+    if problem:
+        raise ImageIOError(f"{path}: {problem}")
     try:
         with Image.open(path) as img:
             img.load()

@@ -10,6 +10,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from stylegan2.input_files import file_problem
 from stylegan2.safe_writes import atomic_path, remove_stale_temps
 
 
@@ -45,9 +46,9 @@ def _check_npy(f: BinaryIO, stored: int, limit: int, name: str) -> None:
 
 
 def _check_latent_file(path: Path, limit: int) -> None:
-    if not path.is_file():
-        what = "no such file" if not path.exists() else "not a regular file"
-        raise LatentFileError(f"{path.name}: {what}")
+    problem = file_problem(path)
+    if problem:
+        raise LatentFileError(f"{path.name}: {problem}")
     if zipfile.is_zipfile(path):
         try:
             with zipfile.ZipFile(path) as z:

@@ -12,14 +12,16 @@ import torch
 
 from stylegan2.checkpoints.common import CheckpointError
 from stylegan2.checkpoints.torch_scan import scan_torch_file
+from stylegan2.input_files import file_problem
 
 
 def read_weight_file(path: str | Path, what: str) -> tuple[str, dict[str, torch.Tensor]]:
     """('torchscript' | 'state_dict', name -> tensor). `what` names the expected contents in
     the one-line ValueError raised for a missing, foreign or damaged file."""
     path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
+    problem = file_problem(path)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
     if zipfile.is_zipfile(path):  # torch.save files are zips too: only archives with code/
         from stylegan2.torchscript import read_torchscript_tensors
 

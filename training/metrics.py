@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from stylegan2.input_files import file_problem
 from stylegan2.metrics import MetricSpec, compute_metric, detector_path, parse_metric
 from training.dataset import ImageDataset
 
@@ -34,8 +35,9 @@ def check_metrics(
     loaded: set[str] = set()
     for spec in specs:
         path = detector_path(spec.kind, inception, vgg16)
-        if path and not Path(path).is_file():
-            raise FileNotFoundError(f"{path}: no such file (detector for {spec.name})")
+        problem = file_problem(path) if path else None
+        if problem:
+            raise FileNotFoundError(f"{path}: {problem} (detector for {spec.name})")
         if load and path and path not in loaded:
             try:
                 load_detector(spec.kind, path, torch.device("cpu"))

@@ -21,6 +21,7 @@ from explorer.panels.directions import DirectionsPanel
 from explorer.panels.latent import LatentPanel
 from explorer.state import MAX_STATE_BYTES, ExplorerState
 from stylegan2.downloads import is_url
+from stylegan2.input_files import file_problem
 from stylegan2.io import IMAGE_SUFFIXES, ImageIOError, save_png
 from stylegan2.latents import LatentFileError, load_w, save_w
 from stylegan2.paths import path_from_dict, path_problem
@@ -241,8 +242,9 @@ class FilesController:
         self.load_error = None
         try:
             p = Path(path)
-            if not p.is_file():  # a FIFO would block the window
-                raise ValueError("no such file" if not p.exists() else "not a regular file")
+            problem = file_problem(p)  # a FIFO would block the window
+            if problem:
+                raise ValueError(problem)
             if p.suffix.lower() == ".png":
                 self.apply_state_text(png_state(p))
             elif p.stat().st_size > MAX_STATE_BYTES:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stylegan2.config import MAX_PSI, MAX_SEED
+from stylegan2.input_files import file_problem
 from stylegan2.safe_writes import file_id, folder_problem
 
 
@@ -161,8 +162,9 @@ def read_json(path: str | Path, what: str) -> Any:
     from stylegan2.checkpoints.budget import MAX_NESTING, json_depth
 
     p = Path(path)
-    if not p.is_file():
-        raise CLIError(f"{p}: {'no such file' if not p.exists() else 'not a regular file'}")
+    problem = file_problem(p)
+    if problem:
+        raise CLIError(f"{p}: {problem}")
     if p.stat().st_size > MAX_JSON_BYTES:
         raise CLIError(f"{p}: larger than any {what} ({MAX_JSON_BYTES // 1024**2} MiB at most)")
     try:
