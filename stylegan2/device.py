@@ -3,6 +3,8 @@ bf16 natively."""
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 
@@ -24,6 +26,15 @@ def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     if name == "cpu":
         return torch.device("cpu")
     raise DeviceError(f"unknown device {name!r}; use auto, cpu or cuda")
+
+
+def memory_limit() -> int:
+    """Bytes one piece of work may plan to hold at once: half the machine's memory (4 GiB if
+    unknown)."""
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return 4 * 1024**3
 
 
 def cpu_has_bf16() -> bool:

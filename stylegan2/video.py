@@ -51,6 +51,30 @@ def check_size(width: int, height: int, kind: str) -> None:
 MAX_MP4_QUALITY = 9
 #: GIF frames are held in memory until the file is written
 MAX_GIF_SIDE = 1024
+#: bytes per pixel of a GIF frame while it is assembled: our RGB frame and Pillow's palette copy,
+#: with room for the quantiser's working copy
+GIF_BYTES_PER_PIXEL = 5
+
+
+def gif_problem(frames: float, width: int, height: int, limit: int) -> str | None:
+    """Why a GIF of `frames` frames of width x height cannot be written, or None: Pillow keeps
+    every frame in memory until the file is written, so a side above MAX_GIF_SIDE or frames that
+    would pass `limit` bytes are refused before the first frame renders."""
+    if max(width, height) > MAX_GIF_SIDE:
+        return (
+            f"GIF frames of {width}x{height} px: GIF sides stay within {MAX_GIF_SIDE} px (every "
+            "frame is held in memory); choose a smaller size or export MP4 / PNG frames"
+        )
+    need = frames * width * height * GIF_BYTES_PER_PIXEL
+    if need > limit:
+        return (
+            f"a GIF of {frames:,.0f} frames of {width}x{height} px would hold about "
+            f"{need / 1024**3:.1f} GiB in memory (the limit is {limit / 1024**3:.1f} GiB); "
+            "fewer frames, a smaller size, or MP4 / PNG frames"
+        )
+    return None
+
+
 #: the file that marks a folder of PNG frames as ours, and so replaceable by the next export
 FRAMES_MARKER = ".stylegan2-frames"
 

@@ -294,3 +294,24 @@ def test_cli_video_side_by_side_of_two_resolutions_matches_the_gui(tmp_path, ren
     assert main([*argv, "--frames-per-segment", "2", "--out", str(out)]) == 0
     with Image.open(out) as im:  # the second network fills a half the first one's size
         assert im.size == (32, 16) and im.n_frames == 3
+
+
+def test_a_gif_that_would_not_fit_in_memory_is_refused_before_rendering():
+    from stylegan2.video import MAX_GIF_SIDE, gif_problem
+
+    assert gif_problem(100, 128, 64, limit=1 << 30) is None
+    assert "GIF sides stay within" in gif_problem(2, MAX_GIF_SIDE + 1, 64, limit=1 << 40)
+    problem = gif_problem(1_000_000, 64, 64, limit=1 << 30)
+    assert "1,000,000 frames of 64x64 px" in problem and "19.1 GiB" in problem
+
+
+def test_video_cli_refuses_a_gif_too_large_for_memory(tmp_path, capsys, monkeypatch):
+    from stylegan2.cli import video as video_cli
+    from stylegan2.cli.main import main
+    from tests.conftest import DATA
+
+    monkeypatch.setattr(video_cli, "memory_limit", lambda: 1 << 10)
+    argv = ["video", "--network", str(DATA / "sg2ada_tiny_snapshot.pkl"), "--seeds", "0,1"]
+    out = tmp_path / "v.gif"
+    assert main([*argv, "--frames-per-segment", "200", "--out", str(out)]) == 2
+    assert "would hold about" in capsys.readouterr().err and not out.exists()

@@ -22,12 +22,13 @@ from explorer.published_dialog import Ask, ask_yes_no
 from explorer.worker import Frame, Job, PathFrame
 from stylegan2 import video
 from stylegan2.catalogue import DETECTORS, resolve_weights
+from stylegan2.device import memory_limit
 from stylegan2.downloads import offline_mode
 from stylegan2.lpips import load_distance
 from stylegan2.paths import Path, frame_times, path_problem, path_to_dict, path_ws
 from stylegan2.ppl import EPS, path_lengths
 from stylegan2.render import Latent
-from stylegan2.video import MAX_GIF_SIDE, VideoError, check_destination, output_kind
+from stylegan2.video import VideoError, check_destination, gif_problem, output_kind
 
 POINTS_PER_SEGMENT = 8
 #: the remembered answer to "download the VGG16 weights?": "yes" or "no"
@@ -137,16 +138,18 @@ class PathController(QObject):
             return False
         export = self.model.export
         fps, scale = export.fps, export.scale
-        side = info.resolution * scale * len(self.ctx.networks)
-        if output_kind(out) == ".gif" and side > MAX_GIF_SIDE:
-            status.say(
-                f"GIF frames of {side} px would not fit in memory; lower the scale to "
-                f"{max(1, scale * MAX_GIF_SIDE // side)} or export MP4 / PNG frames",
-                8000,
-            )
+        side = info.resolution * scale
+        width = side * len(self.ctx.networks)
+        times = frame_times(path, fps)
+        problem = (
+            gif_problem(len(times), width, side, memory_limit())
+            if output_kind(out) == ".gif"
+            else None
+        )
+        if problem:
+            status.say(problem, 8000)
             return False
         smooth, quality = export.smooth, export.quality
-        times = frame_times(path, fps)
         cancel = threading.Event()
         dialog = QProgressDialog("Rendering frames…", "Cancel", 0, len(times), self.ctx.window)
         dialog.setWindowTitle("Export video")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from stylegan2.config import MAX_PSI, MAX_SEED
+from stylegan2.device import memory_limit
 from stylegan2.input_files import file_problem
 from stylegan2.safe_writes import file_id, folder_problem
 
@@ -121,14 +122,6 @@ def parse_size(text: str) -> tuple[int, int]:
     if not (1 <= w <= MAX_SIDE and 1 <= h <= MAX_SIDE):
         raise argparse.ArgumentTypeError(f"each side must be 1-{MAX_SIDE}, got {text}")
     return w, h
-
-
-def memory_limit() -> int:
-    """Bytes a command may plan to hold at once: half the machine's memory (4 GiB if unknown)."""
-    try:
-        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
-    except (ValueError, OSError, AttributeError):
-        return 4 * 1024**3
 
 
 def check_memory(what: str, nbytes: int) -> None:

@@ -12,9 +12,11 @@ from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
     add_lpips_arg,
+    check_memory,
     count_int,
     ensure_dir,
     float_in,
+    memory_limit,
     positive_int,
     refuse_overwrite,
     seed_int,
@@ -89,13 +91,21 @@ def run(args: argparse.Namespace) -> int:
     except LPIPSError as exc:
         raise CLIError(str(exc)) from None
     outdir = ensure_dir(args.outdir)
+    # Every step's ws is kept (the video and projected_w.npz are made from them).
+    check_memory(f"the ws of {args.steps:,} steps", (args.steps + 1) * G.num_ws * G.w_dim * 4)
     if args.video:
-        from stylegan2.video import check_destination
+        from stylegan2.video import check_destination, gif_problem
 
         try:  # before the projection, not after it
             check_destination(outdir / args.video, video_kind)
         except VideoError as exc:
             raise CLIError(str(exc)) from None
+        if video_kind == ".gif":
+            res = G.img_resolution
+            frames = args.steps // args.video_every + 2
+            problem = gif_problem(frames, 2 * res, res, memory_limit())
+            if problem:
+                raise CLIError(problem)
     cfg = ProjectConfig(num_steps=args.steps, w_plus=args.w_plus)
     last = [float("nan")]
     with tqdm(total=args.steps, unit="step") as bar:

@@ -17,6 +17,7 @@ from stylegan2.cli.common import (
     check_image_bytes,
     float_in,
     int_in,
+    memory_limit,
     parse_range,
     parse_size,
     psi_float,
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
         VideoError,
         VideoSettings,
         check_destination,
+        gif_problem,
         output_kind,
         path_frames,
         scale_image,
@@ -186,6 +188,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         width, res = width * scale, res * scale
     check_image_bytes("a frame", res, width)
+    if kind == ".gif":
+        problem = gif_problem(frames_needed, width, res, memory_limit())
+        if problem:
+            raise CLIError(problem)
     times = frame_times(path, args.fps)
 
     streams = [(renderer, path)] + ([second] if second is not None else [])
