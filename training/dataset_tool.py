@@ -12,12 +12,14 @@ import io
 import json
 import logging
 import zipfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from stylegan2.io import WIDE_GREY_MODES
 from stylegan2.safe_writes import atomic_path, same_file
 from training.dataset import IMAGE_EXTENSIONS, DatasetError, _Source, read_image
 
@@ -100,25 +102,39 @@ def build_dataset(
                 "--labels takes classes from sub-folder names; found only one folder"
             )
         class_of = {c: i for i, c in enumerate(report.classes)}
-    decoded: list[tuple[str, np.ndarray]] = []
-    for name in names:
-        arr, why = read_image(src, name)
-        if arr is None:
-            report.skipped.append((name, why))
-            continue
-        out = prepare_image(arr, resolution, crop)
-        if out is None:
-            report.skipped.append(
-                (name, f"not square ({arr.shape[1]}x{arr.shape[0]}), use --crop center")
-            )
-            continue
-        decoded.append((name, out))
-    if not decoded:
+
+    def usable() -> Iterator[tuple[np.ndarray, int | None]]:
+        # One image in memory at a time: a folder of photos may be far larger than memory.
+        for name in names:
+            arr, why = read_image(src, name)
+            if arr is None:
+                report.skipped.append((name, why))
+                continue
+            out = prepare_image(arr, resolution, crop)
+            if out is None:
+                report.skipped.append(
+                    (name, f"not square ({arr.shape[1]}x{arr.shape[0]}), use --crop center")
+                )
+                continue
+            yield out, class_of[str(Path(name).parent)] if labels else None
+
+    grey = all(_is_grey(src, n) for n in names)
+    extra = {"classes": report.classes} if labels else None
+    report.written = write_zip_stream(dest, usable(), grey, labels, extra)
+    if not report.written:
         raise DatasetError(f"{source}: none of the {len(names)} images could be used")
-    labels_list = [class_of[str(Path(n).parent)] for n, _ in decoded] if labels else None
-    write_zip(dest, decoded, labels_list, {"classes": report.classes} if labels else None)
-    report.written = len(decoded)
     return report
+
+
+def _is_grey(src: _Source, name: str) -> bool:
+    """Whether an image decodes to one channel, from its header alone (a file that cannot be
+    read counts as grey: it is skipped when it is decoded)."""
+    try:
+        with Image.open(io.BytesIO(src.read(name))) as img:
+            alpha = img.mode in ("LA", "PA") or "transparency" in img.info
+            return img.mode in ("L", *WIDE_GREY_MODES) and not alpha
+    except Exception:  # any decoder error: read_image says why when it decodes the file
+        return True
 
 
 def _member(name: str) -> zipfile.ZipInfo:
@@ -138,24 +154,52 @@ def write_zip(
 ) -> None:
     """Write images (uint8 HWC) in the dataset_tool layout, atomically."""
     grey = all(a.shape[2] == 1 for _, a in images)
+    items = ((arr, None if labels is None else labels[i]) for i, (_, arr) in enumerate(images))
+    write_zip_stream(dest, items, grey, labels is not None, extra)
+
+
+def write_zip_stream(
+    dest: Path,
+    items: Iterable[tuple[np.ndarray, int | None]],
+    grey: bool,
+    labelled: bool,
+    extra: dict | None = None,
+) -> int:
+    """Write (image uint8 HWC, label) pairs as they come, in the dataset_tool layout, atomically
+    (nothing is left at `dest` when it fails, or when no image comes); the number written.
+    `grey`: one channel per image; otherwise grey images are repeated to RGB."""
     table = []
+    count = 0
     try:
-        with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
-            for idx, (_, arr) in enumerate(images):
-                if not grey and arr.shape[2] == 1:
-                    arr = np.repeat(arr, 3, axis=2)
-                arc = f"{idx:08d}"[:5] + f"/img{idx:08d}.png"
-                buf = io.BytesIO()
-                Image.fromarray(arr[:, :, 0] if grey else arr).save(
-                    buf, format="PNG", compress_level=0
-                )
-                z.writestr(_member(arc), buf.getvalue())
-                if labels is not None:
-                    table.append([arc, labels[idx]])
-            meta = {"labels": table if labels is not None else None, **(extra or {})}
-            z.writestr(_member("dataset.json"), json.dumps(meta))
+        with atomic_path(dest) as tmp:
+            with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
+                for arr, label in items:
+                    if not grey and arr.shape[2] == 1:
+                        arr = np.repeat(arr, 3, axis=2)
+                    elif grey and arr.shape[2] != 1:
+                        arr = np.asarray(Image.fromarray(arr).convert("L"))[:, :, None]
+                    arc = f"{count:08d}"[:5] + f"/img{count:08d}.png"
+                    buf = io.BytesIO()
+                    Image.fromarray(arr[:, :, 0] if grey else arr).save(
+                        buf, format="PNG", compress_level=0
+                    )
+                    z.writestr(_member(arc), buf.getvalue())
+                    if labelled:
+                        table.append([arc, label])
+                    count += 1
+                meta = {"labels": table if labelled else None, **(extra or {})}
+                z.writestr(_member("dataset.json"), json.dumps(meta))
+            if not count:
+                raise _NothingWritten
+    except _NothingWritten:
+        return 0
     except OSError as exc:
         raise DatasetError(f"cannot write {dest}: {exc.strerror or exc}") from None
+    return count
+
+
+class _NothingWritten(Exception):
+    """Raised inside the atomic write so that an empty zip is not left at the destination."""
 
 
 def build_emoji_dataset(
