@@ -14,7 +14,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dataset", required=True, help="what the dataset is, its source and licence (card text)"
     )
-    p.add_argument("--command", action="append", default=[], help="exact command (repeatable)")
+    # dest "commands": "command" is the sub-command's name, which errors are printed under
+    p.add_argument(
+        "--command",
+        dest="commands",
+        action="append",
+        default=[],
+        help="exact command (repeatable)",
+    )
     p.add_argument("--note", action="append", default=[], help="a note for the card (repeatable)")
     p.add_argument(
         "--lpips-weights",
@@ -33,20 +40,22 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from stylegan2.cli.common import CLIError
+    from stylegan2.device import resolve_device
     from training.bundle import bundle
 
+    device = resolve_device(args.device)  # an unknown or absent device is one line, now
     try:
         card = bundle(
             args.snapshot,
             args.out,
             args.title,
-            args.command,
+            args.commands,
             args.dataset,
             lpips_weights=args.lpips_weights,
             inception=args.inception,
             data=args.data,
             notes=args.note,
-            device=args.device,
+            device=device,
         )
     except (ValueError, FileNotFoundError) as exc:
         raise CLIError(str(exc)) from None

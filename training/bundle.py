@@ -17,7 +17,7 @@ from stylegan2.analysis import USAGE_SAMPLES, sampled_resolution_usage
 from stylegan2.blobs import blob_scores_over_seeds
 from stylegan2.checkpoints import load_checkpoint, save_checkpoint
 from stylegan2.networks import Generator
-from stylegan2.safe_writes import same_file, write_text_atomic
+from stylegan2.safe_writes import folder_problem, same_file, write_text_atomic
 
 
 def _cpu_name() -> str:
@@ -127,8 +127,17 @@ def bundle(
             f"--out {out} would write over the snapshot (or the model over its card): "
             "choose a .safetensors name of its own"
         )
+    for path in (Path(out), card_path):  # before the minutes of measuring
+        if path.is_dir():
+            raise ValueError(f"cannot write {path}: it is a folder")
+    try:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"cannot write {out}: {exc.strerror or exc}") from None
+    problem = folder_problem(out)
+    if problem:
+        raise ValueError(problem)
     ckpt = load_checkpoint(snapshot, device=device)
-    Path(out).parent.mkdir(parents=True, exist_ok=True)
     G = ckpt.G_ema.eval()
     meta = ckpt.metadata or {}
     extra = meta.get("extra") or {}

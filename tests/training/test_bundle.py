@@ -70,6 +70,23 @@ def test_bundle_refuses_fid_without_data_and_a_missing_dataset(tmp_path):
         bundle(tmp_path / "s.safetensors", tmp_path / "o.safetensors", "t", [], "d", data="nope")
 
 
+def test_bundle_refuses_outputs_and_devices_before_measuring(tmp_path, capsys):
+    from commands.main import main
+
+    (tmp_path / "a-file").write_text("")
+    snap = tmp_path / "missing-snapshot.safetensors"  # never read: refused before
+    for out, words in [
+        (tmp_path, "it is a folder"),
+        (tmp_path / "a-file" / "m.safetensors", "cannot write"),
+    ]:
+        with pytest.raises(ValueError, match=words):
+            bundle(snap, out, "t", [], "d")
+    argv = ["bundle", str(snap), "--out", str(tmp_path / "o.safetensors"), "--title", "t"]
+    assert main([*argv, "--dataset", "d", "--device", "foo", "--command", "x --y"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("stylegan2 bundle: error: unknown device 'foo'"), err
+
+
 def test_card_says_how_much_wall_time_went_to_maintenance():
     from training.bundle import _maintenance_note
 
