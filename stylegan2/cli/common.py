@@ -188,9 +188,13 @@ def add_device_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto (default), cpu or cuda")
 
 
-def check_output(path: str | Path) -> None:
-    """Refuse an output file whose folder is missing or unwritable, or that is a folder,
-    before any work is done."""
+def check_output(path: str | Path, suffix: str | None = None) -> None:
+    """Refuse an output file whose folder is missing or unwritable, or that is a folder, or
+    (with `suffix`) whose name ends otherwise, before any work is done."""
+    if not str(path):
+        raise CLIError("an output needs a file name")
+    if suffix is not None and Path(path).suffix.lower() != suffix:
+        raise CLIError(f"{path}: the file is written as {suffix[1:].upper()}; name it {suffix}")
     problem = folder_problem(path)
     if problem:
         raise CLIError(problem)

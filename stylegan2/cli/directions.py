@@ -107,7 +107,7 @@ def run_edit(args: argparse.Namespace) -> int:
     from stylegan2.directions import Directions
     from stylegan2.render import Latent, Renderer, RenderRequest
 
-    check_output(args.out)
+    check_output(args.out, ".png")
     refuse_overwrite(
         [("--out", args.out)], [("--network", args.network), ("--direction", args.direction)]
     )

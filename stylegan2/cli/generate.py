@@ -87,6 +87,8 @@ def _renderer(args: argparse.Namespace) -> Renderer:
     from stylegan2.device import resolve_device
 
     G = load_network(args.network, device=resolve_device(args.device))
+    if getattr(args, "class_idx", None) is not None and G.c_dim == 0:
+        raise CLIError(f"--class {args.class_idx}: this network is not conditional (no classes)")
     return Renderer(G)
 
 
@@ -183,7 +185,7 @@ def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
 
 
 def run_mix(args: argparse.Namespace) -> int:
-    check_output(args.out)
+    check_output(args.out, ".png")
     refuse_overwrite([("--out", args.out)], [("--network", args.network)])
     renderer = _renderer(args)
     num_ws = renderer.G.num_ws
