@@ -8,6 +8,7 @@ is written to a temporary name and renamed when complete.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -219,14 +220,34 @@ def build_emoji_dataset(
             break
     if not images:
         raise DatasetError(f"{font}: the font drew no emoji")
+    distinct = len({hashlib.sha256(a.tobytes()).digest() for _, a in images})
+    if distinct < max(2, len(images) // 10):
+        # A text font draws one placeholder (or nothing visible) for every emoji code point.
+        raise DatasetError(
+            f"{font}: the font drew {distinct} distinct image(s) for {len(images)} emoji; "
+            "use a colour emoji font such as Noto Color Emoji"
+        )
+    family = _font_family(font)
+    licence = "SIL Open Font License 1.1" if family == "Noto Color Emoji" else "see the font"
     extra = {
-        "source": "Noto Color Emoji (SIL Open Font License 1.1)",
+        "source": f"{family} ({licence})",
         "font_sha256": font_sha256(font),
         "emoji_set": emoji_set,
         "names": [n for n, _ in images],
     }
     write_zip(Path(dest), images, None, extra)
     return len(images)
+
+
+def _font_family(font: str | Path) -> str:
+    from PIL import ImageFont
+
+    from training.emoji import _NATIVE_SIZE
+
+    try:
+        return ImageFont.truetype(str(font), _NATIVE_SIZE).getname()[0] or Path(font).name
+    except OSError:
+        return Path(font).name
 
 
 def build_faces_dataset(

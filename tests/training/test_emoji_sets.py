@@ -41,3 +41,17 @@ def test_faces_dataset_records_its_set(tmp_path):
         meta = json.loads(z.read("dataset.json"))
     assert meta["emoji_set"] == "faces"
     assert meta["names"][0] == "u1f600"
+
+
+def test_a_font_without_emoji_is_refused_and_leaves_no_zip(tmp_path):
+    """A text font draws one placeholder (or nothing) for every emoji: not a dataset."""
+    import matplotlib
+
+    from training.dataset import DatasetError
+    from training.dataset_tool import build_emoji_dataset
+
+    text_font = Path(matplotlib.get_data_path()) / "fonts" / "ttf" / "DejaVuSans.ttf"
+    dest = tmp_path / "e.zip"
+    with pytest.raises(DatasetError, match="distinct image"):
+        build_emoji_dataset(text_font, dest, 16, emoji_set="faces")
+    assert not dest.exists()
