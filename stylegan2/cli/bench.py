@@ -11,6 +11,7 @@ import torch
 from stylegan2.cli.common import (
     CLIError,
     add_device_arg,
+    check_memory,
     float_in,
     int_in,
     resolution_int,
@@ -79,7 +80,21 @@ def run_bench(args: argparse.Namespace) -> int:
     unknown = [p for p in paths if p not in PATHS]
     if unknown:
         raise CLIError(f"unknown path(s) {unknown}; choose from {', '.join(PATHS)}")
-    rows = bench_generator(G, batch=args.batch, paths=paths, min_time=args.min_time)
+    # A few float32 maps of the largest layer live at once (input, modulated output, noise,
+    # the upsampling buffer), and the reference path's images are kept for the comparison.
+    largest = max(x.channels * x.resolution**2 for x in G.layers())
+    need = args.batch * (6 * largest + 2 * G.img_channels * G.img_resolution**2) * 4
+    if device.type == "cpu":
+        check_memory(f"bench at batch {args.batch} and {G.img_resolution} px", need)
+    try:
+        rows = bench_generator(G, batch=args.batch, paths=paths, min_time=args.min_time)
+    except (RuntimeError, MemoryError) as exc:
+        if "memory" not in str(exc).lower() and not isinstance(exc, MemoryError):
+            raise
+        raise CLIError(
+            f"not enough memory for batch {args.batch} at {G.img_resolution} px; "
+            "choose a smaller --batch"
+        ) from None
     params = sum(p.numel() for p in G.parameters())
     if args.json:
         print(

@@ -157,6 +157,12 @@ def test_bench_runs_and_reports_both_paths(capsys):
     assert all(r["ms_per_image"] > 0 for r in report["rows"])
 
 
+def test_bench_refuses_a_batch_that_would_not_fit_in_memory(capsys):
+    rc = main(["bench", "--resolution", "2048", "--batch", "1024", "--min-time", "0"])
+    err = capsys.readouterr().err
+    assert rc == 2 and "bench at batch 1024 and 2048 px would need about" in err, err
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [
