@@ -13,7 +13,6 @@ from stylegan2.cli.common import (
     check_image_bytes,
     check_memory,
     check_output,
-    count_int,
     index_int,
     int_in,
     parse_range,
@@ -30,7 +29,9 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--method", choices=["sefa", "pca"], default="sefa")
     p.add_argument("--layers", type=parse_range, help="ws range they apply to, e.g. 0-5")
     p.add_argument("--top", type=int_in(1, 4096), default=10, help="directions kept, 1-4096")
-    p.add_argument("--samples", type=count_int, default=100_000, help="w samples for PCA, 1-10^7")
+    p.add_argument(
+        "--samples", type=int_in(2, 10**7), default=100_000, help="w samples for PCA, 2-10^7"
+    )
     p.add_argument("--out", required=True, help="directions file (.npz)")
     add_device_arg(p)
     p.set_defaults(func=run_directions)
@@ -65,7 +66,13 @@ def parse_strengths(text: str) -> list[float]:
 
 
 def _layers(arg: list[int] | None) -> tuple[int, int] | None:
-    return None if arg is None else (min(arg), max(arg))
+    """The one contiguous range of ws that --layers names ('3', '0-5', '0,1,2')."""
+    if arg is None:
+        return None
+    lo, hi = min(arg), max(arg)
+    if sorted(set(arg)) != list(range(lo, hi + 1)):
+        raise CLIError(f"--layers must be one range such as {lo}-{hi}; directions apply to a run")
+    return lo, hi
 
 
 def run_directions(args: argparse.Namespace) -> int:
@@ -77,15 +84,16 @@ def run_directions(args: argparse.Namespace) -> int:
 
     check_output(args.out)
     refuse_overwrite([("--out", args.out)], [("--network", args.network)])
+    layers = _layers(args.layers)
     G = load_network(args.network, device=resolve_device(args.device))
     try:
         if args.method == "sefa":
-            d = sefa(G, _layers(args.layers), args.top)
+            d = sefa(G, layers, args.top)
         else:
             # the w's in float64, centred, then their SVD
             check_memory(f"PCA over {args.samples:,} samples", args.samples * G.w_dim * 8 * 3)
             with tqdm(total=args.samples, unit="w") as bar:
-                d = pca(G, args.samples, _layers(args.layers), args.top, progress=bar.update)
+                d = pca(G, args.samples, layers, args.top, progress=bar.update)
     except ValueError as exc:
         raise CLIError(str(exc)) from None
     try:

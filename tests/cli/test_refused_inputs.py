@@ -288,9 +288,10 @@ def test_a_plot_format_matplotlib_cannot_write_is_refused_before_the_work(
         (["mix", "--rows", "0", "--cols", "1", "--out", "{tmp}/m.jpg"], "name it .png"),
         (["mix", "--rows", "0", "--cols", "1", "--out", ""], "needs a file name"),
         (["generate", "--seeds", "0", "--class", "5", "--outdir", "{tmp}/o"], "not conditional"),
+        (["directions", "--layers", "0,5", "--out", "{tmp}/d.npz"], "must be one range"),
     ],
 )
 def test_outputs_and_classes_that_would_mislead_are_refused(tmp_path, net, capsys, argv, message):
     argv = [a.format(tmp=tmp_path) for a in argv]
     _refused(capsys, [argv[0], "--network", str(net), *argv[1:]], message)
-    assert not (tmp_path / "m.jpg").exists() and not (tmp_path / "o").exists()
+    assert not any(tmp_path.glob("[mod]*.*")) and not (tmp_path / "o").exists()
