@@ -285,7 +285,7 @@ def _fetch(
     """Stream `url` into `tmp`; (sha256, size), or _Failure with a short reason."""
     if cancelled():
         raise _Failure("cancelled", cancelled=True)
-    request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
+    request = urllib.request.Request(_wire_url(url), headers={"User-Agent": _USER_AGENT})
     try:
         response = _opener().open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
@@ -374,6 +374,20 @@ class _StallWatch:
         slow = done - self.mark_done < STALL_BYTES_PER_S * (now - self.mark_time)
         self.mark_time, self.mark_done = now, done
         return slow
+
+
+def _wire_url(url: str) -> str:
+    """`url` as it goes over the wire: a non-ASCII path or query percent-encoded (UTF-8) and a
+    non-ASCII host in IDNA, as a browser sends them (the URL as typed names the cache file)."""
+    parts = urllib.parse.urlsplit(url)
+    netloc = parts.netloc
+    if not netloc.isascii():
+        host = (parts.hostname or "").encode("idna").decode("ascii")
+        netloc = host if parts.port is None else f"{host}:{parts.port}"
+    keep = "/%:@!$&'()*+,;=~"
+    path = urllib.parse.quote(parts.path, safe=keep)
+    query = urllib.parse.quote(parts.query, safe=keep + "?")
+    return urllib.parse.urlunsplit((parts.scheme, netloc, path, query, ""))
 
 
 def _content_length(response: Any) -> int | None:

@@ -118,6 +118,12 @@ def test_a_trickle_and_an_endless_body_are_stopped(http_server, cache, monkeypat
     assert "passed the" in _one_line_failure(http_server.url("chunked/net.pkl"), cache)
 
 
+def test_a_non_ascii_path_is_sent_percent_encoded(http_server, cache):
+    http_server.add("%C3%BCnicode.pkl", BODY)  # the server sees the encoded name
+    path = download(http_server.url("files/ünicode.pkl"))
+    assert path.read_bytes() == BODY and path.name.endswith("-_nicode.pkl")
+
+
 def test_a_malformed_url_is_one_line(cache):
     for url in ("http://[::1/x.pkl", "http://127.0.0.1:port/x.pkl", "http:///x.pkl"):
         with pytest.raises(DownloadError, match="is not a valid URL"):
