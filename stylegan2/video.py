@@ -56,10 +56,22 @@ MAX_GIF_SIDE = 1024
 GIF_BYTES_PER_PIXEL = 5
 
 
-def gif_problem(frames: float, width: int, height: int, limit: int) -> str | None:
-    """Why a GIF of `frames` frames of width x height cannot be written, or None: Pillow keeps
-    every frame in memory until the file is written, so a side above MAX_GIF_SIDE or frames that
-    would pass `limit` bytes are refused before the first frame renders."""
+#: GIF delays are whole hundredths of a second, and players slow a delay under 0.02 s to 0.1 s
+MAX_GIF_FPS = 50.0
+
+
+def gif_problem(
+    frames: float, width: int, height: int, limit: int, fps: float | None = None
+) -> str | None:
+    """Why a GIF of `frames` frames of width x height at `fps` cannot be written, or None:
+    Pillow keeps every frame in memory until the file is written, so a side above MAX_GIF_SIDE
+    or frames that would pass `limit` bytes are refused before the first frame renders, and so
+    is a frame rate GIF players cannot show."""
+    if fps is not None and fps > MAX_GIF_FPS:
+        return (
+            f"a GIF plays at most {MAX_GIF_FPS:g} fps (its delays are hundredths of a second, "
+            f"and players slow shorter ones); got {fps:g}: export MP4 or PNG frames"
+        )
     if max(width, height) > MAX_GIF_SIDE:
         return (
             f"GIF frames of {width}x{height} px: GIF sides stay within {MAX_GIF_SIDE} px (every "

@@ -299,7 +299,8 @@ def test_cli_video_side_by_side_of_two_resolutions_matches_the_gui(tmp_path, ren
 def test_a_gif_that_would_not_fit_in_memory_is_refused_before_rendering():
     from stylegan2.video import MAX_GIF_SIDE, gif_problem
 
-    assert gif_problem(100, 128, 64, limit=1 << 30) is None
+    assert gif_problem(100, 128, 64, limit=1 << 30, fps=50) is None
+    assert "at most 50 fps" in gif_problem(100, 128, 64, limit=1 << 30, fps=60)
     assert "GIF sides stay within" in gif_problem(2, MAX_GIF_SIDE + 1, 64, limit=1 << 40)
     problem = gif_problem(1_000_000, 64, 64, limit=1 << 30)
     assert "1,000,000 frames of 64x64 px" in problem and "19.1 GiB" in problem

@@ -142,7 +142,7 @@ class PathController(QObject):
         width = side * len(self.ctx.networks)
         times = frame_times(path, fps)
         problem = (
-            gif_problem(len(times), width, side, memory_limit())
+            gif_problem(len(times), width, side, memory_limit(), fps)
             if output_kind(out) == ".gif"
             else None
         )

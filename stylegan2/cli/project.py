@@ -103,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         if video_kind == ".gif":
             res = G.img_resolution
             frames = args.steps // args.video_every + 2
-            problem = gif_problem(frames, 2 * res, res, memory_limit())
+            problem = gif_problem(frames, 2 * res, res, memory_limit(), args.fps)
             if problem:
                 raise CLIError(problem)
     cfg = ProjectConfig(num_steps=args.steps, w_plus=args.w_plus)

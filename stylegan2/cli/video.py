@@ -189,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
         width, res = width * scale, res * scale
     check_image_bytes("a frame", res, width)
     if kind == ".gif":
-        problem = gif_problem(frames_needed, width, res, memory_limit())
+        problem = gif_problem(frames_needed, width, res, memory_limit(), args.fps)
         if problem:
             raise CLIError(problem)
     times = frame_times(path, args.fps)
