@@ -115,10 +115,10 @@ def run_edit(args: argparse.Namespace) -> int:
     from stylegan2.directions import Directions
     from stylegan2.render import Latent, Renderer, RenderRequest
 
-    check_output(args.out, ".png")
     refuse_overwrite(
         [("--out", args.out)], [("--network", args.network), ("--direction", args.direction)]
     )
+    check_output(args.out, ".png")
     try:
         d = Directions.load(args.direction)
     except ValueError as exc:

@@ -185,8 +185,8 @@ def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
 
 
 def run_mix(args: argparse.Namespace) -> int:
-    check_output(args.out, ".png")
     refuse_overwrite([("--out", args.out)], [("--network", args.network)])
+    check_output(args.out, ".png")
     renderer = _renderer(args)
     num_ws = renderer.G.num_ws
     if args.styles is None:
