@@ -36,8 +36,9 @@ def test_every_command_takes_threads(capsys):
         with pytest.raises(SystemExit):
             main([cmd, "--help"])
         assert "--threads" in capsys.readouterr().out, cmd
-    rc = main(["info", "--threads", "0", "nonexistent.pkl"])
-    assert rc == 2 and "--threads must be 1 to 1024" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_:  # refused as it is parsed, with the limits
+        main(["info", "--threads", "0", "nonexistent.pkl"])
+    assert exit_.value.code == 2 and "1-1024" in capsys.readouterr().err
 
 
 def test_commands_default_to_the_bundled_model(tmp_path, capsys):
