@@ -8,7 +8,9 @@ a network; `stylegan2.checkpoints.load_network` does that once the data is compl
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -22,6 +24,14 @@ MAX_CHECKPOINT_BYTES = 4 * 1024**3
 
 class CheckpointError(Exception):
     """A checkpoint that cannot be loaded. The message is one line meant for the user."""
+
+
+def named_path(path: str | os.PathLike[str]) -> Path:
+    """`path` as a Path; CheckpointError for an empty one, which Path would turn into "." and
+    every later check would report as a folder."""
+    if not os.fspath(path):
+        raise CheckpointError("no file named: the path is empty")
+    return Path(path)
 
 
 @dataclass

@@ -10,9 +10,15 @@ from typing import Any
 
 import torch
 
-from stylegan2.checkpoints.common import CheckpointContents, CheckpointError, NetworkWeights
+from stylegan2.checkpoints.common import (
+    CheckpointContents,
+    CheckpointError,
+    NetworkWeights,
+    named_path,
+)
 from stylegan2.checkpoints.native import is_native, read_native
 from stylegan2.config import ConfigError, DiscriminatorConfig, GeneratorConfig
+from stylegan2.downloads import refetch_hint
 from stylegan2.networks import Discriminator, Generator
 
 log = logging.getLogger(__name__)
@@ -32,10 +38,16 @@ def read_checkpoint_any(path: str | Path) -> CheckpointContents:
     """Read any supported file into plain data (no network is built)."""
     from stylegan2.checkpoints.sniff import read_checkpoint
 
-    path = Path(path)
-    if path.is_file() and is_native(path):
-        return read_native(path)
-    return read_checkpoint(path)
+    path = named_path(path)
+    try:
+        if path.is_file() and is_native(path):
+            return read_native(path)
+        return read_checkpoint(path)
+    except CheckpointError as exc:
+        hint = refetch_hint(path)
+        if hint:
+            raise CheckpointError(f"{exc}{hint}") from None
+        raise
 
 
 def least_weights(cfg: GeneratorConfig | DiscriminatorConfig) -> int:
@@ -94,7 +106,7 @@ def build_network(weights: NetworkWeights, what: str = "network") -> Generator |
 
 def load_checkpoint(path: str | Path, device: str | torch.device = "cpu") -> LoadedCheckpoint:
     """Load every network a checkpoint holds (G_ema always; G and D when present)."""
-    path = Path(path)
+    path = named_path(path)
     contents = read_checkpoint_any(path)
     G_ema = build_network(contents.G_ema, f"{path.name} (G_ema)")
     if contents.w_avg_missing:

@@ -26,7 +26,7 @@ import torch
 import torch._utils
 
 from stylegan2.checkpoints.budget import budget_for, charge, check_view
-from stylegan2.checkpoints.common import MAX_CHECKPOINT_BYTES, CheckpointError
+from stylegan2.checkpoints.common import MAX_CHECKPOINT_BYTES, CheckpointError, named_path
 from stylegan2.checkpoints.restricted import (
     CORRUPT_DATA_ERRORS,
     AllowList,
@@ -295,7 +295,7 @@ def first_line(exc: BaseException) -> str:
 def check_file(path: str | os.PathLike[str]) -> Path:
     """Existence, type and size checks shared by every reader. Only regular files: a FIFO or a
     device would block or never end."""
-    p = Path(path)
+    p = named_path(path)
     if not p.exists():
         raise CheckpointError(f"{p}: no such file")
     if p.is_dir():

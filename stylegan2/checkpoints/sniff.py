@@ -12,7 +12,7 @@ import zipfile
 from pathlib import Path
 
 from stylegan2.archive_errors import ARCHIVE_ERRORS
-from stylegan2.checkpoints.common import CheckpointContents, CheckpointError
+from stylegan2.checkpoints.common import CheckpointContents, CheckpointError, named_path
 from stylegan2.checkpoints.safe_unpickle import check_file
 
 SCAN_BYTES = 4 * 1024**2
@@ -82,7 +82,7 @@ def _looks_like_safetensors(head: bytes, size: int) -> bool:
 
 def read_checkpoint(path: str | os.PathLike[str]) -> CheckpointContents:
     """Read any third-party checkpoint we support into plain data (configs + state dicts)."""
-    p = Path(path)
+    p = named_path(path)
     fmt = sniff_format(p)
     if fmt == "directory":
         raise CheckpointError(f"{p} is a directory, not a checkpoint file ({EXPECTED})")

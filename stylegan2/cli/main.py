@@ -122,6 +122,12 @@ def _resolve_downloads(args: argparse.Namespace) -> None:
         if args.network is None:
             raise CLIError("--network is required: no bundled model is installed")
     positional = getattr(args, "network_positional", None)
+    named = [positional] if positional is not None else []
+    for dest in [*named, *NETWORK_DESTS, *WEIGHT_DESTS]:
+        if getattr(args, dest, None) == "":  # Path("") is "." and would read as a folder
+            flag = "the network argument" if dest == positional else "--" + dest.replace("_", "-")
+            what = "a file or a URL" if dest in WEIGHT_DESTS else "a file, URL or published network"
+            raise CLIError(f"{flag} is empty: name {what}")
     if positional is not None:
         value = getattr(args, positional)
         if isinstance(value, str) and not os.path.exists(value):  # a local file or run folder wins

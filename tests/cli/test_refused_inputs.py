@@ -295,3 +295,26 @@ def test_outputs_and_classes_that_would_mislead_are_refused(tmp_path, net, capsy
     argv = [a.format(tmp=tmp_path) for a in argv]
     _refused(capsys, [argv[0], "--network", str(net), *argv[1:]], message)
     assert not any(tmp_path.glob("[mod]*.*")) and not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["generate", "--network", "", "--seeds", "0", "--outdir", "{tmp}/o"],
+         "--network is empty"),
+        (["info", ""], "the network argument is empty: name a file, URL or published network"),
+        (["ppl", "--network", "{net}", "--lpips-weights", "", "--samples", "2"],
+         "--lpips-weights is empty: name a file or a URL"),
+    ],
+)  # fmt: skip
+def test_an_empty_network_or_weights_path_is_named_as_empty(tmp_path, net, capsys, argv, message):
+    # Path("") is "." and used to be reported as a folder
+    _refused(capsys, [a.format(tmp=tmp_path, net=net) for a in argv], message)
+
+
+def test_an_empty_checkpoint_path_is_named_as_empty():
+    from stylegan2.checkpoints import CheckpointError, load_checkpoint, read_checkpoint_any
+
+    for read in (load_checkpoint, read_checkpoint_any):
+        with pytest.raises(CheckpointError, match="the path is empty"):
+            read("")
