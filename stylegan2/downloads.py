@@ -15,6 +15,7 @@ through the checkpoint loader's restricted unpickler like any local file.
 
 from __future__ import annotations
 
+import base64
 import errno
 import hashlib
 import http.client
@@ -91,10 +92,25 @@ def url_problem(url: str) -> str | None:
         parts = urllib.parse.urlsplit(url)
         _ = parts.port
     except ValueError as exc:
-        return f"{url} is not a valid URL ({exc})"
+        return f"{display_url(url)} is not a valid URL ({exc})"
     if not parts.hostname:
-        return f"{url} is not a valid URL (no host)"
+        return f"{display_url(url)} is not a valid URL (no host)"
     return None
+
+
+def display_url(url: str) -> str:
+    """`url` as messages, logs and the download index show it: a password in it (`user:pw@`)
+    becomes `***`."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return url
+    if password is None:
+        return url
+    user, _, host = parts.netloc.rpartition("@")
+    name = user.split(":", 1)[0]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{name}:***@{host}"))
 
 
 def default_cache_dir() -> Path:
@@ -156,6 +172,21 @@ def recorded_sha256(url: str, cache_dir: str | os.PathLike[str] | None = None) -
     return entry.get("sha256") if isinstance(entry, dict) else None
 
 
+def refetch_hint(path: str | os.PathLike[str]) -> str:
+    """For a file that failed to load: when it is a download this project cached (the index
+    beside it names it), "; it is the cached download of URL: delete it to fetch it again",
+    else "". A cached file is used without a request, so a damaged one fails every time."""
+    try:
+        p = Path(path).resolve()
+        entry = read_index(p.parent).get(p.name) if (p.parent / INDEX_NAME).is_file() else None
+    except (OSError, RuntimeError, ValueError):
+        return ""
+    if not isinstance(entry, dict):
+        return ""
+    url = entry.get("url", "a URL")
+    return f"; it is the cached download of {url}: delete it to fetch it again"
+
+
 def sha256_of(path: str | os.PathLike[str]) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -200,10 +231,11 @@ def download(
     final = folder / file_name_for(url)
     if final.is_file():
         return final
+    shown = display_url(url)
     by_hand = f"download it by hand to {final}"
     if offline_mode(offline):
         raise DownloadError(
-            f"{url} is not in the download cache and downloads are off; {by_hand}", url, final
+            f"{shown} is not in the download cache and downloads are off; {by_hand}", url, final
         )
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -214,7 +246,7 @@ def download(
         tmp = new_temp(final)
     except OSError as exc:
         raise DownloadError(
-            f"cannot download {url}: cannot write to the cache folder {folder} "
+            f"cannot download {shown}: cannot write to the cache folder {folder} "
             f"({exc.strerror or exc}); {by_hand} or choose another cache folder",
             url,
             final,
@@ -228,12 +260,12 @@ def download(
     except _Failure as exc:
         tmp.unlink(missing_ok=True)
         cls = DownloadCancelled if exc.cancelled else DownloadError
-        raise cls(f"cannot download {url}: {exc}; {by_hand}", url, final) from None
+        raise cls(f"cannot download {shown}: {exc}; {by_hand}", url, final) from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _record(folder, final.name, url, digest, size)
-    log.info("downloaded %s to %s (%d bytes)", url, final, size)
+    _record(folder, final.name, shown, digest, size)
+    log.info("downloaded %s to %s (%d bytes)", shown, final, size)
     return final
 
 
@@ -286,6 +318,10 @@ def _fetch(
     if cancelled():
         raise _Failure("cancelled", cancelled=True)
     request = urllib.request.Request(_wire_url(url), headers={"User-Agent": _USER_AGENT})
+    auth = _basic_auth(url)
+    if auth is not None:
+        # unredirected: like curl, the credentials go to the host they were typed for only
+        request.add_unredirected_header("Authorization", auth)
     try:
         response = _opener().open(request, timeout=timeout)
     except urllib.error.HTTPError as exc:
@@ -377,10 +413,11 @@ class _StallWatch:
 
 
 def _wire_url(url: str) -> str:
-    """`url` as it goes over the wire: a non-ASCII path or query percent-encoded (UTF-8) and a
-    non-ASCII host in IDNA, as a browser sends them (the URL as typed names the cache file)."""
+    """`url` as it goes over the wire: a non-ASCII path or query percent-encoded (UTF-8), a
+    non-ASCII host in IDNA, as a browser sends them, and no `user:password@` (sent as a header:
+    urllib would look it up as part of the host name). The URL as typed names the cache file."""
     parts = urllib.parse.urlsplit(url)
-    netloc = parts.netloc
+    netloc = parts.netloc.rpartition("@")[2]
     if not netloc.isascii():
         host = (parts.hostname or "").encode("idna").decode("ascii")
         netloc = host if parts.port is None else f"{host}:{parts.port}"
@@ -388,6 +425,18 @@ def _wire_url(url: str) -> str:
     path = urllib.parse.quote(parts.path, safe=keep)
     query = urllib.parse.quote(parts.query, safe=keep + "?")
     return urllib.parse.urlunsplit((parts.scheme, netloc, path, query, ""))
+
+
+def _basic_auth(url: str) -> str | None:
+    """The Basic Authorization header for a `user:password@` in `url` (percent-decoded, UTF-8),
+    or None when it names no user."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.username is None:
+        return None
+    user = urllib.parse.unquote(parts.username)
+    password = urllib.parse.unquote(parts.password or "")
+    token = base64.b64encode(f"{user}:{password}".encode()).decode("ascii")
+    return f"Basic {token}"
 
 
 def _content_length(response: Any) -> int | None:
@@ -423,7 +472,12 @@ def _network_reason(exc: BaseException, timeout: float) -> str:
         return f"the connection failed ({type(reason).__name__})"
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
-    return str(reason) or type(reason).__name__
+    if isinstance(reason, http.client.HTTPException):
+        # e.g. BadStatusLine carries the raw line, line breaks included
+        said = " ".join(str(reason).split())[:80]
+        detail = f": {said!r}" if said else ""
+        return f"the server's answer is not valid HTTP ({type(reason).__name__}{detail})"
+    return " ".join(str(reason).split()) or type(reason).__name__
 
 
 def _record(folder: Path, name: str, url: str, sha256: str, size: int) -> None:

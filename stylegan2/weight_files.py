@@ -12,13 +12,24 @@ import torch
 
 from stylegan2.checkpoints.common import CheckpointError
 from stylegan2.checkpoints.torch_scan import scan_torch_file
+from stylegan2.downloads import refetch_hint
 from stylegan2.input_files import file_problem
 
 
 def read_weight_file(path: str | Path, what: str) -> tuple[str, dict[str, torch.Tensor]]:
     """('torchscript' | 'state_dict', name -> tensor). `what` names the expected contents in
-    the one-line ValueError raised for a missing, foreign or damaged file."""
-    path = Path(path)
+    the one-line ValueError raised for a missing, foreign or damaged file (with how to fetch it
+    again when it is a cached download)."""
+    try:
+        return _read_weight_file(Path(path), what)
+    except ValueError as exc:
+        hint = refetch_hint(path)
+        if hint:
+            raise ValueError(f"{exc}{hint}") from None
+        raise
+
+
+def _read_weight_file(path: Path, what: str) -> tuple[str, dict[str, torch.Tensor]]:
     problem = file_problem(path)
     if problem:
         raise ValueError(f"{path}: {problem}")

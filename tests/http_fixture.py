@@ -13,6 +13,11 @@ port, never any outside address), and paths that misbehave the way real servers 
     /html/NAME           a sign-in page as text/html, with 200
     /page/NAME           a web page with 200, labelled application/octet-stream
     /empty               200 and an empty body
+    /private/NAME        the file for Basic credentials alice / "pä ss:word", else 401
+    /moved/NAME          302 to /files/NAME
+    /garbage             a status line that is not HTTP
+
+The Authorization header of every request is kept per path (`authorization`).
 
 Every request is counted per path, so a test can prove that a cache hit made none. Test modules
 make fixtures of `local_server` and `isolated_cache`.
@@ -20,6 +25,7 @@ make fixtures of `local_server` and `isolated_cache`.
 
 from __future__ import annotations
 
+import base64
 import collections
 import threading
 import time
@@ -30,11 +36,16 @@ from pathlib import Path
 
 import pytest
 
+#: what /private/ accepts: Basic alice:"pä ss:word" (UTF-8), which a URL spells
+#: alice:p%C3%A4%20ss%3Aword@
+PRIVATE_AUTH = "Basic " + base64.b64encode("alice:pä ss:word".encode()).decode("ascii")
+
 
 class LocalServer:
     def __init__(self, root: Path) -> None:
         self.root = root
         self.requests: collections.Counter[str] = collections.Counter()
+        self.authorization: dict[str, str | None] = {}
         self._lock = threading.Lock()
         server = self
 
@@ -62,9 +73,10 @@ class LocalServer:
         with self._lock:
             return sum(self.requests.values())
 
-    def count(self, path: str) -> None:
+    def count(self, path: str, authorization: str | None) -> None:
         with self._lock:
             self.requests[path] += 1
+            self.authorization[path] = authorization
 
     def close(self) -> None:
         self.httpd.shutdown()
@@ -81,10 +93,20 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self) -> None:
-        self.owner.count(self.path)
+        self.owner.count(self.path, self.headers.get("Authorization"))
         kind, _, name = self.path.lstrip("/").partition("/")
         if kind == "missing":
             return self._status(404)
+        if kind == "moved":
+            return self._status(302, location=f"/files/{name}")
+        if kind == "garbage":
+            self.wfile.write(b"GARBAGE LINE\r\nmore garbage\r\n\r\n")
+            self.close_connection = True
+            return None
+        if kind == "private":
+            if self.headers.get("Authorization") != PRIVATE_AUTH:
+                return self._status(401)
+            kind = "files"
         if kind == "loop":
             return self._status(301, location=self.path)
         if kind == "to-file":

@@ -124,6 +124,31 @@ def test_a_non_ascii_path_is_sent_percent_encoded(http_server, cache):
     assert path.read_bytes() == BODY and path.name.endswith("-_nicode.pkl")
 
 
+def test_a_server_that_does_not_speak_http_is_one_line(http_server, cache):
+    msg = _one_line_failure(http_server.url("garbage"), cache, timeout=5)
+    assert "not valid HTTP (BadStatusLine: 'GARBAGE LINE')" in msg
+
+
+def test_credentials_in_the_url_are_sent_once_and_never_shown(http_server, cache):
+    http_server.add("net.pkl", BODY)
+    host = f"127.0.0.1:{http_server.port}"
+    url = f"http://alice:p%C3%A4%20ss%3Aword@{host}/private/net.pkl"
+    assert download(url).read_bytes() == BODY
+    entry = read_index()[file_name_for(url)]
+    assert entry["url"] == f"http://alice:***@{host}/private/net.pkl"  # no password on disk
+    assert "word" not in (cache / "index.json").read_text()
+
+    with pytest.raises(DownloadError) as info:
+        download(f"http://alice:wrong@{host}/private/net.pkl")
+    assert "HTTP 401" in str(info.value)
+    assert "wrong" not in str(info.value) and f"alice:***@{host}" in str(info.value)
+
+    # Like curl, credentials stay with the URL they were typed in: a redirect does not carry them.
+    download(f"http://alice:secret@{host}/moved/net.pkl")
+    assert http_server.authorization["/moved/net.pkl"] is not None
+    assert http_server.authorization["/files/net.pkl"] is None
+
+
 def test_a_malformed_url_is_one_line(cache):
     for url in ("http://[::1/x.pkl", "http://127.0.0.1:port/x.pkl", "http:///x.pkl"):
         with pytest.raises(DownloadError, match="is not a valid URL"):
@@ -267,3 +292,25 @@ def test_file_names_are_safe_and_distinct():
 def test_only_http_urls_are_fetched(cache):
     with pytest.raises(ValueError):
         download("file:///etc/hostname")
+
+
+def test_a_damaged_cached_download_says_how_to_fetch_it_again(http_server, cache, tmp_path):
+    from stylegan2.checkpoints import CheckpointError, load_checkpoint
+    from stylegan2.weight_files import read_weight_file
+
+    url = http_server.add("net.pkl", b"not a pickle at all" * 10)
+    path = download(url)
+    hint = f"it is the cached download of {url}: delete it to fetch it again"
+    with pytest.raises(CheckpointError, match="delete it to fetch it again") as info:
+        load_checkpoint(path)
+    assert hint in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(ValueError) as info:
+        read_weight_file(path, "VGG16 weights")
+    assert hint in str(info.value)
+
+    # the same bytes outside the cache are only a bad file
+    other = tmp_path / "net.pkl"
+    other.write_bytes(path.read_bytes())
+    with pytest.raises(CheckpointError) as info:
+        load_checkpoint(other)
+    assert "cached download" not in str(info.value)
