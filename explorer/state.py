@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from stylegan2.checkpoints.budget import json_depth
 from stylegan2.config import MAX_PSI, MAX_SEED
+from stylegan2.json_depth import json_depth
 from stylegan2.render import (
     MAX_CLASSES,
     MAX_WS,

@@ -7,7 +7,6 @@ card is stored in the file's header and as a Markdown file beside it."""
 from __future__ import annotations
 
 import json
-import platform
 from pathlib import Path
 from typing import Any
 
@@ -18,23 +17,7 @@ from stylegan2.blobs import blob_scores_over_seeds
 from stylegan2.checkpoints import load_checkpoint, save_checkpoint
 from stylegan2.networks import Generator
 from stylegan2.safe_writes import folder_problem, same_file, write_text_atomic
-
-
-def _cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine() -> str:
-    cpus = torch.get_num_threads()
-    gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else "no GPU"
-    threads = f"{cpus} thread{'s' if cpus != 1 else ''}"
-    return f"{_cpu_name()}, {threads}, {gpu}; torch {torch.__version__}, {platform.system()}"
+from training.machine import machine
 
 
 def measure(

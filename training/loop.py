@@ -32,6 +32,7 @@ from training.distributed import (
     shutdown_distributed,
 )
 from training.loss import LossConfig, StyleGAN2Loss
+from training.machine import machine
 from training.options import ResolvedConfig, TrainOptions, resolve, use_mixed_precision
 from training.progress import Decision, TickScheduler, truncate_stats, write_tick
 from training.resume import load_into, with_history
@@ -155,12 +156,6 @@ def _train_in(
     return out
 
 
-def _machine() -> str:
-    from training.bundle import machine
-
-    return machine()
-
-
 class _Trainer:
     def __init__(self, opts, rc: ResolvedConfig, dataset, run_dir, dist, device, resume) -> None:
         self.opts, self.rc, self.dataset, self.run_dir = opts, rc, dataset, run_dir
@@ -194,7 +189,7 @@ class _Trainer:
             self.loss.augment = AugmentPipe().to(device)
             self.ada = AdaptiveP(self.loss.augment, target=opts.ada_target, kimg=opts.ada_kimg)
         self.counters = {"cur_nimg": 0, "step": 0, "tick": 0, "elapsed": 0.0, "augment_p": 0.0}
-        self.machine, self.data_note = _machine(), str(opts.data)
+        self.machine, self.data_note = machine(), str(opts.data)
         self.records = RunRecords(opts, run_dir, device)
         if resume is not None:
             self._resume(resume[1])

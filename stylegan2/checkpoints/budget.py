@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from stylegan2.checkpoints.common import CheckpointError
+from stylegan2.json_depth import json_depth
 
 #: slack over the file size, for tiny files whose pickles carry scalars outside any storage
 _SLACK_ELEMENTS = 1 << 16
@@ -112,30 +113,6 @@ def check_view(storage_elements: int, offset: Any, size: Any, stride: Any) -> in
             f"{storage_elements:,} (overlapping strides)"
         )
     return numel
-
-
-def json_depth(text: str | bytes) -> int:
-    """The deepest bracket nesting in a JSON text (strings skipped), without parsing it."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    depth = deepest = 0
-    in_str = escaped = False
-    for ch in text:
-        if in_str:
-            if escaped:
-                escaped = False
-            elif ch == "\\":
-                escaped = True
-            elif ch == '"':
-                in_str = False
-        elif ch == '"':
-            in_str = True
-        elif ch in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
-        elif ch in "]}":
-            depth -= 1
-    return deepest
 
 
 def loads_bounded(text: str | bytes, what: str) -> Any:

@@ -152,7 +152,8 @@ MAX_JSON_BYTES = 64 * 1024**2
 def read_json(path: str | Path, what: str) -> Any:
     """A JSON file a command was given, or a one-line CLIError: only a regular file (a FIFO
     would block), at most MAX_JSON_BYTES, nesting bounded (no RecursionError)."""
-    from stylegan2.checkpoints.budget import MAX_NESTING, json_depth
+    from stylegan2.checkpoints.budget import MAX_NESTING
+    from stylegan2.json_depth import json_depth
 
     p = Path(path)
     problem = file_problem(p)

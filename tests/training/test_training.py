@@ -542,11 +542,11 @@ def test_a_run_that_moves_keeps_every_machine_and_dataset_on_its_card(
     assert with_history("A (to 1.0 kimg); then B", "B", 2.0) == "A (to 1.0 kimg); then B"
     assert with_history("A; torch 2, Linux", "B", 2.5) == "A; torch 2, Linux (to 2.5 kimg); then B"
 
-    monkeypatch.setattr(loop, "_machine", lambda: "box A")
+    monkeypatch.setattr(loop, "machine", lambda: "box A")
     first = train(_opts(tiny_data, tmp_path / "r", kimg=0.016), progress=False)
     other = tmp_path / "other.zip"
     build_dataset(tiny_data, other, 16)
-    monkeypatch.setattr(loop, "_machine", lambda: "box B")
+    monkeypatch.setattr(loop, "machine", lambda: "box B")
     opts = _opts(other, tmp_path / "r", kimg=0.024, resume=str(latest_snapshot(first)))
     card = load_checkpoint(latest_snapshot(train(opts, progress=False))).metadata["card"]
     assert card["machine"] == "box A (to 0.0 kimg); then box B"
