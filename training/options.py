@@ -23,21 +23,65 @@ PRECISIONS = ("auto", "fp32", "mixed")
 ARCHITECTURES = ("skip", "resnet", "orig")
 
 
+@dataclass(frozen=True)
+class Bounds:
+    """The values a TrainOptions field accepts: `low` and `high` (None: unbounded), each itself
+        refused when open; a float must also be finite. `words` replaces the generated wording of
+    what the value must do ("be ...", "lie in ...")."""
+
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    words: str | None = None
+
+    def problem(self, value: Any) -> str | None:
+        """'must ...' for a value outside, or None (None, the field's "unset", is inside)."""
+        if value is None:
+            return None
+        low, high = self.low, self.high
+        too_low = low is not None and (value <= low if self.open_low else value < low)
+        too_high = high is not None and (value >= high if self.open_high else value > high)
+        is_float = isinstance(value, float)
+        if not (too_low or too_high or (is_float and not math.isfinite(value))):
+            return None
+        if self.words:
+            return f"must {self.words}"
+        if is_float and low is not None and high is not None:
+            left, right = "(" if self.open_low else "[", ")" if self.open_high else "]"
+            return f"must lie in {left}{low:g}, {high:g}{right}"
+        if is_float and low is not None:
+            if self.open_low:
+                return f"must be a finite number above {low:g}"
+            return f"must be a finite number, {low:g} or more"
+        if too_high or low is None:
+            return f"must be at most {high:g}"
+        return "must be positive" if low == 1 else f"must be at least {low:g}"
+
+
 def option(
     default: Any,
     flag: str,
     help: str,
     choices: tuple[str, ...] | None = None,
     shown: str | None = None,
+    bounds: Bounds | None = None,
 ) -> Any:
     """A TrainOptions field with its flag. `shown`: how --help words the default where the value
-    itself says little (None meaning "the cfg's")."""
-    meta = {"flag": flag, "help": help, "choices": choices, "shown": shown}
+    itself says little (None meaning "the cfg's"); `bounds`: the values it accepts."""
+    meta = {"flag": flag, "help": help, "choices": choices, "shown": shown, "bounds": bounds}
     return field(default=default, metadata=meta)
 
 
 def required(flag: str, help: str) -> Any:
-    return field(metadata={"flag": flag, "help": help, "choices": None, "shown": None})
+    meta = {"flag": flag, "help": help, "choices": None, "shown": None, "bounds": None}
+    return field(metadata=meta)
+
+
+#: the usual bounds: a count from 1, a float above 0, a number from 0
+AT_LEAST_ONE = Bounds(low=1)
+POSITIVE = Bounds(low=0, open_low=True)
+NOT_NEGATIVE = Bounds(low=0)
 
 
 @dataclass(frozen=True)
@@ -52,12 +96,27 @@ class TrainOptions:
     )
     arch: str = option("skip", "--arch", "generator architecture", ARCHITECTURES)
     d_arch: str = option("resnet", "--d-arch", "discriminator architecture", ARCHITECTURES)
-    batch: int | None = option(None, "--batch", "total batch over all processes", shown="the cfg's")
-    gamma: float | None = option(None, "--gamma", "R1 weight", shown="the cfg's")
-    kimg: float = option(25000, "--kimg", "training length in kimg")
-    tick_kimg: float = option(4.0, "--tick", "kimg per progress tick")
-    snap: int = option(50, "--snap", "ticks between snapshots")
-    keep: int = option(0, "--keep", "keep only this many newest snapshots in the run (0: all)")
+    # Upper bounds of sizes: far above any real setting, low enough that a typo is refused
+    # before networks of terabytes are built.
+    batch: int | None = option(
+        None,
+        "--batch",
+        "total batch over all processes",
+        shown="the cfg's",
+        bounds=Bounds(1, 65536),
+    )
+    gamma: float | None = option(
+        None, "--gamma", "R1 weight", shown="the cfg's", bounds=NOT_NEGATIVE
+    )
+    kimg: float = option(25000, "--kimg", "training length in kimg", bounds=NOT_NEGATIVE)
+    tick_kimg: float = option(4.0, "--tick", "kimg per progress tick", bounds=POSITIVE)
+    snap: int = option(50, "--snap", "ticks between snapshots", bounds=AT_LEAST_ONE)
+    keep: int = option(
+        0,
+        "--keep",
+        "keep only this many newest snapshots in the run (0: all)",
+        bounds=Bounds(low=0, words="be 0 (all) or a positive count"),
+    )
     mirror: bool = option(False, "--mirror", "x-flip augmentation")
     aug: str = option(
         "none",
@@ -65,16 +124,29 @@ class TrainOptions:
         "ada: adaptive discriminator augmentation (small datasets)",
         ("ada", "none"),
     )
-    ada_target: float = option(0.6, "--target", "ADA target for E[sign(D(real))]")
+    ada_target: float = option(
+        0.6,
+        "--target",
+        "ADA target for E[sign(D(real))]",
+        bounds=Bounds(0, 1, open_low=True, open_high=True),
+    )
     ada_kimg: float = option(
         500,
         "--ada-kimg",
         "ADA speed: kimg for p to move by 1 (500 as in stylegan2-ada; 100 reacts faster, for "
         "short runs on small datasets)",
+        bounds=POSITIVE,  # 0 divides by zero at the first adjustment; < 0 runs backwards
     )
-    seed: int = option(0, "--seed", "random seed (data order, latents, initial weights)")
+    seed: int = option(
+        0,
+        "--seed",
+        "random seed (data order, latents, initial weights)",
+        bounds=Bounds(0, MAX_SEED, words="lie in 0 ... 2^32-1"),
+    )
     device: str = option("auto", "--device", "auto, cpu, cuda or cuda:N")
-    lr: float | None = option(None, "--lr", "Adam learning rate", shown="the cfg's")
+    lr: float | None = option(
+        None, "--lr", "Adam learning rate", shown="the cfg's", bounds=POSITIVE
+    )
     use_labels: bool = option(False, "--labels", "conditional training on dataset.json")
     resume: str | None = option(
         None,
@@ -83,18 +155,34 @@ class TrainOptions:
         shown="a new run",
     )
     channel_max: int | None = option(
-        None, "--channel-max", "most channels of any layer", shown="the cfg's"
+        None,
+        "--channel-max",
+        "most channels of any layer",
+        shown="the cfg's",
+        bounds=Bounds(1, 8192),
     )
-    map_layers: int | None = option(None, "--map", "mapping layers", shown="the cfg's")
+    map_layers: int | None = option(
+        None, "--map", "mapping layers", shown="the cfg's", bounds=Bounds(1, 64)
+    )
     pl_weight: float = option(
-        2.0, "--pl-weight", "path-length regularization weight (0: off, as in StyleGAN1)"
+        2.0,
+        "--pl-weight",
+        "path-length regularization weight (0: off, as in StyleGAN1)",
+        bounds=NOT_NEGATIVE,
     )
     style_mixing_prob: float = option(
-        0.9, "--style-mixing", "probability of mixing two latents in a training image"
+        0.9,
+        "--style-mixing",
+        "probability of mixing two latents in a training image",
+        bounds=Bounds(0, 1),
     )
-    G_reg_interval: int = option(4, "--g-reg-interval", "steps between path-length penalties")
-    D_reg_interval: int = option(16, "--d-reg-interval", "steps between R1 penalties")
-    num_workers: int = option(2, "--workers", "data loading processes")
+    G_reg_interval: int = option(
+        4, "--g-reg-interval", "steps between path-length penalties", bounds=AT_LEAST_ONE
+    )
+    D_reg_interval: int = option(
+        16, "--d-reg-interval", "steps between R1 penalties", bounds=AT_LEAST_ONE
+    )
+    num_workers: int = option(2, "--workers", "data loading processes", bounds=Bounds(0, 256))
     metrics: tuple[str, ...] = option(
         (),
         "--metrics",
@@ -117,6 +205,7 @@ class TrainOptions:
         "--max-minutes",
         "stop after this much wall time with a snapshot (resume later with --resume latest)",
         shown="no limit",
+        bounds=NOT_NEGATIVE,
     )
     precision: str = option(
         "auto",
@@ -126,16 +215,21 @@ class TrainOptions:
         PRECISIONS,
     )
     image_snapshot_ticks: int | None = option(
-        None, "--image-snap", "ticks between sample grids", shown="--snap's"
+        None, "--image-snap", "ticks between sample grids", shown="--snap's", bounds=AT_LEAST_ONE
     )
     snap_minutes: float = option(
         30.0,
         "--snap-minutes",
         "also write a snapshot when this many minutes have passed since the last (0: off)",
+        bounds=NOT_NEGATIVE,
     )
     # Set together by --test-equivalence, so that N processes compute what one does.
     mbstd_group: int | None = option(
-        None, "--mbstd-group", "minibatch-std group size", shown="the cfg's, at most the batch"
+        None,
+        "--mbstd-group",
+        "minibatch-std group size",
+        shown="the cfg's, at most the batch",
+        bounds=AT_LEAST_ONE,
     )
     use_noise: bool = option(True, "--no-noise", "train without per-pixel noise inputs")
 
@@ -147,38 +241,9 @@ class TrainOptions:
                 raise ValueError(
                     f"unknown {f.metadata['flag']} {value!r}; choose from {', '.join(choices)}"
                 )
-        _at_least(self, "batch", 1)
-        _at_least(self, "channel_max", 1)
-        _at_least(self, "map_layers", 1)
-        _at_least(self, "snap", 1)
-        _at_least(self, "image_snapshot_ticks", 1)
-        _at_least(self, "G_reg_interval", 1)
-        _at_least(self, "D_reg_interval", 1)
-        _at_least(self, "num_workers", 0)
-        _at_least(self, "mbstd_group", 1)
-        # Far above any real setting, low enough that a typo is refused before networks of
-        # terabytes are built.
-        _at_most(self, "batch", 65536)
-        _at_most(self, "channel_max", 8192)
-        _at_most(self, "map_layers", 64)
-        _at_most(self, "num_workers", 256)
-        if self.keep < 0:
-            raise ValueError(f"--keep must be 0 (all) or a positive count, got {self.keep}")
-        if not 0 <= self.seed <= MAX_SEED:
-            raise ValueError(f"--seed must lie in 0 ... 2^32-1, got {self.seed}")
-        if not self.ada_kimg > 0:  # 0 divides by zero at the first adjustment; < 0 runs backwards
-            raise ValueError(f"--ada-kimg must be positive, got {self.ada_kimg}")
-        if not 0 < self.ada_target < 1:
-            raise ValueError(f"--target (ADA) must lie in (0, 1), got {self.ada_target}")
-        if not 0 <= self.style_mixing_prob <= 1:
-            raise ValueError(f"--style-mixing must lie in [0, 1], got {self.style_mixing_prob}")
-        _positive(self, "tick_kimg")
-        _positive(self, "lr")
-        _not_negative(self, "kimg")
-        _not_negative(self, "gamma")
-        _not_negative(self, "pl_weight")
-        _not_negative(self, "max_minutes")
-        _not_negative(self, "snap_minutes")
+            problem = f.metadata["bounds"] and f.metadata["bounds"].problem(value)
+            if problem:
+                raise ValueError(f"{f.metadata['flag']} {problem}, got {value}")
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -186,31 +251,6 @@ class TrainOptions:
 
 def flag_of(name: str) -> str:
     return TrainOptions.__dataclass_fields__[name].metadata["flag"]
-
-
-def _at_least(opts: TrainOptions, name: str, low: int) -> None:
-    value = getattr(opts, name)
-    if value is not None and value < low:
-        word = "positive" if low == 1 else f"at least {low}"
-        raise ValueError(f"{flag_of(name)} must be {word}, got {value}")
-
-
-def _at_most(opts: TrainOptions, name: str, high: int) -> None:
-    value = getattr(opts, name)
-    if value is not None and value > high:
-        raise ValueError(f"{flag_of(name)} must be at most {high}, got {value}")
-
-
-def _positive(opts: TrainOptions, name: str) -> None:
-    value = getattr(opts, name)
-    if value is not None and not (value > 0 and math.isfinite(value)):
-        raise ValueError(f"{flag_of(name)} must be a finite number above 0, got {value}")
-
-
-def _not_negative(opts: TrainOptions, name: str) -> None:
-    value = getattr(opts, name)
-    if value is not None and not (value >= 0 and math.isfinite(value)):
-        raise ValueError(f"{flag_of(name)} must be a finite number, 0 or more, got {value}")
 
 
 @dataclass(frozen=True)

@@ -100,12 +100,30 @@ def test_the_commands_on_the_model_cards_still_parse():
         (["--keep", "-1"], "--keep must be 0"),
         (["--snap-minutes", "-1"], "--snap-minutes must be a finite number, 0 or more"),
         (["--workers", "-1"], "--workers must be at least 0"),
+        (["--workers", "300"], "--workers must be at most 256"),
+        (["--target", "1"], "--target must lie in (0, 1), got 1.0"),
+        (["--style-mixing", "1.5"], "--style-mixing must lie in [0, 1], got 1.5"),
+        (["--ada-kimg", "0"], "--ada-kimg must be a finite number above 0"),
+        (["--lr", "-0.1"], "--lr must be a finite number above 0"),
     ],
 )
 def test_bad_values_are_one_line_errors(flags, words, capsys):
     assert main(["--data", "d", "--outdir", "o", *flags]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("stylegan2-train: error: ") and words in err
+
+
+def test_every_numeric_option_declares_its_bounds():
+    import dataclasses
+
+    numeric = [
+        f
+        for f in dataclasses.fields(TrainOptions)
+        if "int" in str(f.type) or "float" in str(f.type)
+    ]
+    assert len(numeric) > 15
+    unbounded = [f.metadata["flag"] for f in numeric if f.metadata["bounds"] is None]
+    assert unbounded == [], "declare bounds=... on these options"
 
 
 def test_options_check_themselves():
