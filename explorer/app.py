@@ -125,7 +125,7 @@ def _run(app: Any, win: Any, args: argparse.Namespace, size: tuple[int, int], sh
         win.restore()
     win.resize(*size)
     if args.lpips_weights:
-        win.path.set_lpips_weights(args.lpips_weights)
+        win.lpips.set_weights(args.lpips_weights)
     if args.threads is not None:
         win.speed.set_threads(args.threads, "given with --threads")
     if args.state and not win.files.load_state(args.state):

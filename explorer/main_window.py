@@ -16,6 +16,7 @@ from explorer.controllers.compare import CompareController
 from explorer.controllers.directions import DirectionsController
 from explorer.controllers.features import FeaturesController
 from explorer.controllers.files import STATE_ERRORS, FilesController
+from explorer.controllers.lpips import LpipsController
 from explorer.controllers.mixing import MixingController
 from explorer.controllers.network import NetworkController, url_argument
 from explorer.controllers.path import PathController
@@ -66,14 +67,20 @@ class MainWindow(QMainWindow):
             self.features.capture,
             lambda frame: self.path.readout_text(frame),
         )
+        self.lpips = LpipsController(ctx)
         self.path = PathController(
-            ctx, ui.path, self.path_model, self.frames, lambda: ui.tabs.is_current("Path")
+            ctx,
+            ui.path,
+            self.path_model,
+            self.frames,
+            lambda: ui.tabs.is_current("Path"),
+            self.lpips,
         )
         self.network = NetworkController(ctx, ui, self.frames)
         self.compare = CompareController(ctx, ui.area, ui.features, self.frames)
         self.files = FilesController(ctx, self.frames, self.path, ui.latent, ui.directions)
         self.projection = ProjectionController(
-            ctx, ui.projection, ui.path, lambda: ui.tabs.select("Latent")
+            ctx, ui.projection, ui.path, lambda: ui.tabs.select("Latent"), self.lpips
         )
         self.directions = DirectionsController(ctx, ui.directions)
         self.mixing = MixingController(ctx, ui.mixing)
@@ -146,7 +153,7 @@ class MainWindow(QMainWindow):
         act("1:1", view.actual_size, "1")
         act("Smooth", view.set_smooth, check=True)
         tb.addSeparator()
-        act("LPIPS weights…", self.path.lpips_dialog)
+        act("LPIPS weights…", self.lpips.dialog)
         return recent, compare
 
     # Lifetime -----------------------------------------------------------------------------------

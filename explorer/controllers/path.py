@@ -1,8 +1,7 @@
 """The Path tab's work: keyframes from the current latent, the scrubber's renders (a `PathFrame`
-for each position), video export as a cancellable job, and the live path-length readout: LPIPS
-with the VGG16 weights set, else NVIDIA's published vgg16.pt from the download cache, else (after
-one remembered question) fetched on a thread with progress; declined, offline or until it has
-arrived, the labelled pixel fallback."""
+for each position), video export as a cancellable job, and the live path-length readout, in
+LPIPS with the weights `LpipsController` gives (or the labelled pixel fallback), measured anew
+when they change."""
 
 from __future__ import annotations
 
@@ -11,19 +10,17 @@ from collections.abc import Callable
 
 import numpy as np
 import torch
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
 from explorer.context import Context
+from explorer.controllers.lpips import LpipsController
 from explorer.frames import FrameController
 from explorer.panels.path import PathPanel
 from explorer.path_model import PathModel
-from explorer.published_dialog import Ask, ask_yes_no
 from explorer.worker import Frame, Job, PathFrame
 from stylegan2 import video
-from stylegan2.catalogue import DETECTORS, resolve_weights
 from stylegan2.device import memory_limit
-from stylegan2.downloads import offline_mode
 from stylegan2.lpips import load_distance
 from stylegan2.paths import Path, frame_times, path_problem, path_to_dict, path_ws
 from stylegan2.ppl import EPS, path_lengths
@@ -31,8 +28,6 @@ from stylegan2.render import Latent
 from stylegan2.video import VideoError, check_destination, gif_problem, output_kind
 
 POINTS_PER_SEGMENT = 8
-#: the remembered answer to "download the VGG16 weights?": "yes" or "no"
-LPIPS_DOWNLOAD_KEY = "lpips_download"
 
 
 class PathController(QObject):
@@ -46,6 +41,7 @@ class PathController(QObject):
         model: PathModel,
         frames: FrameController,
         is_shown: Callable[[], bool],
+        lpips: LpipsController,
     ) -> None:
         super().__init__(ctx.window)
         self.ctx = ctx
@@ -57,8 +53,8 @@ class PathController(QObject):
         self.readout_points = 0  # what a complete readout holds
         self._readout_stale = threading.Event()  # set when a newer readout replaces this one
         self._distance = None  # the loaded distance (LPIPS or the pixel fallback)
-        self.ask: Ask = ask_yes_no  # a seam for tests
-        self.offered = False  # the VGG16 download was offered (or started) since the window opened
+        self.lpips = lpips
+        lpips.changed.connect(self._weights_changed)
         panel.add_current_requested.connect(self.add_current_keyframe)
         panel.position_changed.connect(self.show_position)
         panel.path_changed.connect(self.start_readout)
@@ -185,75 +181,9 @@ class PathController(QObject):
         return True
 
     # Path lengths --------------------------------------------------------------------------------
-    def lpips_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self.ctx.window,
-            "VGG16 weights for LPIPS (torchvision vgg16-397923af.pth or NVIDIA vgg16.pt)",
-            "",
-            "Weights (*.pth *.pt);;All files (*)",
-        )
-        if path:
-            self.set_lpips_weights(path)
-
-    def set_lpips_weights(self, path: str | None) -> None:
-        """Where the VGG16 trunk lives (remembered); path lengths use LPIPS from now on."""
-        self.ctx.prefs.set_lpips_weights(path)
+    def _weights_changed(self) -> None:
         self._distance = None
         self.start_readout()
-
-    def _lpips_weights(self) -> str | None:
-        """The VGG16 trunk to measure with: the one set, else the cached published file, else
-        None (the pixel fallback) while a download is offered."""
-        weights = self.ctx.prefs.lpips_weights_to_use()
-        if weights is not None:
-            return weights
-        # A question can wait for the slot to return; a picture (--screenshot) never asks.
-        if not self.offered and not offline_mode() and self.ctx.prefs.persist:
-            self.offered = True
-            QTimer.singleShot(0, self.offer_lpips_download)
-        return None
-
-    def offer_lpips_download(self) -> bool:
-        """Ask once (the answer is remembered) to fetch NVIDIA's vgg16.pt, then fetch it on a
-        thread with progress; path lengths use LPIPS once it has arrived. False when not
-        fetched."""
-        prefs, entry = self.ctx.prefs, DETECTORS["vgg16"]
-        answer = prefs.get(LPIPS_DOWNLOAD_KEY)
-        if answer not in ("yes", "no"):
-            yes = self.ask(
-                self.ctx.window,
-                "LPIPS weights for path lengths",
-                "Path lengths are measured with LPIPS, which needs NVIDIA's VGG16 weights "
-                f"(vgg16.pt, about {entry.size_mb} MB, {entry.licence}). Download them once "
-                "now? Without them the Path tab uses a pixel distance, labelled as such.",
-            )
-            answer = "yes" if yes else "no"
-            prefs.set(LPIPS_DOWNLOAD_KEY, answer)
-        if answer != "yes":
-            return False
-        self.offered = True
-
-        def done(path: str | None) -> None:
-            if path is None:
-                self.ctx.status.say(
-                    "could not download the VGG16 weights; path lengths keep the pixel fallback",
-                    8000,
-                )
-                return
-            self.ctx.status.say("VGG16 weights downloaded: path lengths now use LPIPS", 6000)
-            self._distance = None
-            self.start_readout()
-
-        self.ctx.fetcher.start(
-            f"Downloading VGG16 weights for LPIPS (about {entry.size_mb} MB)",
-            lambda progress, cancel: resolve_weights(
-                "vgg16", None, offline=False, progress=progress, cancel=cancel
-            ),
-            done,
-            lambda error: self.ctx.status.say(f"{error}; path lengths keep the pixel fallback"),
-            self.ctx.window,
-        )
-        return True
 
     def start_readout(self) -> None:
         """Queue the local path length at points along the path; an older path's points still
@@ -269,7 +199,7 @@ class PathController(QObject):
             return
         if self._distance is None:
             try:
-                self._distance = load_distance(self._lpips_weights())
+                self._distance = load_distance(self.lpips.weights())
             except ValueError as exc:
                 self.ctx.status.say(f"LPIPS weights: {exc}; using the pixel fallback", 8000)
                 self._distance = load_distance(None)

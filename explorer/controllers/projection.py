@@ -11,6 +11,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog
 
 from explorer.context import Context
+from explorer.controllers.lpips import LpipsController
 from explorer.panels.path import PathPanel
 from explorer.panels.projection import ProjectionPanel
 from explorer.worker import Job
@@ -29,10 +30,12 @@ class ProjectionController(QObject):
         panel: ProjectionPanel,
         path_panel: PathPanel,
         show_panel: Callable[[], None],
+        lpips: LpipsController,
     ) -> None:
         """`show_panel` brings the panel's tab forward (a target dropped on the window)."""
         super().__init__(ctx.window)
         self.ctx = ctx
+        self.lpips = lpips
         self.panel = panel
         self.path_panel = path_panel
         self.show_panel = show_panel
@@ -74,7 +77,7 @@ class ProjectionController(QObject):
             return
         self.cancel = cancel = threading.Event()
         cfg = ProjectConfig(num_steps=panel.steps.value(), w_plus=panel.w_plus.isChecked())
-        weights = self.ctx.prefs.lpips_weights_to_use()
+        weights = self.lpips.weights()
 
         def run(job: Job) -> tuple[np.ndarray, int, str, float, float, np.ndarray]:
             dist = load_distance(weights, job.main.device)

@@ -197,7 +197,7 @@ def test_lpips_weights_are_asked_for_once_then_fetched(window, qtbot, server, ca
         path_controller, "load_distance", lambda p: used.append(p) is None and real(None)
     )
     asked = []
-    window.path.ask = lambda _w, _t, text: asked.append(text) is None  # yes
+    window.lpips.ask = lambda _w, _t, text: asked.append(text) is None  # yes
     _two_keyframes(window)
     assert used == [None]  # the pixel fallback at once: nothing waits for the download
     qtbot.waitUntil(lambda: len(used) == 2, timeout=20_000)
@@ -215,8 +215,8 @@ def test_projection_measures_with_the_weights_the_path_tab_downloaded(
 
     _point_vgg16_at(monkeypatch, server.add("vgg16.pt", b"weights"))
     assert window.ctx.prefs.lpips_weights_to_use() is None  # nothing set, nothing cached
-    window.path.ask = lambda *_a: True
-    assert window.path.offer_lpips_download()
+    window.lpips.ask = lambda *_a: True
+    assert window.lpips.offer_download()
     qtbot.waitUntil(lambda: catalogue.cached_weights("vgg16") is not None, timeout=20_000)
     real = projection_controller.load_distance
     used = []
@@ -232,27 +232,40 @@ def test_projection_measures_with_the_weights_the_path_tab_downloaded(
     assert used == [str(catalogue.cached_weights("vgg16"))]
 
 
+def test_a_projection_offers_the_lpips_weights_too(window, qtbot, server, cache, monkeypatch):
+    _point_vgg16_at(monkeypatch, server.add("vgg16.pt", b"weights"))
+    asked = []
+    window.lpips.ask = lambda _w, _t, text: asked.append(text) is None and False  # no
+    window.ui.projection.set_target(settle(qtbot, window), "")
+    window.ui.projection.steps.setValue(2)
+    with qtbot.waitSignal(window.projection.finished, timeout=60_000):
+        window.ui.projection.start.click()
+    qtbot.waitUntil(lambda: len(asked) == 1, timeout=10_000)
+    assert "projection" in asked[0] and "not LPIPS" in window.ui.projection.status.text()
+    assert window.ctx.prefs.get("lpips_download") == "no" and server.total_requests == 0
+
+
 def test_declined_lpips_weights_keep_the_fallback_and_are_not_asked_again(
     window, qtbot, server, cache, monkeypatch
 ):
     _point_vgg16_at(monkeypatch, server.add("vgg16.pt", b"weights"))
     asked = []
-    window.path.ask = lambda *_a: asked.append(1) is None and False  # no
+    window.lpips.ask = lambda *_a: asked.append(1) is None and False  # no
     _two_keyframes(window)
     qtbot.waitUntil(lambda: len(asked) == 1, timeout=10_000)
     assert window.ctx.prefs.get("lpips_download") == "no"
     qtbot.waitUntil(lambda: len(window.ui.path.samples) == 8, timeout=60_000)
     assert "not LPIPS" in window.ui.path.readout.text()
-    window.path.offered = False  # as in a new session: the remembered answer is used
-    assert not window.path.offer_lpips_download()
+    window.lpips.offered = False  # as in a new session: the remembered answer is used
+    assert not window.lpips.offer_download()
     assert len(asked) == 1 and server.total_requests == 0
 
 
 def test_offline_lpips_is_never_asked(window, qtbot):
-    window.path.ask = lambda *_a: pytest.fail("asked while downloads are off")
+    window.lpips.ask = lambda *_a: pytest.fail("asked while downloads are off")
     _two_keyframes(window)
     qtbot.waitUntil(lambda: len(window.ui.path.samples) == 8, timeout=60_000)
-    assert not window.path.offered
+    assert not window.lpips.offered
 
 
 def test_compare_with_a_published_network(window, qtbot, server, cache, monkeypatch):
