@@ -23,16 +23,31 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--emoji-set",
         choices=["all", "faces"],
-        default="all",
-        help="with --emoji-font: every pictographic emoji, or only the faces (training.emoji)",
+        default=None,
+        help="with --emoji-font: every pictographic emoji (all, the default), or only the "
+        "faces (training.emoji)",
     )
     p.add_argument("--dest", required=True, help="output .zip")
     p.add_argument(
         "--resolution", type=resolution_int, required=True, help="a power of two, 4-2048"
     )
-    p.add_argument("--crop", choices=["center", "none"], default="center")
-    p.add_argument("--labels", action="store_true", help="classes from sub-folder names")
-    p.add_argument("--max-images", type=count_int, default=None, help="1-10^7 (default: all)")
+    p.add_argument(
+        "--crop",
+        choices=["center", "none"],
+        default=None,
+        help="with --source: cut non-square images to their centre square (center, the "
+        "default) or skip them (none)",
+    )
+    p.add_argument(
+        "--labels", action="store_true", help="with --source: classes from sub-folder names"
+    )
+    p.add_argument(
+        "--max-images",
+        type=count_int,
+        default=None,
+        help="with --source or --emoji-font: stop after this many images are written, 1-10^7 "
+        "(default: all)",
+    )
     p.add_argument(
         "--seed",
         type=seed_int,
@@ -56,12 +71,18 @@ def run(args: argparse.Namespace) -> int:
 
     refuse_overwrite([("--dest", args.dest)], [("--emoji-font", args.emoji_font)])
 
-    if args.faces is None:
-        given = [
-            f for f, v in (("--workers", args.workers), ("--seed", args.seed)) if v is not None
-        ]
-        if given:
-            raise CLIError(f"{' and '.join(given)} only go with --faces")
+    # An option the chosen source ignores would silently do nothing: refuse it.
+    for flags, source, wanted in (
+        ((("--workers", args.workers), ("--seed", args.seed)), "--faces", args.faces is not None),
+        ((("--emoji-set", args.emoji_set),), "--emoji-font", bool(args.emoji_font)),
+        ((("--crop", args.crop), ("--labels", args.labels or None)), "--source", bool(args.source)),
+        ((("--max-images", args.max_images),), "--source or --emoji-font", args.faces is None),
+    ):
+        given = [flag for flag, value in flags if value is not None]
+        if given and not wanted:
+            raise CLIError(
+                f"{' and '.join(given)} only go{'es' if len(given) == 1 else ''} with {source}"
+            )
     try:
         if args.faces is not None:
             # The images are held in memory before the zip is written.
@@ -74,12 +95,21 @@ def run(args: argparse.Namespace) -> int:
             return 0
         if args.emoji_font:
             n = build_emoji_dataset(
-                args.emoji_font, args.dest, args.resolution, args.max_images, args.emoji_set
+                args.emoji_font,
+                args.dest,
+                args.resolution,
+                args.max_images,
+                args.emoji_set or "all",
             )
             print(f"{args.dest}: wrote {n} emoji")
             return 0
         report = build_dataset(
-            args.source, args.dest, args.resolution, args.crop, args.labels, args.max_images
+            args.source,
+            args.dest,
+            args.resolution,
+            args.crop or "center",
+            args.labels,
+            args.max_images,
         )
     except (DatasetError, ValueError) as exc:
         raise CLIError(str(exc)) from None

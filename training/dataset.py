@@ -11,6 +11,7 @@ import io
 import json
 import logging
 import os
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,10 +44,20 @@ class DatasetReport:
     def summary(self) -> str:
         text = f"{self.used} images"
         if self.skipped:
-            shown = "; ".join(f"{n}: {why}" for n, why in self.skipped[:5])
-            more = f" (+{len(self.skipped) - 5} more)" if len(self.skipped) > 5 else ""
-            text += f", {len(self.skipped)} skipped: {shown}{more}"
+            text += f", {len(self.skipped)} skipped: {skipped_summary(self.skipped)}"
         return text
+
+
+def printable_name(name: str) -> str:
+    """A file name as text any terminal takes: the bytes of a name that is not UTF-8 (which
+    Python keeps as lone surrogates, unprintable under a strict UTF-8 locale) as \\xNN."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def skipped_summary(skipped: list[tuple[str, str]], shown: int = 5) -> str:
+    """'name: why; ...' for the first `shown` skipped files, and how many more."""
+    text = "; ".join(f"{printable_name(n)}: {why}" for n, why in skipped[:shown])
+    return text + (f" (+{len(skipped) - shown} more)" if len(skipped) > shown else "")
 
 
 class _Source:
@@ -83,10 +94,21 @@ class _Source:
         return {**self.__dict__, "_zip": None}
 
 
+def open_image(data: bytes, load: bool = False) -> Image.Image:
+    """Image.open on bytes (and, with `load`, the decode). Pillow refuses images above twice
+    its pixel limit (DecompressionBombError); below that a large photo opens without Pillow's
+    warning, which would print two lines per image."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        img = Image.open(io.BytesIO(data))
+        if load:
+            img.load()
+    return img
+
+
 def decode_image(data: bytes) -> np.ndarray:
     """Bytes -> uint8 HWC with 1 or 3 channels (palette, alpha and 16-bit images converted)."""
-    with Image.open(io.BytesIO(data)) as img:
-        img.load()
+    with open_image(data, load=True) as img:
         has_alpha = img.mode in ("RGBA", "LA", "PA") or (
             img.mode == "P" and "transparency" in img.info
         )
@@ -174,12 +196,16 @@ class ImageDataset(torch.utils.data.Dataset):
                     f"`stylegan2 dataset --resolution {resolution}`"
                 )
         else:
-            target = max(shapes, key=lambda s: shapes[s])
+            # The most common shape that training can use; the others are skipped.
+            usable = [s for s in shapes if s[1] == s[2] >= 4 and not s[1] & (s[1] - 1)]
+            if not usable:
+                found = ", ".join(f"{n} at {h}x{w}" for (_, h, w), n in shapes.items())
+                raise DatasetError(
+                    f"{self.path}: images are {found}; training needs square power-of-two "
+                    "images (`stylegan2 dataset --resolution R` makes them)"
+                )
+            target = max(usable, key=lambda s: shapes[s])
         c, h, w = target
-        if h != w or h & (h - 1) or h < 4:
-            raise DatasetError(
-                f"{self.path}: images are {h}x{w}; training needs square power-of-two images"
-            )
         for name, shape in decoded.items():
             if shape == target:
                 good.append(name)
@@ -229,13 +255,21 @@ class ImageDataset(torch.utils.data.Dataset):
             onehot[np.arange(len(arr)), arr] = 1
             return onehot
         try:
-            vectors = np.array(raw, dtype=np.float32).reshape(len(raw), -1)
-        except (TypeError, ValueError):
+            # a value beyond float32 becomes inf, refused below with its reason
+            with np.errstate(over="ignore"):
+                wide = np.array(raw, dtype=np.float64)
+                vectors = wide.astype(np.float32).reshape(len(raw), -1)
+        except (TypeError, ValueError, OverflowError):
             raise DatasetError(
                 f"{self.path}: labels must be class numbers or number vectors of one length"
             ) from None
+        if vectors.shape[1] == 0:
+            raise DatasetError(f"{self.path}: the label vectors are empty")
         if not np.isfinite(vectors).all():
-            raise DatasetError(f"{self.path}: label vectors hold NaN or infinite values")
+            raise DatasetError(
+                f"{self.path}: label vectors hold NaN, infinite values or numbers beyond "
+                "float32 (about 3.4e38)"
+            )
         return vectors
 
     @property

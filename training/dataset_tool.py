@@ -22,7 +22,14 @@ from PIL import Image
 
 from stylegan2.io import WIDE_GREY_MODES
 from stylegan2.safe_writes import atomic_path, same_file
-from training.dataset import IMAGE_EXTENSIONS, DatasetError, _Source, read_image
+from training.dataset import (
+    IMAGE_EXTENSIONS,
+    DatasetError,
+    _Source,
+    open_image,
+    read_image,
+    skipped_summary,
+)
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +45,7 @@ class ToolReport:
         if self.classes:
             text += f" in {len(self.classes)} classes"
         if self.skipped:
-            shown = "; ".join(f"{n}: {why}" for n, why in self.skipped[:5])
-            more = f" (+{len(self.skipped) - 5} more)" if len(self.skipped) > 5 else ""
-            text += f"; skipped {len(self.skipped)}: {shown}{more}"
+            text += f"; skipped {len(self.skipped)}: {skipped_summary(self.skipped)}"
         return text
 
 
@@ -90,8 +95,6 @@ def build_dataset(
             f"--dest {dest} is one of the --source files being read: it would be written over; "
             "choose another name"
         )
-    if max_images is not None:
-        names = names[:max_images]
     if not names:
         raise DatasetError(f"{source}: contains no images")
     report = ToolReport()
@@ -106,7 +109,10 @@ def build_dataset(
 
     def usable() -> Iterator[tuple[np.ndarray, int | None]]:
         # One image in memory at a time: a folder of photos may be far larger than memory.
+        written = 0
         for name in names:
+            if max_images is not None and written >= max_images:
+                return
             arr, why = read_image(src, name)
             if arr is None:
                 report.skipped.append((name, why))
@@ -117,13 +123,17 @@ def build_dataset(
                     (name, f"not square ({arr.shape[1]}x{arr.shape[0]}), use --crop center")
                 )
                 continue
+            written += 1
             yield out, class_of[str(Path(name).parent)] if labels else None
 
     grey = all(_is_grey(src, n) for n in names)
     extra = {"classes": report.classes} if labels else None
     report.written = write_zip_stream(dest, usable(), grey, labels, extra)
     if not report.written:
-        raise DatasetError(f"{source}: none of the {len(names)} images could be used")
+        raise DatasetError(
+            f"{source}: none of the {len(names)} images could be used: "
+            f"{skipped_summary(report.skipped, 3)}"
+        )
     return report
 
 
@@ -131,7 +141,7 @@ def _is_grey(src: _Source, name: str) -> bool:
     """Whether an image decodes to one channel, from its header alone (a file that cannot be
     read counts as grey: it is skipped when it is decoded)."""
     try:
-        with Image.open(io.BytesIO(src.read(name))) as img:
+        with open_image(src.read(name)) as img:
             alpha = img.mode in ("LA", "PA") or "transparency" in img.info
             return img.mode in ("L", *WIDE_GREY_MODES) and not alpha
     except Exception:  # any decoder error: read_image says why when it decodes the file

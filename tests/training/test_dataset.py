@@ -237,6 +237,9 @@ def test_dest_among_the_source_images_is_refused(tmp_path):
         ([["a.png", "cat"], ["b.png", "dog"]], "number vectors"),
         ([["a.png", [1.0, 2.0]], ["b.png", [1.0]]], "number vectors"),
         ([["a.png", float("nan")], ["b.png", 1.0]], "NaN"),
+        ([["a.png", [1e300]], ["b.png", [1.0]]], "beyond float32"),
+        ([["a.png", [10**400]], ["b.png", [1.0]]], "number vectors"),
+        ([["a.png", []], ["b.png", []]], "label vectors are empty"),
         ({"a.png": 0}, "no label for b.png"),
         ([1, 2], "pairs"),
     ],
@@ -273,3 +276,55 @@ def test_wide_greyscale_images_are_scaled_not_clipped(tmp_path, mode, values, ex
     got = decode_image(path.read_bytes())
     assert got.shape == (1, 3, 1) and got[0, :, 0].tolist() == expected
     assert load_image(path)[0, :, 1].tolist() == expected
+
+
+def test_max_images_counts_images_written_and_names_print_anywhere(tmp_path):
+    import os
+
+    src = tmp_path / "s"
+    for i in range(3):
+        _write(src / f"{i}.png", 8, 8, value=i * 50)
+    bad = os.fsencode(src) + b"/\xffbad.png"  # sorts before the good ones; not UTF-8
+    with open(bad, "wb") as f:
+        f.write(b"not an image")
+    (src / "-broken.png").write_bytes(b"\x89PNG not really")
+    report = build_dataset(src, tmp_path / "d.zip", 8, max_images=2)
+    assert report.written == 2 and len(report.skipped) == 1  # "-broken" first, then 0 and 1
+    report = build_dataset(src, tmp_path / "e.zip", 8, max_images=3)
+    assert report.written == 3 and len(report.skipped) == 1
+    report = build_dataset(src, tmp_path / "f.zip", 8)
+    text = report.summary()
+    assert "\\xffbad.png: " in text
+    text.encode("utf-8")  # a strict UTF-8 terminal prints it
+    for i in range(3):
+        (src / f"{i}.png").unlink()
+    with pytest.raises(DatasetError, match=r"none of the 2 images could be used: -broken.png: "):
+        build_dataset(src, tmp_path / "g.zip", 8)  # the message says why
+
+
+def test_mixed_sizes_train_on_the_most_common_usable_one(tmp_path):
+    src = tmp_path / "s"
+    for i in range(3):
+        _write(src / f"big{i}.png", 10, 10)
+    for i in range(2):
+        _write(src / f"small{i}.png", 8, 8)
+    ds = ImageDataset(src)
+    assert len(ds) == 2 and ds[0][0].shape == (3, 8, 8)
+    assert {n for n, _ in ds.report.skipped} == {f"big{i}.png" for i in range(3)}
+    for i in range(2):
+        (src / f"small{i}.png").unlink()
+    _write(src / "wide.png", 16, 8)
+    with pytest.raises(DatasetError, match=r"images are 3 at 10x10, 1 at 8x16; training needs"):
+        ImageDataset(src)
+
+
+def test_a_large_image_below_the_bomb_limit_warns_nothing(tmp_path):
+    import warnings
+
+    src = tmp_path / "s"
+    _write(src / "a.png", 8, 8, mode="L")  # grey: the tool reads every header to know
+    (src / "large.png").write_bytes(_png_claiming(10000, 10000))  # above Pillow's warning level
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        report = build_dataset(src, tmp_path / "d.zip", 8)
+    assert report.written == 1 and report.skipped[0][0] == "large.png"

@@ -71,4 +71,22 @@ def test_face_flags_without_faces_are_an_error(tmp_path, capsys, flag):
     argv = ["dataset", "--source", str(tmp_path), "--dest", str(tmp_path / "d.zip")]
     argv += ["--resolution", "16", flag, "2"]
     assert main(argv) == 2
-    assert f"{flag} only go with --faces" in capsys.readouterr().err
+    assert f"{flag} only goes with --faces" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--faces", "2", "--max-images", "1"], "--max-images only goes with --source or --emoji"),
+        (["--faces", "2", "--labels"], "--labels only goes with --source"),
+        (["--faces", "2", "--crop", "none"], "--crop only goes with --source"),
+        (["--source", "x", "--emoji-set", "faces"], "--emoji-set only goes with --emoji-font"),
+    ],
+)
+def test_a_flag_the_source_ignores_is_an_error(tmp_path, capsys, flags, message):
+    from commands.main import main
+
+    argv = ["dataset", *flags, "--dest", str(tmp_path / "d.zip"), "--resolution", "16"]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "d.zip").exists()
