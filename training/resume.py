@@ -49,7 +49,8 @@ def load_into(
         if problem:
             raise ValueError(
                 f"{Path(path).name} does not fit these options: its {name} {problem} (trained "
-                "with another --cfg, --channel-max, --map, --norm, --arch, resolution or labels)"
+                "with another --cfg, --channel-max, --map, --norm, --arch, resolution, labels or "
+                "image channels: grey against colour)"
             )
     G.load_state_dict(snap["G"].state_dict())
     D.load_state_dict(snap["D"].state_dict())

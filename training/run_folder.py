@@ -72,6 +72,11 @@ def find_resume(opts: TrainOptions) -> tuple[Path | None, Path] | None:
         return None
     if opts.resume != "latest":
         snap = Path(opts.resume)
+        if snap.is_dir():  # a run folder: its newest snapshot, as `latest` would pick there
+            newest = latest_snapshot(snap)
+            if newest is None:
+                raise RunFolderError(f"--resume {snap}: a folder holding no snapshot")
+            snap = newest
         if not snap.is_file():
             raise FileNotFoundError(f"--resume {snap}: no such snapshot")
         run_dir = snap.parent
@@ -259,7 +264,11 @@ def remove_temps_of_idle_runs(folders: list[Path]) -> list[Path]:
 def other_run_folders(outdir: str, run_dir: Path, resumed: Path | None) -> list[Path]:
     """The run folders in `outdir` and the resumed snapshot's folder, except `run_dir`."""
     out = Path(outdir)
-    found = [p for p in out.iterdir() if p.is_dir() and re.match(r"^\d{5}-", p.name)]
+    found = (
+        [p for p in out.iterdir() if p.is_dir() and re.match(r"^\d{5}-", p.name)]
+        if out.is_dir()
+        else []
+    )
     if resumed is not None and (resumed.parent / "training_options.json").is_file():
         found.append(resumed.parent)
     mine = run_dir.resolve()
@@ -290,7 +299,10 @@ def log_changed_options(path: Path, opts: TrainOptions) -> None:
     keeps the run's whole history, while training_options.json holds the latest ones."""
     try:
         old = json.loads(path.read_text())["options"]
-    except (OSError, ValueError, KeyError):
+    except (OSError, ValueError, KeyError, TypeError, IndexError):
+        old = None
+    if not isinstance(old, dict):  # damaged: there is nothing to compare with
+        log.info("options on resume: %s held no readable options", path.name)
         return
     new = json.loads(json.dumps(opts.as_dict()))  # tuples as the file holds them
     defaults = json.loads(json.dumps(TrainOptions(data="", outdir="").as_dict()))

@@ -17,6 +17,7 @@ from tests.training.conftest import tiny_opts
 from training.batches import StepSampler
 from training.loop import train
 from training.loss import LossConfig, StyleGAN2Loss
+from training.run_folder import RunFolderError
 from training.snapshot import latest_snapshot
 
 _opts = tiny_opts
@@ -420,6 +421,23 @@ def test_ada_speed_option_and_changed_options_are_logged_on_resume(
     assert again == run and seen == [100.0]
     log = (run / "log.txt").read_text()
     assert "options changed on resume: kimg 0.008 -> 0.016, ada_kimg 500 -> 100.0" in log
+
+
+def test_resume_by_run_folder_with_damaged_options_and_a_new_outdir(tiny_data, tmp_path):
+    """--resume may name a run folder (its newest snapshot); a training_options.json that holds
+    no options only loses the 'options changed' line; an --outdir not made yet is made."""
+    run = train(_opts(tiny_data, tmp_path / "r", kimg=0.008), progress=False)
+    (run / "training_options.json").write_text('{"options": []}')
+    again = train(
+        _opts(tiny_data, tmp_path / "fresh", kimg=0.016, resume=str(run)), progress=False
+    )
+    assert again == run and latest_snapshot(run).name == "network-snapshot-000000.016.safetensors"
+    assert "training_options.json held no readable options" in (run / "log.txt").read_text()
+    assert json.loads((run / "training_options.json").read_text())["options"]["kimg"] == 0.016
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(RunFolderError, match="a folder holding no snapshot"):
+        train(_opts(tiny_data, tmp_path / "r", resume=str(empty)), progress=False)
 
 
 @pytest.mark.parametrize("kw", [{"ada_kimg": 0}, {"ada_kimg": -5}, {"ada_target": 1.5}])
