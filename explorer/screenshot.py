@@ -21,10 +21,11 @@ def screenshot_when_ready(
 ) -> None:
     """Save the whole window once the first image is shown (and, with `wait_twin`, the compared
     network's; on the Features tab also the all-layer blob chart and the resolution usage; on
-    the Path tab with a path, its whole path-length readout), or on timeout, then quit. When a
-    network failed to open, the picture (its error page) is still saved; that error, or one
-    writing the picture, goes to stderr and the app exits with status 1, so that a script sees
-    the failure."""
+    the Path tab with a path, its whole path-length readout), or on timeout, then quit. The
+    picture is saved even when it is not the one asked for: a network that failed to open (its
+    error page), a state the network could not take whole, or a part that had not arrived by
+    the timeout. Then what went wrong goes to stderr and the app exits with status 1, so that
+    a script sees it; so does a picture that could not be written."""
     done: list[bool] = []
     failures: list[str] = []
     got: list[str] = []
@@ -82,15 +83,14 @@ def screenshot_when_ready(
         QTimer.singleShot(300, shoot)
 
     win.worker.network_failed.connect(network_failed)
+    win.network.left_out.connect(failures.append)
     if win.ctx.network is None and not win.ui.net_label.text().startswith("loading"):
         QTimer.singleShot(500, shoot)  # the welcome page is all there is to show
 
     def too_late() -> None:
         if not done and pending:
-            print(
-                f"screenshot: saved after {timeout_ms // 1000} s without "
-                f"{', '.join(sorted(pending))}",
-                file=sys.stderr,
+            failures.append(
+                f"saved after {timeout_ms // 1000} s without {', '.join(sorted(pending))}"
             )
         shoot()
 

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 
 from stylegan2.config import MAX_PSI, MAX_SEED
-from stylegan2.json_depth import json_depth
 from stylegan2.render import (
     MAX_CLASSES,
+    MAX_NOISE_GAIN,
     MAX_WS,
     NOISE_MODES,
     Latent,
@@ -27,6 +27,7 @@ from stylegan2.render import (
     request_to_dict,
 )
 from stylegan2.safe_writes import write_text_atomic
+from stylegan2.user_json import json_depth, loads_user_json
 
 STATE_VERSION = 1
 # Bounds a state file is checked against before any widget sees it: a widget given a number
@@ -123,7 +124,7 @@ class ExplorerState:
             raise ValueError(f"larger than any state file ({MAX_STATE_BYTES // 2**20} MiB at most)")
         if json_depth(text) > MAX_STATE_NESTING:
             raise ValueError(f"nested deeper than any state file ({MAX_STATE_NESTING} levels)")
-        return json.loads(text)
+        return loads_user_json(text)
 
     @classmethod
     def from_json(cls, text: str) -> ExplorerState:
@@ -148,8 +149,8 @@ class ExplorerState:
             if (
                 not isinstance(value, int | float)
                 or isinstance(value, bool)
+                or not abs(value) <= limit  # before isfinite: a 400-digit int is no float
                 or not math.isfinite(value)
-                or abs(value) > limit
             ):
                 raise ValueError(
                     f"{name} must be a finite number from -{said} to {said}, got {value!r}"
@@ -170,10 +171,15 @@ class ExplorerState:
         if self.noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {NOISE_MODES}, got {self.noise_mode!r}")
         if not isinstance(self.noise_gains, dict) or not all(
-            isinstance(k, str) and isinstance(v, int | float) and math.isfinite(v) and v >= 0
+            isinstance(k, str)
+            and isinstance(v, int | float)
+            and not isinstance(v, bool)
+            and 0 <= v <= MAX_NOISE_GAIN  # NaN fails too
             for k, v in self.noise_gains.items()
         ):
-            raise ValueError("noise_gains must map layer names to non-negative numbers")
+            raise ValueError(
+                f"noise_gains must map layer names to numbers from 0 to {MAX_NOISE_GAIN:g}"
+            )
         if not isinstance(self.noise_gains, dict) or len(self.noise_gains) > MAX_NOISE_LAYERS:
             raise ValueError(f"noise_gains must name at most {MAX_NOISE_LAYERS} layers")
         if (
@@ -217,9 +223,16 @@ class ExplorerState:
             if a.shape[-1] > MAX_W_DIM or (a.ndim == 2 and a.shape[0] > MAX_WS):
                 raise ValueError(f"{name} has shape {a.shape}, larger than any network's")
 
-    def misfits(self, num_ws: int, w_dim: int) -> dict[str, str]:
-        """The fields whose shapes do not fit a network with these num_ws and w_dim, and why."""
+    def misfits(self, num_ws: int, w_dim: int, c_dim: int | None = None) -> dict[str, str]:
+        """The fields that do not fit a network with these num_ws, w_dim (and, when given, c_dim
+        classes), and why."""
         out = {}
+        if c_dim is not None and self.class_idx is not None and self.class_idx >= c_dim:
+            out["class_idx"] = (
+                f"class {self.class_idx} is beyond this network's {c_dim} classes"
+                if c_dim
+                else f"class {self.class_idx}: this network is not conditional"
+            )
         if self.w is not None:
             shape = np.asarray(self.w).shape
             if shape not in ((w_dim,), (num_ws, w_dim)):

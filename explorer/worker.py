@@ -273,7 +273,7 @@ class RenderWorker(QObject):
         try:
             value = entry.fn(Job(renderers, progress, self._serve_pending))
         except Exception as exc:  # any failure must reach the GUI, not end the loop
-            log.warning("job failed", exc_info=not isinstance(exc, _EXPECTED))
+            log.warning("job failed: %s", _one_line(exc), exc_info=not isinstance(exc, _EXPECTED))
             self._call.emit(entry.on_error, _one_line(exc))
             return
         self._call.emit(entry.on_done, value)

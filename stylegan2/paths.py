@@ -176,21 +176,28 @@ def path_to_dict(path: Path) -> dict:
     }
 
 
+def _keyframe_from_dict(i: int, k: dict) -> Keyframe:
+    from stylegan2.render import _latent_from_dict
+
+    try:
+        latent = _latent_from_dict(k["latent"])
+    except ValueError as exc:
+        raise ValueError(f"keyframe {i}: {exc}") from None
+    return Keyframe(latent, float(k.get("duration", 1.0)))
+
+
 def path_from_dict(d: dict) -> Path:
-    from stylegan2.render import _latent_from_dict, request_from_dict
+    from stylegan2.render import request_from_dict, strict_bool
 
     if not isinstance(d, dict):
         raise ValueError("not a path (not a JSON object)")
     try:
-        keys = tuple(
-            Keyframe(_latent_from_dict(k["latent"]), float(k.get("duration", 1.0)))
-            for k in d["keyframes"]
-        )
+        keys = tuple(_keyframe_from_dict(i, k) for i, k in enumerate(d["keyframes"]))
         return Path(
             keys,
             d.get("space", "w"),
             d.get("easing", "linear"),
-            bool(d.get("loop")),
+            strict_bool(d.get("loop", False), "loop"),
             d.get("noise", "fixed"),
             request_from_dict(d["base"]) if "base" in d else RenderRequest(),
         )

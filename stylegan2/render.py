@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -110,6 +111,15 @@ def _latent_to_dict(latent: Latent) -> dict:
 #: bounds a request read from a file must keep: ws well above the 20 of a 2048-px network (the
 #: loaders' largest), classes as many as a network may have
 MAX_WS, MAX_CLASSES, MAX_BLEND = 64, MAX_C_DIM, 64
+#: and the largest blend weight of a seed (extrapolation included) and noise gain it may hold
+MAX_BLEND_WEIGHT, MAX_NOISE_GAIN = 1e4, 1e3
+
+
+def strict_bool(value: Any, what: str) -> bool:
+    """A JSON true/false; anything else (a "no" that bool() would read as true) refused."""
+    if not isinstance(value, bool):
+        raise ValueError(f"{what} must be true or false, got {value!r}")
+    return value
 
 
 def _bounded_int(value, lo: int, hi: int, what: str) -> int:
@@ -132,8 +142,10 @@ def _latent_from_dict(d: dict) -> Latent:
     if len(seeds) > MAX_BLEND:
         raise ValueError(f"a latent blends at most {MAX_BLEND} seeds, got {len(seeds)}")
     weights = [float(wt) for _, wt in seeds]
-    if not all(np.isfinite(weights)):
-        raise ValueError("seed weights must be finite")
+    if not all(abs(wt) <= MAX_BLEND_WEIGHT for wt in weights):  # NaN fails too
+        raise ValueError(f"seed weights must be finite, within +-{MAX_BLEND_WEIGHT:g}")
+    if not seeds and w is None:
+        raise ValueError("a latent needs at least one seed or a w")
     cls = d.get("class_idx")
     return Latent(
         seeds=tuple(
@@ -171,8 +183,8 @@ def request_from_dict(d: dict) -> RenderRequest:
         cutoff = d.get("cutoff")
         gains = tuple((str(k), float(v)) for k, v in d.get("noise_gains", []))
         phase = d.get("noise_phase")
-        if len(gains) > 4 * MAX_WS or not all(np.isfinite([v for _, v in gains])):
-            raise ValueError("noise gains must be finite, one per layer")
+        if len(gains) > 4 * MAX_WS or not all(abs(v) <= MAX_NOISE_GAIN for _, v in gains):
+            raise ValueError(f"noise gains must lie within +-{MAX_NOISE_GAIN:g}, one a layer")
         if phase is not None and not np.isfinite(float(phase)):
             raise ValueError(f"noise_phase must be finite, got {phase}")
         mode = d.get("noise_mode", "const")
@@ -192,7 +204,7 @@ def request_from_dict(d: dict) -> RenderRequest:
             noise_seed=_bounded_int(d.get("noise_seed", 0), 0, MAX_SEED, "noise_seed"),
             noise_phase=None if phase is None else float(phase),
             w_offset=None if offset is None else _finite_array(offset, "w_offset"),
-            force_fp32=bool(d.get("force_fp32", False)),
+            force_fp32=strict_bool(d.get("force_fp32", False), "force_fp32"),
         )
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         # (OverflowError: a JSON integer too large for a float, e.g. psi 1e400 written out)

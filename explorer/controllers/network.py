@@ -28,6 +28,7 @@ NETWORK_FILTER = (
 
 class NetworkController(QObject):
     opened = Signal(object)  # NetworkInfo: a first network has loaded and the panels fit it
+    left_out = Signal(str)  # what of the state did not fit the network that opened, and why
 
     def __init__(self, ctx: Context, ui: WindowUI, frames: FrameController) -> None:
         super().__init__(ctx.window)
@@ -130,12 +131,12 @@ class NetworkController(QObject):
         ui.net_label.setToolTip("")
         # What no longer fits (a state restored before this network loaded, or one made for
         # another network) is dropped and named, instead of failing every render.
-        misfits = ctx.model.state.misfits(info.num_ws, info.w_dim)
+        misfits = ctx.model.state.misfits(info.num_ws, info.w_dim, info.c_dim)
         if misfits:
             ctx.model.update(**{k: None for k in misfits})
-            ctx.status.say(
-                "left out (does not fit this network): " + "; ".join(misfits.values()), 10000
-            )
+            said = "left out (does not fit this network): " + "; ".join(misfits.values())
+            ctx.status.say(said, 10000)
+            self.left_out.emit(said)
         layers = list(info.layers)
         ui.truncation.set_num_ws(info.num_ws)
         ui.noise.set_layers(layers)

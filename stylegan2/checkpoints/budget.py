@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from stylegan2.checkpoints.common import CheckpointError
-from stylegan2.json_depth import json_depth
+from stylegan2.user_json import json_depth
 
 #: slack over the file size, for tiny files whose pickles carry scalars outside any storage
 _SLACK_ELEMENTS = 1 << 16

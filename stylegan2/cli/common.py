@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import re
@@ -153,7 +152,7 @@ def read_json(path: str | Path, what: str) -> Any:
     """A JSON file a command was given, or a one-line CLIError: only a regular file (a FIFO
     would block), at most MAX_JSON_BYTES, nesting bounded (no RecursionError)."""
     from stylegan2.checkpoints.budget import MAX_NESTING
-    from stylegan2.json_depth import json_depth
+    from stylegan2.user_json import json_depth, loads_user_json
 
     p = Path(path)
     problem = file_problem(p)
@@ -165,7 +164,7 @@ def read_json(path: str | Path, what: str) -> Any:
         text = p.read_text(encoding="utf-8")
         if json_depth(text) > MAX_NESTING:
             raise CLIError(f"{p}: nested deeper than any {what}")
-        return json.loads(text)
+        return loads_user_json(text)
     except (OSError, ValueError) as exc:
         raise CLIError(f"{p}: not a readable {what} ({exc})") from None
 

@@ -243,7 +243,7 @@ def test_work_too_large_for_memory_is_refused_with_the_number(tmp_path, capsys, 
 
     net = str(DATA / "sg2ada_tiny_snapshot.pkl")
     state = tmp_path.parent / f"{tmp_path.name}-state.json"  # outside the folder checked below
-    keys = [{"latent": {"seed": s}, "duration": 1e308} for s in (0, 1)]
+    keys = [{"latent": {"seeds": [[s, 1.0]]}, "duration": 1e308} for s in (0, 1)]
     state.write_text(json.dumps({"path": {"keyframes": keys, "space": "w", "easing": "linear"}}))
     argv = [a.format(net=net, state=state) for a in argv]
     if argv[0] == "mix":

@@ -136,6 +136,35 @@ def test_a_screenshot_of_a_network_that_fails_to_open_exits_1(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+def test_a_screenshot_of_a_state_the_network_cannot_take_whole_exits_1(
+    tmp_path, explorer_network
+):
+    """The picture is saved with what fits, but a script must not take it for the state."""
+    import os
+    import subprocess
+    import sys
+
+    from explorer.state import ExplorerState
+
+    state = tmp_path / "state.json"
+    ExplorerState(w=[0.1, 0.2, 0.3], class_idx=5).save(state)
+    out = tmp_path / "shot.png"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "XDG_CONFIG_HOME": str(tmp_path)}
+    argv = ["--network", explorer_network, "--state", str(state), "--screenshot", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "explorer.app", *argv],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    said = proc.stderr.strip().splitlines()[-1]
+    assert said.startswith("screenshot: left out (does not fit this network): "), said
+    assert "w has shape (3,)" in said and "class 5: this network is not conditional" in said
+    assert out.is_file() and "Traceback" not in proc.stderr
+
+
 def test_a_damaged_settings_file_does_not_stop_the_window(qapp, qtbot, tmp_path):
     from PySide6.QtCore import QSettings
 

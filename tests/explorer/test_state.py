@@ -59,6 +59,8 @@ def test_model_notifies_changed_fields_once():
     [
         ("noise_mode", "bogus", "noise_mode must be one of"),
         ("noise_gains", ["b8.conv0"], "noise_gains must map"),
+        ("noise_gains", {"b8.conv0": 1e308}, "numbers from 0 to 1000"),
+        ("seed_x", 10**400, "seed_x must be a finite number"),
         ("mix_seeds", [1, -2], "mix_seeds must be"),
         ("layer_sources", [0, 3], "layer_sources must list"),
         ("cutoff", 1.5, "cutoff must be"),
@@ -83,3 +85,32 @@ def test_state_shapes_are_checked_against_the_network():
         ExplorerState(layer_sources=[0, 0]).check_for(4, 8)
     with pytest.raises(ValueError, match="w_offset has shape"):
         ExplorerState(w_offset=np.zeros((4, 9)).tolist()).check_for(4, 8)
+
+
+def test_a_state_file_as_editors_write_it_and_numbers_beyond_python():
+    text = ExplorerState(seed_x=3).to_json()
+    assert ExplorerState.from_json("\ufeff" + text).seed_x == 3  # a byte-order mark is fine
+    doc = json.loads(text)
+    with pytest.raises(ValueError, match="more than 4300 digits"):
+        ExplorerState.from_json(text.replace('"seed_x": 3', '"seed_x": ' + "9" * 5000))
+    assert doc["state"]["seed_x"] == 3
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"loop": "no"}, "loop must be true or false, got 'no'"),
+        ({"keyframes": [{"latent": {"seeds": []}}, {"latent": {"seeds": [[2, 1.0]]}}]},
+         "keyframe 0: a latent needs at least one seed or a w"),
+        ({"keyframes": [{"latent": {"seeds": [[1, 1e308]]}}] * 2}, "seed weights must be finite"),
+        ({"base": {"latent": {"seeds": [[0, 1.0]]}, "force_fp32": "yes"}}, "force_fp32 must be"),
+        ({"base": {"latent": {"seeds": [[0, 1.0]]}, "noise_gains": [["b4.conv1", 1e9]]}},
+         "noise gains must lie within"),
+    ],
+)  # fmt: skip
+def test_paths_refuse_what_bool_or_float_would_misread(change, message):
+    from stylegan2.paths import path_from_dict
+
+    keys = [{"latent": {"seeds": [[s, 1.0]]}, "duration": 1.0} for s in (0, 1)]
+    with pytest.raises(ValueError, match=message):
+        path_from_dict({"keyframes": keys, **change})
