@@ -7,6 +7,7 @@ channel count differs from the rest are listed and skipped with a summary, never
 
 from __future__ import annotations
 
+import collections
 import io
 import json
 import logging
@@ -48,6 +49,14 @@ class DatasetReport:
         return text
 
 
+def hidden_copies(source: _Source) -> list[tuple[str, str]]:
+    """(name, why) for the zip members hidden behind a later one of the same name."""
+    return [
+        (n, f"{k - 1} earlier cop{'y' if k == 2 else 'ies'} in the zip under the same name, unread")
+        for n, k in source.duplicates.items()
+    ]
+
+
 def printable_name(name: str) -> str:
     """A file name as text any terminal takes: the bytes of a name that is not UTF-8 (which
     Python keeps as lone surrogates, unprintable under a strict UTF-8 locale) as \\xNN."""
@@ -65,6 +74,7 @@ class _Source:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.duplicates: dict[str, int] = {}  # zip member name -> copies (only the last read)
         self._zip: zipfile.ZipFile | None = None
         self._zip_pid = 0  # the process that opened _zip
         if path.is_dir():
@@ -74,7 +84,12 @@ class _Source:
         elif path.is_file() and zipfile.is_zipfile(path):
             try:
                 with zipfile.ZipFile(path) as z:
-                    self.names = sorted(z.namelist())
+                    listed = z.namelist()
+                # A zip may hold two members of one name; only the last can be read by name,
+                # so each name is one image, and the hidden copies are reported.
+                self.names = sorted(set(listed))
+                counts = collections.Counter(listed)
+                self.duplicates = {n: k for n, k in sorted(counts.items()) if k > 1}
             except ARCHIVE_ERRORS as exc:
                 raise DatasetError(f"{path}: damaged zip ({error_name(exc)}: {exc})") from None
         else:
@@ -157,7 +172,7 @@ class ImageDataset(torch.utils.data.Dataset):
         names = [n for n in self._source.names if Path(n).suffix.lower() in IMAGE_EXTENSIONS]
         if not names:
             raise DatasetError(f"{self.path}: contains no images")
-        self.report = DatasetReport()
+        self.report = DatasetReport(skipped=hidden_copies(self._source))
         self.names, shape = self._validate(names, resolution)
         self.resolution = shape[1]
         self.num_channels = shape[0]

@@ -26,6 +26,7 @@ from training.dataset import (
     IMAGE_EXTENSIONS,
     DatasetError,
     _Source,
+    hidden_copies,
     open_image,
     read_image,
     skipped_summary,
@@ -98,6 +99,7 @@ def build_dataset(
     if not names:
         raise DatasetError(f"{source}: contains no images")
     report = ToolReport()
+    report.skipped += hidden_copies(src)
     class_of: dict[str, int] = {}
     if labels:
         report.classes = sorted({str(Path(n).parent) for n in names})

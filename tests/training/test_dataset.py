@@ -328,3 +328,19 @@ def test_a_large_image_below_the_bomb_limit_warns_nothing(tmp_path):
         warnings.simplefilter("error")
         report = build_dataset(src, tmp_path / "d.zip", 8)
     assert report.written == 1 and report.skipped[0][0] == "large.png"
+
+
+def test_a_zip_with_two_members_of_one_name_says_so(tmp_path):
+    import warnings
+
+    src = tmp_path / "s.zip"
+    with warnings.catch_warnings(), zipfile.ZipFile(src, "w") as z:
+        warnings.simplefilter("ignore")  # zipfile warns of the duplicate name it writes
+        z.writestr("a.png", _png_bytes(10))
+        z.writestr("a.png", _png_bytes(200))
+        z.writestr("b.png", _png_bytes(90))
+    report = build_dataset(src, tmp_path / "d.zip", 8)
+    assert report.written == 2  # one image per name, not the last one twice
+    assert report.skipped == [("a.png", "1 earlier copy in the zip under the same name, unread")]
+    ds = ImageDataset(src)
+    assert len(ds) == 2 and ds.report.skipped == report.skipped
