@@ -136,9 +136,7 @@ def test_a_screenshot_of_a_network_that_fails_to_open_exits_1(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
-def test_a_screenshot_of_a_state_the_network_cannot_take_whole_exits_1(
-    tmp_path, explorer_network
-):
+def test_a_screenshot_of_a_state_the_network_cannot_take_whole_exits_1(tmp_path, explorer_network):
     """The picture is saved with what fits, but a script must not take it for the state."""
     import os
     import subprocess

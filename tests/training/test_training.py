@@ -428,9 +428,7 @@ def test_resume_by_run_folder_with_damaged_options_and_a_new_outdir(tiny_data, t
     no options only loses the 'options changed' line; an --outdir not made yet is made."""
     run = train(_opts(tiny_data, tmp_path / "r", kimg=0.008), progress=False)
     (run / "training_options.json").write_text('{"options": []}')
-    again = train(
-        _opts(tiny_data, tmp_path / "fresh", kimg=0.016, resume=str(run)), progress=False
-    )
+    again = train(_opts(tiny_data, tmp_path / "fresh", kimg=0.016, resume=str(run)), progress=False)
     assert again == run and latest_snapshot(run).name == "network-snapshot-000000.016.safetensors"
     assert "training_options.json held no readable options" in (run / "log.txt").read_text()
     assert json.loads((run / "training_options.json").read_text())["options"]["kimg"] == 0.016
