@@ -50,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from stylegan2.cli.models import cli_weights
     from stylegan2.device import resolve_device
     from stylegan2.metrics import MetricWeightsError, parse_metric
+    from stylegan2.metrics.runner import DETECTOR_NEEDS
     from training.dataset import DatasetError, ImageDataset
     from training.metrics import check_metrics, check_reals, evaluate
 
@@ -61,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
         raise CLIError(str(exc)) from None
     # Detector weights not given come from the cache, or NVIDIA's published files (unless
     # --offline), only for the metrics asked for.
-    if "fid" in kinds and args.inception is None:
-        args.inception = cli_weights(
-            "inception", None, offline=args.offline, cache_dir=args.cache_dir
-        )
-    if "pr" in kinds and args.vgg16 is None:
-        args.vgg16 = cli_weights("vgg16", None, offline=args.offline, cache_dir=args.cache_dir)
+    for need in {DETECTOR_NEEDS[k] for k in kinds} - {None}:
+        if getattr(args, need.weights) is None:
+            fetched = cli_weights(
+                need.weights, None, offline=args.offline, cache_dir=args.cache_dir
+            )
+            setattr(args, need.weights, fetched)
     try:
         specs = check_metrics(args.metrics.split(","), args.inception, args.vgg16)
         check_reals(specs, len(ImageDataset(args.data).names))  # before any image is drawn

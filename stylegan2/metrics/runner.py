@@ -24,12 +24,33 @@ from stylegan2.render import to_uint8
 from stylegan2.safe_writes import atomic_path
 
 log = logging.getLogger(__name__)
-# Every kind has its own branch in detector_path, load_detector and compute_metric; a kind
-# without one is refused there rather than computed as another kind.
+# Every kind has its own branch in load_detector and compute_metric, and its weights (if any)
+# in DETECTOR_NEEDS; a kind without a branch is refused there rather than computed as another.
 KINDS = ("fid", "pr", "pxpr")
 #: generated images one metric may ask for (fid50k is the paper's): 10^7, like other counts
 MAX_METRIC_IMAGES = 10_000_000
 _NAME = re.compile(rf"^({'|'.join(KINDS)})(\d+)(k?)(3)?(_full)?$")
+
+
+@dataclass(frozen=True)
+class DetectorNeed:
+    """The weights file a metric kind's features come from."""
+
+    weights: str  # its name in stylegan2.catalogue.DETECTORS, and the option's dest
+    flag: str  # the option that names the file
+    files: str  # which files it takes, for the message when none is given
+
+
+#: metric kind -> the detector weights it needs (None: none, pixel space)
+DETECTOR_NEEDS: dict[str, DetectorNeed | None] = {
+    "pxpr": None,
+    "fid": DetectorNeed(
+        "inception",
+        "--inception",
+        "inception-2015-12-05.pt (NVIDIA) or pt_inception-2015-12-05-*.pth",
+    ),
+    "pr": DetectorNeed("vgg16", "--vgg16", "vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth"),
+}
 
 
 def _unknown(kind: str) -> ValueError:
@@ -66,19 +87,15 @@ def parse_metric(name: str) -> MetricSpec:
 
 def detector_path(kind: str, inception: str | None, vgg16: str | None) -> str:
     """The detector weights file of a metric kind ('' for pixel space, which needs none)."""
-    if kind == "pxpr":
-        return ""
-    if kind not in ("fid", "pr"):
+    if kind not in KINDS or kind not in DETECTOR_NEEDS:
         raise _unknown(kind)
-    path = inception if kind == "fid" else vgg16
+    need = DETECTOR_NEEDS[kind]
+    if need is None:
+        return ""
+    path = {"inception": inception, "vgg16": vgg16}[need.weights]
     if not path:
-        flag, file = (
-            ("--inception", "inception-2015-12-05.pt (NVIDIA) or pt_inception-2015-12-05-*.pth")
-            if kind == "fid"
-            else ("--vgg16", "vgg16.pt (NVIDIA) or torchvision's vgg16-397923af.pth")
-        )
         raise MetricWeightsError(
-            f"{kind} needs detector weights: pass {flag} with a copy of {file} "
+            f"{kind} needs detector weights: pass {need.flag} with a copy of {need.files} "
             "(pxpr<N>k3 measures precision/recall in pixel space without any)"
         )
     return path
