@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from explorer.network_info import file_label
 from stylegan2.catalogue import find_network, network_url, pending_download, resolve_network
-from stylegan2.downloads import DownloadError, Progress, is_url
+from stylegan2.downloads import DownloadError, Progress, display_url, is_url
 
 log = logging.getLogger(__name__)
 
@@ -165,10 +165,12 @@ def download_label(arg: str) -> str:
     """What a progress dialog says it downloads: a published network with its size and licence."""
     entry = find_network(arg)
     if entry is None:
-        return f"Downloading {arg}"
+        return f"Downloading {display_url(arg)}"
     return f"Downloading {entry.name} (about {entry.size_mb} MB; {entry.licence})"
 
 
 def display_name(arg: str) -> str:
     """A network argument as the status bar names it: a file or URL by its last part."""
-    return file_label(arg) if not is_url(arg) else arg.rstrip("/").rsplit("/", 1)[-1] or arg
+    if not is_url(arg):
+        return file_label(arg)
+    return arg.rstrip("/").rsplit("/", 1)[-1] or display_url(arg)

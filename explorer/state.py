@@ -252,9 +252,9 @@ class ExplorerState:
             )
         return out
 
-    def check_for(self, num_ws: int, w_dim: int) -> None:
-        """ValueError if the shapes do not fit a network with these num_ws and w_dim."""
-        for reason in self.misfits(num_ws, w_dim).values():
+    def check_for(self, num_ws: int, w_dim: int, c_dim: int | None = None) -> None:
+        """ValueError if the state does not fit a network with these num_ws, w_dim (and c_dim)."""
+        for reason in self.misfits(num_ws, w_dim, c_dim).values():
             raise ValueError(reason)
 
     @staticmethod

@@ -104,8 +104,8 @@ def display_url(url: str) -> str:
     try:
         parts = urllib.parse.urlsplit(url)
         password = parts.password
-    except ValueError:
-        return url
+    except ValueError:  # unparsable: mask whatever stands between "user:" and "@"
+        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
     if password is None:
         return url
     user, _, host = parts.netloc.rpartition("@")
@@ -174,17 +174,18 @@ def recorded_sha256(url: str, cache_dir: str | os.PathLike[str] | None = None) -
 
 def refetch_hint(path: str | os.PathLike[str]) -> str:
     """For a file that failed to load: when it is a download this project cached (the index
-    beside it names it), "; it is the cached download of URL: delete it to fetch it again",
+    beside it names it), "; it is the cached download of URL: if that was damaged, delete it to
+    fetch it again",
     else "". A cached file is used without a request, so a damaged one fails every time."""
     try:
         p = Path(path).resolve()
         entry = read_index(p.parent).get(p.name) if (p.parent / INDEX_NAME).is_file() else None
     except (OSError, RuntimeError, ValueError):
         return ""
-    if not isinstance(entry, dict):
+    if not isinstance(entry, dict) or not p.is_file():  # a deleted one is fetched anew anyway
         return ""
     url = entry.get("url", "a URL")
-    return f"; it is the cached download of {url}: delete it to fetch it again"
+    return f"; it is the cached download of {url}: if that was damaged, delete it to fetch it again"
 
 
 def sha256_of(path: str | os.PathLike[str]) -> str:
@@ -223,7 +224,7 @@ def download(
     path to put the file at by hand; ValueError for a URL that is not http(s).
     """
     if not is_url(url):
-        raise ValueError(f"not an http(s) URL: {url!r}")
+        raise ValueError(f"not an http(s) URL: {display_url(url)!r}")
     problem = url_problem(url)
     if problem:
         raise DownloadError(f"cannot download {problem}", url)
@@ -320,7 +321,8 @@ def _fetch(
     request = urllib.request.Request(_wire_url(url), headers={"User-Agent": _USER_AGENT})
     auth = _basic_auth(url)
     if auth is not None:
-        # unredirected: like curl, the credentials go to the host they were typed for only
+        # unredirected: the credentials go to the URL they were typed in only, never to
+        # wherever a redirect points (a redirect to the same host asks for them again: 401)
         request.add_unredirected_header("Authorization", auth)
     try:
         response = _opener().open(request, timeout=timeout)

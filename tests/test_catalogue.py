@@ -168,7 +168,7 @@ def test_a_hostile_pickle_by_url_is_refused_like_a_local_one(http_server, cache,
     with pytest.raises(CheckpointError) as mine:
         load_network(local)
     assert "system" in str(served.value) and "\n" not in str(served.value)
-    hint = f"; it is the cached download of {url}: delete it to fetch it again"
+    hint = f"; it is the cached download of {url}: if that was damaged, delete it to fetch it again"
     assert str(served.value).replace(path, "F") == str(mine.value).replace(str(local), "F") + hint
     assert not marker.exists(), "the payload ran"
 

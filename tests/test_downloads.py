@@ -143,7 +143,17 @@ def test_credentials_in_the_url_are_sent_once_and_never_shown(http_server, cache
     assert "HTTP 401" in str(info.value)
     assert "wrong" not in str(info.value) and f"alice:***@{host}" in str(info.value)
 
-    # Like curl, credentials stay with the URL they were typed in: a redirect does not carry them.
+    # Nothing that names the URL shows the password, a URL urllib cannot parse included.
+    from explorer.fetcher import download_label
+    from stylegan2.downloads import display_url
+
+    assert "secret" not in download_label(f"http://alice:secret@{host}/x.pkl")
+    assert display_url("http://u:secret@[::1/x.pkl") == "http://u:***@[::1/x.pkl"
+    with pytest.raises(DownloadError) as info:
+        download("http://u:secret@[::1/x.pkl")
+    assert "secret" not in str(info.value)
+
+    # Credentials stay with the URL they were typed in: a redirect does not carry them.
     download(f"http://alice:secret@{host}/moved/net.pkl")
     assert http_server.authorization["/moved/net.pkl"] is not None
     assert http_server.authorization["/files/net.pkl"] is None
@@ -300,7 +310,7 @@ def test_a_damaged_cached_download_says_how_to_fetch_it_again(http_server, cache
 
     url = http_server.add("net.pkl", b"not a pickle at all" * 10)
     path = download(url)
-    hint = f"it is the cached download of {url}: delete it to fetch it again"
+    hint = f"it is the cached download of {url}: if that was damaged, delete it to fetch it again"
     with pytest.raises(CheckpointError, match="delete it to fetch it again") as info:
         load_checkpoint(path)
     assert hint in str(info.value) and "\n" not in str(info.value)

@@ -12,7 +12,8 @@
 
     python tools/pair_diagnostics.py SNAPSHOT [SNAPSHOT ...] [--data TRAIN.zip --fresh FRESH.zip]
 
-Seeds 0-31 throughout (32 images each); D scores over 500 images of each kind.
+Seeds 0-31 throughout (32 images each); D scores over up to 500 images of each kind (at least
+20: whole minibatch-std groups). Unconditional networks only (the bundled ones).
 """
 
 from __future__ import annotations
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("--data and --fresh go together")
     torch.set_num_threads(1)
     reals = (_images(args.data, 500), _images(args.fresh, 500)) if args.data else None
+    if reals is not None and min(len(r) for r in reals) < 20:
+        p.error("--data and --fresh need at least 20 images each")
     for path in args.snapshots:
         ck = load_checkpoint(path)
         G = ck.G_ema.eval()

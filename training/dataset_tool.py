@@ -128,26 +128,40 @@ def build_dataset(
             written += 1
             yield out, class_of[str(Path(name).parent)] if labels else None
 
-    grey = all(_is_grey(src, n) for n in names)
+    grey = _all_grey(src, names, max_images)
     extra = {"classes": report.classes} if labels else None
     report.written = write_zip_stream(dest, usable(), grey, labels, extra)
     if not report.written:
         raise DatasetError(
             f"{source}: none of the {len(names)} images could be used: "
-            f"{skipped_summary(report.skipped, 3)}"
+            f"{skipped_summary(report.skipped[len(hidden_copies(src)) :], 3)}"
         )
     return report
 
 
-def _is_grey(src: _Source, name: str) -> bool:
-    """Whether an image decodes to one channel, from its header alone (a file that cannot be
-    read counts as grey: it is skipped when it is decoded)."""
+def _all_grey(src: _Source, names: list[str], max_images: int | None) -> bool:
+    """Whether the images to be written all decode to one channel, from their headers alone: the
+    first `max_images` readable ones (or all). Stops at the first colour image."""
+    readable = 0
+    for name in names:
+        grey = _is_grey(src, name)
+        if grey is False:
+            return False
+        readable += grey is not None
+        if max_images is not None and readable >= max_images:
+            break
+    return True
+
+
+def _is_grey(src: _Source, name: str) -> bool | None:
+    """Whether an image decodes to one channel, from its header alone; None for a file that
+    cannot be read (it is skipped when it is decoded)."""
     try:
         with open_image(src.read(name)) as img:
             alpha = img.mode in ("LA", "PA") or "transparency" in img.info
             return img.mode in ("L", *WIDE_GREY_MODES) and not alpha
     except Exception:  # any decoder error: read_image says why when it decodes the file
-        return True
+        return None
 
 
 def _member(name: str) -> zipfile.ZipInfo:

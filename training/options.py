@@ -26,7 +26,7 @@ ARCHITECTURES = ("skip", "resnet", "orig")
 @dataclass(frozen=True)
 class Bounds:
     """The values a TrainOptions field accepts: `low` and `high` (None: unbounded), each itself
-        refused when open; a float must also be finite. `words` replaces the generated wording of
+    refused when open; a float must also be finite. `words` replaces the generated wording of
     what the value must do ("be ...", "lie in ...")."""
 
     low: float | None = None
@@ -128,7 +128,7 @@ class TrainOptions:
         0.6,
         "--target",
         "ADA target for E[sign(D(real))]",
-        bounds=Bounds(0, 1, open_low=True, open_high=True),
+        bounds=Bounds(0, 1, open_low=True, open_high=True, words="lie in (0, 1) (ADA's target)"),
     )
     ada_kimg: float = option(
         500,

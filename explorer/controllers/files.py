@@ -187,7 +187,7 @@ class FilesController:
         state = ExplorerState.from_json(text)
         info = self.ctx.network
         if info is not None:
-            state.check_for(info.num_ws, info.w_dim)
+            state.check_for(info.num_ws, info.w_dim, info.c_dim)
         has_path, saved = ExplorerState.path_in(text)
         path = None if saved is None else path_from_dict(saved)
         if path is not None and info is not None:

@@ -132,6 +132,8 @@ class NetworkController(QObject):
         # What no longer fits (a state restored before this network loaded, or one made for
         # another network) is dropped and named, instead of failing every render.
         misfits = ctx.model.state.misfits(info.num_ws, info.w_dim, info.c_dim)
+        if not first and info.c_dim == 0 and misfits.pop("class_idx", None):
+            ctx.model.update(class_idx=None)  # the previous network's class: nothing to say
         if misfits:
             ctx.model.update(**{k: None for k in misfits})
             said = "left out (does not fit this network): " + "; ".join(misfits.values())

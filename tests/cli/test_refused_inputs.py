@@ -308,7 +308,7 @@ def test_outputs_and_classes_that_would_mislead_are_refused(tmp_path, net, capsy
     ],
 )  # fmt: skip
 def test_an_empty_network_or_weights_path_is_named_as_empty(tmp_path, net, capsys, argv, message):
-    # Path("") is "." and used to be reported as a folder
+    # Path("") is "." and would be reported as a folder
     _refused(capsys, [a.format(tmp=tmp_path, net=net) for a in argv], message)
 
 

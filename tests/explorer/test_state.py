@@ -85,6 +85,11 @@ def test_state_shapes_are_checked_against_the_network():
         ExplorerState(layer_sources=[0, 0]).check_for(4, 8)
     with pytest.raises(ValueError, match="w_offset has shape"):
         ExplorerState(w_offset=np.zeros((4, 9)).tolist()).check_for(4, 8)
+    ExplorerState(class_idx=2).check_for(4, 8, 3)
+    with pytest.raises(ValueError, match="class 5 is beyond this network's 3 classes"):
+        ExplorerState(class_idx=5).check_for(4, 8, 3)
+    with pytest.raises(ValueError, match="class 0: this network is not conditional"):
+        ExplorerState(class_idx=0).check_for(4, 8, 0)
 
 
 def test_a_state_file_as_editors_write_it_and_numbers_beyond_python():

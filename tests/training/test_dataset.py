@@ -344,3 +344,14 @@ def test_a_zip_with_two_members_of_one_name_says_so(tmp_path):
     assert report.skipped == [("a.png", "1 earlier copy in the zip under the same name, unread")]
     ds = ImageDataset(src)
     assert len(ds) == 2 and ds.report.skipped == report.skipped
+
+
+def test_max_images_decides_grey_by_the_images_it_writes(tmp_path):
+    src = tmp_path / "s"
+    for i in range(2):
+        _write(src / f"{i}.png", 8, 8, mode="L", value=40 * i)
+    _write(src / "9-colour.png", 8, 8)  # sorts last: not among the first two
+    build_dataset(src, tmp_path / "grey.zip", 8, max_images=2)
+    assert ImageDataset(tmp_path / "grey.zip").num_channels == 1
+    build_dataset(src, tmp_path / "rgb.zip", 8)
+    assert ImageDataset(tmp_path / "rgb.zip").num_channels == 3

@@ -101,7 +101,7 @@ def test_the_commands_on_the_model_cards_still_parse():
         (["--snap-minutes", "-1"], "--snap-minutes must be a finite number, 0 or more"),
         (["--workers", "-1"], "--workers must be at least 0"),
         (["--workers", "300"], "--workers must be at most 256"),
-        (["--target", "1"], "--target must lie in (0, 1), got 1.0"),
+        (["--target", "1"], "--target must lie in (0, 1) (ADA's target), got 1.0"),
         (["--style-mixing", "1.5"], "--style-mixing must lie in [0, 1], got 1.5"),
         (["--ada-kimg", "0"], "--ada-kimg must be a finite number above 0"),
         (["--lr", "-0.1"], "--lr must be a finite number above 0"),

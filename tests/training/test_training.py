@@ -425,7 +425,7 @@ def test_ada_speed_option_and_changed_options_are_logged_on_resume(
 
 def test_resume_by_run_folder_with_damaged_options_and_a_new_outdir(tiny_data, tmp_path):
     """--resume may name a run folder (its newest snapshot); a training_options.json that holds
-    no options only loses the 'options changed' line; an --outdir not made yet is made."""
+    no options only loses the 'options changed' line; an --outdir that does not exist is fine."""
     run = train(_opts(tiny_data, tmp_path / "r", kimg=0.008), progress=False)
     (run / "training_options.json").write_text('{"options": []}')
     again = train(_opts(tiny_data, tmp_path / "fresh", kimg=0.016, resume=str(run)), progress=False)
