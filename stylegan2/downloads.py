@@ -291,7 +291,15 @@ _NOT_HTTP = "redirect to a non-http URL"
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follows redirects to http(s) only (never file:// or ftp://); urllib's own handler already
-    stops loops and long chains with a 3xx HTTPError."""
+    stops loops and long chains with a 3xx HTTPError. Credentials typed in the URL follow a
+    redirect within the same origin (scheme, host and port), as a browser's do, and no further."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        auth = req.unredirected_hdrs.get("Authorization")
+        if new is not None and auth and _origin(req.full_url) == _origin(new.full_url):
+            new.add_unredirected_header("Authorization", auth)
+        return new
 
     def http_error_302(self, req, fp, code, msg, headers):
         target = headers.get("location") or headers.get("uri")
@@ -300,6 +308,12 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
         return super().http_error_302(req, fp, code, msg, headers)
 
     http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
+
+
+def _origin(url: str) -> tuple[str, str | None, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    default = 443 if parts.scheme.lower() == "https" else 80
+    return parts.scheme.lower(), parts.hostname, parts.port or default
 
 
 def _opener() -> urllib.request.OpenerDirector:
@@ -321,8 +335,7 @@ def _fetch(
     request = urllib.request.Request(_wire_url(url), headers={"User-Agent": _USER_AGENT})
     auth = _basic_auth(url)
     if auth is not None:
-        # unredirected: the credentials go to the URL they were typed in only, never to
-        # wherever a redirect points (a redirect to the same host asks for them again: 401)
+        # unredirected: a redirect to another origin must not carry them (see _HttpOnlyRedirects)
         request.add_unredirected_header("Authorization", auth)
     try:
         response = _opener().open(request, timeout=timeout)

@@ -15,6 +15,7 @@ port, never any outside address), and paths that misbehave the way real servers 
     /empty               200 and an empty body
     /private/NAME        the file for Basic credentials alice / "pä ss:word", else 401
     /moved/NAME          302 to /files/NAME
+    /away/NAME           302 to /files/NAME at localhost (another origin than 127.0.0.1)
     /garbage             a status line that is not HTTP
 
 The Authorization header of every request is kept per path (`authorization`).
@@ -99,6 +100,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._status(404)
         if kind == "moved":
             return self._status(302, location=f"/files/{name}")
+        if kind == "away":
+            port = self.owner.port
+            return self._status(302, location=f"http://localhost:{port}/files/{name}")
         if kind == "garbage":
             self.wfile.write(b"GARBAGE LINE\r\nmore garbage\r\n\r\n")
             self.close_connection = True

@@ -153,9 +153,15 @@ def test_credentials_in_the_url_are_sent_once_and_never_shown(http_server, cache
         download("http://u:secret@[::1/x.pkl")
     assert "secret" not in str(info.value)
 
-    # Credentials stay with the URL they were typed in: a redirect does not carry them.
-    download(f"http://alice:secret@{host}/moved/net.pkl")
-    assert http_server.authorization["/moved/net.pkl"] is not None
+    # Credentials follow a redirect within their origin, and no further.
+    private = "p%C3%A4%20ss%3Aword"
+    download(f"http://alice:{private}@{host}/moved/net.pkl")
+    assert (
+        http_server.authorization["/moved/net.pkl"] == http_server.authorization["/files/net.pkl"]
+    )
+    assert http_server.authorization["/files/net.pkl"] is not None
+    download(f"http://alice:{private}@{host}/away/net.pkl")  # to localhost: another origin
+    assert http_server.authorization["/away/net.pkl"] is not None
     assert http_server.authorization["/files/net.pkl"] is None
 
 
