@@ -10,7 +10,10 @@ from stylegan2.cli.common import count_int, int_in, resolution_int, seed_int
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("dataset", help="build a training zip from a folder of images")
+    p = sub.add_parser(
+        "dataset",
+        help="build a training zip from a folder of images, procedural faces or an emoji font",
+    )
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--source", help="folder (searched recursively) or zip")
     src.add_argument("--emoji-font", help="render every emoji of this Noto Color Emoji TTF")

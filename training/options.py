@@ -151,7 +151,8 @@ class TrainOptions:
     resume: str | None = option(
         None,
         "--resume",
-        "snapshot path, or 'latest': the newest run of this data, cfg and norm",
+        "snapshot path, a run folder (its newest snapshot), or 'latest': the newest run of this "
+        "data, cfg and norm",
         shown="a new run",
     )
     channel_max: int | None = option(

@@ -43,7 +43,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("resolution-usage", help="share of each resolution's tRGB in the image")
     p.add_argument("source", help="a training run folder (stats.jsonl) or a network file")
     p.add_argument(
-        "--samples", type=count_int, default=1024, help="random w's for a network, 1-10^7"
+        "--samples",
+        type=count_int,
+        default=1024,
+        help="random w's for a network, 1-10^7 (default 1024)",
     )
     p.add_argument("--plot", help="write a PNG (stacked area over training, or bars)")
     add_device_arg(p)
