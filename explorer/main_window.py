@@ -12,6 +12,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolButton
 
 from explorer.context import Context, Preferences, Status
+from explorer.controllers.card import CardController
 from explorer.controllers.compare import CompareController
 from explorer.controllers.directions import DirectionsController
 from explorer.controllers.features import FeaturesController
@@ -85,6 +86,7 @@ class MainWindow(QMainWindow):
         self.directions = DirectionsController(ctx, ui.directions)
         self.mixing = MixingController(ctx, ui.mixing)
         self.speed = SpeedController(ctx, ui.performance, self.frames)
+        self.card = CardController(ctx)
         self._wire()
         self.recent_menu, self.compare_menu = self._toolbar()
         self.resize(1280, 800)
@@ -108,6 +110,8 @@ class MainWindow(QMainWindow):
         # Path lengths are the network's: another network (or the first, under a path restored
         # before it loaded) needs its own readout.
         self.network.opened.connect(lambda _info: ui.path.remeasure())
+        self.network.opened.connect(lambda _info: self.card.refresh())
+        self.compare.changed.connect(self.card.refresh)
 
     def _toolbar(self) -> tuple[QMenu, QMenu]:
         """The toolbar; returns its Recent and Compare menus."""
@@ -141,6 +145,10 @@ class MainWindow(QMainWindow):
             "Compare",
             self.compare.fill_menu,
             "Show a second network beside this one, driven by the same seed and controls",
+        )
+        act("Network card…", self.card.show).setToolTip(
+            "What the open networks are: format, shape, parameters, and the model card a file "
+            "carries (training, data, measured figures)"
         )
         tb.addSeparator()
         act("Save image…", self.files.save_image_dialog, "Ctrl+S")

@@ -4,12 +4,13 @@ when a checkpoint loads, read by every controller and panel that needs a shape o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylegan2.checkpoints import LoadedCheckpoint
 from stylegan2.downloads import resolve_cache_dir
 from stylegan2.info import describe
+from stylegan2.model_card import top_share
 from stylegan2.render import LayerInfo
 
 
@@ -27,6 +28,8 @@ class NetworkInfo:
     device: str
     layers: tuple[LayerInfo, ...]
     card: dict | None = None  # the model card, when the file carries one
+    # everything `stylegan2 info` says of it but the card: dims, channels, parameters, ...
+    facts: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, ckpt: LoadedCheckpoint, path: str) -> NetworkInfo:
@@ -43,7 +46,8 @@ class NetworkInfo:
             normalization=d["normalization"],
             device=str(ckpt.G_ema.device),
             layers=tuple(ckpt.G_ema.layers()),
-            card=d.get("card"),
+            card=d.pop("card", None),
+            facts=d,
         )
 
     @property
@@ -67,9 +71,7 @@ class NetworkInfo:
     def top_share(self) -> float | None:
         """From the model card's resolution usage: the share of the image its top resolution
         makes (None without a card that says)."""
-        usage = ((self.card or {}).get("figures") or {}).get("resolution_usage") or {}
-        share = (usage.get("share") or {}).get(str(self.resolution))
-        return share if isinstance(share, int | float) else None
+        return top_share(self.card, self.resolution)
 
 
 def file_label(path: str) -> str:

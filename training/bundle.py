@@ -6,7 +6,6 @@ card is stored in the file's header and as a Markdown file beside it."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +14,7 @@ import torch
 from stylegan2.analysis import USAGE_SAMPLES, sampled_resolution_usage
 from stylegan2.blobs import blob_scores_over_seeds
 from stylegan2.checkpoints import load_checkpoint, save_checkpoint
+from stylegan2.model_card import card_markdown
 from stylegan2.networks import Generator
 from stylegan2.safe_writes import folder_problem, same_file, write_text_atomic
 from training.machine import machine
@@ -153,74 +153,3 @@ def bundle(
     save_checkpoint(out, G, card=card, dtype=torch.float16)
     write_text_atomic(card_path, card_markdown(card))
     return card
-
-
-def _maintenance_note(card: dict[str, Any]) -> str:
-    minutes, since = card.get("maintenance_minutes"), card.get("maintenance_from_kimg")
-    if minutes is None or since is None:
-        return ""
-    what = f"{minutes} min on sample grids, snapshots and metrics"
-    return f" (of which {what})" if since == 0 else f" ({what} since {since:.1f} kimg)"
-
-
-def card_markdown(card: dict[str, Any]) -> str:
-    f = card["figures"]
-    lines = [
-        f"# {card['title']}",
-        "",
-        f"- Dataset: {card['dataset']}",
-        f"- Trained: {card['kimg']} kimg, {card['wall_time_hours']} h of training time"
-        + _maintenance_note(card)
-        + f", on {card['machine']}",
-        f"- Figures measured on: {card['measured_on']}",
-        f"- Source snapshot: `{card['snapshot']}`",
-        "",
-        "## Commands",
-        "",
-        "```bash",
-        *card["commands"],
-        "```",
-        "",
-        "## Measured",
-        "",
-        f"- PPL (W, end points, {f['ppl_w_end']['samples']} samples, "
-        f"{f['ppl_w_end']['distance']}): {f['ppl_w_end']['value']:.4g}",
-    ]
-    if "fid" in f:
-        lines.append(f"- FID: {json.dumps(f['fid'])}")
-    else:
-        lines.append("- FID: not measured (no Inception weights on the training machine)")
-    lines += _pixel_pr_lines(f.get("pixel_pr"))
-    usage = f["resolution_usage"]["share"]
-    if usage:
-        lines.append(
-            "- Resolution usage (256 samples): "
-            + ", ".join(f"{r} px {100 * v:.1f} %" for r, v in usage.items())
-        )
-    lines += [
-        "",
-        f"Blob scores (mean over seeds {f['blob_scores']['seeds']}, psi 1):",
-        "",
-        "| layer | resolution | peak / median | top-0.1 % energy share |",
-        "|---|---|---|---|",
-    ]
-    for name, s in f["blob_scores"]["layers"].items():
-        lines.append(
-            f"| {name} | {s['resolution']} | {s['peak_to_median']:.2f} | "
-            f"{100 * s['top_energy_share']:.2f} % |"
-        )
-    if card["notes"]:
-        lines += ["", "## Notes", "", *[f"- {n}" for n in card["notes"]]]
-    return "\n".join(lines) + "\n"
-
-
-def _pixel_pr_lines(pr: dict[str, Any] | None) -> list[str]:
-    if pr is None:
-        return ["- Precision / recall against the training images: not measured"]
-    return [
-        f"- Precision / recall (`{pr['metric']}`: {pr['samples']:,} samples against "
-        f"{pr['reals']:,} training images, k = {pr['k']}, in 32x32 pixels, no learned features): "
-        f"{pr['precision']:.3f} / {pr['recall']:.3f}",
-        f"- Mean pairwise distance of samples (32x32 pixels, mean absolute difference in 0-255): "
-        f"{pr['diversity']:.1f} (training images: {pr['real_diversity']:.1f})",
-    ]

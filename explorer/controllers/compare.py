@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QMenu
 
 from assets import bundled_networks
@@ -24,6 +24,8 @@ from explorer.worker import Frame
 
 
 class CompareController(QObject):
+    changed = Signal()  # a network to compare has loaded, or comparing stopped
+
     def __init__(
         self, ctx: Context, area: ImageArea, features: FeaturesPanel, frames: FrameController
     ) -> None:
@@ -79,6 +81,7 @@ class CompareController(QObject):
         self.features.set_compare(None, None)
         self.area.show_twin(False)
         self.frames.request_render()
+        self.changed.emit()
 
     def fill_menu(self, menu: QMenu) -> None:
         menu.clear()
@@ -139,6 +142,7 @@ class CompareController(QObject):
         self.area.show_twin(True)
         self.ctx.status.say(f"comparing with {info.name}", 6000)
         self.frames.request_render()
+        self.changed.emit()
 
     def _failed(self, index: int, path: str, error: str) -> None:
         if index == 1:

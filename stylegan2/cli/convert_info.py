@@ -12,6 +12,7 @@ from stylegan2.checkpoints import load_checkpoint, save_checkpoint
 from stylegan2.checkpoints.formats import suffixes_text
 from stylegan2.cli.common import CLIError
 from stylegan2.info import describe, roles
+from stylegan2.model_card import card_markdown
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -61,6 +62,6 @@ def run_info(args: argparse.Namespace) -> int:
     for k, v in params.items():
         print(f"{'parameters ' + k:>26}: {v:,}")
     if card:
-        print(f"{'model card':>26}:")
-        print("\n".join(" " * 28 + line for line in json.dumps(card, indent=2).splitlines()))
+        print()
+        print(card_markdown(card), end="")
     return 0

@@ -197,7 +197,11 @@ def test_info_prints_the_card_readably(capsys):
     model = Path(__file__).parents[2] / "assets" / "models" / TWIN_MODEL
     assert main(["info", str(model)]) == 0
     out = capsys.readouterr().out
-    assert "model card:" in out and '  "kimg":' in out
+    # The card as its Markdown file has it, after the architecture's facts.
+    assert out.index("normalization: adain") < out.index("\n# Procedural faces 64 px, adain\n")
+    assert model.with_suffix(".md").read_text() in out
+    assert main(["info", str(model), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["card"]["kimg"] > 0
 
 
 def test_mix_default_styles_fit_a_small_network(tmp_path):

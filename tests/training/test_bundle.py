@@ -88,7 +88,7 @@ def test_bundle_refuses_outputs_and_devices_before_measuring(tmp_path, capsys):
 
 
 def test_card_says_how_much_wall_time_went_to_maintenance():
-    from training.bundle import _maintenance_note
+    from stylegan2.model_card import _maintenance_note
 
     assert _maintenance_note({"maintenance_minutes": None, "maintenance_from_kimg": None}) == ""
     assert _maintenance_note({"maintenance_minutes": 30.0, "maintenance_from_kimg": 0}) == (

@@ -1,0 +1,135 @@
+"""The Network card window: what each open network is, as `stylegan2 info` would say it (format,
+dims, channels, precision, parameters), followed by the model card its file carries (how it was
+trained, on what, what it measures, its notes), one tab per network when comparing."""
+
+from __future__ import annotations
+
+from PySide6.QtGui import QTextCursor, QTextDocument
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QTabWidget,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from explorer.network_info import NetworkInfo
+from stylegan2.model_card import card_markdown
+
+# GitHub's dialect for the cards' tables and code blocks; no raw HTML, which a stranger's card
+# could otherwise use to restyle or hide what the dialog shows.
+MARKDOWN = QTextDocument.MarkdownFeature(
+    QTextDocument.MarkdownFeature.MarkdownDialectGitHub.value
+    | QTextDocument.MarkdownFeature.MarkdownNoHTML.value
+)
+
+NO_CARD = (
+    "This file carries no model card, so nothing here says what it was trained on or how. "
+    "`stylegan2 bundle` writes one into the models it makes; `stylegan2 convert` notes the "
+    "file a network was converted from."
+)
+
+
+def _escape(text: str) -> str:
+    """Text that Markdown shows as it is (a path's underscores and stars stay)."""
+    return "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in text)
+
+
+def _demoted(markdown: str) -> str:
+    """The card's headings one level down, under this page's own; code blocks left as they are."""
+    out, fenced = [], False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            fenced = not fenced
+        out.append("#" + line if not fenced and line.startswith("#") else line)
+    return "\n".join(out) + "\n"
+
+
+def network_markdown(info: NetworkInfo) -> str:
+    """The page for one network: its facts, then its model card (or a line saying it has none)."""
+    f = info.facts
+    params = f.get("parameters") or {}
+    channels = f.get("channels") or {}
+    classes = f"{info.c_dim} classes" if info.c_dim else "unconditional"
+    fp16 = f.get("num_fp16_res") or 0
+    precision = (
+        f"float16 in the top {fp16} resolutions, conv outputs clamped to ±{f.get('conv_clamp')}"
+        if fp16
+        else "float32"
+    )
+    lines = [
+        f"# {_escape(info.name)}",
+        "",
+        f"- **File**: {_escape(info.path)}",
+        f"- **Format**: {_escape(info.format)} ({_escape(str(f.get('networks', 'G_ema')))})",
+        f"- **Image**: {info.resolution}×{info.resolution} px, {info.img_channels} channels",
+        f"- **Latents**: z {f.get('z_dim', '?')}, w {info.w_dim}, {info.num_ws} ws; {classes}",
+        f"- **Mapping**: {f.get('mapping_layers', '?')} layers",
+        f"- **Synthesis**: {info.architecture}, {info.normalization}; channels "
+        + ", ".join(f"{r} px {c}" for r, c in channels.items()),
+        f"- **Precision as stored**: {precision}",
+        "- **Parameters**: "
+        + ", ".join(f"{_escape(k)} {v:,}" for k, v in params.items() if isinstance(v, int)),
+        f"- **Rendering on**: {_escape(info.device)}",
+        "",
+        "## Model card",
+        "",
+    ]
+    body = _demoted(card_markdown(info.card)) if info.card else NO_CARD + "\n"
+    return "\n".join(lines) + "\n" + body
+
+
+def _wrap_code(doc: QTextDocument) -> None:
+    """Let code blocks wrap: a card's training commands are long, and a page that scrolls sideways
+    to read each one hides the flags that differ."""
+    block = doc.begin()
+    while block.isValid():
+        fmt = block.blockFormat()
+        if fmt.nonBreakableLines():
+            fmt.setNonBreakableLines(False)
+            # a hanging indent: where one command ends and the next begins stays plain
+            fmt.setLeftMargin(fmt.leftMargin() + 24)
+            fmt.setTextIndent(-24)
+            QTextCursor(block).setBlockFormat(fmt)
+        block = block.next()
+
+
+class NetworkCardDialog(QDialog):
+    """One read-only page per open network; show_networks() fills it again."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Network card")
+        self.tabs = QTabWidget()
+        self.none_open = QLabel("No network is open.")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.tabs)
+        layout.addWidget(self.none_open)
+        layout.addWidget(buttons)
+        self.resize(820, 680)
+
+    def show_networks(self, infos: list[NetworkInfo]) -> None:
+        shown = self.tabs.currentIndex()
+        self.tabs.clear()
+        for info in infos:
+            page = QTextBrowser()
+            # A card's links are text to read, not places this window goes.
+            page.setOpenLinks(False)
+            page.document().setMarkdown(network_markdown(info), MARKDOWN)
+            _wrap_code(page.document())
+            page.moveCursor(QTextCursor.MoveOperation.Start)  # open at the top
+            self.tabs.addTab(page, info.stem)
+            self.tabs.setTabToolTip(self.tabs.count() - 1, info.path)
+        self.tabs.setVisible(bool(infos))
+        self.none_open.setVisible(not infos)
+        if infos:
+            self.tabs.setCurrentIndex(min(max(shown, 0), len(infos) - 1))
+
+    def page_text(self, index: int) -> str:
+        """What page `index` shows, as plain text."""
+        page = self.tabs.widget(index)
+        return page.toPlainText() if isinstance(page, QTextBrowser) else ""
