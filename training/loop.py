@@ -136,7 +136,10 @@ def _train_in(
         for p in remove_temps_of_idle_runs(others):
             log.info("removed %s, left by a trainer that was killed while writing", p)
     if mixed and device.type == "cpu" and not cpu_has_bf16():
-        log.warning("this CPU has no bf16 units: --precision mixed will be slower than fp32")
+        log.warning(
+            "this CPU has no bf16 units: --precision mixed emulates bf16, many times slower than "
+            "fp32 (about 13x on a 2-core AVX2 machine); --precision fp32 (or auto) avoids that"
+        )
     if dist.is_main:
         log.info("dataset %s: %s", opts.data, dataset.report.summary())
         if resume and resume[0] is None:

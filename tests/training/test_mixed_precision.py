@@ -98,9 +98,15 @@ def test_precision_option_resolves_per_device():
         use_mixed_precision(dataclasses.replace(opts, precision="fp8"), "cpu")
 
 
-def test_mixed_precision_training_runs_and_saves_fp32_ema(tiny_data, tmp_path):
+def test_mixed_precision_training_runs_and_saves_fp32_ema(tiny_data, tmp_path, caplog, monkeypatch):
+    import training.loop
+
+    # Where bf16 is emulated the run is many times slower, and the log says what to use instead.
+    monkeypatch.setattr(training.loop, "cpu_has_bf16", lambda: False)
     opts = tiny_opts(tiny_data, tmp_path, kimg=0.016, precision="mixed")
-    run = train(opts, progress=False)
+    with caplog.at_level("WARNING", logger="training"):
+        run = train(opts, progress=False)
+    assert "emulates bf16" in caplog.text and "--precision fp32" in caplog.text
     ckpt = load_checkpoint(latest_snapshot(run))
     assert ckpt.G.cfg.synthesis.num_fp16_res == 4
     for net in (ckpt.G, ckpt.G_ema, ckpt.D):
