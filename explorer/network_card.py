@@ -4,6 +4,7 @@ trained, on what, what it measures, its notes), one tab per network when compari
 
 from __future__ import annotations
 
+from PySide6.QtCore import QUrl
 from PySide6.QtGui import QTextCursor, QTextDocument
 from PySide6.QtWidgets import (
     QDialog,
@@ -16,7 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.network_info import NetworkInfo
-from stylegan2.model_card import card_markdown
+from stylegan2.model_card import card_markdown, inline
 
 # GitHub's dialect for the cards' tables and code blocks; no raw HTML, which a stranger's card
 # could otherwise use to restyle or hide what the dialog shows.
@@ -32,52 +33,34 @@ NO_CARD = (
 )
 
 
-def _escape(text: str) -> str:
-    """Text that Markdown shows as it is (a path's underscores and stars stay)."""
-    return "".join("\\" + c if c in "\\`*_[]<>|#" else c for c in text)
-
-
-def _demoted(markdown: str) -> str:
-    """The card's headings one level down, under this page's own; code blocks left as they are."""
-    out, fenced = [], False
-    for line in markdown.splitlines():
-        if line.startswith("```"):
-            fenced = not fenced
-        out.append("#" + line if not fenced and line.startswith("#") else line)
-    return "\n".join(out) + "\n"
-
-
 def network_markdown(info: NetworkInfo) -> str:
     """The page for one network: its facts, then its model card (or a line saying it has none)."""
     f = info.facts
     params = f.get("parameters") or {}
     channels = f.get("channels") or {}
     classes = f"{info.c_dim} classes" if info.c_dim else "unconditional"
-    fp16 = f.get("num_fp16_res") or 0
-    precision = (
-        f"float16 in the top {fp16} resolutions, conv outputs clamped to ±{f.get('conv_clamp')}"
-        if fp16
-        else "float32"
-    )
+    fp16, clamp = f.get("num_fp16_res") or 0, f.get("conv_clamp")
+    mixed = f"the top {fp16} resolutions in reduced precision" if fp16 else "none (float32)"
+    clamp_text = f"conv outputs clamped to ±{clamp}" if clamp is not None else "no conv clamp"
     lines = [
-        f"# {_escape(info.name)}",
+        f"# {inline(info.name)}",
         "",
-        f"- **File**: {_escape(info.path)}",
-        f"- **Format**: {_escape(info.format)} ({_escape(str(f.get('networks', 'G_ema')))})",
+        f"- **File**: {inline(info.path)}",
+        f"- **Format**: {inline(info.format)} ({inline(str(f.get('networks', 'G_ema')))})",
         f"- **Image**: {info.resolution}×{info.resolution} px, {info.img_channels} channels",
         f"- **Latents**: z {f.get('z_dim', '?')}, w {info.w_dim}, {info.num_ws} ws; {classes}",
         f"- **Mapping**: {f.get('mapping_layers', '?')} layers",
         f"- **Synthesis**: {info.architecture}, {info.normalization}; channels "
         + ", ".join(f"{r} px {c}" for r, c in channels.items()),
-        f"- **Precision as stored**: {precision}",
+        f"- **Mixed precision (config)**: {mixed}; {clamp_text}",
         "- **Parameters**: "
-        + ", ".join(f"{_escape(k)} {v:,}" for k, v in params.items() if isinstance(v, int)),
-        f"- **Rendering on**: {_escape(info.device)}",
+        + ", ".join(f"{inline(k)} {v:,}" for k, v in params.items() if isinstance(v, int)),
+        f"- **Rendering on**: {inline(info.device)}",
         "",
         "## Model card",
         "",
     ]
-    body = _demoted(card_markdown(info.card)) if info.card else NO_CARD + "\n"
+    body = card_markdown(info.card, level=2) if info.card else NO_CARD + "\n"
     return "\n".join(lines) + "\n" + body
 
 
@@ -94,6 +77,18 @@ def _wrap_code(doc: QTextDocument) -> None:
             fmt.setTextIndent(-24)
             QTextCursor(block).setBlockFormat(fmt)
         block = block.next()
+
+
+class CardPage(QTextBrowser):
+    """A read-only page that loads nothing a card names: no image (a path such as /dev/zero would
+    block the window), no stylesheet, and its links are text to read, not places to go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setOpenLinks(False)
+
+    def loadResource(self, kind: int, name: QUrl) -> None:
+        return None
 
 
 class NetworkCardDialog(QDialog):
@@ -114,11 +109,12 @@ class NetworkCardDialog(QDialog):
 
     def show_networks(self, infos: list[NetworkInfo]) -> None:
         shown = self.tabs.currentIndex()
-        self.tabs.clear()
+        old = [self.tabs.widget(i) for i in range(self.tabs.count())]
+        self.tabs.clear()  # (which does not delete the pages)
+        for page in old:
+            page.deleteLater()
         for info in infos:
-            page = QTextBrowser()
-            # A card's links are text to read, not places this window goes.
-            page.setOpenLinks(False)
+            page = CardPage()
             page.document().setMarkdown(network_markdown(info), MARKDOWN)
             _wrap_code(page.document())
             page.moveCursor(QTextCursor.MoveOperation.Start)  # open at the top

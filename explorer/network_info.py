@@ -29,7 +29,7 @@ class NetworkInfo:
     layers: tuple[LayerInfo, ...]
     card: dict | None = None  # the model card, when the file carries one
     # everything `stylegan2 info` says of it but the card: dims, channels, parameters, ...
-    facts: dict = field(default_factory=dict)
+    facts: dict = field(default_factory=dict, compare=False)
 
     @classmethod
     def of(cls, ckpt: LoadedCheckpoint, path: str) -> NetworkInfo:

@@ -20,7 +20,7 @@ def test_facts_and_card_of_the_open_network(window, qtbot):
     assert "## Model card\n\n## Faces\n" in md and "- draws *faces*" in md
     # Markdown in a path is shown as written, not as formatting.
     odd = dataclasses.replace(info, path="/tmp/my_net_[1].safetensors")
-    assert r"my\_net\_\[1\]" in network_markdown(odd)
+    assert r"my_net_\[1\]" in network_markdown(odd)
 
 
 def test_the_window_follows_the_networks(window, qtbot, tmp_path):
@@ -33,13 +33,26 @@ def test_the_window_follows_the_networks(window, qtbot, tmp_path):
     assert dialog.tabs.count() == 2 and "adain" in dialog.page_text(1)
     window.compare.close()
     assert dialog.tabs.count() == 1
+    # Another first network, opened while the window shows: its page replaces the old one.
+    (tmp_path / "other").mkdir()
+    other = _adain_file(tmp_path / "other")
+    with qtbot.waitSignal(window.network.opened, timeout=30_000):
+        window.network.open(other)
+    assert dialog.tabs.count() == 1 and "tiny.safetensors" not in dialog.page_text(0)
+    assert "adain" in dialog.page_text(0) and str(tmp_path / "other") in dialog.page_text(0)
     dialog.close()
+    page = dialog.tabs.widget(0)
+    window.card.refresh()  # hidden: nothing is rebuilt
+    assert dialog.tabs.widget(0) is page
     _compare(window, qtbot, _adain_file(tmp_path))
     window.card.show()  # reopened, it shows what is open now
     assert dialog.tabs.count() == 2
 
 
 def test_a_hostile_card_renders_as_text(window, qtbot):
+    from PySide6.QtCore import QUrl
+    from PySide6.QtGui import QTextDocument
+
     from explorer.network_card import NetworkCardDialog
 
     card = {
@@ -53,3 +66,9 @@ def test_a_hostile_card_renders_as_text(window, qtbot):
     dialog.show_networks([dataclasses.replace(window.ctx.network, card=card)])
     text = dialog.page_text(0)
     assert "<b>bold</b>" in text and "<img" in text and "rm -rf" not in text
+    # Markdown images and links are text too: nothing a card names is loaded or followed.
+    page = dialog.tabs.widget(0)
+    assert (
+        page.loadResource(QTextDocument.ResourceType.ImageResource.value, QUrl("/dev/zero")) is None
+    )
+    assert not page.openLinks() and not page.openExternalLinks()
