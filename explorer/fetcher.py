@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QProgressDialog, QWidget
 
 from explorer.network_info import file_label
 from stylegan2.catalogue import find_network, network_url, pending_download, resolve_network
-from stylegan2.downloads import DownloadError, Progress, display_url, is_url
+from stylegan2.downloads import DownloadError, Progress, display_url, is_url, url_label
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +171,4 @@ def download_label(arg: str) -> str:
 
 def display_name(arg: str) -> str:
     """A network argument as the status bar names it: a file or URL by its last part."""
-    if not is_url(arg):
-        return file_label(arg)
-    return arg.rstrip("/").rsplit("/", 1)[-1] or display_url(arg)
+    return url_label(arg) if is_url(arg) else file_label(arg)

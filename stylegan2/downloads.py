@@ -128,16 +128,27 @@ def resolve_cache_dir(cache_dir: str | os.PathLike[str] | None = None) -> Path:
     return Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
 
 
+def _path_tail(url: str) -> str:
+    """The file name `url`'s path ends with, unquoted ("" when the path ends in a slash or is
+    empty); never the host part, where a password may stand."""
+    try:
+        path = urllib.parse.urlsplit(url).path
+    except ValueError:  # not a valid URL: the name is only for the error that follows
+        path = url.split("?", 1)[0].split("#", 1)[0].split("@")[-1]
+    return urllib.parse.unquote(path.rsplit("/", 1)[-1])
+
+
+def url_label(url: str) -> str:
+    """A URL as a progress bar or status line names it: the file name it ends with, else the
+    whole URL with any password masked."""
+    return _path_tail(url) or display_url(url)
+
+
 def file_name_for(url: str) -> str:
     """The cache's name for `url`: 12 hex digits of the URL's SHA-256, a dash and the file name
     the URL's path ends with (characters outside [A-Za-z0-9._-] become '_')."""
     digest = hashlib.sha256(url.encode("utf-8", "replace")).hexdigest()[:12]
-    try:
-        path = urllib.parse.urlsplit(url).path
-    except ValueError:  # not a valid URL: the name is only for the error that follows
-        path = url
-    tail = urllib.parse.unquote(path.rsplit("/", 1)[-1])
-    tail = re.sub(r"[^A-Za-z0-9._-]", "_", tail).lstrip(".") or "download"
+    tail = re.sub(r"[^A-Za-z0-9._-]", "_", _path_tail(url)).lstrip(".") or "download"
     return f"{digest}-{tail[:100]}"
 
 

@@ -305,6 +305,18 @@ def test_file_names_are_safe_and_distinct():
     assert file_name_for("https://example.org/").endswith("-download")
 
 
+def test_a_url_is_named_by_its_file_and_never_by_its_password():
+    from explorer.fetcher import display_name
+    from stylegan2.downloads import url_label
+
+    assert url_label("https://h.org/x/net%20a.pkl?token=t") == "net a.pkl"
+    for url in ("https://me:s3cret@h.org", "https://me:s3cret@h.org/", "http://me:s3cret@[bad/"):
+        for name in (url_label(url), display_name(url), file_name_for(url)):
+            assert "s3cret" not in name, (url, name)
+    assert url_label("https://me:s3cret@h.org/") == "https://me:***@h.org/"
+    assert url_label("http://me:s3cret@[bad/x.pkl") == "x.pkl"
+
+
 def test_only_http_urls_are_fetched(cache):
     with pytest.raises(ValueError):
         download("file:///etc/hostname")

@@ -151,9 +151,9 @@ def cli_network(
 ) -> str:
     """`resolve_network` for a command: a tqdm bar while downloading, CLIError on failure."""
     from stylegan2.catalogue import resolve_network
-    from stylegan2.downloads import DownloadError, display_url
+    from stylegan2.downloads import DownloadError, is_url, url_label
 
-    with download_bar(os.path.basename(arg.rstrip("/")) or display_url(arg)) as progress:
+    with download_bar(url_label(arg) if is_url(arg) else os.path.basename(arg)) as progress:
         try:
             return resolve_network(arg, offline=offline, progress=progress, cache_dir=cache_dir)
         except DownloadError as exc:
