@@ -124,8 +124,3 @@ class NetworkCardDialog(QDialog):
         self.none_open.setVisible(not infos)
         if infos:
             self.tabs.setCurrentIndex(min(max(shown, 0), len(infos) - 1))
-
-    def page_text(self, index: int) -> str:
-        """What page `index` shows, as plain text."""
-        page = self.tabs.widget(index)
-        return page.toPlainText() if isinstance(page, QTextBrowser) else ""
