@@ -107,9 +107,10 @@ class MainWindow(QMainWindow):
         )
         ui.tabs.currentChanged.connect(lambda _i: frames.request_render())
         self.network.opened.connect(lambda _info: self.compare.recaption())
-        # Path lengths are the network's: another network (or the first, under a path restored
-        # before it loaded) needs its own readout.
-        self.network.opened.connect(lambda _info: ui.path.remeasure())
+        # Path lengths are the networks': another network (or the first, under a path restored
+        # before it loaded, or one compared with it) needs its own readout.
+        self.network.opened.connect(lambda _info: self.path.networks_changed())
+        self.compare.changed.connect(self.path.networks_changed)
         self.network.opened.connect(lambda _info: self.card.refresh())
         self.compare.changed.connect(self.card.refresh)
 

@@ -5,6 +5,7 @@ when they change."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 
@@ -24,10 +25,11 @@ from stylegan2.device import memory_limit
 from stylegan2.lpips import load_distance
 from stylegan2.paths import Path, frame_times, path_problem, path_to_dict, path_ws
 from stylegan2.ppl import EPS, path_lengths
-from stylegan2.render import Latent
+from stylegan2.render import Latent, Renderer
 from stylegan2.video import VideoError, check_destination, gif_problem, output_kind
 
 POINTS_PER_SEGMENT = 8
+log = logging.getLogger(__name__)
 
 
 class PathController(QObject):
@@ -212,27 +214,42 @@ class PathController(QObject):
             ]
         self.readout_points = len(points)
 
-        def job(t: float, seg_duration: float) -> Callable[[Job], float | None]:
-            def run(job: Job) -> float | None:
+        def job(t: float, seg_duration: float) -> Callable[[Job], list[float | None] | None]:
+            def length(r: Renderer) -> float:
+                wa = path_ws(r, path, t)[None]
+                wb = path_ws(r, path, t + EPS * seg_duration)[None]
+                return float(path_lengths(r.G, dist, wa, wb, noise_mode="const")[0])
+
+            def run(job: Job) -> list[float | None] | None:
                 if stale.is_set():
                     return None  # superseded: skip the work
                 with torch.no_grad():
-                    wa = path_ws(job.main, path, t)[None]
-                    wb = path_ws(job.main, path, t + EPS * seg_duration)[None]
-                    return float(path_lengths(job.main.G, dist, wa, wb, noise_mode="const")[0])
+                    values: list[float | None] = [length(job.main)]
+                    for r in job.renderers[1:]:  # a compared network, along the same path
+                        try:
+                            values.append(length(r))
+                        except Exception as exc:  # its failure leaves the first one's readout
+                            log.warning("path length on a compared network: %s", exc)
+                            values.append(None)
+                return values
 
             return run
 
-        def done(t: float, value: float | None) -> None:
-            if stale.is_set() or value is None:
+        def done(t: float, values: list[float | None] | None) -> None:
+            if stale.is_set() or values is None:
                 return
-            self.panel.add_sample(t, value, dist.name)
+            self.panel.add_sample(t, values, dist.name)
             if len(self.panel.samples) >= self.readout_points:
                 self.readout_complete.emit()
 
         for t in points:
             seg = path.keyframes[path.locate(t)[0]].duration
             self.ctx.run_job("ppl", job(t, seg), lambda v, t=t: done(t, v))
+
+    def networks_changed(self) -> None:
+        """Another network opened, or one to compare with opened or closed: path lengths are
+        the networks', so measure them again on the networks now open."""
+        self.panel.remeasure([info.stem for info in self.ctx.networks])
 
     def readout_is_complete(self) -> bool:
         return bool(self.readout_points) and len(self.panel.samples) >= self.readout_points

@@ -30,7 +30,7 @@ from explorer.feature_maps import (
     strongest_channel,
 )
 from explorer.image_view import ImageView
-from explorer.panels.plots import CURVE_COLOR, small_plot
+from explorer.panels.plots import CURVE_COLOR, TWIN_COLOR, small_plot
 from explorer.panels.text_colors import text_color
 from stylegan2.blobs import blob_score
 from stylegan2.render import LayerInfo
@@ -139,7 +139,7 @@ class FeaturesPanel(QGroupBox):
         self.chart = small_plot(120, "peak / median")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=CURVE_COLOR)
         self.chart.addItem(self.bars)
-        self.twin_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush="#fdd663")
+        self.twin_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush=TWIN_COLOR)
         self.chart.addItem(self.twin_bars)
         self.legend = self.chart.addLegend(offset=(4, 2), labelTextSize="8pt")
         all_btn = QPushButton("Blob scores of all layers")

@@ -5,6 +5,8 @@ path, computed between frames by the worker."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -23,8 +25,9 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.panels.path_length import PathLengthView
+from explorer.panels.text_colors import note_label
 from explorer.path_model import PathModel
-from stylegan2.paths import PATH_NOISE, Path
+from stylegan2.paths import PATH_NOISE, Keyframe, Path
 from stylegan2.render import Latent, RenderRequest
 from stylegan2.video import MAX_MP4_QUALITY
 
@@ -38,13 +41,21 @@ class PathPanel(QGroupBox):
     def __init__(self, model: PathModel) -> None:
         super().__init__("Interpolation path")
         self.model = model
+        self.network_names: tuple[str, ...] = ()  # the networks the readout measures
         lay = QVBoxLayout(self)
+        self.hint = note_label(
+            "A path needs two keyframes or more: add the image on screen (Add current) or "
+            "seeds typed in the box (Add seeds)."
+        )
+        lay.addWidget(self.hint)
         self.list = QListWidget()
         self.list.setMaximumHeight(110)
         lay.addWidget(self.list)
         row = QHBoxLayout()
         add_cur = QPushButton("Add current")
         self.seeds_edit = QLineEdit("0,1,2,3")
+        self.seeds_edit.setPlaceholderText("seeds, e.g. 0,1,2,3")
+        self.seeds_edit.setToolTip("Seeds to add as keyframes, comma-separated, in order")
         self.add_seeds_button = add_seeds = QPushButton("Add seeds")
         row.addWidget(add_cur)
         row.addWidget(self.seeds_edit, 1)
@@ -59,8 +70,11 @@ class PathPanel(QGroupBox):
         self.duration = QDoubleSpinBox()
         self.duration.setRange(0.1, 60.0)
         self.duration.setValue(2.0)
+        self.duration.setPrefix("segment ")
         self.duration.setSuffix(" s")
-        self.duration.setToolTip("Duration of the selected keyframe's segment")
+        self.duration.setToolTip(
+            "Seconds from the selected keyframe to the next (new keyframes get this too)"
+        )
         for w in (up, down, remove, clear, self.duration):
             row.addWidget(w)
         lay.addLayout(row)
@@ -105,7 +119,7 @@ class PathPanel(QGroupBox):
         row = QHBoxLayout()
         self.export_scale = QSpinBox()
         self.export_scale.setRange(1, 16)
-        self.export_scale.setPrefix("× ")
+        self.export_scale.setPrefix("size × ")
         self.export_scale.setToolTip("Frame size as a multiple of the network's resolution")
         self.export_smooth = QCheckBox("Smooth")
         self.export_smooth.setToolTip("Lanczos scaling; off: every pixel a sharp square")
@@ -196,7 +210,8 @@ class PathPanel(QGroupBox):
         row = self.list.currentRow()
         self.list.blockSignals(True)
         self.list.clear()
-        self.list.addItems(m.labels)
+        self.list.addItems(keyframe_entries(m.labels, m.keyframes, m.interpolation.loop))
+        self.hint.setVisible(len(m.keyframes) < 2)
         self.list.setCurrentRow(min(row, self.list.count() - 1))
         self.list.blockSignals(False)
         i, e = m.interpolation, m.export
@@ -235,13 +250,15 @@ class PathPanel(QGroupBox):
         p = self._path()
         return 0.0 if p is None else self.scrub.value() / 1000 * p.duration
 
-    def remeasure(self) -> None:
-        """Forget the path-length readout and measure it again (another network)."""
+    def remeasure(self, network_names: Sequence[str]) -> None:
+        """Forget the path-length readout and measure it again on these networks (another
+        network opened, or one to compare with opened or closed)."""
+        self.network_names = tuple(network_names)
         self._changed()
 
     def _changed(self) -> None:
         p = self._path()
-        self.length.reset(p.duration if p is not None else None)
+        self.length.reset(p.duration if p is not None else None, self.network_names)
         self.path_changed.emit()
 
     def _scrubbed(self, _v: int) -> None:
@@ -274,8 +291,9 @@ class PathPanel(QGroupBox):
     def samples(self) -> dict[float, float]:
         return self.length.samples
 
-    def add_sample(self, t: float, value: float, distance_name: str) -> None:
-        self.length.add_sample(t, value, distance_name, self._path())
+    def add_sample(self, t: float, values: Sequence[float | None], distance_name: str) -> None:
+        """The path lengths at time t, one per network measured."""
+        self.length.add_sample(t, values, distance_name, self._path(), self.model.labels)
 
     def value_at(self, t: float) -> float | None:
         return self.length.value_at(t)
@@ -284,3 +302,17 @@ class PathPanel(QGroupBox):
         v = self.value_at(t)
         if v is not None:
             self.time_label.setText(f"{t:.2f} s · {v:.3g}")
+
+
+def keyframe_entries(labels: Sequence[str], keyframes: Sequence[Keyframe], loop: bool) -> list[str]:
+    """The keyframe list's lines: each keyframe's label with the seconds to the next (the last
+    one's only on a loop, back to the first)."""
+    out = []
+    for i, (label, key) in enumerate(zip(labels, keyframes, strict=True)):
+        if i < len(keyframes) - 1:
+            out.append(f"{label}   ({key.duration:g} s to the next)")
+        elif loop and len(keyframes) > 1:
+            out.append(f"{label}   ({key.duration:g} s back to the first)")
+        else:
+            out.append(label)
+    return out

@@ -28,6 +28,7 @@ class PanelPlot(pg.PlotWidget):
 
 PLOT_BACKGROUND = "#2b2d31"
 CURVE_COLOR = "#8ab4f8"
+TWIN_COLOR = "#fdd663"  # a compared network's curves and bars (text: text_color("twin"))
 
 
 def small_plot(height: int, left: str | None = None, bottom: str | None = None) -> pg.PlotWidget:

@@ -181,3 +181,46 @@ def test_usage_chart_names_each_row_and_each_resolution(window, qtbot, adain_net
     assert labels == ["tiny this", "tiny avg", "adain this", "adain avg"]
     legend = f.usage_legend.text()
     assert all(f"{r} px" in legend for r in (4, 8, 16))
+
+
+def test_path_lengths_of_both_networks(window, qtbot, adain_network):
+    """In compare mode the Path tab measures each network along the same path: one curve and
+    one readout line per network, each named; comparing stops, and only the first is left."""
+    import torch
+
+    from stylegan2.checkpoints import load_network
+    from stylegan2.lpips import load_distance
+    from stylegan2.paths import path_ws
+    from stylegan2.ppl import EPS, path_lengths
+
+    panel = window.ui.path
+    panel.seeds_edit.setText("1,2")
+    panel.duration.setValue(1.0)
+    panel.add_seeds_button.click()
+    qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
+    assert not panel.length.twin_samples and panel.length.twin_readout.isHidden()
+    _compare(window, qtbot, adain_network)
+    length = panel.length
+    qtbot.waitUntil(lambda: len(length.twin_samples) == 8, timeout=60_000)
+    qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
+    assert length.samples.keys() == length.twin_samples.keys()
+    # The twin's curve is its own network's path lengths, not a copy of the first's.
+    twin = Renderer(load_network(adain_network))
+    path = window.path.path()
+    dist = load_distance(None)
+    t = 0.25
+    with torch.no_grad():
+        wa, wb = path_ws(twin, path, t)[None], path_ws(twin, path, t + EPS * 1.0)[None]
+        expected = float(path_lengths(twin.G, dist, wa, wb, noise_mode="const")[0])
+    assert length.twin_samples[t] == pytest.approx(expected, rel=1e-4)
+    assert length.twin_samples != length.samples
+    main_name, twin_name = window.ctx.network.stem, window.ctx.compared.stem
+    assert length.readout.text().startswith(f"{main_name}: mean")
+    assert length.twin_readout.text().startswith(f"{twin_name}: mean")
+    assert "seed 1 → seed 2" in length.twin_readout.text()
+    assert not length.twin_readout.isHidden()
+    assert len(length.legend.items) == 2
+    window.compare.close()
+    qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
+    assert not length.twin_samples and length.twin_readout.isHidden()
+    assert not length.legend.items and length.readout.text().startswith("mean")

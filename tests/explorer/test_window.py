@@ -364,17 +364,24 @@ def test_path_scrubber_and_live_path_length(window, qtbot):
     window.model.update(seed_x=2.0)
     seed2 = settle(qtbot, window)
     panel = window.ui.path
+    assert not panel.hint.isHidden()  # how to start a path, until there is one
     panel.seeds_edit.setText("1,2,3")
     panel.duration.setValue(1.0)
     panel.add_seeds_button.click()
-    assert [panel.list.item(i).text() for i in range(3)] == ["seed 1", "seed 2", "seed 3"]
+    assert [panel.list.item(i).text() for i in range(3)] == [
+        "seed 1   (1 s to the next)",
+        "seed 2   (1 s to the next)",
+        "seed 3",
+    ]
+    assert panel.hint.isHidden()
     panel.scrub.setValue(500)  # t = 1.0 s of 2.0 s: exactly keyframe "seed 2"
     settle(qtbot, window)
     assert np.array_equal(window.frames.last.main.image, seed2)
     qtbot.waitUntil(lambda: len(panel.samples) == 16, timeout=60_000)
     values = list(panel.samples.values())
     assert all(np.isfinite(v) and v >= 0 for v in values) and max(values) > 0
-    assert "not LPIPS" in panel.readout.text() and "per segment" in panel.readout.text()
+    text = panel.readout.text()
+    assert "not LPIPS" in text and "seed 1 → seed 2" in text and "seed 2 → seed 3" in text
     panel.easing.setCurrentText("catmull")  # editing the path restarts the readout
     assert len(panel.samples) < 16
 
@@ -593,7 +600,11 @@ def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, expl
     panel.clear()
     panel.easing.setCurrentText("linear")
     assert window.files.load_state(str(path))
-    assert [panel.list.item(i).text() for i in range(3)] == ["seed 4", "seed 5", "seed 6"]
+    assert [panel.list.item(i).text() for i in range(3)] == [
+        "seed 4   (0.5 s to the next)",
+        "seed 5   (0.5 s to the next)",
+        "seed 6   (0.5 s back to the first)",
+    ]
     assert panel.easing.currentText() == "catmull" and panel.loop.isChecked()
     out = tmp_path / "frames"
     argv = ["video", "--network", explorer_network, "--state", str(path), "--fps", "4"]
