@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         # before it loaded, or one compared with it) needs its own readout.
         self.network.opened.connect(lambda _info: self.path.networks_changed())
         self.compare.changed.connect(self.path.networks_changed)
+        self.network.opened.connect(lambda _info: self.features.networks_changed())
+        self.compare.changed.connect(self.features.networks_changed)
         self.network.opened.connect(lambda _info: self.card.refresh())
         self.compare.changed.connect(self.card.refresh)
 

@@ -30,6 +30,7 @@ class FeaturesController(QObject):
         self.panel = panel
         self.area = area
         self.shown = False  # whether the Features tab is the one on screen
+        self.scored = False  # whether the blob chart holds the open networks' scores
         panel.peak_changed.connect(self.mark_blob)
         panel.all_layers_requested.connect(self.blob_scores_all_layers)
         panel.usage_requested.connect(self.resolution_usage)
@@ -44,6 +45,8 @@ class FeaturesController(QObject):
         self.shown = shown
         if shown:
             self.mark_blob()
+            if not self.scored and self.ctx.network is not None:
+                self.blob_scores_all_layers()  # one render: the chart is not left empty
         else:
             self.area.view.mark(None)
             self.area.twin_view.mark(None)
@@ -75,8 +78,17 @@ class FeaturesController(QObject):
         scale = twin.resolution / twin_res
         twin_view.mark(((twin_peak[1] + 0.5) * scale - 0.5, (twin_peak[0] + 0.5) * scale - 0.5))
 
+    def networks_changed(self) -> None:
+        """Another network opened, or comparing started or stopped: the charts were the old
+        networks'; the blob chart is measured again when the tab is on screen."""
+        self.scored = False
+        self.panel.clear_charts()
+        if self.shown:
+            self.set_shown(True)
+
     def blob_scores_all_layers(self) -> None:
         req = self.ctx.model.state.to_request()
+        self.scored = True
 
         def done(tables: list) -> None:
             self.panel.show_all_scores(*tables[:2])

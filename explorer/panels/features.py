@@ -30,7 +30,7 @@ from explorer.feature_maps import (
     strongest_channel,
 )
 from explorer.image_view import ImageView
-from explorer.panels.plots import CURVE_COLOR, TWIN_COLOR, small_plot
+from explorer.panels.plots import CURVE_COLOR, TWIN_COLOR, plot_hint, small_plot
 from explorer.panels.text_colors import text_color
 from stylegan2.blobs import blob_score
 from stylegan2.render import LayerInfo
@@ -137,13 +137,17 @@ class FeaturesPanel(QGroupBox):
         self.names = ("", "")  # (main, twin) network names in compare mode
         self.comparing = False
         self.chart = small_plot(120, "peak / median")
+        self.chart_hint = plot_hint(self.chart, "measuring every conv layer…")
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=CURVE_COLOR)
         self.chart.addItem(self.bars)
         self.twin_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush=TWIN_COLOR)
         self.chart.addItem(self.twin_bars)
         self.legend = self.chart.addLegend(offset=(4, 2), labelTextSize="8pt")
-        all_btn = QPushButton("Blob scores of all layers")
-        all_btn.setToolTip("Render once capturing every conv layer and chart the blob score")
+        all_btn = QPushButton("Blob scores of all layers: measure again for this latent")
+        all_btn.setToolTip(
+            "Render once capturing every conv layer and chart each one's blob score (peak / "
+            "median of |x|); measured when the tab opens and after this button"
+        )
         all_btn.clicked.connect(self.all_layers_requested)
         lay.addWidget(all_btn)
         lay.addWidget(self.chart)
@@ -160,12 +164,18 @@ class FeaturesPanel(QGroupBox):
         self.usage.setLabel("bottom", "share of the image (%)")
         self.usage.setXRange(0, 100)
         self.usage.invertY(True)  # rows read top down: the first network's first
+        self.usage_hint = plot_hint(
+            self.usage, "press the button above (renders 256 latents)", x=50, y=0.5
+        )
+        self.usage.setYRange(0, 1)
         lay.addWidget(self.usage)
         self.usage_legend = QLabel("")  # which colour is which resolution
         lay.addWidget(self.usage_legend)
         self.layer.currentIndexChanged.connect(lambda _i: self.layer_changed.emit())
         for w in (self.view_mode, self.norm):
             w.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.view_mode.currentIndexChanged.connect(lambda _i: self._channel_use())
+        self._channel_use()
         self.channel.valueChanged.connect(lambda _v: self.redraw())
         self.strongest.clicked.connect(self.show_strongest_channel)
         self.fft.toggled.connect(lambda _on: self.redraw())
@@ -185,6 +195,33 @@ class FeaturesPanel(QGroupBox):
         self.legend.clear()
         if not on:
             self.twin_view.image = None
+
+    def clear_charts(self) -> None:
+        """Forget the blob scores and resolution usage (they were another network's)."""
+        self.bars.setOpts(x=[], height=[])
+        self.twin_bars.setOpts(x=[], height=[])
+        self.legend.clear()
+        self.chart.getAxis("bottom").setTicks(None)
+        self.chart.setXRange(0, 1)
+        self.chart.setYRange(0, 1)
+        self.chart_hint.setVisible(True)
+        self.usage.clear()
+        self.usage.getAxis("left").setTicks([[(0, "this"), (1, "avg")]])
+        self.usage.addItem(self.usage_hint)
+        self.usage.setYRange(0, 1)
+        self.usage_legend.setText("")
+
+    def _channel_use(self) -> None:
+        """The channel box matters in the views of one channel or three; in the others it is
+        greyed out, saying why."""
+        view = self.view_mode.currentText()
+        used = view in ("one channel", "RGB of 3 channels")
+        self.channel.setEnabled(used)
+        self.channel.setToolTip(
+            "The channel shown (RGB: the first of three)"
+            if used
+            else f"The {view} view shows every channel; pick one channel to choose one"
+        )
 
     def set_layers(self, layers: list[LayerInfo]) -> None:
         self.layers = list(layers)
@@ -281,6 +318,7 @@ class FeaturesPanel(QGroupBox):
         """(layer, resolution, peak/median, top energy share) for every conv layer; in compare
         mode the second network's bars sit beside the first's, matched by layer name."""
         self.chart.enableAutoRange()  # new scores: a zoom into the old ones does not carry over
+        self.chart_hint.setVisible(False)
         xs = list(range(len(table)))
         self.legend.clear()
         if twin_table is None:

@@ -44,3 +44,11 @@ def small_plot(height: int, left: str | None = None, bottom: str | None = None) 
             plot.setLabel(side, text)
         plot.getAxis(side).enableAutoSIPrefix(False)
     return plot
+
+
+def plot_hint(plot: pg.PlotWidget, text: str, x: float = 0.5, y: float = 0.5) -> pg.TextItem:
+    """Grey text centred at (x, y) of an empty plot, saying how it fills (hide it then)."""
+    hint = pg.TextItem(text, color="#9aa0a6", anchor=(0.5, 0.5))
+    hint.setPos(x, y)
+    plot.addItem(hint)
+    return hint

@@ -566,6 +566,43 @@ def test_blob_chart_marker_and_raw_values(window, qtbot):
     assert len(window.ui.view.marker.data) == 0
 
 
+def test_blob_chart_fills_when_the_tab_opens_and_clears_for_another_network(
+    window, qtbot, tmp_path
+):
+    """The blob chart is measured when the Features tab first opens (no button to find), and
+    a network opened later clears both charts and measures the chart again while shown."""
+    from stylegan2.checkpoints import save_checkpoint
+    from tests.conftest import distinct_generator
+
+    f = window.ui.features
+    assert f.chart_hint.isVisible()
+    with qtbot.waitSignal(window.features.scores_ready, timeout=30_000):
+        window.ui.tabs.select("Features")
+    assert not f.chart_hint.isVisible() and len(f.bars.opts["height"]) > 0
+    with qtbot.waitSignal(window.features.usage_ready, timeout=30_000):
+        f.usage_requested.emit()
+    assert f.usage_hint.scene() is None  # the bars replaced the hint
+    other = save_checkpoint(tmp_path / "other.safetensors", distinct_generator(seed=11))
+    with qtbot.waitSignal(window.features.scores_ready, timeout=30_000) as sig:
+        window.network.open(str(other))
+    assert f.usage_hint.scene() is not None and f.usage_legend.text() == ""
+    assert [row[0] for row in sig.args[0][0]] == [
+        x.name for x in window.ctx.network.layers if x.kind != "torgb"
+    ]
+
+
+def test_channel_box_is_greyed_in_views_of_every_channel(window):
+    f = window.ui.features
+    for view, used in (
+        ("mean |x|", False),
+        ("one channel", True),
+        ("channel grid", False),
+        ("RGB of 3 channels", True),
+    ):
+        f.view_mode.setCurrentText(view)
+        assert f.channel.isEnabled() == used, view
+
+
 def test_resolution_usage_bars(window, qtbot):
     with qtbot.waitSignal(window.features.usage_ready, timeout=30_000) as sig:
         window.ui.features.usage_requested.emit()
