@@ -17,11 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.panels.bands import BANDS
 from explorer.state import StateModel
 from stylegan2.render import LayerInfo
 
 #: preset -> (lowest, highest) resolution of the ws it takes from the first extra source
-PRESETS = {"Coarse (4–8)": (4, 8), "Middle (16–32)": (16, 32), "Fine (64+)": (64, 1 << 20)}
+PRESETS = BANDS
 
 
 def ws_resolutions(layers: list[LayerInfo], num_ws: int) -> list[list[LayerInfo]]:

@@ -1,4 +1,6 @@
-"""Noise panel: global mode, noise seed and animation, per-layer on/off and strength, presets."""
+"""Noise panel: global mode, noise seed and animation, per-layer on/off and strength, presets
+(all on, all off, or noise in one band of resolutions only: the Mixing tab's coarse / middle /
+fine)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.panels.bands import BANDS, in_band
+from explorer.panels.text_colors import text_color
 from explorer.state import StateModel
 from stylegan2.config import MAX_SEED
 from stylegan2.render import LayerInfo
@@ -39,14 +43,19 @@ class NoisePanel(QGroupBox):
         self.seed.setRange(0, MAX_SEED)
         self.seed.setPrefix("seed ")
         self.animate = QCheckBox("Animate")
+        self.animate.setToolTip(
+            "Step the noise seed ten times a second (switches the mode to random)"
+        )
         row.addWidget(self.mode)
         row.addWidget(self.seed, 1)
         row.addWidget(self.animate)
         lay.addLayout(row)
         row = QHBoxLayout()
         self.preset_buttons = {}
-        for name in ("All on", "All off", "Coarse only", "Fine only"):
+        for name in ("All on", "All off", *BANDS):
             b = QPushButton(name)
+            if name in BANDS:
+                b.setToolTip(f"Noise in the {name.split()[0].lower()} layers only")
             b.clicked.connect(lambda _=False, n=name: self.preset(n))
             row.addWidget(b)
             self.preset_buttons[name] = b
@@ -57,7 +66,6 @@ class NoisePanel(QGroupBox):
         self.grid.setVerticalSpacing(2)
         lay.addWidget(self.grid_host)
         self.rows: dict[str, tuple[QCheckBox, QDoubleSpinBox]] = {}
-        self.coarse: set[int] = set()  # the lower half of the noise resolutions
 
         self.mode.currentTextChanged.connect(lambda m: model.update(noise_mode=m))
         self.seed.valueChanged.connect(lambda v: model.update(noise_seed=int(v)))
@@ -89,23 +97,22 @@ class NoisePanel(QGroupBox):
             self.rows[layer.name] = (on, strength)
         if not self.layers:
             self.grid.addWidget(QLabel("This network has no noise inputs."), 0, 0)
-        res = sorted({layer.resolution for layer in self.layers})
-        half = res[: (len(res) + 1) // 2]
-        self.coarse = set(half)
-        if res:
-            self.preset_buttons["Coarse only"].setToolTip(f"{res[0]}–{half[-1]} px")
-            self.preset_buttons["Fine only"].setToolTip(f"above {half[-1]} px")
+        for band in BANDS:  # a band without noise inputs in this network has nothing to keep
+            names = [x.name for x in self.layers if in_band(band, x.resolution)]
+            button = self.preset_buttons[band]
+            button.setEnabled(bool(names))
+            button.setToolTip(
+                f"Noise in {', '.join(names)} only"
+                if names
+                else "This network has no noise inputs at these resolutions"
+            )
         self._sync({"*"})
 
     def preset(self, name: str) -> None:
+        """'All on', 'All off', or one of BANDS: noise in that band of resolutions only."""
         gains: dict[str, float] = {}
         for layer in self.layers:
-            on = {
-                "All on": True,
-                "All off": False,
-                "Coarse only": layer.resolution in self.coarse,
-                "Fine only": layer.resolution not in self.coarse,
-            }[name]
+            on = name == "All on" or (name in BANDS and in_band(name, layer.resolution))
             if not on:
                 gains[layer.name] = 0.0
         self.model.update(noise_gains=gains)
@@ -136,6 +143,8 @@ class NoisePanel(QGroupBox):
                 w.setValue(v)
             w.blockSignals(False)
         # Const noise has no seed, but a Path with moving noise uses it: dim it, keep it usable.
+        used = s.noise_mode == "random"
+        self.seed.setStyleSheet("" if used else f"color: {text_color('dim')};")
         self.seed.setToolTip(
             "used by random noise and by the Path tab's moving noise"
             if s.noise_mode == "random"

@@ -54,6 +54,15 @@ def test_noise_layer_toggle_changes_and_restores(window, qtbot):
     assert not np.array_equal(off, base)
     on.setChecked(True)
     assert np.array_equal(settle(qtbot, window), base)
+    # The Mixing tab's bands: noise at 16-32 px only; this 16 px network has none at 64+.
+    assert not window.ui.noise.preset_buttons["Fine (64+)"].isEnabled()
+    window.ui.noise.preset_buttons["Middle (16–32)"].click()
+    gains = window.model.state.noise_gains
+    noisy = {x.name for x in window.ui.noise.layers if x.resolution >= 16}
+    assert noisy and len(noisy) < len(window.ui.noise.layers)
+    assert {n for n, (on, _) in window.ui.noise.rows.items() if on.isChecked()} == noisy
+    assert set(gains) == {x.name for x in window.ui.noise.layers} - noisy
+    assert all(v == 0.0 for v in gains.values())
     window.ui.noise.preset("All off")
     none_gains = settle(qtbot, window)
     window.ui.noise.mode.setCurrentText("none")
