@@ -79,7 +79,7 @@ def choose_threads(
     other = max(load - own_load, 0.0)
     busy = min(math.floor(other + 0.5), cores)  # cores that other processes keep busy
     count = max(cores - busy, 1)
-    return ThreadChoice(count, f"auto: {cores} cores, {other:.1f} busy with other work")
+    return ThreadChoice(count, f"auto: {cores} cores, load {other:.1f} from other work")
 
 
 def apply_threads(choice: ThreadChoice) -> None:

@@ -5,19 +5,8 @@ from __future__ import annotations
 
 from explorer.context import Context
 from explorer.image_dialog import ImageDialog
-from explorer.panels.mixing import MixingPanel
+from explorer.panels.mixing import MixingPanel, ranges
 from stylegan2.render import style_mixing_grid
-
-
-def ranges(indices: list[int]) -> str:
-    """[0, 1, 2, 5] -> '0–2, 5'."""
-    out: list[str] = []
-    for i in sorted(set(indices)):
-        if out and out[-1].split("–")[-1] == str(i - 1):
-            out[-1] = f"{out[-1].split('–')[0]}–{i}"
-        else:
-            out.append(str(i))
-    return ", ".join(out)
 
 
 class MixingController:

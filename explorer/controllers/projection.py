@@ -103,8 +103,9 @@ class ProjectionController(QObject):
             panel.current_view.set_image(image)
             panel.finished(
                 ws,
-                f"{word} after {steps} steps: distance {got:.4f} as shown, which is what the "
-                f"latent gives ({optimised:.4f} with the optimised noise maps) [{dist_name}]",
+                f"{word} after {steps} steps: distance {got:.3f} as shown, with the "
+                f"network's noise ({optimised:.3f} with the noise maps optimised alongside) "
+                f"[{dist_name}]",
             )
             self.finished.emit()
 

@@ -17,9 +17,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from explorer.panels.text_colors import note_label, text_color
 from explorer.panels.widgets import FloatSlider
 from explorer.state import StateModel
 from stylegan2.directions import Directions
+
+METHOD_NAMES = {"sefa": "SeFa", "pca": "PCA"}  # as the method menu spells them
 
 
 class DirectionsPanel(QGroupBox):
@@ -43,7 +46,8 @@ class DirectionsPanel(QGroupBox):
         self.first, self.last, self.top = QSpinBox(), QSpinBox(), QSpinBox()
         self.top.setRange(1, 32)
         self.top.setValue(5)
-        for label, w in (("ws", self.first), ("to", self.last), ("top", self.top)):
+        self.top.setToolTip("How many directions to compute (the strongest first)")
+        for label, w in (("ws", self.first), ("to", self.last), ("directions", self.top)):
             row.addWidget(QLabel(label))
             row.addWidget(w, 1)
         form.addRow(row)
@@ -56,6 +60,12 @@ class DirectionsPanel(QGroupBox):
         for b in (compute, load, save, reset):
             row.addWidget(b)
         lay.addLayout(row)
+        self.hint = note_label(
+            "Compute finds the strongest directions of this network's latent space over the "
+            "ws range above (SeFa from the style weights at once; PCA from 100,000 sampled w's "
+            "in a few seconds) and gives each a slider that moves the image along it."
+        )
+        lay.addWidget(self.hint)
         self.info = QLabel("")
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
@@ -118,6 +128,8 @@ class DirectionsPanel(QGroupBox):
             return
         self._show_info()
         span = 3.0 if d.method == "pca" else 10.0  # PCA strengths are in standard deviations
+        unit = "σ" if d.method == "pca" else "λ"
+        self.sliders_layout.addRow(*self._header(d.method, unit))
         for k, name in enumerate(d.names):
             s = FloatSlider(-span, span, span / 100, 0.0)
             s.setToolTip(name)
@@ -139,13 +151,41 @@ class DirectionsPanel(QGroupBox):
             holder = QWidget()
             holder.setLayout(row)
             row.setContentsMargins(0, 0, 0, 0)
-            unit = "σ" if d.method == "pca" else "λ"
             label = QLabel(f"{k}  {unit} {float(d.scores[k]):.3g}")
             label.setToolTip(name)
             self.sliders_layout.addRow(label, holder)
             self.sliders.append(s)
             self.ranges.append((lo, hi))
         self._apply()
+
+    def _header(self, method: str, unit: str) -> tuple[QLabel, QWidget]:
+        """Column names over the sliders' rows, in widths that line up with them."""
+        dim = f"color: {text_color('dim')};"
+        first = QLabel(f"#  {unit}")
+        first.setStyleSheet(dim)
+        first.setToolTip(
+            "Each direction's number and its standard deviation in W"
+            if method == "pca"
+            else "Each direction's number and its eigenvalue (how much the style weights "
+            "stretch it)"
+        )
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        spin, save = QSpinBox().sizeHint().width(), QPushButton("Save…").sizeHint().width()
+        for text, width in (
+            ("strength" + (" (σ)" if method == "pca" else ""), None),
+            ("first ws", spin),
+            ("last ws", spin),
+            ("", save),
+        ):
+            label = QLabel(text)
+            label.setStyleSheet(dim)
+            if width:
+                label.setFixedWidth(width)
+            row.addWidget(label, 0 if width else 1)
+        holder = QWidget()
+        holder.setLayout(row)
+        return first, holder
 
     def single(self, k: int, name: str) -> Directions:
         """Direction k alone, with its own layer range and a name (for saving)."""
@@ -166,7 +206,12 @@ class DirectionsPanel(QGroupBox):
 
     def _show_info(self) -> None:
         d = self.directions
-        parts = [f"{d.method.upper()}, ws {d.layers[0]}–{d.layers[1]}"] if d is not None else []
+        parts = (
+            [f"{METHOD_NAMES.get(d.method, d.method)}, ws {d.layers[0]}–{d.layers[1]}"]
+            if d is not None
+            else []
+        )
+        self.hint.setVisible(d is None)
         if self.base is not None:
             parts.append(
                 "a direction offset from the loaded state is applied"

@@ -25,6 +25,17 @@ from stylegan2.render import LayerInfo
 PRESETS = BANDS
 
 
+def ranges(indices: list[int]) -> str:
+    """[0, 1, 2, 5] -> '0–2, 5'."""
+    out: list[str] = []
+    for i in sorted(set(indices)):
+        if out and out[-1].split("–")[-1] == str(i - 1):
+            out[-1] = f"{out[-1].split('–')[0]}–{i}"
+        else:
+            out.append(str(i))
+    return ", ".join(out)
+
+
 def ws_resolutions(layers: list[LayerInfo], num_ws: int) -> list[list[LayerInfo]]:
     """For each ws index, the layers it drives."""
     table: list[list[LayerInfo]] = [[] for _ in range(num_ws)]
@@ -71,9 +82,13 @@ class MixingPanel(QGroupBox):
         self.rows_edit = QLineEdit("85,100,75")
         self.cols_edit = QLineEdit("55,821,1789")
         self.grid_button = grid_btn = QPushButton("Mixing grid…")
-        row.addWidget(QLabel("Rows"))
+        self.rows_edit.setToolTip("The grid's row seeds (comma-separated): each row keeps its seed")
+        self.cols_edit.setToolTip(
+            "The grid's column seeds (comma-separated): each gives its row the mixed ws"
+        )
+        row.addWidget(QLabel("Row seeds"))
         row.addWidget(self.rows_edit)
-        row.addWidget(QLabel("Cols"))
+        row.addWidget(QLabel("Column seeds"))
         row.addWidget(self.cols_edit)
         row.addWidget(grid_btn)
         lay.addLayout(row)
@@ -135,17 +150,28 @@ class MixingPanel(QGroupBox):
         except ValueError:
             self.sources_label.setText("Rows and columns are comma-separated seeds")
             return
-        sources = self.model.state.layer_sources or []
-        styles = [i for i, s in enumerate(sources) if s != 0] or list(
-            range(min(7, len(self.table)))
-        )
+        styles = self.grid_styles()
         if rows and cols:
             self.grid_requested.emit(rows, cols, styles)
+
+    def grid_styles(self) -> list[int]:
+        """The ws the grid takes from its column seeds: those set to a source above, else
+        ws 0-6 (coarse and middle styles, as the paper's Figure 3 mixes)."""
+        sources = self.model.state.layer_sources or []
+        return [i for i, s in enumerate(sources) if s != 0] or list(range(min(7, len(self.table))))
 
     def _sync(self, changed: set[str]) -> None:
         s = self.model.state
         names = ["main"] + [f"seed {x}" for x in s.mix_seeds]
-        self.sources_label.setText("Sources: " + ", ".join(names))
+        self.sources_label.setText(
+            "Sources: main (the Latent tab's latent)"
+            + "".join(f", {n}" for n in names[1:])
+            + ("" if s.mix_seeds else ". Add a seed to take some ws from it.")
+        )
+        self.grid_button.setToolTip(
+            f"The paper's grid: each cell is its row seed with ws {ranges(self.grid_styles())} "
+            "from its column seed (the ws set to a source above; none set: ws 0–6)"
+        )
         sources = s.layer_sources or [0] * len(self.combos)
         for i, combo in enumerate(self.combos):
             combo.blockSignals(True)

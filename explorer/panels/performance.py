@@ -1,4 +1,4 @@
-"""Performance panel: render time (mapping / synthesis / conversion), frames per second, device,
+"""Speed panel: render time (mapping / synthesis / conversion), frames per second, device,
 a plot of recent frames, and the force-fp32 switch."""
 
 from __future__ import annotations
@@ -28,13 +28,13 @@ STREAM_WINDOW_S = 2.0  # frames closer than this count as one stream
 
 class PerformancePanel(QGroupBox):
     def __init__(self, model: StateModel) -> None:
-        super().__init__("Performance")
+        super().__init__("Speed")
         self.model = model
         lay = QVBoxLayout(self)
         self.label = QLabel("–")
         self.label.setStyleSheet("font-family: monospace;")
         lay.addWidget(self.label)
-        self.plot = small_plot(90, "ms")
+        self.plot = small_plot(110, "ms per frame", "the last 120 frames, newest right")
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.getPlotItem().getAxis("bottom").setStyle(showValues=False)
@@ -127,7 +127,7 @@ class PerformancePanel(QGroupBox):
         self.shown.append(now)
         self.times.append(timings.get("total", 0.0))
         self.label.setText(
-            f"{timings.get('total', 0):7.1f} ms  (map {timings.get('mapping', 0):.1f}, "
+            f"{timings.get('total', 0):.1f} ms  (map {timings.get('mapping', 0):.1f}, "
             f"synth {timings.get('synthesis', 0):.1f}, convert {timings.get('convert', 0):.1f})\n"
             f"{self.rate_text(now, timings.get('total', 0.0))} on {self.device}"
             + (

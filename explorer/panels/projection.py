@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from explorer.image_view import ImageView
 from explorer.panels.plots import CURVE_COLOR, small_plot
+from explorer.panels.text_colors import note_label
 
 
 class ProjectionPanel(QGroupBox):
@@ -35,11 +36,15 @@ class ProjectionPanel(QGroupBox):
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
         self.target_view, self.current_view = ImageView(True), ImageView(True)
-        for v in (self.target_view, self.current_view):
-            v.setFixedHeight(110)  # with the plot, the result buttons fit at 1280x800
-            row.addWidget(v)
+        for v, caption in ((self.target_view, "target"), (self.current_view, "projection")):
+            v.setFixedHeight(90)  # with the plot, the result buttons fit at 1280x800
+            column = QVBoxLayout()
+            column.setSpacing(0)
+            column.addWidget(note_label(caption))
+            column.addWidget(v)
+            row.addLayout(column)
         lay.addLayout(row)
-        self.plot = small_plot(80, "distance")
+        self.plot = small_plot(84, "distance", "step")
         self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOR, width=1.5))
         lay.addWidget(self.plot)
         row = QHBoxLayout()

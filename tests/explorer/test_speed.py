@@ -47,11 +47,11 @@ def test_auto_threads_follow_the_load_and_say_why(qtbot, tmp_path, explorer_netw
     if panel.threads.maximum() < 2:
         pytest.skip("this process may use one core only")
     assert panel.auto_threads.isChecked() and panel.threads.value() == 1
-    assert panel.threads_note.text() == "1 thread (auto: 2 cores, 1.3 busy with other work)"
+    assert panel.threads_note.text() == "1 thread (auto: 2 cores, load 1.3 from other work)"
     assert _render_threads(qtbot, win) == 1
     busy_machine["now"] = 0.2  # the other work ended: checked again while idle
     win.speed.recheck()
-    assert panel.threads.value() == 2 and "0.2 busy" in panel.threads_note.text()
+    assert panel.threads.value() == 2 and "load 0.2 from other" in panel.threads_note.text()
     assert _render_threads(qtbot, win) == 2
     assert int(win.ctx.prefs.get("render_threads")) == 0  # nothing chosen, nothing remembered
     win.close()
