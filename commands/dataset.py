@@ -68,11 +68,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from stylegan2.cli.common import CLIError, check_memory, refuse_overwrite
+    from stylegan2.cli.common import CLIError, check_memory, check_output, refuse_overwrite
     from training.dataset import DatasetError
     from training.dataset_tool import build_dataset, build_emoji_dataset, build_faces_dataset
 
     refuse_overwrite([("--dest", args.dest)], [("--emoji-font", args.emoji_font)])
+    check_output(args.dest, ".zip")  # before the images are made, not after
 
     # An option the chosen source ignores would silently do nothing: refuse it.
     for flags, source, wanted in (

@@ -13,7 +13,7 @@ from typing import Any
 from assets import default_network
 from explorer.tab_names import TAB_NAMES
 from stylegan2.catalogue import network_url, similar_names
-from stylegan2.safe_writes import folder_problem
+from stylegan2.safe_writes import folder_problem, same_file
 from stylegan2.threads import MAX_THREADS
 
 log = logging.getLogger(__name__)
@@ -92,6 +92,17 @@ def main(argv: list[str] | None = None) -> int:
         problem = folder_problem(args.screenshot)
         if problem:
             return _error(f"--screenshot: {problem}")
+        for flag, given in (
+            ("--state", args.state),
+            ("--network", args.network),
+            ("--compare", args.compare),
+            ("--lpips-weights", args.lpips_weights),
+        ):
+            if given and same_file(given, args.screenshot):
+                return _error(
+                    f"--screenshot {args.screenshot} is the {flag} file being read: "
+                    "the picture would replace it; choose another name"
+                )
     for flag, path in (("--network", args.network), ("--compare", args.compare)):
         # A URL or a published name is fetched once the window shows (with progress).
         if path and network_url(path) is None and not Path(path).exists():

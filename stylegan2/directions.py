@@ -41,7 +41,8 @@ class Directions:
         another file than the one chosen), whole or not at all."""
         path = Path(path)
         names = self.names or [f"{self.method} {k}" for k in range(len(self.vectors))]
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        # in_place=False: a zip cannot be written to a device (its end record goes wrong)
+        with atomic_path(path, in_place=False) as tmp, open(tmp, "wb") as f:
             np.savez(
                 f,
                 vectors=self.vectors.astype(np.float32),

@@ -171,7 +171,7 @@ def read_index(cache_dir: str | os.PathLike[str] | None = None) -> dict[str, dic
         data = json.loads(path.read_text())
     except FileNotFoundError:
         return {}
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:  # (nested too deep for json)
         log.warning("ignoring the unreadable download index %s: %s", path, exc)
         return {}
     return data if isinstance(data, dict) else {}

@@ -105,8 +105,10 @@ def save_w(path: str | Path, ws: np.ndarray) -> None:
     ws = np.asarray(ws, dtype=np.float32)
     remove_stale_temps(path)  # a write of this file that a kill stopped half-way
     try:
-        with atomic_path(path) as tmp, open(tmp, "wb") as f:
-            if path.suffix.lower() == ".npz":
+        # A zip (.npz) cannot be written in place to a device: its end record goes wrong.
+        npz = path.suffix.lower() == ".npz"
+        with atomic_path(path, in_place=not npz) as tmp, open(tmp, "wb") as f:
+            if npz:
                 np.savez(f, w=ws[None])
             else:
                 np.save(f, ws)

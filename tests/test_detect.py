@@ -74,3 +74,27 @@ def test_detect_separates_generated_from_foreign_images(tmp_path, monkeypatch):
         )
         == 0
     )
+
+
+def test_calibration_reads_the_real_images_before_projecting(tmp_path, monkeypatch, capsys):
+    """A broken real image fails before the generated ones are projected (minutes, or hours
+    with --full); a folder named like an image is not taken for one."""
+    import stylegan2.detect as detect
+    from stylegan2.checkpoints import save_checkpoint
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    net = save_checkpoint(tmp_path / "g.safetensors", distinct_generator())
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "x.png").mkdir()  # a folder, not an image
+    Image.fromarray(np.zeros((16, 16, 3), np.uint8)).save(real / "0.png")
+    (real / "1.png").write_text("not an image")
+
+    def projected(*_a, **_k):
+        raise AssertionError("projected before the real images were read")
+
+    monkeypatch.setattr(detect, "distances_for", projected)
+    argv = ["detect", "--network", str(net), "--calibrate", "--real", str(real), "--n", "3"]
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert "1.png" in err and "x.png" not in err

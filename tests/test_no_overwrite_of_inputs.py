@@ -143,8 +143,6 @@ OVERWRITES = {
     "video --out": "video --network {tmp}/net.gif --seeds 0,1 --out {tmp}/net.gif",
     "dataset --dest over the font": "dataset --emoji-font {tmp}/font.ttf --dest {tmp}/font.ttf "
     "--resolution 16",
-    "dataset --dest over a source image": "dataset --source {real} --dest {real}/1.png "
-    "--resolution 16",
 }
 
 
@@ -227,3 +225,69 @@ def test_a_checkpoint_is_never_renamed_over_a_device_or_a_pipe(tmp_path, capsys)
     assert main(["convert", str(net), str(pipe)]) == 2
     assert "not a regular file" in capsys.readouterr().err
     assert pipe.is_fifo()
+
+
+def test_bundle_refuses_to_write_over_the_files_it_measures_with(tmp_path, net):
+    """--data (and the weights files) are read for minutes before the model is written: the
+    model or its card landing on one of them is refused first, whatever its name."""
+    from training.bundle import bundle
+
+    data = tmp_path / "faces.zip"
+    data.write_bytes(b"PK images")
+    weights = tmp_path / "vgg.md"
+    weights.write_bytes(b"weights")
+    with pytest.raises(ValueError, match=r"would write over --data"):
+        bundle(net, data, "t", [], "d", data=str(data), seeds=1, ppl_samples=2)
+    with pytest.raises(ValueError, match=r"the card .* would write over --lpips-weights"):
+        bundle(net, tmp_path / "vgg.safetensors", "t", [], "d", lpips_weights=str(weights),
+               seeds=1, ppl_samples=2)  # fmt: skip
+    assert data.read_bytes() == b"PK images" and weights.read_bytes() == b"weights"
+
+
+def test_dataset_dest_is_a_zip_checked_before_any_image_is_made(tmp_path, net, capsys):
+    before = net.read_bytes()
+    argv = ["dataset", "--faces", "2", "--resolution", "16", "--workers", "1"]
+    assert main([*argv, "--dest", str(net)]) == 2
+    assert "name it .zip" in capsys.readouterr().err
+    assert net.read_bytes() == before
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    assert main([*argv, "--dest", str(afile / "faces.zip")]) == 2
+    assert "afile" in capsys.readouterr().err
+
+
+def test_zip_writers_refuse_devices_and_pipes(tmp_path, net, capsys):
+    """A zip's end record cannot be written in place over a device or a pipe: a clear error
+    (not struct.error), and the pipe stays a pipe."""
+    import os
+
+    from stylegan2.latents import LatentFileError, save_w
+
+    assert main(["directions", "--network", str(net), "--out", "/dev/null", "--top", "2"]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    pipe = tmp_path / "pipe.zip"
+    os.mkfifo(pipe)
+    argv = ["dataset", "--faces", "2", "--resolution", "16", "--workers", "1"]
+    assert main([*argv, "--dest", str(pipe)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    w_pipe = tmp_path / "w.npz"
+    os.mkfifo(w_pipe)
+    with pytest.raises(LatentFileError, match="not a regular file"):
+        save_w(w_pipe, np.zeros((2, 4)))
+    assert pipe.is_fifo() and w_pipe.is_fifo()
+
+
+def test_dataset_never_writes_over_a_source_image(tmp_path, capsys):
+    """The command takes only a .zip destination (a source folder's images are not zips); the
+    library refuses a source file as the destination whatever its name."""
+    from training.dataset import DatasetError
+    from training.dataset_tool import build_dataset
+
+    real = _real_images(tmp_path)
+    before = (real / "1.png").read_bytes()
+    argv = ["dataset", "--source", str(real), "--dest", str(real / "1.png"), "--resolution", "16"]
+    assert main(argv) == 2
+    assert "name it .zip" in capsys.readouterr().err
+    with pytest.raises(DatasetError, match="one of the --source files"):
+        build_dataset(real, real / "1.png", 16)
+    assert (real / "1.png").read_bytes() == before

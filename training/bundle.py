@@ -18,6 +18,7 @@ from stylegan2.model_card import card_markdown
 from stylegan2.networks import Generator
 from stylegan2.safe_writes import folder_problem, same_file, write_text_atomic
 from training.machine import machine
+from training.snapshot import snapshot_counters
 
 
 def measure(
@@ -105,11 +106,22 @@ def bundle(
 
         check_metrics(["fid50k_full"], inception, None)  # before the minutes of measuring
     card_path = Path(out).with_suffix(".md")
-    if same_file(snapshot, out) or same_file(snapshot, card_path) or same_file(out, card_path):
-        raise ValueError(
-            f"--out {out} would write over the snapshot (or the model over its card): "
-            "choose a .safetensors name of its own"
-        )
+    if same_file(out, card_path):
+        raise ValueError(f"--out {out}: the model and its card would write over each other; "
+                         "name it .safetensors")  # fmt: skip
+    inputs = (
+        ("the snapshot", snapshot),
+        ("--data", data),
+        ("--lpips-weights", lpips_weights),
+        ("--inception", inception),
+    )
+    for what, given in inputs:
+        for written in (Path(out), card_path):
+            if given and same_file(given, written):
+                raise ValueError(
+                    f"{'--out' if written == Path(out) else 'the card'} {written} would write "
+                    f"over {what} ({given}): choose a .safetensors name of its own"
+                )
     for path in (Path(out), card_path):  # before the minutes of measuring
         if path.is_dir():
             raise ValueError(f"cannot write {path}: it is a folder")
@@ -123,9 +135,8 @@ def bundle(
     ckpt = load_checkpoint(snapshot, device=device)
     G = ckpt.G_ema.eval()
     meta = ckpt.metadata or {}
-    extra = meta.get("extra") or {}
-    counters = extra.get("counters") or {}
-    src_card = meta.get("card") or {}
+    counters = snapshot_counters(snapshot, meta)  # before the minutes of measuring
+    src_card = meta.get("card") if isinstance(meta.get("card"), dict) else {}
     figures = measure(G, seeds, ppl_samples, lpips_weights)
     if data is not None:
         figures.update(measure_against_data(G, data, inception, metrics_cache))

@@ -198,7 +198,8 @@ def write_zip_stream(
     table = []
     count = 0
     try:
-        with atomic_path(dest) as tmp:
+        # in_place=False: a zip cannot be written to a device (its end record goes wrong)
+        with atomic_path(dest, in_place=False) as tmp:
             with zipfile.ZipFile(tmp, "w", zipfile.ZIP_STORED) as z:
                 for arr, label in items:
                     if not grey and arr.shape[2] == 1:

@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from stylegan2.input_files import file_problem
+
 DEFAULT_FONT = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
 #: Unicode blocks with pictographic emoji (flags and modifier sequences are left out).
 EMOJI_RANGES = (
@@ -56,6 +58,9 @@ def render_emoji(
     """Yield (name, uint8 [R, R, 3]) for every emoji of `emoji_set` the font draws."""
     if emoji_set not in EMOJI_SETS:
         raise ValueError(f"unknown emoji set {emoji_set!r}: choose from {', '.join(EMOJI_SETS)}")
+    problem = file_problem(font_path)  # a pipe would block the font reader for ever
+    if problem:
+        raise ValueError(f"{font_path}: cannot open the emoji font: {problem}")
     try:
         font = ImageFont.truetype(str(font_path), _NATIVE_SIZE)
     except OSError as exc:

@@ -42,7 +42,7 @@ from stylegan2.checkpoints.common import NetworkWeights
 from stylegan2.checkpoints.loader import build_network
 from stylegan2.config import ConfigError, DiscriminatorConfig
 from stylegan2.safe_writes import atomic_path, current_umask, same_file
-from training.snapshot import save_snapshot
+from training.snapshot import checked_counters, save_snapshot, snapshot_counters
 
 STATE_FORMAT = "stylegan2-explorer-handoff-state"
 STATE_VERSION = 1
@@ -85,8 +85,8 @@ def split(
     if ckpt.D is None:
         raise CheckpointError(f"{snapshot}: holds no D, so it is no training snapshot")
     meta = ckpt.metadata or {}
-    counters = (meta.get("extra") or {}).get("counters")
-    if not counters or "cur_nimg" not in counters:
+    counters = snapshot_counters(snapshot, meta)
+    if "cur_nimg" not in counters:
         raise CheckpointError(f"{snapshot}: holds no training counters, so it is no snapshot")
     pl_mean = (meta.get("state_tensors") or {}).get("pl_mean", torch.zeros([1]))
     tensors = {
@@ -147,6 +147,7 @@ def read_state(path: str | Path) -> dict[str, Any]:
         card = json.loads(meta.get("card", "{}"))
     except (SafetensorError, OSError, ValueError, KeyError, TypeError, ConfigError) as exc:
         raise CheckpointError(f"{path}: damaged hand-off state ({exc})") from None
+    counters = checked_counters(path, counters)
     sd = {
         k[2:]: v.float() if v.is_floating_point() else v
         for k, v in tensors.items()

@@ -9,6 +9,7 @@ from typing import Any
 
 import torch
 
+from stylegan2.checkpoints import CheckpointError
 from stylegan2.networks import Discriminator, Generator
 from training.snapshot import load_snapshot
 
@@ -58,8 +59,34 @@ def load_into(
     fresh = [name for name in optimizers if name not in snap["optimizers"]]
     for name, opt in optimizers.items():
         if name not in fresh:
-            opt.load_state_dict(snap["optimizers"][name])
+            try:
+                opt.load_state_dict(snap["optimizers"][name])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise CheckpointError(
+                    f"{Path(path).name}: its {name} optimizer state does not fit these networks "
+                    f"({exc})"
+                ) from None
+            problem = moments_misfit(opt)
+            if problem:
+                raise CheckpointError(f"{Path(path).name}: its {name} optimizer state {problem}")
     return snap, fresh
+
+
+def moments_misfit(opt: torch.optim.Optimizer) -> str | None:
+    """A loaded Adam state whose moments do not have their parameters' shapes, in words (torch
+    takes it and fails at the first step), or None."""
+    for group in opt.param_groups:
+        for k, p in enumerate(group["params"]):
+            state = opt.state.get(p, {})
+            for key in ("exp_avg", "exp_avg_sq"):
+                v = state.get(key)
+                if v is not None and (not torch.is_tensor(v) or v.shape != p.shape):
+                    shape = tuple(v.shape) if torch.is_tensor(v) else type(v).__name__
+                    return f"has {key} of shape {shape} for parameter {k} of {tuple(p.shape)}"
+            step = state.get("step")
+            if step is not None and (not torch.is_tensor(step) or step.numel() != 1):
+                return f"has a step count that is not one number for parameter {k}"
+    return None
 
 
 def misfit(ours: dict[str, torch.Tensor], theirs: dict[str, torch.Tensor]) -> str | None:

@@ -4,7 +4,9 @@ counters, the loss's running path-length mean), in one atomically written safete
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +59,9 @@ def _unflatten_optimizer(name: str, tensors: dict, meta: dict) -> dict:
     prefix = name + "."
     for key, value in tensors.items():
         if key.startswith(prefix):
-            idx, field = key[len(prefix) :].split(".", 1)
+            idx, _, field = key[len(prefix) :].partition(".")
+            if not idx.isdigit() or not field:
+                raise CheckpointError(f"optimizer state tensor {key!r} is not named as saved")
             state.setdefault(int(idx), {})[field] = value
     return {"state": state, "param_groups": meta["param_groups"]}
 
@@ -89,14 +93,108 @@ def save_snapshot(
     )
 
 
+#: the counters a snapshot records, and whether each is a whole number
+COUNTERS = {
+    "cur_nimg": True,
+    "step": True,
+    "tick": True,
+    "elapsed": False,
+    "augment_p": False,
+    "maintenance": False,
+    "maintenance_from_kimg": False,
+}
+_ADAM_FLAGS = ("amsgrad", "maximize", "capturable", "differentiable")
+
+
+def _number(v: Any, whole: bool = False) -> bool:
+    """A finite non-negative JSON number (a whole one with `whole`)."""
+    if not isinstance(v, int | float) or isinstance(v, bool):
+        return False
+    try:
+        f = float(v)
+    except OverflowError:
+        return False
+    return math.isfinite(f) and f >= 0 and (not whole or f.is_integer())
+
+
+def _short(v: Any) -> str:
+    text = repr(v)
+    return text if len(text) <= 40 else text[:40] + "…"
+
+
+def snapshot_counters(path: str | Path, metadata: Mapping[str, Any]) -> dict[str, Any]:
+    """The training counters a snapshot's metadata holds ({} for none), each checked: a
+    damaged field raises CheckpointError naming it, instead of failing in arithmetic later."""
+    extra = metadata.get("extra") or {}
+    return checked_counters(path, extra.get("counters", {}) if isinstance(extra, Mapping) else None)
+
+
+def checked_counters(path: str | Path, counters: Any) -> dict[str, Any]:
+    """`counters` (a snapshot's or a hand-off's) when each known field is a number that fits
+    it; else CheckpointError naming the field."""
+    if not isinstance(counters, Mapping):
+        raise CheckpointError(f"{path}: its training counters are damaged (not a JSON object)")
+    for key, whole in COUNTERS.items():
+        if key in counters and not _number(counters[key], whole):
+            raise CheckpointError(
+                f"{path}: its training counter {key} is damaged ({_short(counters[key])})"
+            )
+    return dict(counters)
+
+
+def _optimizer_meta(path: str | Path, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """The optimizers' settings a snapshot holds, checked as Adam's: what is not raises
+    CheckpointError (torch would take a string learning rate and fail at the first step)."""
+    meta = extra.get("optimizers", {})
+    if not isinstance(meta, Mapping):
+        raise CheckpointError(f"{path}: its optimizer settings are damaged (not a JSON object)")
+    for name, m in meta.items():
+        groups = m.get("param_groups") if isinstance(m, Mapping) else None
+        if not isinstance(groups, list) or not groups:
+            raise CheckpointError(f"{path}: optimizer {name!r} has no parameter groups")
+        for g in groups:
+            problem = _group_problem(g)
+            if problem:
+                raise CheckpointError(f"{path}: optimizer {name!r}: {problem}")
+    return dict(meta)
+
+
+def _group_problem(g: Any) -> str | None:
+    if not isinstance(g, Mapping):
+        return f"a parameter group is {_short(g)}, not a JSON object"
+    lr, eps, betas = g.get("lr"), g.get("eps", 1e-8), g.get("betas", (0.9, 0.999))
+    params = g.get("params")
+    if not _number(lr) or lr == 0:
+        return f"learning rate {_short(lr)} is not a positive number"
+    if not _number(eps):
+        return f"eps {_short(eps)} is not a number"
+    if not _number(g.get("weight_decay", 0)):
+        return f"weight_decay {_short(g.get('weight_decay'))} is not a number"
+    if not (
+        isinstance(betas, list | tuple)
+        and len(betas) == 2
+        and all(_number(b) and b < 1 for b in betas)
+    ):
+        return f"betas {_short(betas)} are not two numbers in [0, 1)"
+    if not isinstance(params, list) or not all(_number(i, whole=True) for i in params):
+        return f"params {_short(params)} are not parameter numbers"
+    for flag in _ADAM_FLAGS:
+        if not isinstance(g.get(flag, False), bool):
+            return f"{flag} {_short(g.get(flag))} is not true or false"
+    return None
+
+
 def load_snapshot(path: Path, device: torch.device) -> dict[str, Any]:
     """Networks, optimizer state dicts, counters and pl_mean of a training snapshot."""
     ckpt = load_checkpoint(path, device=device)
     if ckpt.G is None or ckpt.D is None:
         raise CheckpointError(f"{path}: holds no G and D, so training cannot resume from it")
-    extra = ckpt.metadata.get("extra", {})
+    extra = ckpt.metadata.get("extra") or {}
+    if not isinstance(extra, Mapping):
+        raise CheckpointError(f"{path}: its training state is damaged (not a JSON object)")
     tensors = ckpt.metadata.get("state_tensors", {})
-    opt_meta = extra.get("optimizers", {})
+    opt_meta = _optimizer_meta(path, extra)
+    counters = snapshot_counters(path, ckpt.metadata)
     return {
         "G": ckpt.G,
         "D": ckpt.D,
@@ -104,7 +202,7 @@ def load_snapshot(path: Path, device: torch.device) -> dict[str, Any]:
         "optimizers": {
             n: _unflatten_optimizer(f"opt_{n}", tensors, m) for n, m in opt_meta.items()
         },
-        "counters": extra.get("counters", {}),
+        "counters": counters,
         "pl_mean": tensors["pl_mean"][0] if "pl_mean" in tensors else torch.zeros([]),
         "card": ckpt.metadata.get("card") or {},
     }

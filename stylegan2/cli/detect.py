@@ -88,7 +88,9 @@ def _real_images(args: argparse.Namespace) -> list[tuple[str, Path]]:
     """('--real', image) for every image under --real, in order."""
     if not args.real or not Path(args.real).is_dir():
         raise CLIError("--calibrate needs --real DIR with real images")
-    found = sorted(p for p in Path(args.real).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    found = sorted(
+        p for p in Path(args.real).rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file()
+    )
     return [("--real image", p) for p in found]
 
 
@@ -137,10 +139,11 @@ def run(args: argparse.Namespace) -> int:
         reals = reals[:n]
         if len(reals) < 2:
             raise CLIError(f"{args.real}: needs at least two images")
+        real_targets = prepared(reals)  # a broken image fails now, not after the projections
         gen = generated_images(G, list(range(10_000, 10_000 + n)))
         with tqdm(total=len(gen) + len(reals), unit="image") as bar:
             d_gen = distances_for(G, gen, dist, steps, bar.update)
-            d_real = distances_for(G, prepared(reals), dist, steps, bar.update)
+            d_real = distances_for(G, real_targets, dist, steps, bar.update)
         try:
             cal = calibrate(d_gen, d_real)
         except ValueError as exc:

@@ -187,3 +187,15 @@ def test_a_damaged_settings_file_does_not_stop_the_window(qapp, qtbot, tmp_path)
 def test_window_sizes_beyond_any_screen_are_refused(qapp, size, capsys):
     assert main([f"--size={size}"]) == 2
     assert "--size sides must be" in capsys.readouterr().err
+
+
+def test_a_screenshot_never_replaces_a_file_it_reads(qapp, tmp_path, explorer_network, capsys):
+    """A PNG state (the explorer saves states into images) named as the screenshot too would be
+    replaced by the window's picture: refused before anything opens, the file untouched."""
+    saved = tmp_path / "saved.png"
+    saved.write_bytes(b"\x89PNG state")
+    for flag in ("--state", "--lpips-weights"):
+        argv = ["--network", explorer_network, flag, str(saved), "--screenshot", str(saved)]
+        assert main(argv) == 2
+        assert f"is the {flag} file being read" in capsys.readouterr().err
+    assert saved.read_bytes() == b"\x89PNG state"
