@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -82,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"--size sides must be {MIN_SIDE} to {MAX_SIDE} px, got {args.size}")
     if args.threads is not None and not 1 <= args.threads <= MAX_THREADS:
         return _error(f"--threads must be 1 to {MAX_THREADS}, got {args.threads}")
+    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", args.device.lower()):
+        return _error(f"unknown device {args.device!r}; use auto, cpu or cuda")
     if args.tab and args.tab.lower() not in {t.lower() for t in TAB_NAMES}:
         return _error(f"no tab named {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
     if args.screenshot:

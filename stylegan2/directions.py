@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from stylegan2.archive_errors import ARCHIVE_ERRORS
+from stylegan2.archive_errors import ARCHIVE_ERRORS, numpy_load_message
 from stylegan2.input_files import file_problem
 from stylegan2.networks import Generator
 from stylegan2.safe_writes import atomic_path
@@ -76,7 +76,7 @@ class Directions:
                     _checked_names(names, len(vectors)),
                 )
         except (*ARCHIVE_ERRORS, KeyError, ValueError, TypeError) as exc:
-            raise ValueError(f"{name}: not a directions file ({exc})") from None
+            raise ValueError(f"{name}: not a directions file ({numpy_load_message(exc)})") from None
 
 
 #: directions one file may hold (SeFa gives at most w_dim of them)

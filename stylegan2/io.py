@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, PngImagePlugin, UnidentifiedImageError
 from PIL.PngImagePlugin import PngInfo
 
 from stylegan2.input_files import file_problem
@@ -35,6 +35,29 @@ def save_png(image: np.ndarray, path: str | Path, text: dict[str, str] | None = 
             Image.fromarray(arr).save(tmp, format="PNG", pnginfo=info)
     except OSError as exc:
         raise ImageIOError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+#: the PNG text chunk in which the explorer's Save image keeps the state that made the image
+PNG_STATE_KEY = "stylegan2-explorer state"
+
+
+def png_state(path: str | Path) -> str:
+    """The explorer state a saved PNG carries (its JSON text); ValueError if it carries none."""
+    # Pillow refuses text chunks over 1 MiB (a decompression-bomb guard); a state with loaded
+    # ws and path keyframes can be larger. 64 MiB is still a bound.
+    limit, PngImagePlugin.MAX_TEXT_CHUNK = PngImagePlugin.MAX_TEXT_CHUNK, 64 * 2**20
+    try:
+        with Image.open(path) as im:
+            text = im.text.get(PNG_STATE_KEY) if hasattr(im, "text") else None
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"refused: {exc}") from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
+        raise ValueError(f"not a readable PNG ({exc})") from None
+    finally:
+        PngImagePlugin.MAX_TEXT_CHUNK = limit
+    if not text:
+        raise ValueError("this PNG holds no explorer state (only images saved by the explorer do)")
+    return text
 
 
 #: Pillow modes of one channel wider than 8 bits: 16-bit PNG/TIFF, 32-bit integer and float TIFF

@@ -10,6 +10,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from stylegan2.archive_errors import ARCHIVE_ERRORS, numpy_load_message
 from stylegan2.input_files import file_problem
 from stylegan2.safe_writes import atomic_path, remove_stale_temps
 
@@ -71,16 +72,21 @@ def load_w(path: str | Path, num_ws: int, w_dim: int) -> np.ndarray:
     _check_latent_file(path, MAX_BATCH * max(num_ws, 1) * w_dim)
     try:
         data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile, EOFError, MemoryError) as exc:
-        raise LatentFileError(f"{path.name}: not a readable .npy/.npz file ({exc})") from None
-    if isinstance(data, np.lib.npyio.NpzFile):
-        with data:
-            key = "w" if "w" in data.files else (data.files[0] if len(data.files) == 1 else None)
-            if key is None:
-                raise LatentFileError(f"{path.name}: no 'w' array among {data.files}")
-            arr = data[key]
-    else:
-        arr = data
+        if isinstance(data, np.lib.npyio.NpzFile):
+            with data:
+                files = data.files
+                key = "w" if "w" in files else (files[0] if len(files) == 1 else None)
+                if key is None:
+                    raise LatentFileError(f"{path.name}: no 'w' array among {files[:20]}")
+                arr = data[key]  # (a member is read, and can fail, only here)
+        else:
+            arr = data
+    except LatentFileError:
+        raise
+    except (*ARCHIVE_ERRORS, ValueError, KeyError, MemoryError) as exc:
+        raise LatentFileError(
+            f"{path.name}: not a readable .npy/.npz file ({numpy_load_message(exc)})"
+        ) from None
     arr = np.asarray(arr)
     if not np.issubdtype(arr.dtype, np.floating):
         raise LatentFileError(f"{path.name}: expected floats, found {arr.dtype}")

@@ -127,3 +127,22 @@ def test_cli(tmp_path, G):
         )
         == 2
     )
+
+
+def test_a_file_numpy_would_unpickle_is_refused_without_advice_to_unpickle(tmp_path):
+    """numpy reads a file that is not an array as a pickle and suggests allow_pickle=True; the
+    message says this program never loads pickles instead."""
+    from stylegan2.latents import LatentFileError, load_w
+
+    text = tmp_path / "d.npz"
+    text.write_text("hello")
+    with pytest.raises(ValueError, match="never loads") as exc:
+        Directions.load(text)
+    assert "allow_pickle" not in str(exc.value)
+    np.savez(tmp_path / "objects.npz", vectors=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ValueError, match="never loads"):
+        Directions.load(tmp_path / "objects.npz")
+    text.write_text("hello, this is not an array")
+    with pytest.raises(LatentFileError) as exc:
+        load_w(text, 2, 4)
+    assert "allow_pickle" not in str(exc.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import torch
@@ -159,3 +160,17 @@ def test_truncated_files_are_called_damaged(tmp_path):
         bad.write_bytes(data)
         with pytest.raises(CheckpointError, match="damaged checkpoint"):
             load_checkpoint(bad)
+
+
+def test_a_file_name_that_is_not_utf8_opens(tmp_path):
+    """A name in another system's encoding (Latin-1 bytes here) is a valid Linux name that
+    safetensors refuses to open by name; the checkpoint opens all the same."""
+    import shutil
+
+    G, _ = _pair()
+    path = save_checkpoint(tmp_path / "n.safetensors", G)
+    odd = Path(os.fsdecode(bytes(tmp_path) + b"/caf\xe9.safetensors"))
+    shutil.copy(path, odd)
+    loaded = load_checkpoint(odd).G_ema
+    for k, v in G.state_dict().items():
+        assert torch.equal(loaded.state_dict()[k], v), k

@@ -291,3 +291,10 @@ def test_dataset_never_writes_over_a_source_image(tmp_path, capsys):
     with pytest.raises(DatasetError, match="one of the --source files"):
         build_dataset(real, real / "1.png", 16)
     assert (real / "1.png").read_bytes() == before
+
+
+def test_convert_does_not_write_safetensors_under_a_pickle_name(tmp_path, net, capsys):
+    for name in ("c.pkl", "c.PT", "c.pth"):
+        assert main(["convert", str(net), str(tmp_path / name)]) == 2
+        assert "not a pickle; name it .safetensors" in capsys.readouterr().err
+        assert not (tmp_path / name).exists()

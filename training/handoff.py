@@ -41,6 +41,7 @@ from stylegan2.checkpoints import CheckpointError, load_checkpoint, save_checkpo
 from stylegan2.checkpoints.common import NetworkWeights
 from stylegan2.checkpoints.loader import build_network
 from stylegan2.config import ConfigError, DiscriminatorConfig
+from stylegan2.input_files import utf8_name
 from stylegan2.safe_writes import atomic_path, current_umask, same_file
 from training.snapshot import checked_counters, save_snapshot, snapshot_counters
 
@@ -141,7 +142,8 @@ def read_state(path: str | Path) -> dict[str, Any]:
     if int(meta.get("format_version", "0")) > STATE_VERSION:
         raise CheckpointError(f"{path}: written by a newer version; please update this program")
     try:
-        tensors = load_file(str(path), device="cpu")
+        with utf8_name(path) as name:
+            tensors = load_file(name, device="cpu")
         cfg = DiscriminatorConfig.from_dict(json.loads(meta["D_config"]))
         counters = json.loads(meta["counters"])
         card = json.loads(meta.get("card", "{}"))

@@ -231,3 +231,15 @@ def _snapshots(run_dir: Path) -> list[Path]:
         p for p in run_dir.glob("network-snapshot-*.safetensors") if SNAPSHOT_RE.search(p.name)
     )
     return sorted(found, key=snapshot_kimg)
+
+
+def earlier_snapshot_hint(path: Path) -> str:
+    """For a snapshot that failed to load (a kill while it was copied, a damaged disk): "; the
+    run's snapshot before it, NAME, may be whole: --resume PATH", or "" without one."""
+    path = Path(path)
+    if not SNAPSHOT_RE.search(path.name):
+        return ""
+    earlier = [p for p in _snapshots(path.parent) if snapshot_kimg(p) < snapshot_kimg(path)]
+    if not earlier:
+        return ""
+    return f"; the run's snapshot before it may be whole: --resume {earlier[-1]}"

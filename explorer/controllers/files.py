@@ -10,7 +10,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, PngImagePlugin, UnidentifiedImageError
 from PySide6.QtGui import QGuiApplication, QImage
 from PySide6.QtWidgets import QFileDialog
 
@@ -22,13 +21,12 @@ from explorer.panels.latent import LatentPanel
 from explorer.state import MAX_STATE_BYTES, ExplorerState
 from stylegan2.downloads import is_url
 from stylegan2.input_files import file_problem
-from stylegan2.io import IMAGE_SUFFIXES, ImageIOError, save_png
+from stylegan2.io import IMAGE_SUFFIXES, PNG_STATE_KEY, ImageIOError, png_state, save_png
 from stylegan2.latents import LatentFileError, load_w, save_w
 from stylegan2.paths import path_from_dict, path_problem
 from stylegan2.video import VideoSettings
 
 log = logging.getLogger(__name__)
-PNG_STATE_KEY = "stylegan2-explorer state"
 #: what a state that cannot be shown may raise: reported, never passed on to Qt
 STATE_ERRORS = (
     OSError,
@@ -40,25 +38,6 @@ STATE_ERRORS = (
     RecursionError,
     MemoryError,
 )
-
-
-def png_state(path: str | Path) -> str:
-    """The explorer state a saved PNG carries; ValueError if it carries none."""
-    # Pillow refuses text chunks over 1 MiB (a decompression-bomb guard); a state with loaded
-    # ws and path keyframes can be larger. 64 MiB is still a bound.
-    limit, PngImagePlugin.MAX_TEXT_CHUNK = PngImagePlugin.MAX_TEXT_CHUNK, 64 * 2**20
-    try:
-        with Image.open(path) as im:
-            text = im.text.get(PNG_STATE_KEY) if hasattr(im, "text") else None
-    except Image.DecompressionBombError as exc:
-        raise ValueError(f"refused: {exc}") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError) as exc:
-        raise ValueError(f"not a readable PNG ({exc})") from None
-    finally:
-        PngImagePlugin.MAX_TEXT_CHUNK = limit
-    if not text:
-        raise ValueError("this PNG holds no explorer state (only images saved by the explorer do)")
-    return text
 
 
 def _has_state(path: str | Path) -> bool:

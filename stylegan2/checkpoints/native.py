@@ -26,6 +26,7 @@ from stylegan2.checkpoints.common import (
     NetworkWeights,
 )
 from stylegan2.config import ConfigError, DiscriminatorConfig, GeneratorConfig
+from stylegan2.input_files import utf8_name
 from stylegan2.safe_writes import atomic_path, current_umask, remove_stale_temps
 
 FORMAT_NAME = "stylegan2-explorer"
@@ -136,7 +137,8 @@ def read_native(path: str | Path) -> CheckpointContents:
         meta = read_header(path).get("__metadata__", {})
         if not isinstance(meta, dict):
             raise ValueError("the metadata is not a JSON object")
-        tensors = load_file(str(path), device="cpu")
+        with utf8_name(path) as name:
+            tensors = load_file(name, device="cpu")
     except (SafetensorError, OSError, ValueError, struct.error) as exc:
         raise CheckpointError(f"{path}: damaged checkpoint ({_first_line(exc)})") from None
     try:

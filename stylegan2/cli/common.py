@@ -151,9 +151,6 @@ MAX_JSON_BYTES = 64 * 1024**2
 def read_json(path: str | Path, what: str) -> Any:
     """A JSON file a command was given, or a one-line CLIError: only a regular file (a FIFO
     would block), at most MAX_JSON_BYTES, nesting bounded (no RecursionError)."""
-    from stylegan2.checkpoints.budget import MAX_NESTING
-    from stylegan2.user_json import json_depth, loads_user_json
-
     p = Path(path)
     problem = file_problem(p)
     if problem:
@@ -162,11 +159,42 @@ def read_json(path: str | Path, what: str) -> Any:
         raise CLIError(f"{p}: larger than any {what} ({MAX_JSON_BYTES // 1024**2} MiB at most)")
     try:
         text = p.read_text(encoding="utf-8")
-        if json_depth(text) > MAX_NESTING:
-            raise CLIError(f"{p}: nested deeper than any {what}")
-        return loads_user_json(text)
     except (OSError, ValueError) as exc:
         raise CLIError(f"{p}: not a readable {what} ({exc})") from None
+    return _parse_json(text, p, what)
+
+
+def _parse_json(text: str, p: Path, what: str) -> Any:
+    from stylegan2.checkpoints.budget import MAX_NESTING
+    from stylegan2.user_json import json_depth, loads_user_json
+
+    if json_depth(text) > MAX_NESTING:
+        raise CLIError(f"{p}: nested deeper than any {what}")
+    try:
+        return loads_user_json(text)
+    except ValueError as exc:
+        raise CLIError(f"{p}: not a readable {what} ({exc})") from None
+
+
+def read_state(path: str | Path) -> dict[str, Any]:
+    """An explorer state, from its JSON file or from a PNG the explorer saved (the state rides
+    in a text chunk), as a JSON object; anything else is a one-line CLIError."""
+    from stylegan2.io import png_state
+
+    p = Path(path)
+    if p.suffix.lower() == ".png":
+        problem = file_problem(p)
+        if problem:
+            raise CLIError(f"{p}: {problem}")
+        try:
+            data = _parse_json(png_state(p), p, "explorer state")
+        except ValueError as exc:
+            raise CLIError(f"{p}: {exc}") from None
+    else:
+        data = read_json(p, "explorer state file")
+    if not isinstance(data, dict):
+        raise CLIError(f"{p}: not an explorer state (it holds a JSON {type(data).__name__})")
+    return data
 
 
 def add_lpips_arg(
@@ -227,9 +255,13 @@ def refuse_overwrite(outputs: Named, inputs: Named) -> None:
 
 
 def ensure_dir(path: str | Path) -> Path:
+    if not str(path).strip():  # (Path("") would be the current folder)
+        raise CLIError("an output folder needs a name")
     path = Path(path)
     try:
         path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise CLIError(f"{path} is a file, not a folder: choose a folder name") from None
     except OSError as exc:
         raise CLIError(f"cannot create {path}: {exc.strerror or exc}") from None
     return path

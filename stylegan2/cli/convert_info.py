@@ -29,6 +29,10 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_info, network_positional="path")
 
 
+#: the suffixes of the pickled formats `convert` reads (it never writes them)
+PICKLE_SUFFIXES = (".pkl", ".pt", ".pth")
+
+
 def run_convert(args: argparse.Namespace) -> int:
     from stylegan2.safe_writes import same_file
 
@@ -36,6 +40,11 @@ def run_convert(args: argparse.Namespace) -> int:
         raise CLIError(
             f"{args.dst} is the file being converted: choose another name (converting drops "
             "a snapshot's optimizer state and counters, so it must not replace it)"
+        )
+    if Path(args.dst).suffix.lower() in PICKLE_SUFFIXES:
+        raise CLIError(
+            f"{args.dst}: convert writes the safe .safetensors format, not a pickle; "
+            "name it .safetensors"
         )
     ckpt = load_checkpoint(args.src)
     G, D = (None, None) if args.g_ema_only else (ckpt.G, ckpt.D)

@@ -21,7 +21,7 @@ from stylegan2.cli.common import (
     int_in,
     parse_range,
     psi_float,
-    read_json,
+    read_state,
     refuse_overwrite,
 )
 from stylegan2.io import save_png
@@ -36,7 +36,11 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--seeds", type=parse_range, default=None, help=f"e.g. 0-3,7 (default 0); {SEEDS_HELP}"
     )
-    p.add_argument("--state", help="explorer state JSON: render exactly what the explorer showed")
+    p.add_argument(
+        "--state",
+        help="an explorer state (its Save state JSON, or a PNG its Save image wrote): render "
+        "exactly what the explorer showed",
+    )
     _add_common(p)
     p.add_argument(
         "--class", dest="class_idx", type=index_int, default=None, help="class label (0+)"
@@ -103,9 +107,12 @@ def _render(renderer: Renderer, req: RenderRequest) -> np.ndarray:
 def run_generate(args: argparse.Namespace) -> int:
     if args.state and args.seeds:
         raise CLIError("--state and --seeds cannot be combined")
-    refuse_overwrite(
-        _generate_outputs(args), [("--network", args.network), ("--state", args.state)]
-    )
+    outputs = _generate_outputs(args)
+    refuse_overwrite(outputs, [("--network", args.network), ("--state", args.state)])
+    # One stat per output (a long seed list stays cheap): a folder in the way fails now.
+    folder = next((p for _, p in outputs if p.is_dir()), None)
+    if folder is not None:
+        raise CLIError(f"{folder} is a folder, where an image would be written")
     renderer = _renderer(args)
     outdir = ensure_dir(args.outdir)
     if args.state:
@@ -173,7 +180,9 @@ def image_grid(images: list[np.ndarray], cols: int) -> np.ndarray:
 def _generate_state(renderer: Renderer, state_path: str, outdir) -> int:
     from stylegan2.render import request_from_dict
 
-    data = read_json(state_path, "explorer state file")
+    data = read_state(state_path)
+    if not isinstance(data.get("request"), dict):
+        raise CLIError(f"{state_path}: holds no image request (not a state the explorer saved)")
     try:
         req = request_from_dict(data["request"])
     except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:

@@ -63,14 +63,26 @@ def run(args: argparse.Namespace) -> int:
     outputs = ["projected_w.npz", "target.png", "proj.png", "compare.png"]
     if args.video:
         outputs.append(args.video)
+    if args.video and (
+        same_file(Path(args.outdir) / args.video, args.outdir)
+        or Path(args.video).name in outputs[:-1]
+    ):
+        raise CLIError(
+            f"--video {args.video} names the output folder or another output: "
+            "give it a name of its own, such as projection.mp4"
+        )
+
+    def flag(name: str) -> str:
+        return "--video" if args.video and name == args.video else "--outdir"
+
     for name in outputs:
         if same_file(args.target, Path(args.outdir) / name):
             raise CLIError(
-                f"--outdir {args.outdir} would write {name} over the target image: "
-                "choose another folder"
+                f"{flag(name)} would write {Path(args.outdir) / name} over the target image: "
+                "choose another name"
             )
     refuse_overwrite(
-        [("--outdir", Path(args.outdir) / name) for name in outputs],
+        [(flag(name), Path(args.outdir) / name) for name in outputs],
         [("--network", args.network)],
     )
     if args.video:

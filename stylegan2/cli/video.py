@@ -21,7 +21,7 @@ from stylegan2.cli.common import (
     parse_range,
     parse_size,
     psi_float,
-    read_json,
+    read_state,
     refuse_overwrite,
 )
 from stylegan2.paths import PATH_NOISE
@@ -32,7 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--network", required=True, help=f"checkpoint ({suffixes_text()})")
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--seeds", type=parse_range, help=f"keyframe seeds, e.g. 0,1,2; {SEEDS_HELP}")
-    src.add_argument("--state", help="the explorer's Save state file (JSON) holding a path")
+    src.add_argument(
+        "--state",
+        help="an explorer state holding a path (its Save state JSON, or a PNG its Save image "
+        "wrote)",
+    )
     p.add_argument(
         "--space",
         choices=["w", "z"],
@@ -97,7 +101,12 @@ def build_path(args: argparse.Namespace):
 
     seg = args.frames_per_segment / (args.fps or 30)
     if args.state:
-        data = read_json(args.state, "explorer state file")
+        data = read_state(args.state)
+        if not isinstance(data.get("path"), dict):
+            raise CLIError(
+                f"{args.state}: holds no path (the explorer saves one when its Path tab has two "
+                "keyframes or more)"
+            )
         try:
             path = path_from_dict(data["path"])
         except (ValueError, KeyError, TypeError, OverflowError, RecursionError) as exc:
@@ -131,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         VideoError,
         VideoSettings,
         check_destination,
+        check_size,
         gif_problem,
         output_kind,
         path_frames,
@@ -152,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
     # unless a flag says otherwise.
     saved = VideoSettings(fps=30.0)
     if args.state:
-        export = read_json(args.state, "explorer state file")["path"].get("export")
+        export = read_state(args.state)["path"].get("export")
         if export is not None:
             try:
                 saved = VideoSettings.from_dict(export)
@@ -188,6 +198,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         width, res = width * scale, res * scale
     check_image_bytes("a frame", res, width)
+    try:  # said now, not at the first frame
+        check_size(width, res, kind)
+    except VideoError as exc:
+        raise CLIError(str(exc)) from None
     if kind == ".gif":
         problem = gif_problem(frames_needed, width, res, memory_limit(), args.fps)
         if problem:

@@ -134,6 +134,14 @@ def test_unwritable_outdir(tmp_path, capsys):
     blocker.write_text("x")
     rc = main(["generate", "--network", str(DATA / FORMATS[0]), "--outdir", str(blocker / "sub")])
     assert rc == 2 and "cannot create" in capsys.readouterr().err
+    rc = main(["generate", "--network", str(DATA / FORMATS[0]), "--outdir", str(blocker)])
+    assert rc == 2 and "is a file, not a folder" in capsys.readouterr().err
+    rc = main(["generate", "--network", str(DATA / FORMATS[0]), "--outdir", ""])
+    assert rc == 2 and "needs a name" in capsys.readouterr().err
+    (tmp_path / "out" / "grid.png").mkdir(parents=True)
+    argv = ["generate", "--network", str(DATA / FORMATS[0]), "--outdir", str(tmp_path / "out")]
+    assert main([*argv, "--seeds", "0-1", "--grid", "2"]) == 2
+    assert "grid.png is a folder" in capsys.readouterr().err
 
 
 def test_bench_runs_and_reports_both_paths(capsys):

@@ -205,7 +205,9 @@ def test_parse_range_counts_before_it_builds():
 
 
 @pytest.mark.parametrize("command", ["generate", "video"])
-@pytest.mark.parametrize("kind", ["deep", "fifo", "huge list"])
+@pytest.mark.parametrize(
+    "kind", ["deep", "fifo", "huge list", "a list", "null request", "plain png", "text as png"]
+)
 def test_hostile_state_files_are_one_line(tmp_path, capsys, command, kind):
     import os
 
@@ -219,13 +221,26 @@ def test_hostile_state_files_are_one_line(tmp_path, capsys, command, kind):
         if not hasattr(os, "mkfifo"):
             pytest.skip("no FIFOs here")
         os.mkfifo(state)
-    else:
+    elif kind == "huge list":
         state.write_text('{"request": [' + "1," * 100_000 + '1], "path": 5}')
+    elif kind == "a list":
+        state.write_text("[1, 2]")
+    elif kind == "null request":
+        state.write_text('{"request": null, "path": null}')
+    else:
+        from PIL import Image
+
+        state = tmp_path / "state.png"
+        if kind == "plain png":  # an image without the explorer's text chunk
+            Image.new("RGB", (4, 4)).save(state)
+        else:
+            state.write_text("{}")
     argv = [command, "--network", str(DATA / "sg2ada_tiny_snapshot.pkl"), "--state", str(state)]
     argv += ["--outdir", str(tmp_path / "o")] if command == "generate" else ["--out", "v.gif"]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith(f"stylegan2 {command}: error:") and "\n" not in err, err
+    assert "object has no attribute" not in err and "indices must be" not in err, err
 
 
 @pytest.mark.parametrize(

@@ -228,6 +228,27 @@ def test_project_refuses_its_video_before_projecting(tmp_path, net, capsys, monk
     _refused(capsys, argv, "cannot write /proc/stylegan2-test.gif")
 
 
+def test_project_refuses_a_video_named_as_its_folder_or_another_output(
+    tmp_path, net, capsys, monkeypatch
+):
+    """The video goes into --outdir beside projected_w.npz and the images: '.' (the folder
+    itself) or one of their names would fail only after the projection."""
+    import stylegan2.projection as projection
+
+    def never(*_a, **_k):
+        raise AssertionError("the projection ran")
+
+    monkeypatch.setattr(projection, "project", never)
+    target = tmp_path / "t.png"
+    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(target)
+    argv = ["project", "--network", str(net), "--target", str(target), "--steps", "1"]
+    argv += ["--outdir", str(tmp_path / "o")]
+    for video in (".", "proj.png"):
+        _refused(capsys, [*argv, "--video", video], "names the output folder or another output")
+    argv[-1] = str(tmp_path)  # --outdir beside the target: a video named as it
+    _refused(capsys, [*argv, "--video", "t.png"], "--video would write")
+
+
 # D: damaged checkpoint headers and configs -----------------------------------------------------
 
 
@@ -318,3 +339,14 @@ def test_an_empty_checkpoint_path_is_named_as_empty():
     for read in (load_checkpoint, read_checkpoint_any):
         with pytest.raises(CheckpointError, match="the path is empty"):
             read("")
+
+
+def test_video_refuses_an_odd_mp4_size_before_rendering(tmp_path, net, capsys, monkeypatch):
+    import stylegan2.video as video
+
+    def never(*_a, **_k):
+        raise AssertionError("frames were rendered")
+
+    monkeypatch.setattr(video, "path_frames", never)
+    argv = ["video", "--network", str(net), "--seeds", "0,1", "--size", "63x63"]
+    _refused(capsys, [*argv, "--out", str(tmp_path / "v.mp4")], "needs an even width and height")

@@ -27,6 +27,7 @@ def private_settings(tmp_path):
         (["--compare", "missing.safetensors"], "no such file"),
         (["--network", "ffhqq"], "did you mean ffhq"),
         (["--tab", "Nope"], "no tab named"),
+        (["--device", "bogus"], "unknown device 'bogus'"),
         (["--size", "12"], "--size"),
         (["--threads", "0"], "--threads must be 1 to 1024"),
         (["--threads", "100000"], "--threads must be 1 to 1024"),

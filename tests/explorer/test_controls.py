@@ -9,7 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from explorer.controllers.files import png_state
+from stylegan2.io import png_state
 from tests.explorer.conftest import settle
 
 

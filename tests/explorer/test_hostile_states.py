@@ -20,8 +20,8 @@ from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
 from explorer.app import uncaught_to_status
-from explorer.controllers.files import PNG_STATE_KEY
 from explorer.state import ExplorerState
+from stylegan2.io import PNG_STATE_KEY
 from tests.explorer.conftest import settle
 
 # Fuzz, fault, subprocess and whole-app checks: CI runs them, the quick loop skips them.

@@ -102,6 +102,12 @@ def test_state_round_trip_and_cli_reproduce(window, qtbot, tmp_path, explorer_ne
     )
     assert rc == 0
     assert np.array_equal(np.asarray(Image.open(tmp_path / "state.png")), image)
+    # A PNG the explorer saved carries the same state: the command takes it too.
+    assert window.files.save_image(str(tmp_path / "saved.png"))
+    out = tmp_path / "from-png"
+    argv = ["generate", "--network", explorer_network, "--state", str(tmp_path / "saved.png")]
+    assert main([*argv, "--outdir", str(out)]) == 0
+    assert np.array_equal(np.asarray(Image.open(out / "saved.png")), image)
 
 
 def test_bad_network_keeps_the_previous_one(window, qtbot, tmp_path):
@@ -907,7 +913,7 @@ def test_a_restored_state_that_does_not_fit_is_trimmed_at_load(qtbot, tmp_path, 
 
 
 def test_a_png_gets_the_state_only_when_the_state_made_it(window, qtbot, tmp_path):
-    from explorer.controllers.files import png_state
+    from stylegan2.io import png_state
 
     settle(qtbot, window)
     window.model.update(psi=0.3)  # a newer request than the image on screen...
@@ -917,8 +923,7 @@ def test_a_png_gets_the_state_only_when_the_state_made_it(window, qtbot, tmp_pat
     with pytest.raises(ValueError, match="holds no explorer state"):
         png_state(tmp_path / "old.png")
     # A big state (loaded W+ keyframes, say) is over Pillow's 1 MiB text limit: still read.
-    from explorer.controllers.files import PNG_STATE_KEY
-    from stylegan2.io import save_png
+    from stylegan2.io import PNG_STATE_KEY, save_png
 
     text = json.dumps({"state": {}, "pad": "x" * 3_000_000})
     save_png(window.frames.last.main.image, tmp_path / "big.png", {PNG_STATE_KEY: text})

@@ -109,3 +109,13 @@ def test_bundle_refuses_damaged_counters_before_measuring(snapshot, tmp_path, mo
     with pytest.raises(CheckpointError, match="counters are damaged"):
         bundle_module.bundle(bad, tmp_path / "out.safetensors", "t", [], "d")
     assert not (tmp_path / "out.safetensors").exists()
+
+
+def test_a_damaged_newest_snapshot_points_to_the_one_before(snapshot, tmp_path):
+    snap, data = snapshot
+    run = tmp_path / "00000-run"
+    shutil.copytree(snap.parent, run)
+    newest = run / "network-snapshot-000005.safetensors"
+    newest.write_bytes(snap.read_bytes()[:5000])  # cut short, as by a kill while copying
+    with pytest.raises(CheckpointError, match=rf"may be whole: --resume .*{snap.name}"):
+        train(tiny_opts(data, tmp_path / "runs", kimg=0.016, resume=str(newest)), progress=False)
