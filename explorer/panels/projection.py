@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.image_view import ImageView
-from explorer.panels.plots import CURVE_COLOR, small_plot
+from explorer.panels.plots import CURVE_COLOR, ZOOM_HINT, plot_hint, small_plot
 from explorer.panels.text_colors import note_label
 
 
@@ -44,7 +44,9 @@ class ProjectionPanel(QGroupBox):
             column.addWidget(v)
             row.addLayout(column)
         lay.addLayout(row)
-        self.plot = small_plot(84, "distance", "step")
+        self.plot = small_plot(84, "distance")
+        self.plot.setToolTip(f"The distance to the target at each optimisation step. {ZOOM_HINT}")
+        self.plot_hint = plot_hint(self.plot, "the distance to the target, step by step")
         self.curve = self.plot.plot(pen=pg.mkPen(CURVE_COLOR, width=1.5))
         lay.addWidget(self.plot)
         row = QHBoxLayout()
@@ -86,6 +88,7 @@ class ProjectionPanel(QGroupBox):
         self.target_view.fit()
         self.distances = []
         self.curve.setData([])
+        self.plot_hint.setVisible(True)
         self.status.setText(f"target ready{': ' + note if note else ''}")
         self.set_running(False)
 
@@ -98,6 +101,7 @@ class ProjectionPanel(QGroupBox):
     def progress(self, step: int, distance: float, image: np.ndarray | None, total: int) -> None:
         self.distances.append(distance)
         self.curve.setData(self.distances)
+        self.plot_hint.setVisible(False)
         if image is not None:
             self.current_view.set_image(image)
         self.status.setText(f"step {step + 1} / {total}: distance {distance:.4f}")
