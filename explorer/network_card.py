@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
 )
 
 from explorer.network_info import NetworkInfo
+from stylegan2.checkpoints.common import format_label
 from stylegan2.model_card import card_markdown, inline
 
 # GitHub's dialect for the cards' tables and code blocks; no raw HTML, which a stranger's card
@@ -46,7 +47,8 @@ def network_markdown(info: NetworkInfo) -> str:
         f"# {inline(info.name)}",
         "",
         f"- **File**: {inline(info.path)}",
-        f"- **Format**: {inline(info.format)} ({inline(str(f.get('networks', 'G_ema')))})",
+        f"- **Format**: {inline(format_label(info.format))} "
+        f"({inline(str(f.get('networks', 'G_ema')))})",
         f"- **Image**: {info.resolution}×{info.resolution} px, {info.img_channels} channels",
         f"- **Latents**: z {f.get('z_dim', '?')}, w {info.w_dim}, {info.num_ws} ws; {classes}",
         f"- **Mapping**: {f.get('mapping_layers', '?')} layers",

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stylegan2.checkpoints import LoadedCheckpoint
+from stylegan2.checkpoints.common import format_label
 from stylegan2.downloads import resolve_cache_dir
 from stylegan2.info import describe
 from stylegan2.model_card import top_share
@@ -61,7 +62,7 @@ class NetworkInfo:
     def summary(self) -> str:
         """The status bar's line for this network."""
         return (
-            f"{self.name} — {self.format}, {self.resolution} px, {self.num_ws} ws, "
+            f"{self.name} — {format_label(self.format)}, {self.resolution} px, {self.num_ws} ws, "
             f"{self.normalization}, {self.architecture}"
         )
 

@@ -123,9 +123,18 @@ class FeaturesPanel(QGroupBox):
         self.stats.setStyleSheet("font-family: monospace;")
         self.stats.setWordWrap(True)
         lay.addWidget(self.stats)
+        stats_help = (
+            "The layer's activations x over every channel: mean, standard deviation, largest "
+            "|x| and the channel that holds it.\nBlob: the largest per-pixel |x| (mean over "
+            "channels) against the median pixel's, and the share of the squared activations "
+            "in the strongest 0.1 % of pixels, with where that peak is (the + on the map). A "
+            "droplet shows as a peak/median far above the StyleGAN2 model's."
+        )
         self.twin_stats = QLabel("")
         self.twin_stats.setStyleSheet(f"font-family: monospace; color: {text_color('twin')};")
         self.twin_stats.setWordWrap(True)
+        for label in (self.stats, self.twin_stats):
+            label.setToolTip(stats_help)
         self.twin_stats.setVisible(False)
         lay.addWidget(self.twin_stats)
         export = QPushButton("Export PNG…")

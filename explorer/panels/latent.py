@@ -65,7 +65,7 @@ class LatentPanel(QGroupBox):
         form.addRow(row)
         self.speed = FloatSlider(0.05, 2.0, 0.05, 0.25)
         self.speed.setToolTip("Seeds per second while animating")
-        form.addRow("Speed", self.speed)
+        form.addRow("Seeds / s", self.speed)
         self.klass = QComboBox()
         self.klass_label = QLabel("Class")
         form.addRow(self.klass_label, self.klass)

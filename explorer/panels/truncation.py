@@ -40,7 +40,7 @@ class TruncationPanel(QGroupBox):
         self.cutoff.setSpecialValueText("")
         c = self.model.state.cutoff
         self.cutoff.setValue(num_ws if c is None else min(c, num_ws))
-        self.cutoff.setSuffix(f" of {num_ws}")
+        self.cutoff.setSuffix(f" of {num_ws} ws")
         self.cutoff.blockSignals(False)
 
     def _cutoff(self, v: int) -> None:

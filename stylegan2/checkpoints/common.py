@@ -42,6 +42,20 @@ class NetworkWeights:
     state_dict: dict[str, torch.Tensor]
 
 
+#: each checkpoint format's name (CheckpointContents.format) in words, for people
+FORMAT_LABELS = {
+    "native": "safetensors, this program's own format",
+    "ada-pkl": "NVIDIA stylegan2-ada-pytorch pickle",
+    "tf-pkl": "NVIDIA TensorFlow StyleGAN2 pickle",
+    "rosinality-pt": "rosinality stylegan2-pytorch .pt",
+}
+
+
+def format_label(name: str) -> str:
+    """A checkpoint format in words (the name itself for one this table does not know)."""
+    return FORMAT_LABELS.get(name, name)
+
+
 @dataclass
 class CheckpointContents:
     """Everything a checkpoint file holds that we understand.

@@ -17,7 +17,7 @@ def test_first_image_is_seed_zero(window, qtbot, explorer_network):
     image = settle(qtbot, window)
     ref = Renderer(load_network(explorer_network)).render(ExplorerState().to_request()).image
     assert np.array_equal(image, ref)
-    assert "native" in window.ui.net_label.text()
+    assert "this program's own format" in window.ui.net_label.text()
 
 
 def test_psi_zero_same_image_for_every_seed(window, qtbot):
