@@ -91,7 +91,7 @@ class FeaturesController(QObject):
         self.scored = True
 
         def done(tables: list) -> None:
-            self.panel.show_all_scores(*tables[:2])
+            self.panel.blob_chart.show_scores(*tables[:2])
             self.scores_ready.emit(tables)
 
         self.ctx.run_job("blob-scores", lambda job: job.each(req, request_blob_scores), done)
@@ -108,7 +108,7 @@ class FeaturesController(QObject):
             return None if both is None else list(both)
 
         def done(rows: list) -> None:
-            self.panel.show_usage(rows)
+            self.panel.usage_chart.show(rows)
             self.usage_ready.emit(rows)
 
         self.ctx.run_job("usage", lambda job: job.each(req, usage), done)

@@ -6,9 +6,7 @@ strongest blob marked. Updates with every render (the window asks the worker to 
 from __future__ import annotations
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -30,38 +28,10 @@ from explorer.feature_maps import (
     strongest_channel,
 )
 from explorer.image_view import ImageView
-from explorer.panels.plots import CURVE_COLOR, TWIN_COLOR, plot_hint, small_plot
+from explorer.panels.feature_charts import BlobChart, UsageChart
 from explorer.panels.text_colors import text_color
 from stylegan2.blobs import blob_score
 from stylegan2.render import LayerInfo
-
-#: one colour per resolution of the resolution-usage bars, lowest first
-USAGE_COLORS = (
-    "#8ab4f8",
-    "#81c995",
-    "#fdd663",
-    "#f28b82",
-    "#c58af9",
-    "#78d9ec",
-    "#fcad70",
-    "#ff8bcb",
-    "#a8dab5",
-)
-
-
-def _short(name: str, n: int = 18) -> str:
-    return name if len(name) <= n else name[: n - 1] + "…"
-
-
-def _distinct(a: str, b: str, n: int = 14) -> tuple[str, str]:
-    """Two network names without what they share at the start ('faces64-stylegan2' and
-    'faces64-adain' -> 'stylegan2', 'adain'), shortened, so that row labels tell them apart."""
-    shorter = min(len(a), len(b))
-    common = next((i for i in range(shorter) if a[i] != b[i]), shorter)
-    cut = max(a.rfind(sep, 0, common) for sep in "-_ .") + 1
-    if a == b or cut >= min(len(a), len(b)):
-        cut = 0  # the same name, or one the start of the other: keep both whole
-    return _short(a[cut:], n), _short(b[cut:], n)
 
 
 class FeaturesPanel(QGroupBox):
@@ -145,41 +115,12 @@ class FeaturesPanel(QGroupBox):
         self.twin_data: np.ndarray | None = None
         self.names = ("", "")  # (main, twin) network names in compare mode
         self.comparing = False
-        self.chart = small_plot(120, "peak / median")
-        self.chart_hint = plot_hint(self.chart, "measuring every conv layer…")
-        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=CURVE_COLOR)
-        self.chart.addItem(self.bars)
-        self.twin_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush=TWIN_COLOR)
-        self.chart.addItem(self.twin_bars)
-        self.legend = self.chart.addLegend(offset=(4, 2), labelTextSize="8pt")
-        all_btn = QPushButton("Blob scores of all layers: measure again for this latent")
-        all_btn.setToolTip(
-            "Render once capturing every conv layer and chart each one's blob score (peak / "
-            "median of |x|); measured when the tab opens and after this button"
-        )
-        all_btn.clicked.connect(self.all_layers_requested)
-        lay.addWidget(all_btn)
-        lay.addWidget(self.chart)
-        usage_btn = QPushButton("Resolution usage (this latent and 256 random)")
-        usage_btn.setToolTip(
-            "Share of each resolution's tRGB output in the image (std of the "
-            "pixels it adds), as in the paper's Figure 8"
-        )
-        usage_btn.clicked.connect(self.usage_requested)
-        lay.addWidget(usage_btn)
-        self.usage = small_plot(110)
-        self.usage.getAxis("left").setTicks([[(0, "this"), (1, "avg")]])
-        self.usage.getAxis("left").setWidth(40)
-        self.usage.setLabel("bottom", "share of the image (%)")
-        self.usage.setXRange(0, 100)
-        self.usage.invertY(True)  # rows read top down: the first network's first
-        self.usage_hint = plot_hint(
-            self.usage, "press the button above (renders 256 latents)", x=50, y=0.5
-        )
-        self.usage.setYRange(0, 1)
-        lay.addWidget(self.usage)
-        self.usage_legend = QLabel("")  # which colour is which resolution
-        lay.addWidget(self.usage_legend)
+        self.blob_chart = BlobChart()
+        self.blob_chart.requested.connect(self.all_layers_requested)
+        lay.addWidget(self.blob_chart)
+        self.usage_chart = UsageChart()
+        self.usage_chart.requested.connect(self.usage_requested)
+        lay.addWidget(self.usage_chart)
         self.layer.currentIndexChanged.connect(lambda _i: self.layer_changed.emit())
         for w in (self.view_mode, self.norm):
             w.currentIndexChanged.connect(lambda _i: self.redraw())
@@ -200,25 +141,15 @@ class FeaturesPanel(QGroupBox):
             w.setVisible(on)
         self.twin_data = None
         self.twin_peak = None
-        self.twin_bars.setOpts(x=[], height=[])
-        self.legend.clear()
+        for chart in (self.blob_chart, self.usage_chart):
+            chart.set_names(*self.names)
         if not on:
             self.twin_view.image = None
 
     def clear_charts(self) -> None:
         """Forget the blob scores and resolution usage (they were another network's)."""
-        self.bars.setOpts(x=[], height=[])
-        self.twin_bars.setOpts(x=[], height=[])
-        self.legend.clear()
-        self.chart.getAxis("bottom").setTicks(None)
-        self.chart.setXRange(0, 1)
-        self.chart.setYRange(0, 1)
-        self.chart_hint.setVisible(True)
-        self.usage.clear()
-        self.usage.getAxis("left").setTicks([[(0, "this"), (1, "avg")]])
-        self.usage.addItem(self.usage_hint)
-        self.usage.setYRange(0, 1)
-        self.usage_legend.setText("")
+        self.blob_chart.clear()
+        self.usage_chart.clear()
 
     def _channel_use(self) -> None:
         """The channel box matters in the views of one channel or three; in the others it is
@@ -310,78 +241,11 @@ class FeaturesPanel(QGroupBox):
         values = None if fft or view == "channel grid" else maps
         target.set_image(img, values)
         a = np.abs(x)
-        prefix = f"{name}: " if name and self.comparing else ""
+        prefix = f"{name}\n" if name and self.comparing else ""  # its own line: no odd wrap
         stats.setText(
-            f"{prefix}mean {x.mean():+.3g}  std {x.std():.3g}  max|x| {a.max():.3g}  "
-            f"(strongest channel {strongest_channel(x)})\n"
+            f"{prefix}mean {x.mean():+.3g}  std {x.std():.3g}  "
+            f"max|x| {a.max():.3g} in channel {strongest_channel(x)}\n"
             f"blob: peak/median {score.peak_to_median:.2f}, top-0.1% energy "
             f"{100 * score.top_energy_share:.1f}% at (y {score.peak[0]}, x {score.peak[1]})"
         )
         return score.peak
-
-    def show_all_scores(
-        self,
-        table: list[tuple[str, int, float, float]],
-        twin_table: list[tuple[str, int, float, float]] | None = None,
-    ) -> None:
-        """(layer, resolution, peak/median, top energy share) for every conv layer; in compare
-        mode the second network's bars sit beside the first's, matched by layer name."""
-        self.chart.enableAutoRange()  # new scores: a zoom into the old ones does not carry over
-        self.chart_hint.setVisible(False)
-        xs = list(range(len(table)))
-        self.legend.clear()
-        if twin_table is None:
-            self.bars.setOpts(x=xs, height=[row[2] for row in table], width=0.6)
-            self.twin_bars.setOpts(x=[], height=[])
-        else:
-            index = {row[0]: i for i, row in enumerate(table)}
-            pairs = [(index[row[0]], row[2]) for row in twin_table if row[0] in index]
-            self.bars.setOpts(x=[x - 0.2 for x in xs], height=[row[2] for row in table], width=0.4)
-            self.twin_bars.setOpts(
-                x=[i + 0.2 for i, _ in pairs], height=[v for _, v in pairs], width=0.4
-            )
-            self.legend.addItem(self.bars, _short(self.names[0]) or "main")
-            self.legend.addItem(self.twin_bars, _short(self.names[1]) or "compare")
-        axis = self.chart.getAxis("bottom")
-        axis.setTicks([[(i, row[0].replace(".conv", "c")) for i, row in enumerate(table)]])
-
-    def show_usage(self, per_network: list[list[dict[int, float]] | None]) -> None:
-        """Stacked horizontal bars: for each network (None: it has no usage to show), one row
-        per usage dict (resolution -> share), this latent's and the average's. In compare
-        mode each row is named by its network; a legend names the resolutions."""
-        rows: list[dict[int, float]] = []
-        labels: list[str] = []
-        names = _distinct(*self.names) if self.comparing else ("", "")
-        for k, usage in enumerate(per_network[:2]):
-            if usage is None:
-                continue
-            prefix = f"{names[k]} " if len(per_network) > 1 and names[k] else ""
-            rows += usage
-            labels += [f"{prefix}{what}" for what in ("this", "avg")][: len(usage)]
-        axis = self.usage.getAxis("left")
-        axis.setTicks([list(enumerate(labels))])
-        width = max(QFontMetrics(axis.font()).horizontalAdvance(t) for t in labels) if labels else 0
-        axis.setWidth(max(40, width + 14))
-        self.usage.setFixedHeight(max(110, 30 * len(rows) + 50))
-        self.usage.clear()
-        resolutions = sorted({res for usage in rows for res in usage})
-        self.usage_legend.setText(
-            "  ".join(
-                f'<span style="color:{USAGE_COLORS[i % len(USAGE_COLORS)]}">■</span> {res} px'
-                for i, res in enumerate(resolutions)
-            )
-        )
-        for y, usage in enumerate(rows):
-            left = 0.0
-            for res, share in usage.items():
-                width = 100 * share
-                color = USAGE_COLORS[resolutions.index(res) % len(USAGE_COLORS)]
-                bar = pg.BarGraphItem(x0=[left], y=[y], width=[width], height=0.6, brush=color)
-                self.usage.addItem(bar)
-                if width > 6:
-                    label = pg.TextItem(f"{res}", color="#202124", anchor=(0.5, 0.5))
-                    label.setPos(left + width / 2, y)
-                    self.usage.addItem(label)
-                left += width
-        self.usage.setXRange(0, 100)
-        self.usage.setYRange(-0.6, len(rows) - 0.4, padding=0)

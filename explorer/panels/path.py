@@ -16,18 +16,16 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
-    QListWidget,
     QPushButton,
     QSlider,
     QSpinBox,
     QVBoxLayout,
 )
 
+from explorer.panels.keyframes import KeyframeEditor
 from explorer.panels.path_length import PathLengthView
-from explorer.panels.text_colors import note_label
 from explorer.path_model import PathModel
-from stylegan2.paths import PATH_NOISE, Keyframe, Path
+from stylegan2.paths import PATH_NOISE, Path
 from stylegan2.render import Latent, RenderRequest
 from stylegan2.video import MAX_MP4_QUALITY
 
@@ -43,41 +41,10 @@ class PathPanel(QGroupBox):
         self.model = model
         self.network_names: tuple[str, ...] = ()  # the networks the readout measures
         lay = QVBoxLayout(self)
-        self.hint = note_label(
-            "A path needs two keyframes or more: add the image on screen (Add current) or "
-            "seeds typed in the box (Add seeds)."
-        )
-        lay.addWidget(self.hint)
-        self.list = QListWidget()
-        self.list.setMaximumHeight(110)
-        lay.addWidget(self.list)
-        row = QHBoxLayout()
-        add_cur = QPushButton("Add current")
-        self.seeds_edit = QLineEdit("0,1,2,3")
-        self.seeds_edit.setPlaceholderText("seeds, e.g. 0,1,2,3")
-        self.seeds_edit.setToolTip("Seeds to add as keyframes, comma-separated, in order")
-        self.add_seeds_button = add_seeds = QPushButton("Add seeds")
-        row.addWidget(add_cur)
-        row.addWidget(self.seeds_edit, 1)
-        row.addWidget(add_seeds)
-        lay.addLayout(row)
-        row = QHBoxLayout()
-        up, down, remove, clear = (QPushButton(t) for t in ("▲", "▼", "Remove", "Clear"))
-        up.setToolTip("Move the selected keyframe up")
-        down.setToolTip("Move the selected keyframe down")
-        for b in (up, down):
-            b.setFixedWidth(36)
-        self.duration = QDoubleSpinBox()
-        self.duration.setRange(0.1, 60.0)
-        self.duration.setValue(2.0)
-        self.duration.setPrefix("segment ")
-        self.duration.setSuffix(" s")
-        self.duration.setToolTip(
-            "Seconds from the selected keyframe to the next (new keyframes get this too)"
-        )
-        for w in (up, down, remove, clear, self.duration):
-            row.addWidget(w)
-        lay.addLayout(row)
+        self.keyframes = KeyframeEditor(model)
+        self.keyframes.add_current_requested.connect(self.add_current_requested)
+        self.keyframes.cleared.connect(lambda: self.play.setChecked(False))
+        lay.addWidget(self.keyframes)
         form = QFormLayout()
         self.space = QComboBox()
         self.space.addItems(["lerp in W (per layer)", "slerp in Z (seeds only)"])
@@ -135,14 +102,7 @@ class PathPanel(QGroupBox):
         row.addWidget(export, 1)
         lay.addLayout(row)
 
-        add_cur.clicked.connect(self.add_current_requested)
-        add_seeds.clicked.connect(self._add_seeds)
-        up.clicked.connect(lambda: self._move(-1))
-        down.clicked.connect(lambda: self._move(1))
-        remove.clicked.connect(self._remove)
-        clear.clicked.connect(self.clear)
-        self.duration.valueChanged.connect(self._set_duration)
-        self.list.currentRowChanged.connect(self._select)
+        self.keyframes.problem.connect(self.readout.setText)
         self.space.currentIndexChanged.connect(
             lambda i: model.set_interpolation(space="w" if i == 0 else "z")
         )
@@ -167,53 +127,20 @@ class PathPanel(QGroupBox):
 
     # Keyframes ----------------------------------------------------------------------------------
     def add_keyframe(self, latent: Latent, label: str) -> None:
-        self.model.add(latent, self.duration.value(), label)
+        self.keyframes.add_keyframe(latent, label)
 
     def load_path(self, path: Path) -> None:
         """Show a saved path: its keyframes and its interpolation settings."""
         self.play.setChecked(False)
         self.model.load(path)
 
-    def _add_seeds(self) -> None:
-        try:
-            seeds = [int(v) for v in self.seeds_edit.text().split(",") if v.strip()]
-        except ValueError:
-            self.readout.setText("Seeds are comma-separated integers")
-            return
-        for s in seeds:
-            self.add_keyframe(Latent.from_seed(s), f"seed {s}")
-
-    def _move(self, d: int) -> None:
-        i = self.list.currentRow()
-        if self.model.move(i, d):
-            self.list.setCurrentRow(i + d)
-
-    def _remove(self) -> None:
-        self.model.remove(self.list.currentRow())
-
     def clear(self) -> None:
-        self.play.setChecked(False)
-        self.model.clear()
-
-    def _select(self, i: int) -> None:
-        if 0 <= i < len(self.model.keyframes):
-            self.duration.blockSignals(True)
-            self.duration.setValue(self.model.keyframes[i].duration)
-            self.duration.blockSignals(False)
-
-    def _set_duration(self, v: float) -> None:
-        self.model.set_duration(self.list.currentRow(), v)
+        self.keyframes.clear()
 
     def _sync(self, path_changed: bool) -> None:
         """Show the model; a changed path restarts the readout."""
         m = self.model
-        row = self.list.currentRow()
-        self.list.blockSignals(True)
-        self.list.clear()
-        self.list.addItems(keyframe_entries(m.labels, m.keyframes, m.interpolation.loop))
-        self.hint.setVisible(len(m.keyframes) < 2)
-        self.list.setCurrentRow(min(row, self.list.count() - 1))
-        self.list.blockSignals(False)
+        self.keyframes.sync()
         i, e = m.interpolation, m.export
         for w, value in (
             (self.space, 0 if i.space == "w" else 1),
@@ -302,17 +229,3 @@ class PathPanel(QGroupBox):
         v = self.value_at(t)
         if v is not None:
             self.time_label.setText(f"{t:.2f} s · {v:.3g}")
-
-
-def keyframe_entries(labels: Sequence[str], keyframes: Sequence[Keyframe], loop: bool) -> list[str]:
-    """The keyframe list's lines: each keyframe's label with the seconds to the next (the last
-    one's only on a loop, back to the first)."""
-    out = []
-    for i, (label, key) in enumerate(zip(labels, keyframes, strict=True)):
-        if i < len(keyframes) - 1:
-            out.append(f"{label}   ({key.duration:g} s to the next)")
-        elif loop and len(keyframes) > 1:
-            out.append(f"{label}   ({key.duration:g} s back to the first)")
-        else:
-            out.append(label)
-    return out

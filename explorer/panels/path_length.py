@@ -10,7 +10,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from explorer.panels.plots import CURVE_COLOR, TWIN_COLOR, small_plot
+from explorer.panels.plots import CURVE_COLOR, TWIN_COLOR, plot_hint, small_plot
 from explorer.panels.text_colors import text_color
 from stylegan2.paths import Path
 
@@ -33,6 +33,7 @@ class PathLengthView(QWidget):
             )
             for color in (CURVE_COLOR, TWIN_COLOR)
         ]
+        self.hint = plot_hint(self.plot, "the path length along the path, once it has one")
         self.cursor = pg.InfiniteLine(angle=90, pen=pg.mkPen("#f28b82"))
         self.plot.addItem(self.cursor)
         lay.addWidget(self.plot)
@@ -67,6 +68,7 @@ class PathLengthView(QWidget):
         self.readout.setText("")
         self.twin_readout.setText("")
         self.twin_readout.setVisible(False)
+        self.hint.setVisible(True)
 
     def add_sample(
         self,
@@ -79,6 +81,7 @@ class PathLengthView(QWidget):
         """The path lengths at time t, one per network (None where a compared network could
         not be measured)."""
         self.distance_name = distance_name
+        self.hint.setVisible(False)
         for samples, value in zip((self.samples, self.twin_samples), values, strict=False):
             if value is not None:
                 samples[t] = value

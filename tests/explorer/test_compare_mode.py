@@ -78,7 +78,7 @@ def test_feature_maps_and_blob_scores_side_by_side(window, qtbot, adain_network)
         f.all_layers_requested.emit()
     main, twin = sig.args[0]
     assert [row[0] for row in main] == [row[0] for row in twin]
-    assert len(f.twin_bars.opts["height"]) == len(twin)
+    assert len(f.blob_chart.twin_bars.opts["height"]) == len(twin)
     with qtbot.waitSignal(window.features.usage_ready, timeout=30_000) as sig:
         f.usage_requested.emit()
     main, twin = sig.args[0]
@@ -132,9 +132,9 @@ def test_twin_follows_a_path_and_video_is_side_by_side(window, qtbot, adain_netw
 
     _compare(window, qtbot, adain_network)
     panel = window.ui.path
-    panel.seeds_edit.setText("4,5")
-    panel.duration.setValue(1.0)
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("4,5")
+    panel.keyframes.duration.setValue(1.0)
+    panel.keyframes.add_seeds_button.click()
     panel.fps.setValue(4)
     panel.export_scale.setValue(1)  # native size, to compare pixels
     panel.scrub.setValue(500)  # t = 0.5 s
@@ -177,9 +177,9 @@ def test_usage_chart_names_each_row_and_each_resolution(window, qtbot, adain_net
     f = window.ui.features
     with qtbot.waitSignal(window.features.usage_ready, timeout=30_000):
         f.usage_requested.emit()
-    labels = [text for _, text in f.usage.getAxis("left")._tickLevels[0]]
+    labels = [text for _, text in f.usage_chart.plot.getAxis("left")._tickLevels[0]]
     assert labels == ["tiny this", "tiny avg", "adain this", "adain avg"]
-    legend = f.usage_legend.text()
+    legend = f.usage_chart.legend.text()
     assert all(f"{r} px" in legend for r in (4, 8, 16))
 
 
@@ -194,9 +194,9 @@ def test_path_lengths_of_both_networks(window, qtbot, adain_network):
     from stylegan2.ppl import EPS, path_lengths
 
     panel = window.ui.path
-    panel.seeds_edit.setText("1,2")
-    panel.duration.setValue(1.0)
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("1,2")
+    panel.keyframes.duration.setValue(1.0)
+    panel.keyframes.add_seeds_button.click()
     qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
     assert not panel.length.twin_samples and panel.length.twin_readout.isHidden()
     _compare(window, qtbot, adain_network)

@@ -54,14 +54,14 @@ def _wheel(widget, modifiers=Qt.KeyboardModifier.NoModifier) -> QWheelEvent:
 
 def test_the_wheel_over_a_panel_plot_scrolls_unless_ctrl_is_held(window, qtbot):
     window.ui.tabs.select("Features")
-    plot = window.ui.features.chart
+    plot = window.ui.features.blob_chart.plot
     plot.resize(400, 120)
     before = plot.viewRange()
     event = _wheel(plot)
     assert not event.isAccepted() and plot.viewRange() == before  # left to the scroll area
     _wheel(plot, Qt.KeyboardModifier.ControlModifier)
     assert plot.viewRange() != before
-    window.ui.features.show_all_scores([("b4.conv1", 4, 2.0, 0.1)])  # new scores: unzoomed
+    window.ui.features.blob_chart.show_scores([("b4.conv1", 4, 2.0, 0.1)])  # new scores: unzoomed
     assert plot.getViewBox().autoRangeEnabled() == [True, True]
     view = window.ui.features.view  # the feature map in the panel behaves the same
     assert view.in_panel and not window.ui.view.in_panel
@@ -69,8 +69,8 @@ def test_the_wheel_over_a_panel_plot_scrolls_unless_ctrl_is_held(window, qtbot):
 
 def test_save_image_keeps_the_state_after_the_path_tab_was_used(window, qtbot, tmp_path):
     panel = window.ui.path
-    panel.seeds_edit.setText("1,2")
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("1,2")
+    panel.keyframes.add_seeds_button.click()
     panel.scrub.setValue(300)  # a path position on screen: it is not the state's image
     settle(qtbot, window)
     assert window.files.save_image(str(tmp_path / "path.png"))

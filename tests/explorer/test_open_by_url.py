@@ -182,9 +182,9 @@ def _point_vgg16_at(monkeypatch, url: str) -> None:
 
 def _two_keyframes(window) -> None:
     panel = window.ui.path
-    panel.seeds_edit.setText("1,2")
-    panel.duration.setValue(1.0)
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("1,2")
+    panel.keyframes.duration.setValue(1.0)
+    panel.keyframes.add_seeds_button.click()
 
 
 def test_lpips_weights_are_asked_for_once_then_fetched(window, qtbot, server, cache, monkeypatch):

@@ -379,16 +379,16 @@ def test_path_scrubber_and_live_path_length(window, qtbot):
     window.model.update(seed_x=2.0)
     seed2 = settle(qtbot, window)
     panel = window.ui.path
-    assert not panel.hint.isHidden()  # how to start a path, until there is one
-    panel.seeds_edit.setText("1,2,3")
-    panel.duration.setValue(1.0)
-    panel.add_seeds_button.click()
-    assert [panel.list.item(i).text() for i in range(3)] == [
+    assert not panel.keyframes.hint.isHidden()  # how to start a path, until there is one
+    panel.keyframes.seeds_edit.setText("1,2,3")
+    panel.keyframes.duration.setValue(1.0)
+    panel.keyframes.add_seeds_button.click()
+    assert [panel.keyframes.list.item(i).text() for i in range(3)] == [
         "seed 1   (1 s to the next)",
         "seed 2   (1 s to the next)",
         "seed 3",
     ]
-    assert panel.hint.isHidden()
+    assert panel.keyframes.hint.isHidden()
     panel.scrub.setValue(500)  # t = 1.0 s of 2.0 s: exactly keyframe "seed 2"
     settle(qtbot, window)
     assert np.array_equal(window.frames.last.main.image, seed2)
@@ -408,9 +408,9 @@ def test_path_lengths_are_measured_again_for_another_network(window, qtbot, tmp_
     from tests.conftest import distinct_generator
 
     panel = window.ui.path
-    panel.seeds_edit.setText("1,2")
-    panel.duration.setValue(1.0)
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("1,2")
+    panel.keyframes.duration.setValue(1.0)
+    panel.keyframes.add_seeds_button.click()
     qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
     before = dict(panel.samples)
     other = save_checkpoint(tmp_path / "other.safetensors", distinct_generator(seed=11))
@@ -424,9 +424,9 @@ def test_video_export_frames_equal_the_scrubber(window, qtbot, tmp_path, monkeyp
     from PIL import Image
 
     panel = window.ui.path
-    panel.seeds_edit.setText("4,5")
-    panel.duration.setValue(1.0)
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("4,5")
+    panel.keyframes.duration.setValue(1.0)
+    panel.keyframes.add_seeds_button.click()
     panel.fps.setValue(4)
     panel.noise.setCurrentText("smooth")  # moving noise: frames and scrubber must still agree
     assert window.path.path().noise == "smooth"
@@ -504,7 +504,8 @@ def test_projection_panel_converges_and_hands_over_the_latent(window, qtbot, tmp
     # What the preview ends on is what "Use as current latent" shows.
     assert np.array_equal(settle(qtbot, window), preview)
     p.keyframe.click()
-    assert window.ui.path.list.item(window.ui.path.list.count() - 1).text() == "projection"
+    keyframes = window.ui.path.keyframes.list
+    assert keyframes.item(keyframes.count() - 1).text() == "projection"
     (tmp_path / "bad.png").write_text("no")
     assert not window.projection.load_target(str(tmp_path / "bad.png"))
 
@@ -574,7 +575,7 @@ def test_blob_chart_marker_and_raw_values(window, qtbot):
     assert len(window.ui.view.marker.data) == 1  # strongest blob circled on the image
     with qtbot.waitSignal(window.features.scores_ready, timeout=30_000):
         f.all_layers_requested.emit()
-    heights = f.bars.opts["height"]
+    heights = f.blob_chart.bars.opts["height"]
     assert len(heights) == len([x for x in window.ctx.network.layers if x.kind != "torgb"])
     assert all(h >= 1 for h in heights)
     window.ui.tabs.select("Latent")
@@ -590,17 +591,17 @@ def test_blob_chart_fills_when_the_tab_opens_and_clears_for_another_network(
     from tests.conftest import distinct_generator
 
     f = window.ui.features
-    assert f.chart_hint.isVisible()
+    assert f.blob_chart.hint.isVisible()
     with qtbot.waitSignal(window.features.scores_ready, timeout=30_000):
         window.ui.tabs.select("Features")
-    assert not f.chart_hint.isVisible() and len(f.bars.opts["height"]) > 0
+    assert not f.blob_chart.hint.isVisible() and len(f.blob_chart.bars.opts["height"]) > 0
     with qtbot.waitSignal(window.features.usage_ready, timeout=30_000):
         f.usage_requested.emit()
-    assert f.usage_hint.scene() is None  # the bars replaced the hint
+    assert f.usage_chart.hint.scene() is None  # the bars replaced the hint
     other = save_checkpoint(tmp_path / "other.safetensors", distinct_generator(seed=11))
     with qtbot.waitSignal(window.features.scores_ready, timeout=30_000) as sig:
         window.network.open(str(other))
-    assert f.usage_hint.scene() is not None and f.usage_legend.text() == ""
+    assert f.usage_chart.hint.scene() is not None and f.usage_chart.legend.text() == ""
     assert [row[0] for row in sig.args[0][0]] == [
         x.name for x in window.ctx.network.layers if x.kind != "torgb"
     ]
@@ -641,9 +642,9 @@ def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, expl
     from stylegan2.cli.main import main
 
     panel = window.ui.path
-    panel.seeds_edit.setText("4,5,6")
-    panel.duration.setValue(0.5)
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("4,5,6")
+    panel.keyframes.duration.setValue(0.5)
+    panel.keyframes.add_seeds_button.click()
     panel.easing.setCurrentText("catmull")
     panel.loop.setChecked(True)
     path = tmp_path / "state.json"
@@ -652,7 +653,7 @@ def test_path_is_saved_with_the_state_and_restored(window, qtbot, tmp_path, expl
     panel.clear()
     panel.easing.setCurrentText("linear")
     assert window.files.load_state(str(path))
-    assert [panel.list.item(i).text() for i in range(3)] == [
+    assert [panel.keyframes.list.item(i).text() for i in range(3)] == [
         "seed 4   (0.5 s to the next)",
         "seed 5   (0.5 s to the next)",
         "seed 6   (0.5 s back to the first)",
@@ -758,8 +759,8 @@ def test_state_files_and_the_path_tab(window, qtbot, tmp_path):
     """A file saved without a path clears the tab; a file from before paths were saved leaves
     it; a malformed path is a message, also in the remembered session (never a crash)."""
     panel = window.ui.path
-    panel.seeds_edit.setText("1,2")
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("1,2")
+    panel.keyframes.add_seeds_button.click()
     doc = json.loads(window.model.state.to_json())
     old = tmp_path / "old.json"
     old.write_text(json.dumps({k: v for k, v in doc.items() if k != "path"}))
@@ -976,9 +977,9 @@ def test_video_of_a_saved_state_uses_the_path_tabs_export_settings(
     from stylegan2.cli.main import main
 
     panel = window.ui.path
-    panel.seeds_edit.setText("4,5")
-    panel.duration.setValue(0.5)
-    panel.add_seeds_button.click()
+    panel.keyframes.seeds_edit.setText("4,5")
+    panel.keyframes.duration.setValue(0.5)
+    panel.keyframes.add_seeds_button.click()
     panel.fps.setValue(6)
     panel.export_scale.setValue(3)
     path = tmp_path / "state.json"
