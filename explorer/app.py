@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 from assets import default_network
 from explorer.tab_names import TAB_NAMES
 from stylegan2.catalogue import network_url, similar_names
+from stylegan2.device import device_name_problem
 from stylegan2.safe_writes import folder_problem, same_file
 from stylegan2.threads import MAX_THREADS
 
@@ -83,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         return _error(f"--size sides must be {MIN_SIDE} to {MAX_SIDE} px, got {args.size}")
     if args.threads is not None and not 1 <= args.threads <= MAX_THREADS:
         return _error(f"--threads must be 1 to {MAX_THREADS}, got {args.threads}")
-    if not re.fullmatch(r"auto|cpu|cuda(:\d+)?", args.device.lower()):
-        return _error(f"unknown device {args.device!r}; use auto, cpu or cuda")
+    problem = device_name_problem(args.device)
+    if problem:
+        return _error(problem)
     if args.tab and args.tab.lower() not in {t.lower() for t in TAB_NAMES}:
         return _error(f"no tab named {args.tab!r}; tabs: {', '.join(TAB_NAMES)}")
     if args.screenshot:

@@ -83,10 +83,19 @@ class Job:
     def each(self, req: RenderRequest, fn: Callable[[Renderer, RenderRequest], Any]) -> list:
         """fn(renderer, req adapted to it) for every network. A failure on the first raises;
         on a compared network it gives None (the first network's result still counts)."""
-        out = [fn(self.main, req)]
+
+        def adapted(r: Renderer) -> Any:
+            return fn(r, req if r is self.main else adapt_request(req, r.G)[0])
+
+        return self.each_renderer(adapted)
+
+    def each_renderer(self, fn: Callable[[Renderer], Any]) -> list:
+        """fn(renderer) for every network, the first one first. A failure on the first raises;
+        on a compared network it gives None (the first network's result still counts)."""
+        out = [fn(self.main)]
         for r in self.renderers[1:]:
             try:
-                out.append(fn(r, adapt_request(req, r.G)[0]))
+                out.append(fn(r))
             except Exception as exc:
                 log.warning("job failed on a compared network: %s", _one_line(exc))
                 out.append(None)

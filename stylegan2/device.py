@@ -4,28 +4,40 @@ bf16 natively."""
 from __future__ import annotations
 
 import os
+import re
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: the name check below needs none
+    import torch
 
 
 class DeviceError(ValueError):
     pass
 
 
+def device_name_problem(name: str) -> str | None:
+    """Why `name` is not a device this program takes (auto, cpu, cuda, cuda:N), or None; no
+    torch needed, so a command line is checked before the seconds torch takes to load."""
+    if re.fullmatch(r"auto|cpu|cuda(:\d+)?", name.strip().lower()):
+        return None
+    return f"unknown device {name!r}; use auto, cpu or cuda"
+
+
 def resolve_device(name: str | torch.device | None = "auto") -> torch.device:
     """'auto' picks CUDA when available, else the CPU; asking for CUDA without one is an error."""
+    import torch
+
     if isinstance(name, torch.device):
         return name
-    name = (name or "auto").lower()
+    name = (name or "auto").strip().lower()
+    problem = device_name_problem(name)
+    if problem:
+        raise DeviceError(problem)
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda"):
-        if not torch.cuda.is_available():
-            raise DeviceError("CUDA was requested but no CUDA device is available")
-        return torch.device(name)
-    if name == "cpu":
-        return torch.device("cpu")
-    raise DeviceError(f"unknown device {name!r}; use auto, cpu or cuda")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise DeviceError("CUDA was requested but no CUDA device is available")
+    return torch.device(name)
 
 
 def memory_limit() -> int:
@@ -45,6 +57,8 @@ def cpu_has_bf16() -> bool:
         with open("/proc/cpuinfo") as f:
             flags = f.read()
     except OSError:
+        import torch
+
         try:
             return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
         except (AttributeError, RuntimeError):

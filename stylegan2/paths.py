@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import torch
 
 from stylegan2.networks import truncate
-from stylegan2.ppl import slerp
+from stylegan2.ppl import EPS, path_lengths, slerp
 from stylegan2.render import Latent, Renderer, RenderRequest, ws_shape_problem, z_from_seed
 
 EASINGS = ("linear", "ease", "catmull")
@@ -126,6 +127,18 @@ def path_ws(renderer: Renderer, path: Path, t: float) -> torch.Tensor:
     if path.easing == "catmull":
         return _catmull(ws_of(i - 1), ws_of(i), ws_of(i + 1), ws_of(i + 2), u)
     return torch.lerp(ws_of(i), ws_of(i + 1), _ease(u, path.easing))
+
+
+@torch.no_grad()
+def local_path_length(
+    renderer: Renderer, path: Path, t: float, distance: Callable, segment_seconds: float
+) -> float:
+    """The local path length d(G(t), G(t + eps)) / eps^2 at time t of the path, through this
+    renderer's own mapping (eps a fraction EPS of the segment), with const noise: the Path tab's
+    readout and what a test checks it against."""
+    wa = path_ws(renderer, path, t)[None]
+    wb = path_ws(renderer, path, t + EPS * segment_seconds)[None]
+    return float(path_lengths(renderer.G, distance, wa, wb, noise_mode="const")[0])
 
 
 def request_at(renderer: Renderer, path: Path, t: float, frame: int = 0) -> RenderRequest:

@@ -253,7 +253,7 @@ def test_dataset_dest_is_a_zip_checked_before_any_image_is_made(tmp_path, net, c
     afile = tmp_path / "afile"
     afile.write_text("x")
     assert main([*argv, "--dest", str(afile / "faces.zip")]) == 2
-    assert "afile" in capsys.readouterr().err
+    assert f"no folder {afile}" in capsys.readouterr().err
 
 
 def test_zip_writers_refuse_devices_and_pipes(tmp_path, net, capsys):

@@ -316,3 +316,25 @@ def test_video_cli_refuses_a_gif_too_large_for_memory(tmp_path, capsys, monkeypa
     out = tmp_path / "v.gif"
     assert main([*argv, "--frames-per-segment", "200", "--out", str(out)]) == 2
     assert "would hold about" in capsys.readouterr().err and not out.exists()
+
+
+def test_local_path_length_is_the_pixel_distance_of_a_small_step(renderer):
+    """On the second segment (0.5 s, seed 2 to seed 3, linear in W), the local path length is
+    the mean squared pixel difference between the images at w(t) and at w a step of EPS
+    towards the next keyframe, over EPS^2: computed here by hand from the two keyframes' ws."""
+    from stylegan2.lpips import load_distance
+    from stylegan2.paths import local_path_length
+    from stylegan2.ppl import EPS
+
+    path, dist = _path(psi=1.0), load_distance(None)
+    t, u = 1.0 + 0.25 * 0.5, 0.25  # a quarter of the way along the second segment
+    wa, wb = (renderer.latent_ws(Latent.from_seed(s), 1.0, None) for s in (2, 3))
+    G = renderer.G
+    with torch.no_grad():
+        img = [
+            G.synthesis(w[None], noise_mode="const", force_fp32=True)
+            for w in (wa + u * (wb - wa), wa + (u + EPS) * (wb - wa))
+        ]
+        expected = float((img[0] - img[1]).square().mean()) / EPS**2  # pixels in [-1, 1]
+    got = local_path_length(renderer, path, t, dist, 0.5)
+    assert got == pytest.approx(expected, rel=0.05) and got > 0

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import torch
 
-from stylegan2.checkpoints import CheckpointError
 from stylegan2.device import cpu_has_bf16, resolve_device
 from stylegan2.networks import Discriminator, Generator
 from stylegan2.networks.precision import set_cpu_half
@@ -51,7 +50,6 @@ from training.run_folder import (
     write_training_options,
 )
 from training.run_records import RunRecords, grid_path
-from training.snapshot import earlier_snapshot_hint
 from training.twin_init import zero_high_res_torgb
 
 log = logging.getLogger("training")
@@ -227,10 +225,7 @@ class _Trainer:
 
     def _resume(self, path: Path) -> None:
         nets = (self.G, self.D, self.G_ema)
-        try:
-            snap, fresh = load_into(path, self.device, nets, self.optimizers)
-        except CheckpointError as exc:
-            raise CheckpointError(f"{exc}{earlier_snapshot_hint(path)}") from None
+        snap, fresh = load_into(path, self.device, nets, self.optimizers)
         if fresh and self.dist.is_main:
             log.info("%s: no Adam moments for %s, which start afresh", path.name, "/".join(fresh))
         self.counters.update(snap["counters"])

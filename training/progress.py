@@ -68,13 +68,13 @@ class TickScheduler:
             if show_progress
             else None
         )
-        self.tick_start_time = self.last = time.time()
+        self.tick_start_time = self.last = time.monotonic()
         self._decided_at: float | None = None
         self._at_tick = False
 
     def begin(self) -> Decision:
         """Before the first step: a fresh run's grid of the untrained generator."""
-        self._decided_at, self._at_tick = time.time(), False
+        self._decided_at, self._at_tick = time.monotonic(), False
         if self.main and self.c["cur_nimg"] == 0:
             return Decision(grid="init")
         return Decision()
@@ -83,7 +83,7 @@ class TickScheduler:
         """Called after every step. A tick ends after `--tick` kimg, at the end (`done`, `stop`)
         and when a snapshot is due by wall time; the caller then starts new `stats`."""
         c, opts = self.c, self.opts
-        now = time.time()
+        now = time.monotonic()
         c["elapsed"] += now - self.last
         self.last = now
         self.steps += 1
@@ -107,7 +107,7 @@ class TickScheduler:
         record = {
             "kimg": c["cur_nimg"] / 1000,
             "tick": c["tick"],
-            "timestamp": now,
+            "timestamp": time.time(),  # (the wall clock; durations use the monotonic one)
             "sec_per_tick": tick_time,
             "img_per_sec": nimg / max(tick_time, 1e-6),
             "elapsed_sec": c["elapsed"],
@@ -145,7 +145,7 @@ class TickScheduler:
         starts now."""
         if self._decided_at is None:
             return
-        now = time.time()
+        now = time.monotonic()
         spent = now - self._decided_at
         self.c["maintenance"] += spent
         self.c["elapsed"] += spent

@@ -11,7 +11,7 @@ import torch
 
 from stylegan2.checkpoints import CheckpointError
 from stylegan2.networks import Discriminator, Generator
-from training.snapshot import load_snapshot
+from training.snapshot import earlier_snapshot_hint, load_snapshot
 
 log = logging.getLogger("training")
 
@@ -33,7 +33,10 @@ def load_into(
     """Load G, D, G_ema and every optimizer the snapshot has; returns the snapshot (counters,
     card, pl_mean) and the names of the optimizers that start afresh (a joined hand-off,
     training/handoff.py, carries no Adam moments)."""
-    snap = load_snapshot(path, device)
+    try:
+        snap = load_snapshot(path, device)
+    except CheckpointError as exc:  # a damaged file: the run's one before it may be whole
+        raise CheckpointError(f"{exc}{earlier_snapshot_hint(path)}") from None
     G, D, G_ema = nets
     old, new = snap["G"].cfg.synthesis, G.cfg.synthesis
     if (old.num_fp16_res, old.conv_clamp) != (new.num_fp16_res, new.conv_clamp):

@@ -93,28 +93,30 @@ def save_snapshot(
     )
 
 
-#: the counters a snapshot records, and whether each is a whole number
+#: the counters a snapshot records, and what each must be: a whole number not below zero,
+#: a number not below zero, or any finite number (times are differences of the wall clock,
+#: which a clock set back can make negative in a good snapshot)
 COUNTERS = {
-    "cur_nimg": True,
-    "step": True,
-    "tick": True,
-    "elapsed": False,
-    "augment_p": False,
-    "maintenance": False,
-    "maintenance_from_kimg": False,
+    "cur_nimg": "whole",
+    "step": "whole",
+    "tick": "whole",
+    "elapsed": "finite",
+    "augment_p": "positive",
+    "maintenance": "finite",
+    "maintenance_from_kimg": "positive",
 }
 _ADAM_FLAGS = ("amsgrad", "maximize", "capturable", "differentiable")
 
 
-def _number(v: Any, whole: bool = False) -> bool:
-    """A finite non-negative JSON number (a whole one with `whole`)."""
+def _number(v: Any, whole: bool = False, signed: bool = False) -> bool:
+    """A finite JSON number, not below zero unless `signed` (a whole one with `whole`)."""
     if not isinstance(v, int | float) or isinstance(v, bool):
         return False
     try:
         f = float(v)
     except OverflowError:
         return False
-    return math.isfinite(f) and f >= 0 and (not whole or f.is_integer())
+    return math.isfinite(f) and (signed or f >= 0) and (not whole or f.is_integer())
 
 
 def _short(v: Any) -> str:
@@ -126,7 +128,9 @@ def snapshot_counters(path: str | Path, metadata: Mapping[str, Any]) -> dict[str
     """The training counters a snapshot's metadata holds ({} for none), each checked: a
     damaged field raises CheckpointError naming it, instead of failing in arithmetic later."""
     extra = metadata.get("extra") or {}
-    return checked_counters(path, extra.get("counters", {}) if isinstance(extra, Mapping) else None)
+    if not isinstance(extra, Mapping):
+        raise CheckpointError(f"{path}: its training state is damaged (not a JSON object)")
+    return checked_counters(path, extra.get("counters", {}))
 
 
 def checked_counters(path: str | Path, counters: Any) -> dict[str, Any]:
@@ -134,8 +138,10 @@ def checked_counters(path: str | Path, counters: Any) -> dict[str, Any]:
     it; else CheckpointError naming the field."""
     if not isinstance(counters, Mapping):
         raise CheckpointError(f"{path}: its training counters are damaged (not a JSON object)")
-    for key, whole in COUNTERS.items():
-        if key in counters and not _number(counters[key], whole):
+    for key, kind in COUNTERS.items():
+        if key in counters and not _number(
+            counters[key], whole=kind == "whole", signed=kind == "finite"
+        ):
             raise CheckpointError(
                 f"{path}: its training counter {key} is damaged ({_short(counters[key])})"
             )

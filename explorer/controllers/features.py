@@ -30,7 +30,10 @@ class FeaturesController(QObject):
         self.panel = panel
         self.area = area
         self.shown = False  # whether the Features tab is the one on screen
-        self.scored = False  # whether the blob chart holds the open networks' scores
+        self.scored = False  # whether the blob chart holds (or is measuring) the networks' scores
+        # Bumped when the networks change: a chart job of the old networks that finishes
+        # after that must not paint over the cleared charts.
+        self.generation = 0
         panel.peak_changed.connect(self.mark_blob)
         panel.all_layers_requested.connect(self.blob_scores_all_layers)
         panel.usage_requested.connect(self.resolution_usage)
@@ -82,19 +85,31 @@ class FeaturesController(QObject):
         """Another network opened, or comparing started or stopped: the charts were the old
         networks'; the blob chart is measured again when the tab is on screen."""
         self.scored = False
+        self.generation += 1
         self.panel.clear_charts()
         if self.shown:
             self.set_shown(True)
 
     def blob_scores_all_layers(self) -> None:
         req = self.ctx.model.state.to_request()
-        self.scored = True
+        self.scored = True  # (not measured again on every visit while this one runs)
+        generation = self.generation
 
         def done(tables: list) -> None:
+            if generation != self.generation:
+                return  # the networks changed while it ran
             self.panel.blob_chart.show_scores(*tables[:2])
             self.scores_ready.emit(tables)
 
-        self.ctx.run_job("blob-scores", lambda job: job.each(req, request_blob_scores), done)
+        def failed(error: str) -> None:
+            if generation == self.generation:
+                self.scored = False  # tried again the next time the tab opens
+                self.panel.blob_chart.failed(error)
+                self.ctx.status.say(f"blob scores failed: {error}", 8000)
+
+        self.ctx.run_job(
+            "blob-scores", lambda job: job.each(req, request_blob_scores), done, None, failed
+        )
 
     def resolution_usage(self) -> None:
         info = self.ctx.network
@@ -107,7 +122,11 @@ class FeaturesController(QObject):
             both = request_resolution_usage(renderer, r, USAGE_SAMPLES)
             return None if both is None else list(both)
 
+        generation = self.generation
+
         def done(rows: list) -> None:
+            if generation != self.generation:
+                return  # the networks changed while it ran
             self.panel.usage_chart.show(rows)
             self.usage_ready.emit(rows)
 

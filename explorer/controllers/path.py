@@ -5,12 +5,10 @@ when they change."""
 
 from __future__ import annotations
 
-import logging
 import threading
 from collections.abc import Callable
 
 import numpy as np
-import torch
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QProgressDialog
 
@@ -23,13 +21,11 @@ from explorer.worker import Frame, Job, PathFrame
 from stylegan2 import video
 from stylegan2.device import memory_limit
 from stylegan2.lpips import load_distance
-from stylegan2.paths import Path, frame_times, path_problem, path_to_dict, path_ws
-from stylegan2.ppl import EPS, path_lengths
-from stylegan2.render import Latent, Renderer
+from stylegan2.paths import Path, frame_times, local_path_length, path_problem, path_to_dict
+from stylegan2.render import Latent
 from stylegan2.video import VideoError, check_destination, gif_problem, output_kind
 
 POINTS_PER_SEGMENT = 8
-log = logging.getLogger(__name__)
 
 
 class PathController(QObject):
@@ -215,23 +211,14 @@ class PathController(QObject):
         self.readout_points = len(points)
 
         def job(t: float, seg_duration: float) -> Callable[[Job], list[float | None] | None]:
-            def length(r: Renderer) -> float:
-                wa = path_ws(r, path, t)[None]
-                wb = path_ws(r, path, t + EPS * seg_duration)[None]
-                return float(path_lengths(r.G, dist, wa, wb, noise_mode="const")[0])
-
             def run(job: Job) -> list[float | None] | None:
                 if stale.is_set():
                     return None  # superseded: skip the work
-                with torch.no_grad():
-                    values: list[float | None] = [length(job.main)]
-                    for r in job.renderers[1:]:  # a compared network, along the same path
-                        try:
-                            values.append(length(r))
-                        except Exception as exc:  # its failure leaves the first one's readout
-                            log.warning("path length on a compared network: %s", exc)
-                            values.append(None)
-                return values
+                # Each network follows the path through its own mapping; a compared one that
+                # fails gives None (the first network's readout stands).
+                return job.each_renderer(
+                    lambda r: local_path_length(r, path, t, dist, seg_duration)
+                )
 
             return run
 

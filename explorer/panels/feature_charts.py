@@ -41,6 +41,9 @@ def _distinct(a: str, b: str, n: int = 14) -> tuple[str, str]:
     return _short(a[cut:], n), _short(b[cut:], n)
 
 
+MEASURING = "measuring every conv layer…"
+
+
 class BlobChart(QWidget):
     requested = Signal()  # measure the blob scores of every layer for the latent on screen
 
@@ -56,7 +59,7 @@ class BlobChart(QWidget):
         button.clicked.connect(self.requested)
         lay.addWidget(button)
         self.plot = small_plot(120, "peak / median")
-        self.hint = plot_hint(self.plot, "measuring every conv layer…")
+        self.hint = plot_hint(self.plot, MEASURING)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=CURVE_COLOR)
         self.plot.addItem(self.bars)
         self.twin_bars = pg.BarGraphItem(x=[], height=[], width=0.4, brush=TWIN_COLOR)
@@ -71,6 +74,11 @@ class BlobChart(QWidget):
         self.twin_bars.setOpts(x=[], height=[])
         self.legend.clear()
 
+    def failed(self, error: str) -> None:
+        """The measurement failed: say so where the bars would be."""
+        self.hint.setText(f"not measured: {error[:80]}")
+        self.hint.setVisible(True)
+
     def clear(self) -> None:
         """No scores (they were another network's): the hint again."""
         self.bars.setOpts(x=[], height=[])
@@ -79,6 +87,7 @@ class BlobChart(QWidget):
         self.plot.getAxis("bottom").setTicks(None)
         self.plot.setXRange(0, 1)
         self.plot.setYRange(0, 1)
+        self.hint.setText(MEASURING)
         self.hint.setVisible(True)
 
     def show_scores(
@@ -141,6 +150,7 @@ class UsageChart(QWidget):
     def clear(self) -> None:
         """No usage shown: the hint again."""
         self.plot.clear()
+        self.plot.setFixedHeight(110)  # (a compare-mode chart grew to four rows)
         self.plot.getAxis("left").setTicks([[(0, "this"), (1, "avg")]])
         self.plot.addItem(self.hint)
         self.plot.setXRange(0, 100)

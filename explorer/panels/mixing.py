@@ -17,12 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.bands import BANDS
+from explorer.panels.bands import BANDS, in_band
 from explorer.state import StateModel
 from stylegan2.render import LayerInfo
-
-#: preset -> (lowest, highest) resolution of the ws it takes from the first extra source
-PRESETS = BANDS
 
 
 def ranges(indices: list[int]) -> str:
@@ -67,10 +64,12 @@ class MixingPanel(QGroupBox):
         self.sources_label.setWordWrap(True)
         lay.addWidget(self.sources_label)
         row = QHBoxLayout()
-        for name in PRESETS:
+        self.preset_buttons: dict[str, QPushButton] = {}
+        for name in BANDS:  # each takes the ws of its band from the first extra source
             b = QPushButton(name)
             b.clicked.connect(lambda _=False, n=name: self.preset(n))
             row.addWidget(b)
+            self.preset_buttons[name] = b
         lay.addLayout(row)
         self.grid_host = QWidget()
         self.grid = QGridLayout(self.grid_host)
@@ -118,6 +117,14 @@ class MixingPanel(QGroupBox):
             self.grid.addWidget(span, i // 2, (i % 2) * 3 + 1)
             self.grid.addWidget(combo, i // 2, (i % 2) * 3 + 2)
             self.combos.append(combo)
+        for band, button in self.preset_buttons.items():  # greyed where no ws is in the band
+            ws = [i for i in range(len(self.table)) if in_band(band, self.resolution_of(i))]
+            button.setEnabled(bool(ws))
+            button.setToolTip(
+                f"Take ws {ranges(ws)} from the first extra source"
+                if ws
+                else "This network has no ws at these resolutions"
+            )
         self._sync({"*"})
 
     def resolution_of(self, ws_index: int) -> int:
@@ -129,8 +136,7 @@ class MixingPanel(QGroupBox):
     def preset(self, name: str) -> None:
         if not self.model.state.mix_seeds:
             self._add()
-        lo, hi = PRESETS[name]
-        sources = [1 if lo <= self.resolution_of(i) <= hi else 0 for i in range(len(self.table))]
+        sources = [int(in_band(name, self.resolution_of(i))) for i in range(len(self.table))]
         self.model.update(layer_sources=sources)
 
     def _add(self) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyqtgraph as pg
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from explorer.panels.plots import CURVE_COLOR, TWIN_COLOR, plot_hint, small_plot
@@ -39,7 +40,7 @@ class PathLengthView(QWidget):
         lay.addWidget(self.plot)
         self.readout = QLabel("")
         self.readout.setWordWrap(True)
-        self.readout.setTextFormat(self.readout.textFormat().PlainText)
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
         lay.addWidget(self.readout)
         self.twin_readout = QLabel("")
         self.twin_readout.setWordWrap(True)
@@ -48,6 +49,7 @@ class PathLengthView(QWidget):
         lay.addWidget(self.twin_readout)
         self.samples: dict[float, float] = {}  # time -> local path length (the first network)
         self.twin_samples: dict[float, float] = {}  # the same for a compared network
+        self.twin_failures = 0  # points at which the compared network could not be measured
         self.names: tuple[str, ...] = ()  # the networks measured, first one first
         self.distance_name = ""
 
@@ -56,6 +58,7 @@ class PathLengthView(QWidget):
         than one: compare mode): forget the samples."""
         self.samples.clear()
         self.twin_samples.clear()
+        self.twin_failures = 0
         self.names = tuple(names)
         for curve in self.curves:
             curve.setData([], [])
@@ -85,6 +88,8 @@ class PathLengthView(QWidget):
         for samples, value in zip((self.samples, self.twin_samples), values, strict=False):
             if value is not None:
                 samples[t] = value
+        if len(values) > 1 and values[1] is None:
+            self.twin_failures += 1
         for curve, samples in zip(self.curves, (self.samples, self.twin_samples), strict=True):
             ts = sorted(samples)
             curve.setData(ts, [samples[x] for x in ts])
@@ -97,6 +102,8 @@ class PathLengthView(QWidget):
                 (self.samples, self.twin_samples), self.names or ("",), strict=False
             )
         ]
+        if comparing and self.twin_failures and not self.twin_samples:
+            lines[1] = f"{self.names[1]}: could not be measured on this path (see the log)"
         self.readout.setText(f"{lines[0]}\n[{distance_name}]")
         self.twin_readout.setText(lines[1] if len(lines) > 1 else "")
         self.twin_readout.setVisible(len(lines) > 1)

@@ -94,14 +94,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def build_path(args: argparse.Namespace):
+def build_path(args: argparse.Namespace, state: dict | None = None):
+    """The path to render: the --state file's (`state`, when the caller has read it already)
+    or one through --seeds."""
     from stylegan2.paths import Keyframe, path_from_dict
     from stylegan2.paths import Path as LatentPath
     from stylegan2.render import Latent, RenderRequest
 
     seg = args.frames_per_segment / (args.fps or 30)
     if args.state:
-        data = read_state(args.state)
+        data = state if state is not None else read_state(args.state)
         if not isinstance(data.get("path"), dict):
             raise CLIError(
                 f"{args.state}: holds no path (the explorer saves one when its Path tab has two "
@@ -157,12 +159,13 @@ def run(args: argparse.Namespace) -> int:
     refuse_overwrite([("--out", args.out)], [*inputs, ("--state", args.state)])
     device = resolve_device(args.device)
     renderer = Renderer(load_network(args.network, device=device))
-    path = build_path(args)
+    state = read_state(args.state) if args.state else None  # (a PNG's state decoded once)
+    path = build_path(args, state)
     # A state saved by the explorer carries its Path tab's export settings: the same video
     # unless a flag says otherwise.
     saved = VideoSettings(fps=30.0)
-    if args.state:
-        export = read_state(args.state)["path"].get("export")
+    if state is not None:
+        export = state["path"].get("export")
         if export is not None:
             try:
                 saved = VideoSettings.from_dict(export)

@@ -28,6 +28,7 @@ def private_settings(tmp_path):
         (["--network", "ffhqq"], "did you mean ffhq"),
         (["--tab", "Nope"], "no tab named"),
         (["--device", "bogus"], "unknown device 'bogus'"),
+        (["--device", "cudax"], "unknown device 'cudax'"),
         (["--size", "12"], "--size"),
         (["--threads", "0"], "--threads must be 1 to 1024"),
         (["--threads", "100000"], "--threads must be 1 to 1024"),
@@ -195,8 +196,13 @@ def test_a_screenshot_never_replaces_a_file_it_reads(qapp, tmp_path, explorer_ne
     replaced by the window's picture: refused before anything opens, the file untouched."""
     saved = tmp_path / "saved.png"
     saved.write_bytes(b"\x89PNG state")
-    for flag in ("--state", "--lpips-weights"):
+    for flag in ("--state", "--lpips-weights", "--compare"):
         argv = ["--network", explorer_network, flag, str(saved), "--screenshot", str(saved)]
         assert main(argv) == 2
         assert f"is the {flag} file being read" in capsys.readouterr().err
     assert saved.read_bytes() == b"\x89PNG state"
+    network = tmp_path / "net.png"  # a network under an image's name, as the screenshot
+    network.write_bytes(b"weights")
+    assert main(["--network", str(network), "--screenshot", str(network)]) == 2
+    assert "is the --network file being read" in capsys.readouterr().err
+    assert network.read_bytes() == b"weights"

@@ -186,12 +186,9 @@ def test_usage_chart_names_each_row_and_each_resolution(window, qtbot, adain_net
 def test_path_lengths_of_both_networks(window, qtbot, adain_network):
     """In compare mode the Path tab measures each network along the same path: one curve and
     one readout line per network, each named; comparing stops, and only the first is left."""
-    import torch
-
     from stylegan2.checkpoints import load_network
     from stylegan2.lpips import load_distance
-    from stylegan2.paths import path_ws
-    from stylegan2.ppl import EPS, path_lengths
+    from stylegan2.paths import local_path_length
 
     panel = window.ui.path
     panel.keyframes.seeds_edit.setText("1,2")
@@ -209,9 +206,7 @@ def test_path_lengths_of_both_networks(window, qtbot, adain_network):
     path = window.path.path()
     dist = load_distance(None)
     t = 0.25
-    with torch.no_grad():
-        wa, wb = path_ws(twin, path, t)[None], path_ws(twin, path, t + EPS * 1.0)[None]
-        expected = float(path_lengths(twin.G, dist, wa, wb, noise_mode="const")[0])
+    expected = local_path_length(twin, path, t, dist, 1.0)
     assert length.twin_samples[t] == pytest.approx(expected, rel=1e-4)
     assert length.twin_samples != length.samples
     main_name, twin_name = window.ctx.network.stem, window.ctx.compared.stem
@@ -224,3 +219,55 @@ def test_path_lengths_of_both_networks(window, qtbot, adain_network):
     qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
     assert not length.twin_samples and length.twin_readout.isHidden()
     assert not length.legend.items and length.readout.text().startswith("mean")
+
+
+def test_a_chart_job_of_networks_since_changed_paints_nothing(
+    window, qtbot, adain_network, monkeypatch
+):
+    """Usage measured for both networks, finishing after comparing stopped, must not paint the
+    old pair's rows over the cleared chart."""
+    import threading
+    import time
+
+    import explorer.controllers.features as features
+
+    started, real = threading.Event(), features.request_resolution_usage
+
+    def slow(*args, **kwargs):
+        started.set()
+        time.sleep(1.0)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(features, "request_resolution_usage", slow)
+    _compare(window, qtbot, adain_network)
+    chart = window.ui.features.usage_chart
+    window.ui.features.usage_requested.emit()
+    qtbot.waitUntil(started.is_set, timeout=30_000)
+    window.compare.close()
+    done = []
+    window.ctx.run_job("after", lambda job: None, done.append)  # queued behind the usage job
+    qtbot.waitUntil(lambda: bool(done), timeout=60_000)
+    assert chart.hint.scene() is not None and chart.legend.text() == ""
+
+
+def test_a_compared_network_that_cannot_be_measured_says_so(
+    window, qtbot, adain_network, monkeypatch
+):
+    import explorer.controllers.path as path_controller
+
+    real = path_controller.local_path_length
+
+    def fails_on_the_twin(renderer, *args):
+        if renderer.G.cfg.synthesis.normalization == "adain":  # the compared network
+            raise RuntimeError("no path length here")
+        return real(renderer, *args)
+
+    monkeypatch.setattr(path_controller, "local_path_length", fails_on_the_twin)
+    _compare(window, qtbot, adain_network)
+    panel = window.ui.path
+    panel.keyframes.seeds_edit.setText("1,2")
+    panel.keyframes.duration.setValue(1.0)
+    panel.keyframes.add_seeds_button.click()
+    qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
+    assert "could not be measured" in panel.length.twin_readout.text()
+    assert "mean" in panel.readout.text()

@@ -607,6 +607,28 @@ def test_blob_chart_fills_when_the_tab_opens_and_clears_for_another_network(
     ]
 
 
+def test_a_failed_blob_chart_says_so_and_is_measured_again(window, qtbot, monkeypatch):
+    import explorer.controllers.features as features
+
+    real, calls = features.request_blob_scores, []
+
+    def fails_once(*args):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("render failed")
+        return real(*args)
+
+    monkeypatch.setattr(features, "request_blob_scores", fails_once)
+    settle(qtbot, window)
+    window.ui.tabs.select("Features")
+    chart = window.ui.features.blob_chart
+    qtbot.waitUntil(lambda: "not measured" in chart.hint.toPlainText(), timeout=30_000)
+    window.ui.tabs.select("Latent")
+    with qtbot.waitSignal(window.features.scores_ready, timeout=30_000):
+        window.ui.tabs.select("Features")  # tried again
+    assert not chart.hint.isVisible() and len(calls) == 2
+
+
 def test_channel_box_is_greyed_in_views_of_every_channel(window):
     f = window.ui.features
     for view, used in (

@@ -90,8 +90,11 @@ def test_moments_of_the_wrong_shape_are_refused_at_resume(snapshot, tmp_path):
         tensors[key] = torch.zeros(3)
 
     bad = _with(snap, tmp_path / "m.safetensors", edit_tensors=shrink)
-    with pytest.raises(CheckpointError, match=r"G optimizer state has exp_avg of shape \(3,\)"):
+    with pytest.raises(
+        CheckpointError, match=r"G optimizer state has exp_avg of shape \(3,\)"
+    ) as e:
         train(tiny_opts(data, tmp_path / "runs", kimg=0.016, resume=str(bad)), progress=False)
+    assert "may be whole" not in str(e.value)  # the file reads: an earlier one is no better
     runs = tmp_path / "runs"
     assert not runs.exists() or not any(runs.iterdir())  # no run folder left half made
 
@@ -119,3 +122,16 @@ def test_a_damaged_newest_snapshot_points_to_the_one_before(snapshot, tmp_path):
     newest.write_bytes(snap.read_bytes()[:5000])  # cut short, as by a kill while copying
     with pytest.raises(CheckpointError, match=rf"may be whole: --resume .*{snap.name}"):
         train(tiny_opts(data, tmp_path / "runs", kimg=0.016, resume=str(newest)), progress=False)
+
+
+def test_times_a_clock_set_back_made_negative_still_load(snapshot, tmp_path):
+    """elapsed and maintenance are wall-clock differences: a clock stepped back early in a run
+    leaves them negative in a good snapshot, which must still resume."""
+    snap, _ = snapshot
+
+    def set_back(extra):
+        extra["counters"]["elapsed"] = -0.4
+        extra["counters"]["maintenance"] = -0.1
+
+    good = _with(snap, tmp_path / "network-snapshot-000000.safetensors", edit_extra=set_back)
+    assert load_snapshot(good, "cpu")["counters"]["elapsed"] == -0.4
