@@ -44,20 +44,31 @@ def _distinct(a: str, b: str, n: int = 14) -> tuple[str, str]:
 MEASURING = "measuring every conv layer…"
 
 
-class BlobChart(QWidget):
-    requested = Signal()  # measure the blob scores of every layer for the latent on screen
+class _Chart(QWidget):
+    """A chart under the button that asks for its measurement."""
+
+    requested = Signal()
+
+    def __init__(self, button_text: str, tip: str) -> None:
+        super().__init__()
+        self.lay = QVBoxLayout(self)
+        self.lay.setContentsMargins(0, 0, 0, 0)
+        button = QPushButton(button_text)
+        button.setToolTip(tip)
+        button.clicked.connect(self.requested)
+        self.lay.addWidget(button)
+
+
+class BlobChart(_Chart):
+    """Blob scores of every conv layer of the latent on screen (`requested` measures them)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        button = QPushButton("Blob scores of all layers: measure again for this latent")
-        button.setToolTip(
+        super().__init__(
+            "Blob scores of all layers: measure again for this latent",
             "Render once capturing every conv layer and chart each one's blob score (peak / "
-            "median of |x|); measured when the tab opens and after this button"
+            "median of |x|); measured when the tab opens and after this button",
         )
-        button.clicked.connect(self.requested)
-        lay.addWidget(button)
+        lay = self.lay
         self.plot = small_plot(120, "peak / median")
         self.hint = plot_hint(self.plot, MEASURING)
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6, brush=CURVE_COLOR)
@@ -117,20 +128,16 @@ class BlobChart(QWidget):
         axis.setTicks([[(i, row[0].replace(".conv", "c")) for i, row in enumerate(table)]])
 
 
-class UsageChart(QWidget):
-    requested = Signal()  # measure the resolution usage of this latent and of random ones
+class UsageChart(_Chart):
+    """Resolution usage of this latent and of random ones (`requested` measures it)."""
 
     def __init__(self) -> None:
-        super().__init__()
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        button = QPushButton("Resolution usage (this latent and 256 random)")
-        button.setToolTip(
-            "Share of each resolution's tRGB output in the image (std of the "
-            "pixels it adds), as in the paper's Figure 8"
+        super().__init__(
+            "Resolution usage (this latent and 256 random)",
+            "Share of each resolution's tRGB output in the image (std of the pixels it adds), "
+            "as in the paper's Figure 8",
         )
-        button.clicked.connect(self.requested)
-        lay.addWidget(button)
+        lay = self.lay
         self.plot = small_plot(110)
         self.plot.getAxis("left").setWidth(40)
         self.plot.setLabel("bottom", "share of the image (%)")

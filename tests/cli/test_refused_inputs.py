@@ -213,8 +213,10 @@ def test_video_refuses_an_output_in_proc(net, capsys):
     _refused(capsys, [*argv, "--out", "/proc/stylegan2-test.gif"], "cannot write")
 
 
-@needs_proc
-def test_project_refuses_its_video_before_projecting(tmp_path, net, capsys, monkeypatch):
+@pytest.fixture
+def project_argv(tmp_path, net, monkeypatch) -> list[str]:
+    """`project` of a target t.png into tmp/o, its projection replaced by a failure: a test
+    that reaches it refused too late."""
     import stylegan2.projection as projection
 
     def never(*_a, **_k):
@@ -224,25 +226,21 @@ def test_project_refuses_its_video_before_projecting(tmp_path, net, capsys, monk
     target = tmp_path / "t.png"
     Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(target)
     argv = ["project", "--network", str(net), "--target", str(target), "--steps", "1"]
-    argv += ["--outdir", str(tmp_path / "o"), "--video", "/proc/stylegan2-test.gif"]
+    return [*argv, "--outdir", str(tmp_path / "o")]
+
+
+@needs_proc
+def test_project_refuses_its_video_before_projecting(project_argv, capsys):
+    argv = [*project_argv, "--video", "/proc/stylegan2-test.gif"]
     _refused(capsys, argv, "cannot write /proc/stylegan2-test.gif")
 
 
 def test_project_refuses_a_video_named_as_its_folder_or_another_output(
-    tmp_path, net, capsys, monkeypatch
+    project_argv, tmp_path, capsys
 ):
     """The video goes into --outdir beside projected_w.npz and the images: '.' (the folder
     itself) or one of their names would fail only after the projection."""
-    import stylegan2.projection as projection
-
-    def never(*_a, **_k):
-        raise AssertionError("the projection ran")
-
-    monkeypatch.setattr(projection, "project", never)
-    target = tmp_path / "t.png"
-    Image.fromarray(np.full((16, 16, 3), 90, np.uint8)).save(target)
-    argv = ["project", "--network", str(net), "--target", str(target), "--steps", "1"]
-    argv += ["--outdir", str(tmp_path / "o")]
+    argv = list(project_argv)
     for video in (".", "proj.png"):
         _refused(capsys, [*argv, "--video", video], "names the output folder or another output")
     argv[-1] = str(tmp_path)  # --outdir beside the target: a video named as it
