@@ -197,8 +197,9 @@ class UsageChart(_Chart):
                 color = USAGE_COLORS[resolutions.index(res) % len(USAGE_COLORS)]
                 bar = pg.BarGraphItem(x0=[left], y=[y], width=[width], height=0.6, brush=color)
                 self.plot.addItem(bar)
-                if width > 6:
-                    label = pg.TextItem(f"{res}", color="#202124", anchor=(0.5, 0.5))
+                if width > 6:  # its resolution; with room, its share too
+                    text = f"{res} px {width:.0f} %" if width > 18 else f"{res}"
+                    label = pg.TextItem(text, color="#202124", anchor=(0.5, 0.5))
                     label.setPos(left + width / 2, y)
                     self.plot.addItem(label)
                 left += width

@@ -21,7 +21,7 @@ class PathLengthView(QWidget):
         super().__init__()
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.plot = small_plot(140, "path length", "t (s)")
+        self.plot = small_plot(140, "path length d/ε²", "t (s)")
         self.plot.setXRange(0, 1, padding=0.02)  # until there is a path: not pyqtgraph's ±500
         self.legend = self.plot.addLegend(offset=(-4, 2), labelTextSize="8pt")
         self.curves = [
