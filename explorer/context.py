@@ -114,6 +114,16 @@ class Context:
     def compared(self) -> NetworkInfo | None:
         return self.networks[1] if len(self.networks) > 1 else None
 
+    def network_summary(self) -> str:
+        """The status bar's line for the open networks: the first's summary, and the one it is
+        compared with ("" before any opens)."""
+        main, twin = self.network, self.compared
+        if main is None:
+            return ""
+        if twin is None:
+            return main.summary()
+        return f"{main.summary()}   |   compared with {twin.name} ({twin.normalization})"
+
     def set_network(self, index: int, info: NetworkInfo) -> None:
         if index < len(self.networks):
             self.networks[index] = info

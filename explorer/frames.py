@@ -92,7 +92,7 @@ class FrameController(QObject):
             return
         info = self.ctx.network
         if status.network_line().startswith(RENDER_ERROR) and info is not None:
-            status.set_network_line(info.summary())  # recovered
+            status.set_network_line(self.ctx.network_summary())  # recovered
         first = self.view.image is None
         self.last = frame
         self.view.set_image(result.image)

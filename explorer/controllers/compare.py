@@ -78,6 +78,7 @@ class CompareController(QObject):
     def close(self) -> None:
         self.ctx.worker.close_compared()
         del self.ctx.networks[1:]
+        self.ctx.status.set_network_line(self.ctx.network_summary())
         self.features.set_compare(None, None)
         self.area.show_twin(False)
         self.frames.request_render()
@@ -138,6 +139,7 @@ class CompareController(QObject):
         if index != 1 or self.ctx.worker.network_count() < 2:
             return  # the first network, or comparing stopped while this one loaded
         self.ctx.set_network(1, info)
+        self.ctx.status.set_network_line(self.ctx.network_summary())
         self.recaption()
         self.area.show_twin(True)
         self.ctx.status.say(f"comparing with {info.name}", 6000)

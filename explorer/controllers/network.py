@@ -151,7 +151,7 @@ class NetworkController(QObject):
         ui.path.set_resolution(info.resolution)
         ui.latent.set_num_classes(info.c_dim)
         ui.performance.set_device(info.device, info.device.startswith("cuda"))
-        ctx.status.set_network_line(info.summary())
+        ctx.status.set_network_line(ctx.network_summary())
         ctx.prefs.add_recent_network(info.path)
         self.frames.reset()
         self.opened.emit(info)

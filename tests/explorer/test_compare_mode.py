@@ -38,6 +38,14 @@ def _compare(window, qtbot, path):
     qtbot.waitUntil(lambda: window.ui.twin_view.image is not None, timeout=30_000)
 
 
+def test_the_status_bar_names_the_compared_network(window, qtbot, adain_network):
+    main = window.ctx.network.summary()
+    _compare(window, qtbot, adain_network)
+    assert window.ui.net_label.text() == f"{main}   |   compared with adain.safetensors (adain)"
+    window.compare.close()
+    assert window.ui.net_label.text() == main
+
+
 def test_same_controls_drive_both_networks(window, qtbot, adain_network):
     from stylegan2.checkpoints import load_network
 
