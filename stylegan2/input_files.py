@@ -33,7 +33,11 @@ def utf8_name(path: str | os.PathLike[str]) -> Iterator[str]:
     path itself, or for a name that is not UTF-8 (bytes from another system's encoding) its
     open descriptor's /proc path, valid inside the `with`; ValueError where there is none."""
     name = str(path)
-    if name.encode("utf-8", "surrogateescape").decode("utf-8", "replace") == name:
+    try:
+        name.encode("utf-8")  # (undecodable bytes are surrogates here, which UTF-8 refuses)
+    except UnicodeEncodeError:
+        pass
+    else:
         yield name
         return
     if not Path("/proc/self/fd").is_dir():

@@ -101,9 +101,9 @@ COUNTERS = {
     "step": "whole",
     "tick": "whole",
     "elapsed": "finite",
-    "augment_p": "positive",
+    "augment_p": "not negative",
     "maintenance": "finite",
-    "maintenance_from_kimg": "positive",
+    "maintenance_from_kimg": "not negative",
 }
 _ADAM_FLAGS = ("amsgrad", "maximize", "capturable", "differentiable")
 
@@ -195,12 +195,9 @@ def load_snapshot(path: Path, device: torch.device) -> dict[str, Any]:
     ckpt = load_checkpoint(path, device=device)
     if ckpt.G is None or ckpt.D is None:
         raise CheckpointError(f"{path}: holds no G and D, so training cannot resume from it")
-    extra = ckpt.metadata.get("extra") or {}
-    if not isinstance(extra, Mapping):
-        raise CheckpointError(f"{path}: its training state is damaged (not a JSON object)")
+    counters = snapshot_counters(path, ckpt.metadata)  # (which checks "extra" is an object)
+    opt_meta = _optimizer_meta(path, ckpt.metadata.get("extra") or {})
     tensors = ckpt.metadata.get("state_tensors", {})
-    opt_meta = _optimizer_meta(path, extra)
-    counters = snapshot_counters(path, ckpt.metadata)
     return {
         "G": ckpt.G,
         "D": ckpt.D,
@@ -241,7 +238,7 @@ def _snapshots(run_dir: Path) -> list[Path]:
 
 def earlier_snapshot_hint(path: Path) -> str:
     """For a snapshot that failed to load (a kill while it was copied, a damaged disk): "; the
-    run's snapshot before it, NAME, may be whole: --resume PATH", or "" without one."""
+    run's snapshot before it may be whole: --resume PATH", or "" without one."""
     path = Path(path)
     if not SNAPSHOT_RE.search(path.name):
         return ""

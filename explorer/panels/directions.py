@@ -129,7 +129,6 @@ class DirectionsPanel(QGroupBox):
         self._show_info()
         span = 3.0 if d.method == "pca" else 10.0  # PCA strengths are in standard deviations
         unit = "σ" if d.method == "pca" else "λ"
-        self.sliders_layout.addRow(*self._header(d.method, unit))
         for k, name in enumerate(d.names):
             s = FloatSlider(-span, span, span / 100, 0.0)
             s.setToolTip(name)
@@ -156,10 +155,14 @@ class DirectionsPanel(QGroupBox):
             self.sliders_layout.addRow(label, holder)
             self.sliders.append(s)
             self.ranges.append((lo, hi))
+        if self.sliders:  # column names over the rows, as wide as the last row's boxes
+            widths = (lo.sizeHint().width(), save.sizeHint().width())
+            self.sliders_layout.insertRow(0, *self._header(d.method, unit, *widths))
         self._apply()
 
-    def _header(self, method: str, unit: str) -> tuple[QLabel, QWidget]:
-        """Column names over the sliders' rows, in widths that line up with them."""
+    def _header(self, method: str, unit: str, spin: int, save: int) -> tuple[QLabel, QWidget]:
+        """Column names over the sliders' rows; `spin` and `save` are the widths of a row's
+        ws boxes and Save button, so that the names line up with them."""
         dim = f"color: {text_color('dim')};"
         first = QLabel(f"#  {unit}")
         first.setStyleSheet(dim)
@@ -171,11 +174,10 @@ class DirectionsPanel(QGroupBox):
         )
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
-        spin, save = QSpinBox().sizeHint().width(), QPushButton("Save…").sizeHint().width()
         for text, width in (
             ("strength" + (" (σ)" if method == "pca" else ""), None),
-            ("first ws", spin),
-            ("last ws", spin),
+            ("from", spin),  # (short: a ws box is narrow; the boxes' tooltip says ws)
+            ("to", spin),
             ("", save),
         ):
             label = QLabel(text)

@@ -53,9 +53,7 @@ class NoisePanel(QGroupBox):
         row = QHBoxLayout()
         self.preset_buttons = {}
         for name in ("All on", "All off", *BANDS):
-            b = QPushButton(name)
-            if name in BANDS:
-                b.setToolTip(f"Noise in the {name.split()[0].lower()} layers only")
+            b = QPushButton(name)  # (the bands' tooltips name their layers: set_layers)
             b.clicked.connect(lambda _=False, n=name: self.preset(n))
             row.addWidget(b)
             self.preset_buttons[name] = b

@@ -7,6 +7,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QWheelEvent
 
+from explorer.panels.text_colors import on_dark
+
 ZOOM_MODIFIER = Qt.KeyboardModifier.ControlModifier
 ZOOM_HINT = "Ctrl + wheel zooms, drag pans, the small A button resets"
 
@@ -28,7 +30,7 @@ class PanelPlot(pg.PlotWidget):
 
 PLOT_BACKGROUND = "#2b2d31"
 CURVE_COLOR = "#8ab4f8"
-TWIN_COLOR = "#fdd663"  # a compared network's curves and bars (text: text_color("twin"))
+TWIN_COLOR = on_dark("twin")  # a compared network's curves and bars
 
 
 def small_plot(height: int, left: str | None = None, bottom: str | None = None) -> pg.PlotWidget:
@@ -48,7 +50,7 @@ def small_plot(height: int, left: str | None = None, bottom: str | None = None) 
 
 def plot_hint(plot: pg.PlotWidget, text: str, x: float = 0.5, y: float = 0.5) -> pg.TextItem:
     """Grey text centred at (x, y) of an empty plot, saying how it fills (hide it then)."""
-    hint = pg.TextItem(text, color="#9aa0a6", anchor=(0.5, 0.5))
+    hint = pg.TextItem(text, color=on_dark("dim"), anchor=(0.5, 0.5))
     hint.setPos(x, y)
     plot.addItem(hint)
     return hint

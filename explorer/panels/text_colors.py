@@ -22,6 +22,11 @@ def palette_is_dark() -> bool:
     return app is not None and app.palette().window().color().lightness() < 128
 
 
+def on_dark(role: str) -> str:
+    """The colour of `role` on a dark background (the plots')."""
+    return _COLORS[role][0]
+
+
 def text_color(role: str) -> str:
     """The CSS colour of `role` ('twin', 'dim' or 'error') for the current palette."""
     dark, light = _COLORS[role]
