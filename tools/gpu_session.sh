@@ -28,6 +28,10 @@
 # dataset drawn there comes out of it too).
 # $OUT gets session.log, runs.tar.gz (logs, stats, last sample grids), $PREFIX-{stylegan2,adain}
 # .safetensors and .md, and {demod,adain}-state.safetensors: 8 files, the most a call returns.
+# BUNDLE=0 leaves the bundling (minutes of measuring for the cards) to a machine whose time is
+# not leased: the GPU trains about two minutes longer and sends back the hand-offs only (G_ema
+# halves without cards as $PREFIX-<name>.safetensors, and the states); join them there and
+# bundle with tools/ship_pair.sh.
 # To ship: the .safetensors go to assets/models/ and the states to assets/training/ (renamed to
 # $PREFIX-<name>-state.safetensors); the cards' notes (what the models draw) need a person.
 # With time left on a warm machine (it goes back after 30 s idle), a second call goes on from
@@ -36,8 +40,13 @@
 #       timeout_s=295)
 # and `bash tools/gpu_carry.sh --restore` after it.
 #
-# BATCH (default 64) is each run's batch: at 64 px a step is launch-bound, so a larger batch may
-# cost little more time per step (measure with `stylegan2-train --bench --batch N` there first).
+# Before training, while the dataset is drawn on the CPUs, the GPU checks its own path (the `gpu`
+# tests: CUDA renders against the CPU's, fp16 blocks against fp32, a mixed-precision step, R1
+# through ADA) and measures one run's training step alone at batches BENCH (default 32 64 128
+# 256; `stylegan2-train --bench`, random data, img/s). BATCH is each run's batch; unset, it is
+# the measured choice: 128 where one run at 128 trains at least 1.5 times the images per second
+# of one at 64 (64 still launch-bound), else 64. PRECISION (default fp32: the runs' precision on
+# the CPU, and at 64 px the step is launch-bound, where mixed precision only adds cast kernels).
 # The emoji pair still works: PREFIX=emoji64 DATA=runs/data/emoji64-faces.zip AUG=ada, DATA carried.
 # A dry run of the whole script here, with a small dataset (FACES: how many faces to draw when
 # DATA is missing) and nothing written into the checkout (HAND: a hand-off folder in /tmp):
@@ -70,6 +79,12 @@ else
 fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"
+# The GPU's own checks run while the CPUs draw the dataset; neither waits for the other.
+CHECKS=$(mktemp -d)
+if [ "$DEV" = cuda ]; then
+    timeout 120 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py > "$CHECKS/tests.log" 2>&1 &
+    TESTS_PID=$!
+fi
 if [ ! -f "$DATA" ]; then
     [ "$PREFIX" = faces64 ] || { echo "missing $DATA: carry it"; exit 1; }
     echo "== 0. drawing $DATA: $FACES faces (t=${SECONDS}s)"
@@ -77,15 +92,62 @@ if [ ! -f "$DATA" ]; then
     t=$SECONDS
     # A hung build must not eat the training's time: a third of the budget at most.
     timeout -s INT $((BUDGET / 3)) python3 -m commands.main dataset --faces "$FACES" \
-        --resolution 64 --dest "$DATA" --workers 14 || { echo "!! cannot draw $DATA"; exit 1; }
+        --resolution 64 --dest "$DATA" --workers 13 || { echo "!! cannot draw $DATA"; exit 1; }
     echo "drew $DATA in $((SECONDS - t)) s ($(du -h "$DATA" | cut -f1))"
+fi
+if [ -n "${TESTS_PID:-}" ]; then
+    wait "$TESTS_PID"
+    echo "== 0b. the gpu tests (rc $?, t=${SECONDS}s)"
+    tail -n 6 "$CHECKS/tests.log"
+fi
+PRECISION=${PRECISION:-fp32}
+# One run's step alone at each batch, in one process (CUDA starts once): img/s on random data.
+echo "== 0c. one run's training step alone, $PRECISION (t=${SECONDS}s)"
+timeout 90 python3 - "$DATA" "$DEV" "$PRECISION" ${BENCH:-32 64 128 256} > "$CHECKS/bench.txt" <<'PY'
+import sys
+import torch
+
+from stylegan2.device import resolve_device
+from training.bench import bench_training
+from training.options import TrainOptions, resolve, use_mixed_precision
+
+data, dev, precision, *batches = sys.argv[1:]
+device = resolve_device(dev)
+for norm in ("demod", "adain"):
+    for b in map(int, batches):
+        opts = TrainOptions(
+            data=data, outdir="unused", cfg="small", norm=norm, batch=b, precision=precision
+        )
+        rc = resolve(opts, 64, 3, 0, mixed=use_mixed_precision(opts, device.type))
+        try:
+            r = bench_training(rc, device, reps=7, count_flops=False)
+        except torch.OutOfMemoryError:
+            print(norm, b, "out-of-memory", flush=True)
+            continue
+        print(norm, b, f"{r['img_per_sec']:.0f}", flush=True)
+        print(f"  {norm} batch {b}: {r['img_per_sec']:.0f} img/s (G {r['Gmain_sec'] * 1e3:.1f} ms,"
+              f" D {r['Dmain_sec'] * 1e3:.1f} ms a step)", file=sys.stderr, flush=True)
+PY
+cat "$CHECKS/bench.txt"
+if [ -z "${BATCH:-}" ]; then  # demod's img/s at 64 and 128 decide
+    r64=$(awk '$1 == "demod" && $2 == 64 {print $3}' "$CHECKS/bench.txt")
+    r128=$(awk '$1 == "demod" && $2 == 128 {print $3}' "$CHECKS/bench.txt")
+    BATCH=64
+    if [[ "$r64" =~ ^[0-9]+$ ]] && [[ "$r128" =~ ^[0-9]+$ ]] && [ $((2 * r128)) -ge $((3 * r64)) ]; then
+        BATCH=128
+    fi
+    echo "batch $BATCH for both runs (one run alone: ${r64:-?} img/s at 64, ${r128:-?} at 128)"
 fi
 
 AUG=${AUG:-none}
+BUNDLE=${BUNDLE:-1}
+# Seconds of BUDGET left when both runs stop, and when the one behind must have caught up.
+TAIL=$([ "$BUNDLE" = 1 ] && echo 150 || echo 100)
+CATCH_END=$([ "$BUNDLE" = 1 ] && echo 75 || echo 35)
 ADA=()
 [ "$AUG" = ada ] && ADA=(--ada-kimg "${ADA_KIMG:-20}")
-COMMON=(--cfg small --batch "${BATCH:-64}" --mirror --aug "$AUG" "${ADA[@]}" --tick "$TICK" --snap 1
-        --workers 5 --no-progress --device "$DEV")
+COMMON=(--cfg small --batch "$BATCH" --mirror --aug "$AUG" "${ADA[@]}" --tick "$TICK" --snap 1
+        --workers 5 --no-progress --device "$DEV" --precision "$PRECISION")
 NORMS=(demod adain)
 declare -A PID START G_SRC ST_SRC START_KIMG
 name_of() { [ "$1" = demod ] && echo stylegan2 || echo adain; }
@@ -174,26 +236,26 @@ for norm in "${NORMS[@]}"; do
     fi
 done
 tail -n 2 "$RUNS"/train-*.log
-wait_runs $((T_END < BUDGET - 150 ? T_END : BUDGET - 150)) "${NORMS[@]}"
+wait_runs $((T_END < BUDGET - TAIL ? T_END : BUDGET - TAIL)) "${NORMS[@]}"
 
 echo "== 3. the run behind goes on alone to the other's kimg (t=${SECONDS}s)"
 d_snap=$(latest demod) a_snap=$(latest adain)
 if [ -n "$d_snap" ] && [ -n "$a_snap" ]; then
     d_n=$(nimg_of "$d_snap") a_n=$(nimg_of "$a_snap")
     echo "demod at ${d_n:-?} images, adain at ${a_n:-?}"
-    B=${BATCH:-64}
+    B=$BATCH
     if [ -z "$d_n" ] || [ -z "$a_n" ]; then
         echo "!! cannot read a snapshot's image count: no catching up"
     elif [ $((d_n - a_n)) -ge "$B" ] || [ $((a_n - d_n)) -ge "$B" ]; then  # a batch or more apart
         if [ "$d_n" -lt "$a_n" ]; then behind=demod snap=$d_snap K=$a_n; else behind=adain snap=$a_snap K=$d_n; fi
-        stop=$((BUDGET - 75))
+        stop=$((BUDGET - CATCH_END))
         left=$(python3 -c "print(max(0.2, ($stop - $SECONDS - 20) / 60))")
         start_run "$behind" "$left" --resume "$snap" --kimg "$(python3 -c "print($K / 1000)")"
         wait_runs "$stop" "$behind"
     fi
 fi
 
-echo "== 4. bundling both, and the states to go on from (t=${SECONDS}s)"
+echo "== 4. bundling both (BUNDLE=$BUNDLE), and the states to go on from (t=${SECONDS}s)"
 bundle() {  # norm snapshot
     local norm=$1 snap=$2 name kimg cmds=() note=() line
     name=$(name_of "$norm")
@@ -235,7 +297,15 @@ print('\\n'.join(load_checkpoint('${G_SRC[$norm]}').metadata['card'].get('comman
 pids=()
 for norm in "${NORMS[@]}"; do
     snap=$(latest "$norm")
-    if [ -n "$snap" ]; then bundle "$norm" "$snap" & pids+=($!); else echo "!! no $norm snapshot"; fi
+    if [ -z "$snap" ]; then
+        echo "!! no $norm snapshot"
+    elif [ "$BUNDLE" = 1 ]; then
+        bundle "$norm" "$snap" & pids+=($!)
+    else  # the hand-off only: G_ema (no card) and state, bundled where time is not leased
+        timeout -s INT $((BUDGET - SECONDS > 35 ? BUDGET - SECONDS - 5 : 30)) \
+            python3 -m training.handoff split "$snap" --state "$OUT/$norm-state.safetensors" \
+            --g-ema "$OUT/$PREFIX-$(name_of "$norm").safetensors" & pids+=($!)
+    fi
 done
 for p in "${pids[@]}"; do wait "$p"; done  # not a bare wait: it would wait for tee too
 # Only the 8 files this script promises travel back (at most 8 do): no half-written leftovers.
