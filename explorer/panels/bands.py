@@ -1,13 +1,14 @@
-"""Coarse, middle and fine: the papers' bands of resolutions (StyleGAN, Figures 3 and 5), one
-definition for the Mixing tab's presets and the Noise tab's, so that "coarse" means the same
-layers in both."""
+"""The library's coarse, middle and fine bands (stylegan2.bands) as the button labels the Mixing
+tab's presets and the Noise tab's share."""
 
 from __future__ import annotations
 
+from stylegan2 import bands
+
 #: button label -> (lowest, highest) resolution in the band
-BANDS = {"Coarse (4–8)": (4, 8), "Middle (16–32)": (16, 32), "Fine (64+)": (64, 1 << 20)}
+BANDS = {bands.band_label(name): span for name, span in bands.BANDS.items()}
+_NAMES = {bands.band_label(name): name for name in bands.BANDS}
 
 
-def in_band(name: str, resolution: int) -> bool:
-    lo, hi = BANDS[name]
-    return lo <= resolution <= hi
+def in_band(label: str, resolution: int) -> bool:
+    return bands.in_band(_NAMES[label], resolution)

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
 
 from explorer.panels.bands import BANDS, in_band
 from explorer.state import StateModel
+from stylegan2.bands import ws_resolution
 from stylegan2.render import LayerInfo
 
 
@@ -128,10 +129,8 @@ class MixingPanel(QGroupBox):
         self._sync({"*"})
 
     def resolution_of(self, ws_index: int) -> int:
-        """The lowest resolution a ws drives, which the presets go by: so Coarse (4–8) is
-        ws 0–3, the paper's coarse styles (ws 3 drives the 8 px tRGB, and the first 16 px
-        conv too)."""
-        return min(layer.resolution for layer in self.table[ws_index])
+        """The resolution the presets go by (stylegan2.bands.ws_resolution)."""
+        return ws_resolution(self.table[ws_index], ws_index)
 
     def preset(self, name: str) -> None:
         if not self.model.state.mix_seeds:

@@ -1,0 +1,89 @@
+"""training/face_probe.py: the factors it reads are the ones drawn, it learns to read them, and it
+saves and loads without pickle."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import training.faces as faces
+from training.dataset_tool import build_faces_dataset
+from training.face_probe import (
+    CATEGORIES,
+    accuracy,
+    factor_classes,
+    load_faces,
+    load_probe,
+    save_probe,
+    train_probe,
+)
+
+
+def test_palette_classes_are_the_colours_drawn(monkeypatch):
+    drawn = []
+    jitter = faces._jitter
+
+    def recording(rng, rgb, amount):
+        drawn.append(tuple(rgb))
+        return jitter(rng, rgb, amount)
+
+    monkeypatch.setattr(faces, "_jitter", recording)
+    rng = np.random.RandomState(0)
+    for _ in range(500):
+        drawn.clear()
+        f = faces.sample_factors(rng)
+        skin, hair, iris = drawn  # the order sample_factors jitters them in
+        got = factor_classes(f)
+        assert got["skin"] == faces.SKIN_TONES.index(skin)
+        assert got["hair colour"] == faces.HAIR_COLOURS.index(hair)
+        assert got["iris"] == [(60, 40, 30), (50, 110, 190), (60, 140, 80)].index(iris)
+        assert CATEGORIES["hair"][got["hair"]] == f["hair"]
+        assert CATEGORIES["glasses"][got["glasses"]] == f["glasses"]
+
+
+def test_load_faces_pairs_each_image_with_its_factors(tmp_path):
+    build_faces_dataset(tmp_path / "f.zip", 16, 12, seed=3)
+    images, classes = load_faces(tmp_path / "f.zip")
+    drawn = list(faces.generate_faces(12, 16, seed=3))
+    assert images.shape == (12, 3, 16, 16) and images.dtype == torch.uint8
+    for i, (_, arr, f) in enumerate(drawn):
+        assert torch.equal(images[i], torch.from_numpy(arr.transpose(2, 0, 1).copy()))
+        assert {k: int(v[i]) for k, v in classes.items()} == factor_classes(f)
+
+
+def test_a_zip_without_factors_is_refused(tmp_path):
+    from PIL import Image
+
+    from training.dataset_tool import build_dataset
+
+    (tmp_path / "src").mkdir()
+    for i in range(2):
+        Image.new("RGB", (8, 8), (i, 0, 0)).save(tmp_path / "src" / f"{i}.png")
+    build_dataset(tmp_path / "src", tmp_path / "plain.zip", 8)
+    with pytest.raises(ValueError, match="not a procedural faces dataset"):
+        load_faces(tmp_path / "plain.zip")
+
+
+@pytest.mark.slow
+def test_it_learns_to_read_colours_and_round_trips(tmp_path):
+    build_faces_dataset(tmp_path / "train.zip", 16, 600, seed=0)
+    build_faces_dataset(tmp_path / "fresh.zip", 16, 200, seed=1)
+    images, classes = load_faces(tmp_path / "train.zip")
+    fresh, fresh_classes = load_faces(tmp_path / "fresh.zip")
+    probe = train_probe(images, classes, epochs=6, batch=16, width=16)
+    acc = accuracy(probe, fresh, fresh_classes)
+    # eight skin tones and eight hair colours: chance is about 1/8 (commonest value ~0.16)
+    assert acc["skin"] > 0.5 and acc["hair colour"] > 0.4, acc
+    save_probe(probe, tmp_path / "p.safetensors")
+    again = load_probe(tmp_path / "p.safetensors")
+    a, b = probe.predict(fresh), again.predict(fresh)
+    assert all(torch.equal(a[k], b[k]) for k in CATEGORIES)
+
+
+def test_load_refuses_other_files(tmp_path):
+    from safetensors.torch import save_file
+
+    save_file({"x": torch.zeros(1)}, str(tmp_path / "x.safetensors"))
+    with pytest.raises(ValueError, match="not a face probe"):
+        load_probe(tmp_path / "x.safetensors")
