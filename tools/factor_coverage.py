@@ -4,7 +4,9 @@
   trusted (a factor read near chance says nothing);
 - coverage: per factor, how often each value is drawn among N samples (psi 1, random noise)
   against the training faces, as the total variation distance of the two shares (0: the same
-  mix, 1: nothing in common), and the values drawn less than half as often as in the data;
+  mix, 1: nothing in common), and the values drawn less than half as often as in the data. The
+  fresh faces as the probe reads them give the floor: what a model that drew exactly the
+  data's mix would score, the probe's misreadings and sampling included;
 - style bands: for P pairs of seeds (a, b), seed a's ws with one band's ws from seed b (coarse
   4-8 px, middle 16-32 px, fine 64+ px; stylegan2.bands), noise constant. Per factor, among the
   pairs where the probe reads a and b differently, the share in which the mixed image takes b's
@@ -129,11 +131,15 @@ def main(argv: list[str] | None = None) -> int:
     fresh_imgs, fresh_cls = load_faces(args.fresh)
     acc = accuracy(probe, fresh_imgs, fresh_cls)
     data_share = shares(train_cls)
+    # What a model that drew exactly the data's mix would score: fresh faces as the probe reads
+    # them, against the training faces' true shares (the probe's errors and sampling together).
+    floor = coverage(shares(probe.predict(fresh_imgs)), data_share)
     print(f"## The probe on {len(fresh_imgs)} fresh faces\n")
-    print("| factor | values | read right | chance (the commonest value) |\n|---|---|---|---|")
+    print("| factor | values | read right | chance (the commonest value) | total variation |")
+    print("|---|---|---|---|---|")
     for k, names in CATEGORIES.items():
         chance = float(shares(fresh_cls)[k].max())
-        print(f"| {k} | {len(names)} | {_pct(acc[k])} | {_pct(chance)} |")
+        print(f"| {k} | {len(names)} | {_pct(acc[k])} | {_pct(chance)} | {floor[k][0]:.2f} |")
     for path in args.networks:
         G = load_checkpoint(path).G_ema.eval()
         print(f"\n## {Path(path).name}\n")

@@ -50,6 +50,7 @@ def test_every_table_prints_and_the_probe_is_saved_then_reused(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "probe epoch 1/1" in out and (tmp_path / "p.safetensors").is_file()
     assert out.count("| hair |") == 2  # the probe's accuracy and the coverage
+    assert re.search(r"^\| skin \| 8 \| \d+ % \| \d+ % \| \d\.\d\d \|$", out, re.M)  # floor
     assert re.search(
         r"\| coarse \(ws \[0, 1, 2, 3\]\) \| middle \(ws \[4, 5\]\) \| fine \(ws \[\]\)", out
     )
