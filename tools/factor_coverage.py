@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 
 from stylegan2.bands import BANDS, ws_in_band
-from stylegan2.checkpoints import load_checkpoint
+from stylegan2.checkpoints import CheckpointError, load_checkpoint
 from stylegan2.networks import z_from_seed
 from training.face_probe import (
     CATEGORIES,
@@ -118,9 +118,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--pairs", type=int, default=200)
     p.add_argument("--epochs", type=int, default=6, help="probe training epochs")
     args = p.parse_args(argv)
-    if args.samples < 1 or args.pairs < 1:
-        p.error("--samples and --pairs must be positive")
+    if args.samples < 1 or args.pairs < 1 or args.epochs < 1:
+        p.error("--samples, --pairs and --epochs must be positive")
     torch.set_num_threads(1)
+    try:
+        return _report(args)
+    except (OSError, ValueError, CheckpointError) as e:  # DatasetError is a ValueError
+        print(f"factor_coverage: error: {e}", file=sys.stderr)
+        return 1
+
+
+def _report(args: argparse.Namespace) -> int:
     train_imgs, train_cls = load_faces(args.data)
     if args.probe and Path(args.probe).is_file():
         probe = load_probe(args.probe)

@@ -87,9 +87,12 @@ def load_faces(path: str | Path, limit: int | None = None) -> tuple[torch.Tensor
 
     from training.dataset import ImageDataset
 
-    with zipfile.ZipFile(path) as z:
-        meta = json.loads(z.read("dataset.json"))
-    if not meta.get("factors"):
+    try:
+        with zipfile.ZipFile(path) as z:
+            meta = json.loads(z.read("dataset.json"))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f"{path}: not a procedural faces dataset zip ({e})") from None
+    if not isinstance(meta, dict) or not meta.get("factors"):
         raise ValueError(f"{path}: not a procedural faces dataset (no factors in dataset.json)")
     factors = meta["factors"]
     ds = ImageDataset(path)

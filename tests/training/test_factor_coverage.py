@@ -57,3 +57,11 @@ def test_every_table_prints_and_the_probe_is_saved_then_reused(tmp_path, capsys)
     assert len(re.findall(r"^\| glasses \(\d+\) \|", out, re.M)) == 1
     assert TOOL["main"](args) == 0  # the saved probe: no training this time
     assert "probe epoch" not in capsys.readouterr().out
+
+
+def test_inputs_that_are_not_faces_are_one_line(tmp_path, capsys):
+    (tmp_path / "x.zip").write_bytes(b"not a zip")
+    build_faces_dataset(tmp_path / "f.zip", 16, 4, seed=1)
+    args = ["nowhere.safetensors", "--data", str(tmp_path / "x.zip"), "--fresh", "f.zip"]
+    assert TOOL["main"](args) == 1
+    assert capsys.readouterr().err.startswith("factor_coverage: error: ")
