@@ -191,3 +191,46 @@ def pca(
         "pca",
         [f"PC {i} (std {float(std[i]):.3g})" for i in range(k)],
     )
+
+
+def from_labels(
+    w: np.ndarray | torch.Tensor,
+    labels: dict[str, np.ndarray],
+    layers: tuple[int, int],
+    min_group: int = 20,
+) -> Directions:
+    """Named directions between labelled groups of w's: for each name, the mean w of the samples
+    labelled True minus the mean of those labelled False (the simplest form of a linear
+    attribute boundary, as in InterFaceGAN), so strength 1 moves a w from the one group's mean
+    to the other's. Scores: the groups' separation along it (d', the difference of the means
+    over the pooled standard deviation), largest first. `w` is [N, w_dim]; a name whose groups
+    have fewer than `min_group` members either way is left out."""
+    w = torch.as_tensor(w).double()
+    if w.ndim != 2 or len(w) < 2:
+        raise ValueError(f"w must be [N, w_dim] with N >= 2, got {list(w.shape)}")
+    lo, hi = layers
+    if not 0 <= lo <= hi:
+        raise ValueError(f"layers [{lo}, {hi}]: the first and last ws index, from 0, in order")
+    found: list[tuple[float, str, np.ndarray]] = []
+    for name, mask in labels.items():
+        m = torch.as_tensor(np.asarray(mask, dtype=bool))
+        if m.shape != (len(w),):
+            raise ValueError(f"{name}: {list(m.shape)} labels for {len(w)} w's")
+        pos, neg = w[m], w[~m]
+        if min(len(pos), len(neg)) < min_group:
+            continue
+        diff = pos.mean(0) - neg.mean(0)
+        unit = diff / diff.norm().clamp_min(1e-12)
+        spread = torch.cat([(pos - pos.mean(0)) @ unit, (neg - neg.mean(0)) @ unit])
+        d_prime = float(diff.norm() / spread.std().clamp_min(1e-12))
+        found.append((d_prime, name, diff.float().numpy()))
+    if not found:
+        raise ValueError(f"no label has {min_group} or more samples on each side")
+    found.sort(key=lambda t: -t[0])
+    return Directions(
+        np.stack([v for _, _, v in found]),
+        np.array([s for s, _, _ in found]),
+        (lo, hi),
+        "labels",
+        [n for _, n, _ in found],
+    )

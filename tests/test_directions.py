@@ -146,3 +146,27 @@ def test_a_file_numpy_would_unpickle_is_refused_without_advice_to_unpickle(tmp_p
     with pytest.raises(LatentFileError) as exc:
         load_w(text, 2, 4)
     assert "allow_pickle" not in str(exc.value)
+
+
+def test_label_directions_point_from_one_group_to_the_other(tmp_path):
+    from stylegan2.directions import from_labels
+
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(2000, 8))
+    has = rng.random(2000) < 0.3
+    shift = np.array([3.0, 0, 0, 0, 0, 0, 0, 0])
+    w[has] += shift  # the group with the attribute sits 3 sigma along axis 0
+    faint = rng.random(2000) < 0.5  # a label unrelated to w
+    rare = np.zeros(2000, bool)
+    rare[:5] = True  # too few to fit
+    d = from_labels(w, {"faint": faint, "shifted": has, "rare": rare}, (1, 4))
+    assert d.names == ["shifted", "faint"] and d.method == "labels" and d.layers == (1, 4)
+    assert np.allclose(d.vectors[0], shift, atol=0.15)  # strength 1: mean to mean
+    assert 2.7 < d.scores[0] < 3.3 and d.scores[1] < 0.5
+    d.save(tmp_path / "d.npz")
+    back = Directions.load(tmp_path / "d.npz")
+    assert back.names == d.names and back.method == "labels"
+    with pytest.raises(ValueError, match="no label has 20 or more"):
+        from_labels(w, {"rare": rare}, (0, 0))
+    with pytest.raises(ValueError, match=r"x: \[3\] labels for 2000"):
+        from_labels(w, {"x": np.ones(3, bool)}, (0, 0))
