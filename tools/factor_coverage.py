@@ -1,22 +1,26 @@
 """What models of the procedural faces draw, read back by the face probe (training/face_probe.py):
 
 - the probe's accuracy on fresh faces it never saw, per factor: how far the numbers below can be
-  trusted (a factor read near chance says nothing);
+  trusted. It is measured on real faces only; generated faces are blurrier, and no number here
+  says how much worse the probe reads them;
 - coverage: per factor, how often each value is drawn among N samples (psi 1, random noise)
-  against the training faces, as the total variation distance of the two shares (0: the same
-  mix, 1: nothing in common), and the values drawn less than half as often as in the data. The
-  fresh faces as the probe reads them give the floor: what a model that drew exactly the
-  data's mix would score, the probe's misreadings and sampling included;
+  against the training faces, both as the probe reads them (so that its misreadings weigh on
+  both sides), as the total variation distance of the two shares (0: the same mix, 1: nothing
+  in common), and the values drawn less than half as often as in the data. N fresh faces, read
+  the same way, give the floor: what a model drawing exactly the data's mix would score;
 - style bands: for P pairs of seeds (a, b), seed a's ws with one band's ws from seed b (coarse
-  4-8 px, middle 16-32 px, fine 64+ px; stylegan2.bands), noise constant. Per factor, among the
-  pairs where the probe reads a and b differently, the share in which the mixed image takes b's
-  value: the factors a band controls.
+  4-8 px, middle 16-32 px, fine 64+ px, each ws counted at the lowest resolution it drives;
+  stylegan2.bands), noise constant. Per factor, among the pairs the probe reads differently,
+  the share whose mix reads as b: the factors a band controls, beside the share a value drawn
+  at random from the model's samples would get.
 
     python tools/factor_coverage.py NETWORK [NETWORK ...] --data TRAIN.zip --fresh FRESH.zip
         [--probe PROBE.safetensors] [--samples 1000] [--pairs 200]
 
-The probe is trained on --data (a few minutes on one CPU thread for 20,000 faces) unless --probe
-names one saved before; with --probe and no such file, the trained one is saved there.
+The fresh faces must come from another dataset seed than the training faces (`stylegan2 dataset
+--faces 1000 --seed 1`). The probe is trained on --data (about 15 minutes on one busy CPU thread
+for 20,000 faces) unless --probe names one saved before; with --probe and no such file, the
+trained one is saved there.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ import torch
 
 from stylegan2.bands import BANDS, ws_in_band
 from stylegan2.checkpoints import CheckpointError, load_checkpoint
-from stylegan2.networks import z_from_seed
+from stylegan2.networks import Generator, z_from_seed
 from training.face_probe import (
     CATEGORIES,
     accuracy,
@@ -62,20 +66,24 @@ def coverage(model: dict[str, torch.Tensor], data: dict[str, torch.Tensor]) -> d
     return out
 
 
-def transfer_rates(a: dict, b: dict, mixed: dict) -> dict[str, tuple[float, int]]:
-    """Factor -> (share of the pairs read differently in a and b whose mix reads as b, how many
-    pairs were read differently)."""
+def transfer_rates(a: dict, b: dict, mixed: dict, share: dict) -> dict[str, tuple]:
+    """Factor -> (share of the pairs read differently in a and b whose mix reads as b, the share
+    a mix drawn at random from the model's values (`share`) would get, how many pairs were
+    read differently)."""
     out = {}
     for k in CATEGORIES:
         differ = a[k] != b[k]
         n = int(differ.sum())
-        took = float((mixed[k][differ] == b[k][differ]).float().mean()) if n else float("nan")
-        out[k] = (took, n)
+        if not n:
+            out[k] = (float("nan"), float("nan"), 0)
+            continue
+        took = float((mixed[k][differ] == b[k][differ]).float().mean())
+        out[k] = (took, float(share[k][b[k][differ]].mean()), n)
     return out
 
 
 @torch.no_grad()
-def samples(G, count: int, batch: int = 50) -> torch.Tensor:
+def samples(G: Generator, count: int, batch: int = 50) -> torch.Tensor:
     noise = torch.Generator().manual_seed(0)
     out = []
     for i in range(0, count, batch):
@@ -86,17 +94,21 @@ def samples(G, count: int, batch: int = 50) -> torch.Tensor:
 
 
 @torch.no_grad()
-def band_mixes(G, pairs: int, batch: int = 50) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    """Images of seeds a = 0..pairs-1 and b = a + pairs, and of a with each band's ws from b."""
+def band_mixes(
+    G: Generator, pairs: int, batch: int = 50
+) -> tuple[torch.Tensor, torch.Tensor, dict[str, torch.Tensor]]:
+    """Images of seeds a = 0..pairs-1 and b = a + pairs, and of a with each band's ws from b
+    (bands with no ws in this network are left out)."""
     layers = G.synthesis.layers()
-    imgs_a, imgs_b, mixed = [], [], {band: [] for band in BANDS}
+    imgs_a, imgs_b = [], []
+    mixed: dict[str, list] = {band: [] for band in BANDS if ws_in_band(layers, band)}
     for i in range(0, pairs, batch):
         seeds = range(i, min(i + batch, pairs))
         wa = G.mapping(torch.cat([z_from_seed(s, G.z_dim) for s in seeds]), None)
         wb = G.mapping(torch.cat([z_from_seed(s + pairs, G.z_dim) for s in seeds]), None)
         imgs_a.append(to_uint8(G.synthesis(wa, noise_mode="const")))
         imgs_b.append(to_uint8(G.synthesis(wb, noise_mode="const")))
-        for band in BANDS:
+        for band in mixed:
             idx = ws_in_band(layers, band)
             w = wa.clone()
             w[:, idx] = wb[:, idx]
@@ -123,53 +135,91 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     try:
         return _report(args)
-    except (OSError, ValueError, CheckpointError) as e:  # DatasetError is a ValueError
+    except (OSError, ValueError, CheckpointError) as e:  # DatasetError is a ValueError too
         print(f"factor_coverage: error: {e}", file=sys.stderr)
         return 1
 
 
+def _faces_seed(path: str) -> int | None:
+    import json
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            return json.loads(z.read("dataset.json")).get("faces_seed")
+    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError):
+        return None  # load_faces says what is wrong with it
+
+
 def _report(args: argparse.Namespace) -> int:
+    # Every input is checked before the minutes of probe training.
+    networks = []
+    for path in args.networks:
+        G = load_checkpoint(path).G_ema.eval()
+        if G.img_channels != 3 or G.c_dim:
+            raise ValueError(f"{path}: the probe reads unconditional RGB networks only")
+        networks.append((path, G))
+    seed = _faces_seed(args.data)
+    if seed is not None and seed == _faces_seed(args.fresh):
+        raise ValueError(
+            f"{args.fresh} was drawn from the same seed ({seed}) as {args.data}: its faces are "
+            "training faces (`stylegan2 dataset --faces N --seed S` with another S)"
+        )
+    saved = bool(args.probe) and Path(args.probe).is_file()
+    if args.probe and not saved and not Path(args.probe).resolve().parent.is_dir():
+        raise ValueError(f"{args.probe}: no folder to save the probe in")
     train_imgs, train_cls = load_faces(args.data)
-    if args.probe and Path(args.probe).is_file():
+    fresh_imgs, fresh_cls = load_faces(args.fresh)
+    if saved:
         probe = load_probe(args.probe)
     else:
         probe = train_probe(train_imgs, train_cls, epochs=args.epochs, log=print)
         if args.probe:
-            save_probe(probe, args.probe, note=f"trained on {Path(args.data).name}")
-    fresh_imgs, fresh_cls = load_faces(args.fresh)
+            save_probe(probe, args.probe, note=f"trained on {Path(args.data).name} (seed {seed})")
     acc = accuracy(probe, fresh_imgs, fresh_cls)
-    data_share = shares(train_cls)
-    # What a model that drew exactly the data's mix would score: fresh faces as the probe reads
-    # them, against the training faces' true shares (the probe's errors and sampling together).
-    floor = coverage(shares(probe.predict(fresh_imgs)), data_share)
+    # The reference is the training faces as the probe reads them, so that its misreadings
+    # weigh on both sides; fresh faces, as many as the samples, give the floor: what a model
+    # drawing exactly the data's mix would score.
+    reference = shares(probe.predict(train_imgs))
+    floor = coverage(shares(probe.predict(fresh_imgs[: args.samples])), reference)
+    n_floor = min(args.samples, len(fresh_imgs))
     print(f"## The probe on {len(fresh_imgs)} fresh faces\n")
-    print("| factor | values | read right | chance (the commonest value) | total variation |")
-    print("|---|---|---|---|---|")
+    print(f"Floor: {n_floor} fresh faces as the probe reads them, against the training faces as")
+    print("it reads them (what a model drawing exactly the data's mix would score).\n")
+    print("| factor | values | read right | the commonest value's share | floor: total variation "
+          "| floor: under half as often |")  # fmt: skip
+    print("|---|---|---|---|---|---|")
     for k, names in CATEGORIES.items():
-        chance = float(shares(fresh_cls)[k].max())
-        print(f"| {k} | {len(names)} | {_pct(acc[k])} | {_pct(chance)} | {floor[k][0]:.2f} |")
-    for path in args.networks:
-        G = load_checkpoint(path).G_ema.eval()
+        common = float(shares(fresh_cls)[k].max())
+        tv, rare = floor[k]
+        print(
+            f"| {k} | {len(names)} | {_pct(acc[k])} | {_pct(common)} | {tv:.2f} "
+            f"| {', '.join(rare) or '–'} |"
+        )
+    for path, G in networks:
         print(f"\n## {Path(path).name}\n")
-        read = probe.predict(samples(G, args.samples))
-        cov = coverage(shares(read), data_share)
-        print(f"Coverage, {args.samples} samples against the training faces:\n")
+        read = shares(probe.predict(samples(G, args.samples)))
+        cov = coverage(read, reference)
+        print(f"Coverage: {args.samples} samples against the training faces, both as the probe")
+        print("reads them.\n")
         print("| factor | total variation | drawn under half as often as in the data |")
         print("|---|---|---|")
         for k, (tv, rare) in cov.items():
             print(f"| {k} | {tv:.2f} | {', '.join(rare) or '–'} |")
         a, b, mixed = band_mixes(G, args.pairs)
         ra, rb = probe.predict(a), probe.predict(b)
-        rates = {band: transfer_rates(ra, rb, probe.predict(m)) for band, m in mixed.items()}
+        rates = {band: transfer_rates(ra, rb, probe.predict(m), read) for band, m in mixed.items()}
         layers = G.synthesis.layers()
         heads = " | ".join(f"{band} (ws {ws_in_band(layers, band)})" for band in BANDS)
-        print(f"\nStyle bands, {args.pairs} pairs: the share of differing pairs whose mix takes")
-        print("the second seed's value (in brackets: how many pairs the probe read differently)\n")
-        print(f"| factor | {heads} |\n|---|{'---|' * len(BANDS)}")
+        print(f"\nStyle bands, {args.pairs} pairs (a, b): among the pairs the probe reads")
+        print("differently, the share whose mix (a with one band's ws from b) reads as b. Chance:")
+        print("the share a value drawn at random from the model's samples would match b's.\n")
+        print(f"| factor (pairs) | {heads} | chance |\n|---|{'---|' * (len(BANDS) + 1)}")
         for k in CATEGORIES:
-            n = rates["coarse"][k][1]
-            cells = " | ".join(_pct(rates[band][k][0]) for band in BANDS)
-            print(f"| {k} ({n}) | {cells} |")
+            n = next(iter(rates.values()))[k][2] if rates else 0
+            cells = " | ".join(_pct(rates[band][k][0]) if band in rates else "–" for band in BANDS)
+            chance = next(iter(rates.values()))[k][1] if rates else float("nan")
+            print(f"| {k} ({n}) | {cells} | {_pct(chance)} |")
     return 0
 
 

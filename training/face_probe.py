@@ -8,16 +8,17 @@ fresh faces it never saw says how far each answer can be trusted; factors it can
 dataset's resolution (tiny irises, say) show up there as accuracies near chance.
 
 Only the categorical factors are read (continuous ones, such as tilt or smile, are not). Colours
-are read as the palette entry they were jittered from.
+are read as the palette entry they were jittered from (replayed from the dataset's seed: jitter
+can carry a colour nearer to a neighbouring entry).
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from torch import nn
@@ -33,10 +34,8 @@ from training.faces import (
     NOSE_STYLES,
     PATTERNS,
     SKIN_TONES,
+    replay_palette,
 )
-
-IRIS_COLOURS = ("brown", "blue", "green")  # the order training/faces.py draws them in
-_IRIS_RGB = ((60, 40, 30), (50, 110, 190), (60, 140, 80))
 
 #: factor -> its values' names, in class order
 CATEGORIES: dict[str, tuple[str, ...]] = {
@@ -49,7 +48,7 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
     "glasses": GLASSES,
     "skin": tuple(f"tone {i}" for i in range(len(SKIN_TONES))),
     "hair colour": tuple(f"colour {i}" for i in range(len(HAIR_COLOURS))),
-    "iris": IRIS_COLOURS,
+    "iris": ("brown", "blue", "green"),  # training/faces.py's IRIS_COLOURS
     "pattern": PATTERNS,
     "freckles": ("no", "yes"),
     "blush": ("no", "yes"),
@@ -57,28 +56,27 @@ CATEGORIES: dict[str, tuple[str, ...]] = {
 FORMAT = "stylegan2-explorer face probe"
 
 
-def _nearest(rgb: list[int], palette) -> int:
-    d = np.abs(np.asarray(palette, dtype=float) - np.asarray(rgb, dtype=float)).sum(1)
-    return int(d.argmin())
-
-
-def factor_classes(f: dict) -> dict[str, int]:
-    """One face's factors (as `sample_factors` drew them) -> class index per CATEGORIES entry."""
-    return {
-        "hair": HAIR_STYLES.index(f["hair"]),
-        "ears": int(bool(f["ears"])),
-        "eyes": EYE_STYLES.index(f["eyes"]),
-        "brows": BROW_STYLES.index(f["brows"]),
-        "mouth": MOUTH_STYLES.index(f["mouth"]),
-        "nose": NOSE_STYLES.index(f["nose"]),
-        "glasses": GLASSES.index(f["glasses"]),
-        "skin": _nearest(f["skin"], SKIN_TONES),
-        "hair colour": _nearest(f["hair_rgb"], HAIR_COLOURS),
-        "iris": _nearest(f["iris"], _IRIS_RGB),
-        "pattern": PATTERNS.index(f["pattern"]),
-        "freckles": int(bool(f["freckles"])),
-        "blush": int(bool(f["blush"])),
-    }
+def factor_classes(f: dict, palette: dict[str, int]) -> dict[str, int]:
+    """One face's factors (as `sample_factors` drew them) and the palette entries of its
+    colours (`replay_palette`) -> class index per CATEGORIES entry."""
+    try:
+        return {
+            "hair": HAIR_STYLES.index(f["hair"]),
+            "ears": int(bool(f["ears"])),
+            "eyes": EYE_STYLES.index(f["eyes"]),
+            "brows": BROW_STYLES.index(f["brows"]),
+            "mouth": MOUTH_STYLES.index(f["mouth"]),
+            "nose": NOSE_STYLES.index(f["nose"]),
+            "glasses": GLASSES.index(f["glasses"]),
+            "skin": palette["skin"],
+            "hair colour": palette["hair_rgb"],
+            "iris": palette["iris"],
+            "pattern": PATTERNS.index(f["pattern"]),
+            "freckles": int(bool(f["freckles"])),
+            "blush": int(bool(f["blush"])),
+        }
+    except (KeyError, ValueError) as e:
+        raise ValueError(f"factors unlike those training/faces.py draws ({e})") from None
 
 
 def load_faces(path: str | Path, limit: int | None = None) -> tuple[torch.Tensor, dict]:
@@ -94,14 +92,28 @@ def load_faces(path: str | Path, limit: int | None = None) -> tuple[torch.Tensor
         raise ValueError(f"{path}: not a procedural faces dataset zip ({e})") from None
     if not isinstance(meta, dict) or not meta.get("factors"):
         raise ValueError(f"{path}: not a procedural faces dataset (no factors in dataset.json)")
-    factors = meta["factors"]
+    factors, seed = meta["factors"], meta.get("faces_seed")
+    if not isinstance(seed, int):
+        raise ValueError(f"{path}: its dataset.json names no faces_seed")
     ds = ImageDataset(path)
     if len(ds) != len(factors):
         raise ValueError(f"{path}: {len(ds)} images but factors for {len(factors)}")
     n = len(ds) if limit is None else min(limit, len(ds))
     images = torch.stack([ds[i][0] for i in range(n)])
-    # The zip's images are numbered in the order their factors are listed (img00000012.png: 12).
-    classes = [factor_classes(factors[int(Path(name).stem[3:])]) for name in ds.names[:n]]
+    classes = []
+    for name in ds.names[:n]:
+        # The zip numbers its images in the order their factors are listed (img00000012.png).
+        stem = Path(name).stem
+        if not (stem.startswith("img") and stem[3:].isdigit()) or int(stem[3:]) >= len(factors):
+            raise ValueError(f"{path}: {name} is not one of the faces dataset's images")
+        i = int(stem[3:])
+        drawn, palette = replay_palette(seed, i)
+        if drawn != factors[i]:
+            raise ValueError(
+                f"{path}: face {i}'s factors differ from what training/faces.py draws for seed "
+                f"{seed} now (a dataset from another version of it?)"
+            )
+        classes.append(factor_classes(factors[i], palette))
     return images, {k: torch.tensor([c[k] for c in classes]) for k in CATEGORIES}
 
 
@@ -147,21 +159,22 @@ def train_probe(
     batch: int = 64,
     seed: int = 0,
     width: int = 32,
-    log=None,
+    log: Callable[[str], None] | None = None,
 ) -> FaceProbe:
     """Fit a probe to faces and their classes; images are mirrored at random, as the models saw
     them (mirroring changes none of the categorical factors)."""
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    probe = FaceProbe(images.shape[-1], width)
-    opt = torch.optim.Adam(probe.parameters(), lr=1e-3)
+    with torch.random.fork_rng():  # the weights' draw, without moving the caller's generator
+        torch.manual_seed(seed)
+        probe = FaceProbe(images.shape[-1], width)
+    opt = torch.optim.Adam(probe.parameters())  # OneCycleLR sets the rate
     steps = epochs * max(len(images) // batch, 1)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=2e-3, total_steps=steps)
     probe.train()
     step = 0
     for epoch in range(epochs):
         order = torch.randperm(len(images), generator=gen)
-        total = 0.0
+        total, seen = 0.0, 0
         for i in range(0, max(len(images) - batch + 1, 1), batch):
             idx = order[i : i + batch]
             x = images[idx]
@@ -176,12 +189,15 @@ def train_probe(
                 sched.step()
             step += 1
             total += float(loss.detach()) * len(idx)
+            seen += len(idx)
         if log is not None:
-            log(f"probe epoch {epoch + 1}/{epochs}: loss {total / len(images):.3f}")
+            log(f"probe epoch {epoch + 1}/{epochs}: loss {total / max(seen, 1):.3f}")
     return probe.eval()
 
 
-def accuracy(probe: FaceProbe, images: torch.Tensor, classes: dict) -> dict[str, float]:
+def accuracy(
+    probe: FaceProbe, images: torch.Tensor, classes: dict[str, torch.Tensor]
+) -> dict[str, float]:
     """Share of images whose factor the probe reads right, per factor."""
     pred = probe.predict(images)
     return {k: float((pred[k] == classes[k]).float().mean()) for k in CATEGORIES}
@@ -200,16 +216,19 @@ def save_probe(probe: FaceProbe, path: str | Path, note: str = "") -> None:
 
 def load_probe(path: str | Path) -> FaceProbe:
     """A probe saved by `save_probe` (weights only: nothing in the file is executed)."""
-    from safetensors import safe_open
+    from safetensors import SafetensorError, safe_open
 
-    with safe_open(str(path), "pt") as f:
-        meta = f.metadata() or {}
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: not a face probe")
-    if json.loads(meta["categories"]) != {k: list(v) for k, v in CATEGORIES.items()}:
-        raise ValueError(f"{path}: a probe of other factors than training/faces.py draws now")
-    probe = FaceProbe(int(meta["resolution"]), int(meta["width"]))
-    probe.load_state_dict(load_file(str(path)))
+    try:
+        with safe_open(str(path), "pt") as f:
+            meta = f.metadata() or {}
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"{path}: not a face probe")
+        if json.loads(meta["categories"]) != {k: list(v) for k, v in CATEGORIES.items()}:
+            raise ValueError(f"{path}: a probe of other factors than training/faces.py draws now")
+        probe = FaceProbe(int(meta["resolution"]), int(meta["width"]))
+        probe.load_state_dict(load_file(str(path)))
+    except (SafetensorError, KeyError, RuntimeError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: not a readable face probe ({e})") from None
     return probe.eval()
 
 

@@ -46,6 +46,7 @@ SKIN_TONES = (
     (255, 224, 196), (241, 194, 160), (224, 172, 128), (198, 134, 94),
     (160, 104, 70), (110, 70, 48), (255, 213, 74), (150, 210, 140),
 )  # fmt: skip
+IRIS_COLOURS = ((60, 40, 30), (50, 110, 190), (60, 140, 80))  # brown, blue, green
 HAIR_COLOURS = (
     (30, 24, 22), (86, 52, 32), (160, 104, 52), (226, 190, 110),
     (190, 70, 40), (170, 170, 176), (60, 90, 200), (220, 90, 160),
@@ -62,9 +63,19 @@ def _pastel(rng: np.random.RandomState) -> tuple[int, int, int]:
     return int(r * 255), int(g * 255), int(b * 255)
 
 
-def sample_factors(rng: np.random.RandomState) -> dict[str, Any]:
-    """One face's factors, each drawn independently of the others."""
-    return {
+def sample_factors(
+    rng: np.random.RandomState, palette: dict[str, int] | None = None
+) -> dict[str, Any]:
+    """One face's factors, each drawn independently of the others. `palette`, when given, gets
+    the palette entries the skin, hair and iris colours were jittered from ('skin', 'hair_rgb',
+    'iris'): jitter can carry a colour nearer to a neighbouring entry."""
+    picks: list[int] = []
+
+    def pick(n: int) -> int:
+        picks.append(rng.randint(n))
+        return picks[-1]
+
+    f = {
         "head_w": float(rng.uniform(0.50, 0.66)),  # fraction of the image width
         "head_h": float(rng.uniform(0.58, 0.74)),
         "jaw": float(rng.uniform(0.0, 1.0)),  # 0 round .. 1 square
@@ -82,17 +93,26 @@ def sample_factors(rng: np.random.RandomState) -> dict[str, Any]:
         "smile": float(rng.uniform(-1, 1)),  # mouth curve: -1 frown .. 1 smile
         "nose": NOSE_STYLES[rng.randint(len(NOSE_STYLES))],
         "glasses": ("none", "none", "none", "round", "square")[rng.randint(5)],
-        "skin": list(_jitter(rng, SKIN_TONES[rng.randint(len(SKIN_TONES))], 12)),
-        "hair_rgb": list(_jitter(rng, HAIR_COLOURS[rng.randint(len(HAIR_COLOURS))], 16)),
-        "iris": list(
-            _jitter(rng, ((60, 40, 30), (50, 110, 190), (60, 140, 80))[rng.randint(3)], 20)
-        ),
+        "skin": list(_jitter(rng, SKIN_TONES[pick(len(SKIN_TONES))], 12)),
+        "hair_rgb": list(_jitter(rng, HAIR_COLOURS[pick(len(HAIR_COLOURS))], 16)),
+        "iris": list(_jitter(rng, IRIS_COLOURS[pick(len(IRIS_COLOURS))], 20)),
         "shirt": list(_pastel(rng)),
         "background": list(_pastel(rng)),
         "pattern": PATTERNS[rng.randint(len(PATTERNS))],
         "freckles": bool(rng.rand() < 0.25),
         "blush": bool(rng.rand() < 0.35),
     }
+    if palette is not None:
+        palette.update(zip(("skin", "hair_rgb", "iris"), picks, strict=True))
+    return f
+
+
+def replay_palette(seed: int, index: int) -> tuple[dict[str, Any], dict[str, int]]:
+    """Face `index` of dataset seed `seed`: its factors and the palette entries its colours were
+    jittered from, drawn again exactly as the dataset drew them."""
+    palette: dict[str, int] = {}
+    f = sample_factors(np.random.RandomState((seed * 1_000_003 + index) % 2**32), palette)
+    return f, palette
 
 
 def _darker(rgb, f: float = 0.6) -> tuple[int, int, int]:
@@ -319,7 +339,7 @@ def draw_face(f: dict[str, Any], resolution: int, rng: np.random.RandomState) ->
 def _face(job: tuple[int, int, int]) -> tuple[str, np.ndarray, dict[str, Any]]:
     seed, i, resolution = job
     rng = np.random.RandomState((seed * 1_000_003 + i) % 2**32)
-    f = sample_factors(rng)
+    f = sample_factors(rng)  # replay_palette draws the same
     return f"face{i:06d}", draw_face(f, resolution, rng), f
 
 
@@ -384,5 +404,6 @@ __all__ = [
     "draw_face",
     "factor_summary",
     "generate_faces",
+    "replay_palette",
     "sample_factors",
 ]

@@ -3,7 +3,6 @@ saves and loads without pickle."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 import torch
 
@@ -20,7 +19,7 @@ from training.face_probe import (
 )
 
 
-def test_palette_classes_are_the_colours_drawn(monkeypatch):
+def test_palette_entries_are_the_colours_jittered(monkeypatch):
     drawn = []
     jitter = faces._jitter
 
@@ -29,17 +28,29 @@ def test_palette_classes_are_the_colours_drawn(monkeypatch):
         return jitter(rng, rgb, amount)
 
     monkeypatch.setattr(faces, "_jitter", recording)
-    rng = np.random.RandomState(0)
-    for _ in range(500):
+    for i in range(500):
         drawn.clear()
-        f = faces.sample_factors(rng)
+        f, palette = faces.replay_palette(7, i)
         skin, hair, iris = drawn  # the order sample_factors jitters them in
-        got = factor_classes(f)
-        assert got["skin"] == faces.SKIN_TONES.index(skin)
-        assert got["hair colour"] == faces.HAIR_COLOURS.index(hair)
-        assert got["iris"] == [(60, 40, 30), (50, 110, 190), (60, 140, 80)].index(iris)
+        assert palette == {
+            "skin": faces.SKIN_TONES.index(skin),
+            "hair_rgb": faces.HAIR_COLOURS.index(hair),
+            "iris": faces.IRIS_COLOURS.index(iris),
+        }
+        got = factor_classes(f, palette)
+        assert (got["skin"], got["hair colour"], got["iris"]) == tuple(palette.values())
         assert CATEGORIES["hair"][got["hair"]] == f["hair"]
         assert CATEGORIES["glasses"][got["glasses"]] == f["glasses"]
+
+
+def test_the_replay_draws_what_the_dataset_drew():
+    for i, (_, _, f) in enumerate(faces.generate_faces(20, 16, seed=5)):
+        assert faces.replay_palette(5, i)[0] == f
+
+
+def test_factors_of_another_kind_are_refused():
+    with pytest.raises(ValueError, match="factors unlike those"):
+        factor_classes({"hair": "mohawk"}, {})
 
 
 def test_load_faces_pairs_each_image_with_its_factors(tmp_path):
@@ -49,7 +60,8 @@ def test_load_faces_pairs_each_image_with_its_factors(tmp_path):
     assert images.shape == (12, 3, 16, 16) and images.dtype == torch.uint8
     for i, (_, arr, f) in enumerate(drawn):
         assert torch.equal(images[i], torch.from_numpy(arr.transpose(2, 0, 1).copy()))
-        assert {k: int(v[i]) for k, v in classes.items()} == factor_classes(f)
+        expected = factor_classes(f, faces.replay_palette(3, i)[1])
+        assert {k: int(v[i]) for k, v in classes.items()} == expected
 
 
 def test_a_zip_without_factors_is_refused(tmp_path):
@@ -87,3 +99,6 @@ def test_load_refuses_other_files(tmp_path):
     save_file({"x": torch.zeros(1)}, str(tmp_path / "x.safetensors"))
     with pytest.raises(ValueError, match="not a face probe"):
         load_probe(tmp_path / "x.safetensors")
+    (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 10)
+    with pytest.raises(ValueError, match="not a readable face probe"):
+        load_probe(tmp_path / "bad.safetensors")
