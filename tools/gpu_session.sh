@@ -7,7 +7,7 @@
 #
 # It carries nothing for the dataset: runs/data/faces64.zip (20000 faces, 263 MB) is over what a
 # call takes, so when DATA is missing the script draws it there (`stylegan2 dataset --faces 20000
-# --resolution 64 --workers 14`, the same images as anywhere: training/faces.py draws each face
+# --resolution 64 --workers 13`, the same images as anywhere: training/faces.py draws each face
 # from its own seed) and logs how long that took; a warm machine keeps it for the next call.
 #
 # Where the runs go on from: a full snapshot is 156 MB, over what a call carries (64 MiB in all)
@@ -36,17 +36,19 @@
 # $PREFIX-<name>-state.safetensors); the cards' notes (what the models draw) need a person.
 # With time left on a warm machine (it goes back after 30 s idle), a second call goes on from
 # the first's results: `bash tools/gpu_carry.sh DIR` (DIR: where they came back) at once, then
-#   run(command="MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh", carry=["runs/gpu_in"],
-#       timeout_s=295)
+#   run(command="CHECKS=0 BATCH=<the first call's> MINUTES=2.2 BUDGET=280 bash tools/gpu_session.sh",
+#       carry=["runs/gpu_in"], timeout_s=295)
 # and `bash tools/gpu_carry.sh --restore` after it.
 #
-# Before training, while the dataset is drawn on the CPUs, the GPU checks its own path (the `gpu`
-# tests: CUDA renders against the CPU's, fp16 blocks against fp32, a mixed-precision step, R1
-# through ADA) and measures one run's training step alone at batches BENCH (default 32 64 128
-# 256; `stylegan2-train --bench`, random data, img/s). BATCH is each run's batch; unset, it is
-# the measured choice: 128 where one run at 128 trains at least 1.5 times the images per second
-# of one at 64 (64 still launch-bound), else 64. PRECISION (default fp32: the runs' precision on
-# the CPU, and at 64 px the step is launch-bound, where mixed precision only adds cast kernels).
+# Before training (CHECKS=1, the default), the GPU checks its own path while the CPUs draw the
+# dataset (the `gpu` tests: CUDA renders against the CPU's, fp16 blocks against fp32, a
+# mixed-precision step, R1 through ADA). BATCH is each run's batch; unset, one run's training
+# step is then timed alone at batches BENCH (default 32 64 128 256; as `stylegan2-train
+# --bench`, random data, img/s) and BATCH is 128 where one run at 128 trains at least 1.5 times
+# the images per second of one at 64 (64 still launch-bound), else 64. Two runs share the GPU
+# in training, so their own img/s (in the logs) is what to quote. PRECISION is fp32 by default:
+# the runs' precision on the CPU; at 64 px the step is launch-bound, where mixed precision only
+# adds cast kernels. The cards record every batch and precision change of a run's history.
 # The emoji pair still works: PREFIX=emoji64 DATA=runs/data/emoji64-faces.zip AUG=ada, DATA carried.
 # A dry run of the whole script here, with a small dataset (FACES: how many faces to draw when
 # DATA is missing) and nothing written into the checkout (HAND: a hand-off folder in /tmp):
@@ -69,7 +71,7 @@ BACK=$(mktemp -d)  # what runs.tar.gz packs
 mkdir -p "$OUT" "$RUNS"
 exec > >(tee "$OUT/session.log") 2>&1
 if [ "$PREFIX" = faces64 ]; then
-    DATA_CMD="stylegan2 dataset --faces $FACES --resolution 64 --dest $DATA --workers 14"
+    DATA_CMD="stylegan2 dataset --faces $FACES --resolution 64 --dest $DATA --workers 13"
     TITLE=${TITLE:-"Procedural faces 64 px"}
     DATASET=${DATASET:-"procedural cartoon faces drawn by training/faces.py (this project's own code, MIT licence): $FACES images at 64 px, seed 0, rebuilt exactly by the first command"}
 else
@@ -79,11 +81,16 @@ else
 fi
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>/dev/null
 python3 -c "import torch; print('torch', torch.__version__, torch.cuda.is_available() and torch.cuda.get_device_name())"
+PRECISION=${PRECISION:-fp32}
+case "$PRECISION" in auto | fp32 | mixed) ;; *) echo "PRECISION is auto, fp32 or mixed"; exit 1 ;; esac
 # The GPU's own checks run while the CPUs draw the dataset; neither waits for the other.
-CHECKS=$(mktemp -d)
-if [ "$DEV" = cuda ]; then
-    timeout 120 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py > "$CHECKS/tests.log" 2>&1 &
+CHECKS_DIR=$(mktemp -d)
+if [ "$DEV" = cuda ] && [ "${CHECKS:-1}" = 1 ]; then
+    # two threads: the dataset's 13 drawing processes have the other cores
+    OMP_NUM_THREADS=2 timeout 120 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py \
+        > "$CHECKS_DIR/tests.log" 2>&1 &
     TESTS_PID=$!
+    trap 'kill "$TESTS_PID" 2>/dev/null' EXIT  # an early exit leaves no test on the GPU
 fi
 if [ ! -f "$DATA" ]; then
     [ "$PREFIX" = faces64 ] || { echo "missing $DATA: carry it"; exit 1; }
@@ -98,12 +105,12 @@ fi
 if [ -n "${TESTS_PID:-}" ]; then
     wait "$TESTS_PID"
     echo "== 0b. the gpu tests (rc $?, t=${SECONDS}s)"
-    tail -n 6 "$CHECKS/tests.log"
+    tail -n 6 "$CHECKS_DIR/tests.log"
 fi
-PRECISION=${PRECISION:-fp32}
+if [ -z "${BATCH:-}" ]; then
 # One run's step alone at each batch, in one process (CUDA starts once): img/s on random data.
 echo "== 0c. one run's training step alone, $PRECISION (t=${SECONDS}s)"
-timeout 90 python3 - "$DATA" "$DEV" "$PRECISION" ${BENCH:-32 64 128 256} > "$CHECKS/bench.txt" <<'PY'
+timeout 90 python3 - "$DATA" "$DEV" "$PRECISION" ${BENCH:-32 64 128 256} > "$CHECKS_DIR/bench.txt" <<'PY'
 import sys
 import torch
 
@@ -128,12 +135,13 @@ for norm in ("demod", "adain"):
         print(f"  {norm} batch {b}: {r['img_per_sec']:.0f} img/s (G {r['Gmain_sec'] * 1e3:.1f} ms,"
               f" D {r['Dmain_sec'] * 1e3:.1f} ms a step)", file=sys.stderr, flush=True)
 PY
-cat "$CHECKS/bench.txt"
-if [ -z "${BATCH:-}" ]; then  # demod's img/s at 64 and 128 decide
-    r64=$(awk '$1 == "demod" && $2 == 64 {print $3}' "$CHECKS/bench.txt")
-    r128=$(awk '$1 == "demod" && $2 == 128 {print $3}' "$CHECKS/bench.txt")
+cat "$CHECKS_DIR/bench.txt"
+    # demod's img/s at 64 and 128 decide
+    r64=$(awk '$1 == "demod" && $2 == 64 {print $3}' "$CHECKS_DIR/bench.txt")
+    r128=$(awk '$1 == "demod" && $2 == 128 {print $3}' "$CHECKS_DIR/bench.txt")
     BATCH=64
-    if [[ "$r64" =~ ^[0-9]+$ ]] && [[ "$r128" =~ ^[0-9]+$ ]] && [ $((2 * r128)) -ge $((3 * r64)) ]; then
+    if [[ "$r64" =~ ^[1-9][0-9]*$ ]] && [[ "$r128" =~ ^[0-9]+$ ]] \
+        && [ $((2 * r128)) -ge $((3 * r64)) ]; then
         BATCH=128
     fi
     echo "batch $BATCH for both runs (one run alone: ${r64:-?} img/s at 64, ${r128:-?} at 128)"
@@ -142,8 +150,8 @@ fi
 AUG=${AUG:-none}
 BUNDLE=${BUNDLE:-1}
 # Seconds of BUDGET left when both runs stop, and when the one behind must have caught up.
-TAIL=$([ "$BUNDLE" = 1 ] && echo 150 || echo 100)
-CATCH_END=$([ "$BUNDLE" = 1 ] && echo 75 || echo 35)
+TAIL=$([ "$BUNDLE" = 1 ] && echo 150 || echo 120)
+CATCH_END=$([ "$BUNDLE" = 1 ] && echo 75 || echo 60)
 ADA=()
 [ "$AUG" = ada ] && ADA=(--ada-kimg "${ADA_KIMG:-20}")
 COMMON=(--cfg small --batch "$BATCH" --mirror --aug "$AUG" "${ADA[@]}" --tick "$TICK" --snap 1
@@ -302,7 +310,7 @@ for norm in "${NORMS[@]}"; do
     elif [ "$BUNDLE" = 1 ]; then
         bundle "$norm" "$snap" & pids+=($!)
     else  # the hand-off only: G_ema (no card) and state, bundled where time is not leased
-        timeout -s INT $((BUDGET - SECONDS > 35 ? BUDGET - SECONDS - 5 : 30)) \
+        timeout -s INT $((BUDGET - SECONDS > 10 ? BUDGET - SECONDS - 5 : 5)) \
             python3 -m training.handoff split "$snap" --state "$OUT/$norm-state.safetensors" \
             --g-ema "$OUT/$PREFIX-$(name_of "$norm").safetensors" & pids+=($!)
     fi
