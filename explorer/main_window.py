@@ -114,6 +114,7 @@ class MainWindow(QMainWindow):
         self.network.opened.connect(lambda _info: self.features.networks_changed())
         self.compare.changed.connect(self.features.networks_changed)
         self.network.opened.connect(lambda _info: self.card.refresh())
+        self.network.opened.connect(lambda info: self.directions.offer_named(info.path))
         self.compare.changed.connect(self.card.refresh)
 
     def _toolbar(self) -> tuple[QMenu, QMenu]:

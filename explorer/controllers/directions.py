@@ -16,6 +16,13 @@ from stylegan2.directions import Directions, pca, sefa
 PCA_SAMPLES = 100_000
 
 
+def named_directions_path(network_path: str) -> Path | None:
+    """`<name>-directions.npz` beside a local network file, if there is one."""
+    p = Path(network_path)
+    candidate = p.with_name(f"{p.stem}-directions.npz")
+    return candidate if p.suffix and candidate.is_file() else None
+
+
 class DirectionsController:
     def __init__(self, ctx: Context, panel: DirectionsPanel) -> None:
         self.ctx = ctx
@@ -77,6 +84,13 @@ class DirectionsController:
         )
         if path:
             self.load(path)
+
+    def offer_named(self, network_path: str) -> None:
+        """A network with a `<name>-directions.npz` beside it (the bundled models have one:
+        directions named by what they change) starts with those directions as sliders."""
+        path = named_directions_path(network_path)
+        if path is not None and self.load(str(path)):
+            self.ctx.status.say(f"named directions from {path.name}", 6000)
 
     def load(self, path: str) -> bool:
         info = self.ctx.network

@@ -22,7 +22,7 @@ from explorer.panels.widgets import FloatSlider
 from explorer.state import StateModel
 from stylegan2.directions import Directions
 
-METHOD_NAMES = {"sefa": "SeFa", "pca": "PCA"}  # as the method menu spells them
+METHOD_NAMES = {"sefa": "SeFa", "pca": "PCA", "labels": "named"}  # as the method menu spells them
 
 
 class DirectionsPanel(QGroupBox):
@@ -127,8 +127,10 @@ class DirectionsPanel(QGroupBox):
             self._show_info()
             return
         self._show_info()
-        span = 3.0 if d.method == "pca" else 10.0  # PCA strengths are in standard deviations
-        unit = "σ" if d.method == "pca" else "λ"
+        # PCA strengths are in standard deviations; a named direction's 1 is the distance
+        # between its two groups' mean w, so 2 already goes well past the group's mean.
+        span = {"pca": 3.0, "labels": 2.0}.get(d.method, 10.0)
+        unit = {"pca": "σ", "labels": "d′"}.get(d.method, "λ")
         for k, name in enumerate(d.names):
             s = FloatSlider(-span, span, span / 100, 0.0)
             s.setToolTip(name)
@@ -150,7 +152,8 @@ class DirectionsPanel(QGroupBox):
             holder = QWidget()
             holder.setLayout(row)
             row.setContentsMargins(0, 0, 0, 0)
-            label = QLabel(f"{k}  {unit} {float(d.scores[k]):.3g}")
+            shown = name if d.method == "labels" else str(k)
+            label = QLabel(f"{shown}  {unit} {float(d.scores[k]):.2g}")
             label.setToolTip(name)
             self.sliders_layout.addRow(label, holder)
             self.sliders.append(s)
@@ -167,10 +170,16 @@ class DirectionsPanel(QGroupBox):
         first = QLabel(f"#  {unit}")
         first.setStyleSheet(dim)
         first.setToolTip(
-            "Each direction's number and its standard deviation in W"
-            if method == "pca"
-            else "Each direction's number and its eigenvalue (how much the style weights "
-            "stretch it)"
+            {
+                "pca": "Each direction's number and its standard deviation in W",
+                "labels": "Each direction's name and how well it separates the samples with "
+                "and without it (d′: the groups' means apart in standard deviations); strength "
+                "1 moves a w from the one group's mean to the other's",
+            }.get(
+                method,
+                "Each direction's number and its eigenvalue (how much the style weights "
+                "stretch it)",
+            )
         )
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)

@@ -1036,3 +1036,36 @@ def test_an_unexpected_render_failure_is_shown_and_rendering_goes_on(window, qtb
     monkeypatch.setattr(stylegan2.render.Renderer, "render", real)
     window.model.update(seed_x=4.0)
     settle(qtbot, window)
+
+
+def test_named_directions_beside_a_network_open_with_it(window, qtbot, tmp_path, explorer_network):
+    import shutil
+
+    from stylegan2.directions import from_labels
+
+    info = window.ctx.network
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(200, info.w_dim))
+    d = from_labels(w, {"glasses": w[:, 0] > 0, "smile": w[:, 1] > 0}, (0, info.num_ws - 1))
+    net = tmp_path / "named.safetensors"
+    shutil.copy(explorer_network, net)
+    d.save(tmp_path / "named-directions.npz")
+    with qtbot.waitSignal(window.network.opened, timeout=30_000):
+        window.network.open(str(net))
+    panel = window.ui.directions
+    assert panel.directions is not None and panel.directions.names == d.names
+    assert "named" in panel.info.text() and len(panel.sliders) == 2
+    assert [
+        panel.sliders_layout.itemAt(r, panel.sliders_layout.ItemRole.LabelRole)
+        .widget()
+        .text()
+        .split()[0]
+        for r in (1, 2)
+    ] == [d.names[0].split()[0], d.names[1].split()[0]]
+    base = settle(qtbot, window)
+    panel.sliders[0].spin.setValue(1.5)
+    assert not np.array_equal(settle(qtbot, window), base)
+    # a network without such a file starts with none
+    with qtbot.waitSignal(window.network.opened, timeout=30_000):
+        window.network.open(explorer_network)
+    assert window.ui.directions.directions is None
