@@ -5,7 +5,8 @@ loads in the explorer's Directions tab and in `stylegan2 edit`.
 
 It then checks each direction on seeds it was not fitted on: the share of samples the probe
 reads with the factor at strengths -1, 0 and +1, and how many of the other factors the probe
-reads well change between 0 and +1 (what else the direction moves).
+reads well change between 0 and +1 (what else the direction moves). Only directions whose share
+rises by --min-move (default 0.2) or more from -1 to +1 are written.
 
     python tools/factor_directions.py NETWORK --probe PROBE.safetensors --out DIRS.npz
         [--samples 3000] [--check 200]
@@ -44,7 +45,7 @@ CONTRASTS: dict[str, tuple[str, Callable]] = {
     "smiling mouth": _is("mouth", "smile"),
     "open mouth": _is("mouth", "open", "teeth", "o"),
     "happy eyes": _is("eyes", "happy"),
-    "darker skin (tones 3-5)": _is("skin", "tone 3", "tone 4", "tone 5"),
+    "darker skin": _is("skin", "tone 3", "tone 4", "tone 5"),  # the three darkest tones
     "blush": _is("blush", "yes"),
     "freckles": _is("freckles", "yes"),
     "ears": _is("ears", "yes"),
@@ -104,6 +105,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--out", required=True, help="the directions file to write (.npz)")
     p.add_argument("--samples", type=int, default=3000, help="samples the directions fit")
     p.add_argument("--check", type=int, default=200, help="other seeds they are checked on")
+    p.add_argument(
+        "--min-move", type=float, default=0.2, help="the least rise, -1 to +1, a direction kept"
+    )
     args = p.parse_args(argv)
     if args.samples < 2 or args.check < 1:
         p.error("--samples must be at least 2 and --check positive")
@@ -112,20 +116,30 @@ def main(argv: list[str] | None = None) -> int:
         G = load_checkpoint(args.network).G_ema.eval()
         probe = load_probe(args.probe)
         d = fit(G, probe, args.samples)
-        d.save(args.out)
         rows = check(G, probe, d, range(args.samples, args.samples + args.check))
+        # A direction kept must move its factor on seeds it was not fitted on: the separation
+        # alone overrates a rare factor (a few samples' mean in 512 dimensions is mostly noise).
+        keep = [k for k, (_, (lo, _mid, hi), _) in enumerate(rows) if hi - lo >= args.min_move]
+        if not keep:
+            raise ValueError(f"no direction moves its factor by {args.min_move:.0%} or more")
+        kept = Directions(
+            d.vectors[keep], d.scores[keep], d.layers, d.method, [d.names[k] for k in keep]
+        )
+        kept.save(args.out)
     except (OSError, ValueError, CheckpointError) as e:
         print(f"factor_directions: error: {e}", file=sys.stderr)
         return 1
-    print(f"## {Path(args.network).name}: {len(d.names)} directions -> {args.out}\n")
-    print(f"Fitted on seeds 0-{args.samples - 1}, checked on the next {args.check}, every ws.\n")
-    print("| direction | separation (d') | with it at -1 | at 0 | at +1 | others changed at +1 |")
-    print("|---|---|---|---|---|---|")
-    score = dict(zip(d.names, d.scores, strict=True))
-    for name, (lo, mid, hi), moved in rows:
+    print(f"## {Path(args.network).name}: {len(keep)} directions -> {args.out}\n")
+    print(f"Fitted on seeds 0-{args.samples - 1}, checked on the next {args.check}, every ws;")
+    print(f"kept where the share read with the factor grows by {args.min_move:.0%} or more from")
+    print("strength -1 to +1.\n")
+    print("| direction | separation (d') | with it at -1 | at 0 | at +1 | others changed at +1 "
+          "| kept |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|")
+    for k, (name, (lo, mid, hi), moved) in enumerate(rows):
         print(
-            f"| {name} | {score[name]:.2f} | {100 * lo:.0f} % | {100 * mid:.0f} % "
-            f"| {100 * hi:.0f} % | {100 * moved:.0f} % |"
+            f"| {name} | {d.scores[k]:.2f} | {100 * lo:.0f} % | {100 * mid:.0f} % "
+            f"| {100 * hi:.0f} % | {100 * moved:.0f} % | {'yes' if k in keep else 'no'} |"
         )
     return 0
 

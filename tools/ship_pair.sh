@@ -14,6 +14,8 @@
 # What each model draws needs a person's eyes: put one note per line in
 # runs/ship/<norm>-notes.txt (norm: demod, adain); runs/ship/<norm>-commands.txt holds the
 # commands that made the run, one a line, and runs/ship/common-notes.txt notes for both cards.
+# With the face probe saved (PROBE, default runs/probe/$PREFIX-probe.safetensors), each model
+# also gets its named directions (tools/factor_directions.py) as $PREFIX-<name>-directions.npz.
 # The tables for the README are printed at the end (training.card_tables).
 set -euo pipefail
 demod=$(realpath "${1:?usage: ship_pair.sh DEMOD_SNAPSHOT ADAIN_SNAPSHOT}")
@@ -61,6 +63,18 @@ done
 
 D=assets/models/$PREFIX-stylegan2.safetensors
 A=assets/models/$PREFIX-adain.safetensors
+# Named directions beside each model (the explorer opens them with it), labelled by the face
+# probe that tools/factor_coverage.py trains and saves (PROBE).
+PROBE=${PROBE:-runs/probe/$PREFIX-probe.safetensors}
+if [ -f "$PROBE" ]; then
+    for name in stylegan2 adain; do
+        python tools/factor_directions.py "assets/models/$PREFIX-$name.safetensors" \
+            --probe "$PROBE" --out "assets/models/$PREFIX-$name-directions.npz" \
+            | tee "$SHIP/$name-directions.md"
+    done
+else
+    echo "!! no $PROBE: the named directions are left as they were (tools/factor_coverage.py --probe)"
+fi
 echo "== pictures"
 rm -rf "$SHIP/grid" && mkdir -p "$SHIP/grid"
 stylegan2 generate --network "$D" --seeds 0-31 --grid 8 --outdir "$SHIP/grid/demod"

@@ -22,7 +22,8 @@ from explorer.panels.widgets import FloatSlider
 from explorer.state import StateModel
 from stylegan2.directions import Directions
 
-METHOD_NAMES = {"sefa": "SeFa", "pca": "PCA", "labels": "named"}  # as the method menu spells them
+# as the method menu spells them; named directions come from a file, never from the menu
+METHOD_NAMES = {"sefa": "SeFa", "pca": "PCA", "labels": "Named directions"}
 
 
 class DirectionsPanel(QGroupBox):
@@ -167,7 +168,7 @@ class DirectionsPanel(QGroupBox):
         """Column names over the sliders' rows; `spin` and `save` are the widths of a row's
         ws boxes and Save button, so that the names line up with them."""
         dim = f"color: {text_color('dim')};"
-        first = QLabel(f"#  {unit}")
+        first = QLabel(f"{'name' if method == 'labels' else '#'}  {unit}")
         first.setStyleSheet(dim)
         first.setToolTip(
             {

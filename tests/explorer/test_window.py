@@ -1054,7 +1054,7 @@ def test_named_directions_beside_a_network_open_with_it(window, qtbot, tmp_path,
         window.network.open(str(net))
     panel = window.ui.directions
     assert panel.directions is not None and panel.directions.names == d.names
-    assert "named" in panel.info.text() and len(panel.sliders) == 2
+    assert "Named directions" in panel.info.text() and len(panel.sliders) == 2
     assert [
         panel.sliders_layout.itemAt(r, panel.sliders_layout.ItemRole.LabelRole)
         .widget()

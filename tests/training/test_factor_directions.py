@@ -53,6 +53,11 @@ def test_main_writes_the_directions_and_refuses_bad_inputs(tmp_path, capsys, mon
     assert tool.main([str(net), "--probe", "p", "--out", str(out), "--samples", "200"]) == 0
     assert Directions.load(out).names == ["glasses"]
     assert "| glasses |" in capsys.readouterr().out
+    # a direction that moves its factor less than asked is not written
+    args = [str(net), "--probe", "p", "--out", str(tmp_path / "none.npz"), "--samples", "200"]
+    assert tool.main([*args, "--min-move", "1.01"]) == 1
+    assert "no direction moves its factor by 101%" in capsys.readouterr().err
+    assert not (tmp_path / "none.npz").exists()
     assert tool.main(["nowhere.safetensors", "--probe", "p", "--out", str(tmp_path / "e.npz")])
     assert capsys.readouterr().err.startswith("factor_directions: error: ")
     assert not (tmp_path / "e.npz").exists()
