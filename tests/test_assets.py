@@ -84,3 +84,14 @@ def test_shipped_hand_offs_go_on_training(tmp_path):
     start = load_checkpoint(starts[DEFAULT_MODEL]).metadata["extra"]["counters"]
     last = load_checkpoint(latest_snapshot(run)).metadata["extra"]["counters"]
     assert last["cur_nimg"] == start["cur_nimg"] + 4 and last["step"] == start["step"] + 1
+
+
+def test_each_model_opens_with_its_named_directions():
+    from stylegan2.directions import Directions
+
+    for name in (DEFAULT_MODEL, TWIN):
+        G = load_checkpoint(MODELS / name).G_ema
+        d = Directions.load(MODELS / name.replace(".safetensors", "-directions.npz"))
+        assert d.method == "labels" and d.layers == (0, G.num_ws - 1)
+        assert d.vectors.shape[1] == G.w_dim and len(d.names) >= 5
+        assert "glasses" in d.names and list(d.scores) == sorted(d.scores, reverse=True)
