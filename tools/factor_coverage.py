@@ -182,6 +182,7 @@ def _report(args: argparse.Namespace) -> int:
     # drawing exactly the data's mix would score.
     reference = shares(probe.predict(train_imgs))
     floor = coverage(shares(probe.predict(fresh_imgs[: args.samples])), reference)
+    sure = probe.confidence(fresh_imgs)
     n_floor = min(args.samples, len(fresh_imgs))
     print(f"## The probe on {len(fresh_imgs)} fresh faces\n")
     print(f"Floor: {n_floor} fresh faces as the probe reads them, against the training faces as")
@@ -198,14 +199,21 @@ def _report(args: argparse.Namespace) -> int:
         )
     for path, G in networks:
         print(f"\n## {Path(path).name}\n")
-        read = shares(probe.predict(samples(G, args.samples)))
+        images = samples(G, args.samples)
+        read = shares(probe.predict(images))
         cov = coverage(read, reference)
+        sure_here = probe.confidence(images)
         print(f"Coverage: {args.samples} samples against the training faces, both as the probe")
-        print("reads them.\n")
-        print("| factor | total variation | drawn under half as often as in the data |")
-        print("|---|---|---|")
+        print("reads them; the probe's mean confidence in what it reads, on these samples and")
+        print("on the fresh faces (much lower on samples: they look unlike its training).\n")
+        print("| factor | total variation | drawn under half as often as in the data "
+              "| confidence: samples | fresh faces |")  # fmt: skip
+        print("|---|---|---|---|---|")
         for k, (tv, rare) in cov.items():
-            print(f"| {k} | {tv:.2f} | {', '.join(rare) or '–'} |")
+            print(
+                f"| {k} | {tv:.2f} | {', '.join(rare) or '–'} | {_pct(sure_here[k])} "
+                f"| {_pct(sure[k])} |"
+            )
         a, b, mixed = band_mixes(G, args.pairs)
         ra, rb = probe.predict(a), probe.predict(b)
         rates = {band: transfer_rates(ra, rb, probe.predict(m), read) for band, m in mixed.items()}

@@ -151,6 +151,17 @@ class FaceProbe(nn.Module):
         outs = [self(images[i : i + batch]) for i in range(0, len(images), batch)]
         return {k: torch.cat([o[k] for o in outs]).argmax(1) for k in CATEGORIES}
 
+    @torch.no_grad()
+    def confidence(self, images: torch.Tensor, batch: int = 256) -> dict[str, float]:
+        """Mean probability of the value read, per factor: lower on a model's samples than on
+        real faces where the samples look unlike anything the probe was trained on."""
+        self.eval()
+        outs = [self(images[i : i + batch]) for i in range(0, len(images), batch)]
+        return {
+            k: float(torch.cat([o[k] for o in outs]).softmax(1).max(1).values.mean())
+            for k in CATEGORIES
+        }
+
 
 def train_probe(
     images: torch.Tensor,

@@ -10,6 +10,7 @@ import training.faces as faces
 from training.dataset_tool import build_faces_dataset
 from training.face_probe import (
     CATEGORIES,
+    FaceProbe,
     accuracy,
     factor_classes,
     load_faces,
@@ -102,3 +103,14 @@ def test_load_refuses_other_files(tmp_path):
     (tmp_path / "bad.safetensors").write_bytes(b"\x00" * 10)
     with pytest.raises(ValueError, match="not a readable face probe"):
         load_probe(tmp_path / "bad.safetensors")
+
+
+def test_confidence_is_the_mean_probability_of_the_value_read():
+    probe = FaceProbe(16, 4)
+    images = torch.randint(0, 256, (6, 3, 16, 16), dtype=torch.uint8)
+    sure = probe.confidence(images)
+    with torch.no_grad():
+        logits = probe(images)
+    for k, values in CATEGORIES.items():
+        assert 1 / len(values) <= sure[k] <= 1
+        assert abs(sure[k] - float(logits[k].softmax(1).max(1).values.mean())) < 1e-6
