@@ -208,9 +208,7 @@ def from_labels(
     w = torch.as_tensor(w).double()
     if w.ndim != 2 or len(w) < 2:
         raise ValueError(f"w must be [N, w_dim] with N >= 2, got {list(w.shape)}")
-    lo, hi = layers
-    if not 0 <= lo <= hi:
-        raise ValueError(f"layers [{lo}, {hi}]: the first and last ws index, from 0, in order")
+    lo, hi = _checked_layers(np.asarray(layers, dtype=np.int64))
     found: list[tuple[float, str, np.ndarray]] = []
     for name, mask in labels.items():
         m = torch.as_tensor(np.asarray(mask, dtype=bool))

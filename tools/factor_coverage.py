@@ -37,6 +37,7 @@ from stylegan2.networks import Generator, z_from_seed
 from training.face_probe import (
     CATEGORIES,
     accuracy,
+    faces_meta,
     load_faces,
     load_probe,
     save_probe,
@@ -140,17 +141,6 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
 
-def _faces_seed(path: str) -> int | None:
-    import json
-    import zipfile
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            return json.loads(z.read("dataset.json")).get("faces_seed")
-    except (zipfile.BadZipFile, KeyError, ValueError, AttributeError):
-        return None  # load_faces says what is wrong with it
-
-
 def _report(args: argparse.Namespace) -> int:
     # Every input is checked before the minutes of probe training.
     networks = []
@@ -159,8 +149,8 @@ def _report(args: argparse.Namespace) -> int:
         if G.img_channels != 3 or G.c_dim:
             raise ValueError(f"{path}: the probe reads unconditional RGB networks only")
         networks.append((path, G))
-    seed = _faces_seed(args.data)
-    if seed is not None and seed == _faces_seed(args.fresh):
+    seed = faces_meta(args.data)["faces_seed"]
+    if seed == faces_meta(args.fresh)["faces_seed"]:
         raise ValueError(
             f"{args.fresh} was drawn from the same seed ({seed}) as {args.data}: its faces are "
             "training faces (`stylegan2 dataset --faces N --seed S` with another S)"

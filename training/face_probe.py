@@ -79,11 +79,9 @@ def factor_classes(f: dict, palette: dict[str, int]) -> dict[str, int]:
         raise ValueError(f"factors unlike those training/faces.py draws ({e})") from None
 
 
-def load_faces(path: str | Path, limit: int | None = None) -> tuple[torch.Tensor, dict]:
-    """A faces dataset zip -> (uint8 [N, 3, R, R] images, {factor: int64 [N] classes})."""
+def faces_meta(path: str | Path) -> dict:
+    """A faces dataset zip's dataset.json, checked to hold factors and the faces seed."""
     import zipfile
-
-    from training.dataset import ImageDataset
 
     try:
         with zipfile.ZipFile(path) as z:
@@ -92,9 +90,17 @@ def load_faces(path: str | Path, limit: int | None = None) -> tuple[torch.Tensor
         raise ValueError(f"{path}: not a procedural faces dataset zip ({e})") from None
     if not isinstance(meta, dict) or not meta.get("factors"):
         raise ValueError(f"{path}: not a procedural faces dataset (no factors in dataset.json)")
-    factors, seed = meta["factors"], meta.get("faces_seed")
-    if not isinstance(seed, int):
+    if not isinstance(meta.get("faces_seed"), int):
         raise ValueError(f"{path}: its dataset.json names no faces_seed")
+    return meta
+
+
+def load_faces(path: str | Path, limit: int | None = None) -> tuple[torch.Tensor, dict]:
+    """A faces dataset zip -> (uint8 [N, 3, R, R] images, {factor: int64 [N] classes})."""
+    from training.dataset import ImageDataset
+
+    meta = faces_meta(path)
+    factors, seed = meta["factors"], meta["faces_seed"]
     ds = ImageDataset(path)
     if len(ds) != len(factors):
         raise ValueError(f"{path}: {len(ds)} images but factors for {len(factors)}")
@@ -247,6 +253,7 @@ __all__ = [
     "CATEGORIES",
     "FaceProbe",
     "accuracy",
+    "faces_meta",
     "factor_classes",
     "load_faces",
     "load_probe",

@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from explorer.panels.bands import BANDS, in_band
+from explorer.panels.bands import BANDS, band_name
 from explorer.state import StateModel
-from stylegan2.bands import ws_resolution
+from stylegan2.bands import ws_in_band
 from stylegan2.render import LayerInfo
 
 
@@ -49,6 +49,7 @@ class MixingPanel(QGroupBox):
         super().__init__("Style mixing")
         self.model = model
         self.table: list[list[LayerInfo]] = []
+        self.band_ws: dict[str, list[int]] = {label: [] for label in BANDS}  # button label -> ws
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
         self.add_seed = QSpinBox()
@@ -118,8 +119,9 @@ class MixingPanel(QGroupBox):
             self.grid.addWidget(span, i // 2, (i % 2) * 3 + 1)
             self.grid.addWidget(combo, i // 2, (i % 2) * 3 + 2)
             self.combos.append(combo)
+        self.band_ws = {label: ws_in_band(layers, band_name(label)) for label in BANDS}
         for band, button in self.preset_buttons.items():  # greyed where no ws is in the band
-            ws = [i for i in range(len(self.table)) if in_band(band, self.resolution_of(i))]
+            ws = self.band_ws[band]
             button.setEnabled(bool(ws))
             button.setToolTip(
                 f"Take ws {ranges(ws)} from the first extra source"
@@ -128,14 +130,10 @@ class MixingPanel(QGroupBox):
             )
         self._sync({"*"})
 
-    def resolution_of(self, ws_index: int) -> int:
-        """The resolution the presets go by (stylegan2.bands.ws_resolution)."""
-        return ws_resolution(self.table[ws_index], ws_index)
-
     def preset(self, name: str) -> None:
         if not self.model.state.mix_seeds:
             self._add()
-        sources = [int(in_band(name, self.resolution_of(i))) for i in range(len(self.table))]
+        sources = [int(i in self.band_ws[name]) for i in range(len(self.table))]
         self.model.update(layer_sources=sources)
 
     def _add(self) -> None:
