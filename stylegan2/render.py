@@ -223,10 +223,15 @@ def ws_shape_problem(w: np.ndarray, num_ws: int, w_dim: int, what: str = "w") ->
     )
 
 
+def to_uint8_nchw(img: torch.Tensor) -> torch.Tensor:
+    """[N, C, H, W] float in [-1, 1] -> uint8 [N, C, H, W] on the same device (NVIDIA's
+    conversion), for code that goes on with tensors (classifiers, metrics)."""
+    return (img * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+
+
 def to_uint8(img: torch.Tensor) -> np.ndarray:
-    """[N, C, H, W] float in [-1, 1] -> uint8 [N, H, W, C] (NVIDIA's conversion)."""
-    img = (img.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
-    return img.cpu().numpy()
+    """[N, C, H, W] float in [-1, 1] -> uint8 [N, H, W, C] numpy, for display and files."""
+    return to_uint8_nchw(img).permute(0, 2, 3, 1).cpu().numpy()
 
 
 class Renderer:

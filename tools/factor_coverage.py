@@ -34,6 +34,7 @@ import torch
 from stylegan2.bands import BANDS, ws_in_band
 from stylegan2.checkpoints import CheckpointError, load_checkpoint
 from stylegan2.networks import Generator, z_from_seed
+from stylegan2.render import to_uint8_nchw
 from training.face_probe import (
     CATEGORIES,
     accuracy,
@@ -43,10 +44,6 @@ from training.face_probe import (
     save_probe,
     train_probe,
 )
-
-
-def to_uint8(x: torch.Tensor) -> torch.Tensor:
-    return (x * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
 
 def shares(classes: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -90,7 +87,7 @@ def samples(G: Generator, count: int, batch: int = 50) -> torch.Tensor:
     for i in range(0, count, batch):
         z = torch.cat([z_from_seed(s, G.z_dim) for s in range(i, min(i + batch, count))])
         ws = G.mapping(z, None)
-        out.append(to_uint8(G.synthesis(ws, noise_mode="random", noise_generator=noise)))
+        out.append(to_uint8_nchw(G.synthesis(ws, noise_mode="random", noise_generator=noise)))
     return torch.cat(out)
 
 
@@ -107,13 +104,13 @@ def band_mixes(
         seeds = range(i, min(i + batch, pairs))
         wa = G.mapping(torch.cat([z_from_seed(s, G.z_dim) for s in seeds]), None)
         wb = G.mapping(torch.cat([z_from_seed(s + pairs, G.z_dim) for s in seeds]), None)
-        imgs_a.append(to_uint8(G.synthesis(wa, noise_mode="const")))
-        imgs_b.append(to_uint8(G.synthesis(wb, noise_mode="const")))
+        imgs_a.append(to_uint8_nchw(G.synthesis(wa, noise_mode="const")))
+        imgs_b.append(to_uint8_nchw(G.synthesis(wb, noise_mode="const")))
         for band in mixed:
             idx = ws_in_band(layers, band)
             w = wa.clone()
             w[:, idx] = wb[:, idx]
-            mixed[band].append(to_uint8(G.synthesis(w, noise_mode="const")))
+            mixed[band].append(to_uint8_nchw(G.synthesis(w, noise_mode="const")))
     return torch.cat(imgs_a), torch.cat(imgs_b), {k: torch.cat(v) for k, v in mixed.items()}
 
 

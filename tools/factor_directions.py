@@ -28,6 +28,7 @@ import torch
 from stylegan2.checkpoints import CheckpointError, load_checkpoint
 from stylegan2.directions import Directions, from_labels
 from stylegan2.networks import z_from_seed
+from stylegan2.render import to_uint8_nchw
 from training.face_probe import CATEGORIES, load_probe
 
 
@@ -60,8 +61,7 @@ def _images(G, w: torch.Tensor, batch: int = 50) -> torch.Tensor:
     out = []
     for i in range(0, len(w), batch):
         ws = w[i : i + batch, None].repeat(1, G.num_ws, 1)
-        x = G.synthesis(ws, noise_mode="const")
-        out.append((x * 127.5 + 128).clamp(0, 255).to(torch.uint8))
+        out.append(to_uint8_nchw(G.synthesis(ws, noise_mode="const")))
     return torch.cat(out)
 
 
