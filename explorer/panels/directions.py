@@ -3,6 +3,8 @@ direction files. Writes the summed offset into the state (`w_offset`)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import numpy as np
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -22,8 +24,41 @@ from explorer.panels.widgets import FloatSlider
 from explorer.state import StateModel
 from stylegan2.directions import Directions
 
-# as the method menu spells them; named directions come from a file, never from the menu
-METHOD_NAMES = {"sefa": "SeFa", "pca": "PCA", "labels": "Named directions"}
+
+@dataclass(frozen=True)
+class MethodView:
+    """How the sliders of one method's directions read: a new method is one entry below."""
+
+    title: str  # as the method menu spells it
+    span: float  # the sliders run from -span to +span
+    unit: str  # what each row's score is
+    named: bool  # rows show each direction's name rather than its number
+    header_tip: str
+
+
+# Named directions come from a file, never from the menu. PCA strengths are in standard
+# deviations; a named direction's 1 is the distance between its two groups' mean w, so 2
+# already goes well past the group's mean.
+METHODS = {
+    "sefa": MethodView(
+        "SeFa", 10.0, "λ", False,
+        "Each direction's number and its eigenvalue (how much the style weights stretch it)",
+    ),
+    "pca": MethodView(
+        "PCA", 3.0, "σ", False, "Each direction's number and its standard deviation in W"
+    ),
+    "labels": MethodView(
+        "Named directions", 2.0, "d′", True,
+        "Each direction's name and how well it separates the samples with and without it "
+        "(d′: the groups' means apart in standard deviations); strength 1 moves a w from the "
+        "one group's mean to the other's",
+    ),
+}  # fmt: skip
+
+
+def method_view(method: str) -> MethodView:
+    """A file may carry a method this version does not know: shown like SeFa, under its name."""
+    return METHODS.get(method) or replace(METHODS["sefa"], title=method)
 
 
 class DirectionsPanel(QGroupBox):
@@ -128,10 +163,8 @@ class DirectionsPanel(QGroupBox):
             self._show_info()
             return
         self._show_info()
-        # PCA strengths are in standard deviations; a named direction's 1 is the distance
-        # between its two groups' mean w, so 2 already goes well past the group's mean.
-        span = {"pca": 3.0, "labels": 2.0}.get(d.method, 10.0)
-        unit = {"pca": "σ", "labels": "d′"}.get(d.method, "λ")
+        view = method_view(d.method)
+        span, unit = view.span, view.unit
         for k, name in enumerate(d.names):
             s = FloatSlider(-span, span, span / 100, 0.0)
             s.setToolTip(name)
@@ -153,7 +186,7 @@ class DirectionsPanel(QGroupBox):
             holder = QWidget()
             holder.setLayout(row)
             row.setContentsMargins(0, 0, 0, 0)
-            shown = name if d.method == "labels" else str(k)
+            shown = name if view.named else str(k)
             label = QLabel(f"{shown}  {unit} {float(d.scores[k]):.2g}")
             label.setToolTip(name)
             self.sliders_layout.addRow(label, holder)
@@ -161,31 +194,20 @@ class DirectionsPanel(QGroupBox):
             self.ranges.append((lo, hi))
         if self.sliders:  # column names over the rows, as wide as the last row's boxes
             widths = (lo.sizeHint().width(), save.sizeHint().width())
-            self.sliders_layout.insertRow(0, *self._header(d.method, unit, *widths))
+            self.sliders_layout.insertRow(0, *self._header(view, *widths))
         self._apply()
 
-    def _header(self, method: str, unit: str, spin: int, save: int) -> tuple[QLabel, QWidget]:
+    def _header(self, view: MethodView, spin: int, save: int) -> tuple[QLabel, QWidget]:
         """Column names over the sliders' rows; `spin` and `save` are the widths of a row's
         ws boxes and Save button, so that the names line up with them."""
         dim = f"color: {text_color('dim')};"
-        first = QLabel(f"{'name' if method == 'labels' else '#'}  {unit}")
+        first = QLabel(f"{'name' if view.named else '#'}  {view.unit}")
         first.setStyleSheet(dim)
-        first.setToolTip(
-            {
-                "pca": "Each direction's number and its standard deviation in W",
-                "labels": "Each direction's name and how well it separates the samples with "
-                "and without it (d′: the groups' means apart in standard deviations); strength "
-                "1 moves a w from the one group's mean to the other's",
-            }.get(
-                method,
-                "Each direction's number and its eigenvalue (how much the style weights "
-                "stretch it)",
-            )
-        )
+        first.setToolTip(view.header_tip)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         for text, width in (
-            ("strength" + (" (σ)" if method == "pca" else ""), None),
+            ("strength" + (" (σ)" if view.unit == "σ" else ""), None),
             ("from", spin),  # (short: a ws box is narrow; the boxes' tooltip says ws)
             ("to", spin),
             ("", save),
@@ -219,7 +241,7 @@ class DirectionsPanel(QGroupBox):
     def _show_info(self) -> None:
         d = self.directions
         parts = (
-            [f"{METHOD_NAMES.get(d.method, d.method)}, ws {d.layers[0]}–{d.layers[1]}"]
+            [f"{method_view(d.method).title}, ws {d.layers[0]}–{d.layers[1]}"]
             if d is not None
             else []
         )
