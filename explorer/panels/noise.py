@@ -80,16 +80,17 @@ class NoisePanel(QGroupBox):
                 item.widget().deleteLater()
         self.rows.clear()
         self.layers = [layer for layer in layers if layer.has_noise]
-        for i, layer in enumerate(self.layers):
+        for layer, (row, col) in zip(self.layers, _grid_places(self.layers), strict=True):
             on = QCheckBox(f"{layer.name}")
             on.setToolTip(f"{layer.resolution}x{layer.resolution}, {layer.channels} channels")
             strength = QDoubleSpinBox()
             strength.setRange(0.0, 10.0)
             strength.setSingleStep(0.25)
             strength.setPrefix("× ")
+            strength.setToolTip(f"{layer.name}: how much of its learned noise strength to use")
             strength.setKeyboardTracking(False)  # typing "0.5" must not pass through "0"
-            self.grid.addWidget(on, i // 2, (i % 2) * 2)
-            self.grid.addWidget(strength, i // 2, (i % 2) * 2 + 1)
+            self.grid.addWidget(on, row, col * 2)
+            self.grid.addWidget(strength, row, col * 2 + 1)
             on.toggled.connect(lambda _=False, n=layer.name: self._layer_changed(n))
             strength.valueChanged.connect(lambda _=0.0, n=layer.name: self._layer_changed(n))
             self.rows[layer.name] = (on, strength)
@@ -158,3 +159,10 @@ class NoisePanel(QGroupBox):
             on.blockSignals(False)
             strength.blockSignals(False)
         self.grid_host.setEnabled(s.noise_mode != "none")
+
+
+def _grid_places(layers: list[LayerInfo]) -> list[tuple[int, int]]:
+    """(row, column) of each layer: one row per resolution, conv0 (the up-sampling conv) on
+    the left and conv1 on the right, so the 4 px block's lone conv1 sits under the others'."""
+    rows = {res: i for i, res in enumerate(dict.fromkeys(x.resolution for x in layers))}
+    return [(rows[x.resolution], 0 if x.kind == "conv0" else 1) for x in layers]

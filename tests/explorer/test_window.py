@@ -47,6 +47,13 @@ def test_seed_buttons_and_drag_pad_blend(window, qtbot):
 
 
 def test_noise_layer_toggle_changes_and_restores(window, qtbot):
+    # One row per resolution, conv0 left and conv1 right; the 4 px block has only conv1.
+    grid = window.ui.noise.grid
+    cell = {
+        n: grid.getItemPosition(grid.indexOf(on))[:2] for n, (on, _) in window.ui.noise.rows.items()
+    }
+    assert cell["b4.conv1"] == (0, 2) and cell["b8.conv0"] == (1, 0) and cell["b8.conv1"] == (1, 2)
+    assert cell["b16.conv0"] == (2, 0) and cell["b16.conv1"] == (2, 2)
     base = settle(qtbot, window)
     on, _ = window.ui.noise.rows["b16.conv1"]
     on.setChecked(False)
