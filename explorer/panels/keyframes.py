@@ -22,6 +22,11 @@ from explorer.path_model import PathModel
 from stylegan2.paths import Keyframe
 from stylegan2.render import Latent
 
+# The duration box edits the selected keyframe's segment, or with none selected sets what new
+# keyframes get: its prefix says which, or the box seems to contradict the list.
+SEGMENT_PREFIX = "segment "
+NEW_PREFIX = "new keyframes "
+
 
 class KeyframeEditor(QWidget):
     add_current_requested = Signal()  # the image on screen as a keyframe
@@ -60,10 +65,11 @@ class KeyframeEditor(QWidget):
         self.duration = QDoubleSpinBox()
         self.duration.setRange(0.1, 60.0)
         self.duration.setValue(2.0)
-        self.duration.setPrefix("segment ")
+        self.duration.setPrefix(NEW_PREFIX)
         self.duration.setSuffix(" s")
         self.duration.setToolTip(
-            "Seconds from the selected keyframe to the next (new keyframes get this too)"
+            "Seconds from the selected keyframe to the next; with none selected, what keyframes "
+            "added next get (new keyframes get the shown value either way)"
         )
         for w in (up, down, remove, clear, self.duration):
             row.addWidget(w)
@@ -93,6 +99,7 @@ class KeyframeEditor(QWidget):
         self.list.addItems(keyframe_entries(m.labels, m.keyframes, m.interpolation.loop))
         self.list.setCurrentRow(min(row, self.list.count() - 1))
         self.list.blockSignals(False)
+        self.duration.setPrefix(SEGMENT_PREFIX if self.list.currentRow() >= 0 else NEW_PREFIX)
         self.hint.setVisible(len(m.keyframes) < 2)
 
     def _add_seeds(self) -> None:
@@ -113,7 +120,9 @@ class KeyframeEditor(QWidget):
         self.model.remove(self.list.currentRow())
 
     def _select(self, i: int) -> None:
-        if 0 <= i < len(self.model.keyframes):
+        selected = 0 <= i < len(self.model.keyframes)
+        self.duration.setPrefix(SEGMENT_PREFIX if selected else NEW_PREFIX)
+        if selected:
             self.duration.blockSignals(True)
             self.duration.setValue(self.model.keyframes[i].duration)
             self.duration.blockSignals(False)

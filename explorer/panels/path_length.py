@@ -132,6 +132,11 @@ def _summary(samples: dict[float, float], path: Path, labels: Sequence[str], nam
     for i in range(path.segments):
         vals = [v for s, v in samples.items() if path.locate(s)[0] == i]
         if vals:
-            parts.append(f"{segment_name(path, i, labels)}: {np.mean(vals):.3g}")
+            # (no-break spaces: a wrapped line must not split "seed 1 → seed 2: 1.41")
+            part = f"{segment_name(path, i, labels)}: {np.mean(vals):.3g}"
+            parts.append(part.replace(" ", "\u00a0"))
     mean = float(np.mean(list(samples.values())))
-    return f"{prefix}mean {mean:.4g} over {len(samples)} points · per segment: {'; '.join(parts)}"
+    return (
+        f"{prefix}path length d/ε²: mean {mean:.4g} over {len(samples)} points · "
+        f"per segment: {'; '.join(parts)}"
+    )

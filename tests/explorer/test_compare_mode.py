@@ -218,15 +218,15 @@ def test_path_lengths_of_both_networks(window, qtbot, adain_network):
     assert length.twin_samples[t] == pytest.approx(expected, rel=1e-4)
     assert length.twin_samples != length.samples
     main_name, twin_name = window.ctx.network.stem, window.ctx.compared.stem
-    assert length.readout.text().startswith(f"{main_name}: mean")
-    assert length.twin_readout.text().startswith(f"{twin_name}: mean")
-    assert "seed 1 → seed 2" in length.twin_readout.text()
+    assert length.readout.text().startswith(f"{main_name}: path length d/ε²: mean")
+    assert length.twin_readout.text().startswith(f"{twin_name}: path length d/ε²: mean")
+    assert "seed\u00a01\u00a0→\u00a0seed\u00a02" in length.twin_readout.text()
     assert not length.twin_readout.isHidden()
     assert len(length.legend.items) == 2
     window.compare.close()
     qtbot.waitUntil(lambda: len(panel.samples) == 8, timeout=60_000)
     assert not length.twin_samples and length.twin_readout.isHidden()
-    assert not length.legend.items and length.readout.text().startswith("mean")
+    assert not length.legend.items and length.readout.text().startswith("path length d/ε²: mean")
 
 
 def test_a_chart_job_of_networks_since_changed_paints_nothing(

@@ -396,13 +396,18 @@ def test_path_scrubber_and_live_path_length(window, qtbot):
         "seed 3",
     ]
     assert panel.keyframes.hint.isHidden()
+    # The duration box names what it edits: new keyframes' segment, or the selected one's.
+    box = panel.keyframes.duration
+    assert box.prefix() == "new keyframes "
+    panel.keyframes.list.setCurrentRow(0)
+    assert box.prefix() == "segment " and box.value() == 1.0
     panel.scrub.setValue(500)  # t = 1.0 s of 2.0 s: exactly keyframe "seed 2"
     settle(qtbot, window)
     assert np.array_equal(window.frames.last.main.image, seed2)
     qtbot.waitUntil(lambda: len(panel.samples) == 16, timeout=60_000)
     values = list(panel.samples.values())
     assert all(np.isfinite(v) and v >= 0 for v in values) and max(values) > 0
-    text = panel.readout.text()
+    text = panel.readout.text().replace("\u00a0", " ")  # segment names do not wrap
     assert "not LPIPS" in text and "seed 1 → seed 2" in text and "seed 2 → seed 3" in text
     panel.easing.setCurrentText("catmull")  # editing the path restarts the readout
     assert len(panel.samples) < 16
