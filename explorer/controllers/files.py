@@ -80,8 +80,15 @@ class FilesController:
         latent.save_w_requested.connect(self.save_w_dialog)
 
     # The image -----------------------------------------------------------------------------------
-    def save_image_dialog(self) -> None:
+    def _no_image(self) -> bool:
+        """True, and the status bar says why, when there is no full image to save or copy."""
         if self.frames.last is None:
+            self.ctx.status.say("no image yet: open a network first", 6000)
+            return True
+        return self.frames.preview_on_screen()  # (which says so itself)
+
+    def save_image_dialog(self) -> None:
+        if self._no_image():
             return
         name = f"seed{self.ctx.model.state.seed:04d}.png"
         path, _ = QFileDialog.getSaveFileName(self.ctx.window, "Save image", name, "PNG (*.png)")
@@ -111,7 +118,7 @@ class FilesController:
         return write_png(self.ctx, frame.main.image, path, text, f"saved {path}{extra}")
 
     def copy_image(self) -> None:
-        if self.frames.last is None or self.frames.preview_on_screen():
+        if self._no_image():
             return
         img = self.frames.last.main.image
         h, w, c = img.shape

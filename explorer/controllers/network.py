@@ -160,7 +160,7 @@ class NetworkController(QObject):
     def _failed(self, index: int, path: str, error: str) -> None:
         if index != 0:
             return
-        msg = f"Could not open {display_name(path)}: {error}"
+        msg = f"Could not open {display_name(path)}: {without_file_name(error, path)}"
         log.warning(msg)
         ui, status = self.ui, self.ctx.status
         # The whole message: the status bar cuts a long one off at its edge.
@@ -171,6 +171,17 @@ class NetworkController(QObject):
             status.set_network_line("no network")
         else:
             status.set_network_line(f"{msg} — still showing {self.ctx.network.name}")
+
+
+def without_file_name(error: str, path: str) -> str:
+    """A loader's error names the file first ("F: damaged …", "F is a Python pickle …"); after
+    "Could not open NAME:" that is said twice, so F becomes nothing or "it"."""
+    for named in (path, display_name(path)):
+        if error.startswith(f"{named}: "):
+            return error[len(named) + 2 :]
+        if error.startswith(f"{named} "):
+            return "it" + error[len(named) :]
+    return error
 
 
 def url_argument(url: QUrl) -> str:

@@ -94,8 +94,8 @@ class PerformancePanel(QGroupBox):
         faint = share is not None and share >= 0.5
         self.preview_note.setVisible(faint)
         self.preview_note.setText(
-            f"This model puts {share:.0%} of its image into its {resolution} px output, which "
-            "previews leave out: they will look faint."
+            f"Previews stop below {resolution} px, and this model draws {share:.0%} of its "
+            f"image at {resolution} px: its previews will look faint."
             if faint
             else ""
         )

@@ -982,7 +982,7 @@ def test_speed_tab_warns_of_faint_previews_from_the_card(window, qtbot, tmp_path
     path = save_checkpoint(tmp_path / "carded.safetensors", distinct_generator(), card=card)
     with qtbot.waitSignal(window.worker.network_loaded, timeout=30_000):
         window.network.open(str(path))
-    assert not note.isHidden() and "80% of its image into its 16 px output" in note.text()
+    assert not note.isHidden() and "draws 80% of its image at 16 px" in note.text()
 
 
 def test_speed_plot_shows_the_first_frame(qapp):
