@@ -34,6 +34,8 @@ class MethodView:
     unit: str  # what each row's score is
     named: bool  # rows show each direction's name rather than its number
     header_tip: str
+    legend: str  # the unit in a few words, under the method's name
+    score_format: str = ".3g"  # each row's score
 
 
 # Named directions come from a file, never from the menu. PCA strengths are in standard
@@ -43,15 +45,20 @@ METHODS = {
     "sefa": MethodView(
         "SeFa", 10.0, "λ", False,
         "Each direction's number and its eigenvalue (how much the style weights stretch it)",
+        "λ: how much the style weights stretch it",
     ),
     "pca": MethodView(
-        "PCA", 3.0, "σ", False, "Each direction's number and its standard deviation in W"
+        "PCA", 3.0, "σ", False, "Each direction's number and its standard deviation in W",
+        "σ: its spread in W; strengths in σ",
     ),
     "labels": MethodView(
         "Named directions", 2.0, "d′", True,
         "Each direction's name and how well it separates the samples with and without it "
         "(d′: the groups' means apart in standard deviations); strength 1 moves a w from the "
         "one group's mean to the other's",
+        "d′: how well it separates samples with and without (in σ); strength 1 goes from one "
+        "group's mean to the other's",
+        ".2f",  # d′ of a few units: the same two decimals on every row
     ),
 }  # fmt: skip
 
@@ -187,7 +194,7 @@ class DirectionsPanel(QGroupBox):
             holder.setLayout(row)
             row.setContentsMargins(0, 0, 0, 0)
             shown = name if view.named else str(k)
-            label = QLabel(f"{shown}  {unit} {float(d.scores[k]):.2g}")
+            label = QLabel(f"{shown}  {unit} {float(d.scores[k]):{view.score_format}}")
             label.setToolTip(name)
             self.sliders_layout.addRow(label, holder)
             self.sliders.append(s)
@@ -241,7 +248,10 @@ class DirectionsPanel(QGroupBox):
     def _show_info(self) -> None:
         d = self.directions
         parts = (
-            [f"{method_view(d.method).title}, ws {d.layers[0]}–{d.layers[1]}"]
+            [
+                f"{method_view(d.method).title}, ws {d.layers[0]}–{d.layers[1]} · "
+                f"{method_view(d.method).legend}"
+            ]
             if d is not None
             else []
         )

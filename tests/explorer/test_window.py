@@ -1067,13 +1067,13 @@ def test_named_directions_beside_a_network_open_with_it(window, qtbot, tmp_path,
     panel = window.ui.directions
     assert panel.directions is not None and panel.directions.names == d.names
     assert "Named directions" in panel.info.text() and len(panel.sliders) == 2
-    assert [
-        panel.sliders_layout.itemAt(r, panel.sliders_layout.ItemRole.LabelRole)
-        .widget()
-        .text()
-        .split()[0]
+    rows = [
+        panel.sliders_layout.itemAt(r, panel.sliders_layout.ItemRole.LabelRole).widget().text()
         for r in (1, 2)
-    ] == [d.names[0].split()[0], d.names[1].split()[0]]
+    ]
+    assert [r.split()[0] for r in rows] == [d.names[0].split()[0], d.names[1].split()[0]]
+    assert rows[0].endswith(f"d′ {d.scores[0]:.2f}")  # every row with two decimals
+    assert "d′: how well it separates" in panel.info.text()  # the unit said on screen
     base = settle(qtbot, window)
     panel.sliders[0].spin.setValue(1.5)
     assert not np.array_equal(settle(qtbot, window), base)
