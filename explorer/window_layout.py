@@ -68,6 +68,7 @@ class ImageArea(QWidget):
         ):
             column = QVBoxLayout(holder)
             column.setContentsMargins(0, 0, 0, 0)
+            caption.setIndent(6)  # (off the window's edge)
             column.addWidget(caption)
             column.addWidget(view, 1)
             area.addWidget(holder, 1)

@@ -22,6 +22,16 @@ from explorer.published_dialog import PublishedDialog, show_published
 from explorer.window_layout import ImageArea
 from explorer.worker import Frame
 
+#: what each normalisation is, for the captions over the two images
+NORMALIZATION_LABELS = {
+    "demod": "demodulated (StyleGAN2)",
+    "adain": "AdaIN (StyleGAN1, config A)",
+}
+
+
+def normalization_label(normalization: str) -> str:
+    return NORMALIZATION_LABELS.get(normalization, normalization)
+
 
 class CompareController(QObject):
     changed = Signal()  # a network to compare has loaded, or comparing stopped
@@ -131,8 +141,8 @@ class CompareController(QObject):
         main, twin = self.ctx.network, self.ctx.compared
         if main is None or twin is None:
             return
-        self.area.main_caption.setText(f"{main.stem} — {main.normalization}")
-        self.area.twin_caption.setText(f"{twin.stem} — {twin.normalization}")
+        self.area.main_caption.setText(f"{main.stem} — {normalization_label(main.normalization)}")
+        self.area.twin_caption.setText(f"{twin.stem} — {normalization_label(twin.normalization)}")
         self.features.set_compare(main.stem, twin.stem)
 
     def _loaded(self, index: int, info: NetworkInfo) -> None:

@@ -51,7 +51,7 @@ def test_same_controls_drive_both_networks(window, qtbot, adain_network):
 
     _compare(window, qtbot, adain_network)
     assert window.ui.twin_view.isVisible() or not window.isVisible()
-    assert "adain" in window.ui.area.twin_caption.text()
+    assert "AdaIN (StyleGAN1, config A)" in window.ui.area.twin_caption.text()
     twin = Renderer(load_network(adain_network))
     window.model.update(seed_x=7.0, psi=0.5)
     settle(qtbot, window)
