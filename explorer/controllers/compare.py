@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QFileDialog, QMenu
 from assets import bundled_networks
 from explorer.context import Context
 from explorer.controllers.files import write_png
-from explorer.controllers.network import NETWORK_FILTER
+from explorer.controllers.network import NETWORK_FILTER, without_file_name
 from explorer.fetcher import display_name
 from explorer.frames import FrameController
 from explorer.network_info import NetworkInfo
@@ -158,7 +158,8 @@ class CompareController(QObject):
 
     def _failed(self, index: int, path: str, error: str) -> None:
         if index == 1:
-            self.ctx.status.say(f"Could not open {Path(path).name} to compare: {error}", 10000)
+            said = without_file_name(error, path)
+            self.ctx.status.say(f"Could not open {Path(path).name} to compare: {said}", 10000)
 
     def _shown(self, frame: Frame) -> None:
         if self.ctx.compared is None or len(frame.results) < 2:

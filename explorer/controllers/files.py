@@ -83,7 +83,8 @@ class FilesController:
     def _no_image(self) -> bool:
         """True, and the status bar says why, when there is no full image to save or copy."""
         if self.frames.last is None:
-            self.ctx.status.say("no image yet: open a network first", 6000)
+            why = "open a network first" if self.ctx.network is None else "it is still rendering"
+            self.ctx.status.say(f"no image yet: {why}", 6000)
             return True
         return self.frames.preview_on_screen()  # (which says so itself)
 

@@ -1,5 +1,6 @@
-"""Directions panel: SeFa / PCA directions as sliders over a chosen layer range; save and load
-direction files. Writes the summed offset into the state (`w_offset`)."""
+"""Directions panel: SeFa / PCA directions computed here, or named directions from a file, as
+sliders over a chosen layer range; save and load direction files. Writes the summed offset into
+the state (`w_offset`)."""
 
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ class MethodView:
     unit: str  # what each row's score is
     named: bool  # rows show each direction's name rather than its number
     header_tip: str
-    legend: str  # the unit in a few words, under the method's name
+    legend: str  # the unit in a few words, after the method's name
     score_format: str = ".3g"  # each row's score
 
 

@@ -1,6 +1,6 @@
 """The Path tab's keyframe editor, a view of the `PathModel`'s keyframes: the list (each with
 its segment's seconds), adding the image on screen or typed seeds, reordering, removing, and the
-selected keyframe's segment duration."""
+duration box (the selected keyframe's segment, or with none selected what new keyframes get)."""
 
 from __future__ import annotations
 

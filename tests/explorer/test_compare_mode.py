@@ -100,7 +100,9 @@ def test_stop_comparing_and_bad_compare_file(window, qtbot, adain_network, tmp_p
         window.worker.network_failed, timeout=30_000, check_params_cb=lambda i, *_: i == 1
     ):
         window.compare.open(str(bad))
-    assert window.ctx.compared is None and "broken" in window.statusBar().currentMessage()
+    said = window.statusBar().currentMessage()
+    assert window.ctx.compared is None and said.startswith("Could not open broken.safetensors")
+    assert str(bad) not in said  # the file named once
     _compare(window, qtbot, adain_network)
     window.compare.close()
     window.model.update(seed_x=3.0)

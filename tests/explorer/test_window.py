@@ -1072,7 +1072,7 @@ def test_named_directions_beside_a_network_open_with_it(window, qtbot, tmp_path,
         for r in (1, 2)
     ]
     assert [r.split()[0] for r in rows] == [d.names[0].split()[0], d.names[1].split()[0]]
-    assert rows[0].endswith(f"d′ {d.scores[0]:.2f}")  # every row with two decimals
+    assert all(r.endswith(f"d′ {s:.2f}") for r, s in zip(rows, d.scores, strict=True))
     assert "d′: how well it separates" in panel.info.text()  # the unit said on screen
     base = settle(qtbot, window)
     panel.sliders[0].spin.setValue(1.5)
