@@ -159,7 +159,7 @@ class CompareController(QObject):
     def _failed(self, index: int, path: str, error: str) -> None:
         if index == 1:
             said = without_file_name(error, path)
-            self.ctx.status.say(f"Could not open {Path(path).name} to compare: {said}", 10000)
+            self.ctx.status.say(f"Could not open {display_name(path)} to compare: {said}", 10000)
 
     def _shown(self, frame: Frame) -> None:
         if self.ctx.compared is None or len(frame.results) < 2:

@@ -83,7 +83,7 @@ class FilesController:
     def _no_image(self) -> bool:
         """True, and the status bar says why, when there is no full image to save or copy."""
         if self.frames.last is None:
-            why = "open a network first" if self.ctx.network is None else "it is still rendering"
+            why = "open a network first" if self.ctx.network is None else "nothing has rendered"
             self.ctx.status.say(f"no image yet: {why}", 6000)
             return True
         return self.frames.preview_on_screen()  # (which says so itself)

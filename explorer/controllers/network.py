@@ -19,6 +19,7 @@ from explorer.network_info import NetworkInfo
 from explorer.published_dialog import PublishedDialog, show_published
 from explorer.window_layout import WindowUI, welcome_html
 from stylegan2.checkpoints.formats import NETWORK_SUFFIXES
+from stylegan2.downloads import is_url
 
 log = logging.getLogger(__name__)
 NETWORK_FILTER = (
@@ -176,11 +177,13 @@ class NetworkController(QObject):
 def without_file_name(error: str, path: str) -> str:
     """A loader's error names the file first ("F: damaged …", "F is a Python pickle …"); after
     "Could not open NAME:" that is said twice, so F becomes nothing or "it"."""
-    for named in (path, display_name(path)):
+    if is_url(path):
+        return error  # ("cannot download …": the URL is not repeated, and stays masked)
+    for named in dict.fromkeys((path, str(Path(path)), display_name(path))):
         if error.startswith(f"{named}: "):
             return error[len(named) + 2 :]
-        if error.startswith(f"{named} "):
-            return "it" + error[len(named) :]
+        if error.startswith(f"{named} ") and named != display_name(path):
+            return "it" + error[len(named) :]  # (only a whole path: a name may be a word)
     return error
 
 

@@ -4,10 +4,10 @@ the state (`w_offset`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -65,8 +65,16 @@ METHODS = {
 
 
 def method_view(method: str) -> MethodView:
-    """A file may carry a method this version does not know: shown like SeFa, under its name."""
-    return METHODS.get(method) or replace(METHODS["sefa"], title=method)
+    """A file may carry a method this version does not know: its rows are numbered, its scores
+    shown as they are, and nothing is claimed about what they mean."""
+    return METHODS.get(method) or MethodView(
+        method,
+        10.0,
+        "score",
+        False,
+        "Each direction's number and the score its file gives",
+        "scores as the file gives them",
+    )
 
 
 class DirectionsPanel(QGroupBox):
@@ -111,6 +119,7 @@ class DirectionsPanel(QGroupBox):
         )
         lay.addWidget(self.hint)
         self.info = QLabel("")
+        self.info.setTextFormat(Qt.TextFormat.PlainText)  # a file's method name is shown in it
         self.info.setWordWrap(True)
         lay.addWidget(self.info)
         self.slider_host = QWidget()
@@ -196,6 +205,7 @@ class DirectionsPanel(QGroupBox):
             row.setContentsMargins(0, 0, 0, 0)
             shown = name if view.named else str(k)
             label = QLabel(f"{shown}  {unit} {float(d.scores[k]):{view.score_format}}")
+            label.setTextFormat(Qt.TextFormat.PlainText)  # names come from a file
             label.setToolTip(name)
             self.sliders_layout.addRow(label, holder)
             self.sliders.append(s)

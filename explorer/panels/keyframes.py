@@ -99,7 +99,7 @@ class KeyframeEditor(QWidget):
         self.list.addItems(keyframe_entries(m.labels, m.keyframes, m.interpolation.loop))
         self.list.setCurrentRow(min(row, self.list.count() - 1))
         self.list.blockSignals(False)
-        self.duration.setPrefix(SEGMENT_PREFIX if self.list.currentRow() >= 0 else NEW_PREFIX)
+        self._select(self.list.currentRow())  # the box shows what the selection now is
         self.hint.setVisible(len(m.keyframes) < 2)
 
     def _add_seeds(self) -> None:

@@ -132,11 +132,15 @@ def _summary(samples: dict[float, float], path: Path, labels: Sequence[str], nam
     for i in range(path.segments):
         vals = [v for s, v in samples.items() if path.locate(s)[0] == i]
         if vals:
-            # (no-break spaces: a wrapped line must not split "seed 1 → seed 2: 1.41")
-            part = f"{segment_name(path, i, labels)}: {np.mean(vals):.3g}"
-            parts.append(part.replace(" ", "\u00a0"))
+            parts.append(f"{_unbroken(segment_name(path, i, labels))}:\u00a0{np.mean(vals):.3g}")
     mean = float(np.mean(list(samples.values())))
     return (
         f"{prefix}path length d/ε²: mean {mean:.4g} over {len(samples)} points · "
         f"per segment: {'; '.join(parts)}"
     )
+
+
+def _unbroken(text: str, longest: int = 32) -> str:
+    """A short segment name ("seed 1 → seed 2") with no-break spaces, so that a wrapped readout
+    never splits it; a long one keeps its spaces, or it would set the panel's width."""
+    return text.replace(" ", "\u00a0") if len(text) <= longest else text

@@ -411,6 +411,10 @@ def test_path_scrubber_and_live_path_length(window, qtbot):
     assert "not LPIPS" in text and "seed 1 → seed 2" in text and "seed 2 → seed 3" in text
     panel.easing.setCurrentText("catmull")  # editing the path restarts the readout
     assert len(panel.samples) < 16
+    box.setValue(0.5)  # seed 1's segment
+    panel.keyframes._remove()  # seed 1 goes; the selection moves to seed 2, and so does the box
+    assert panel.keyframes.list.currentRow() == 0 and box.value() == 1.0
+    assert box.prefix() == "segment "
 
 
 def test_path_lengths_are_measured_again_for_another_network(window, qtbot, tmp_path):
