@@ -210,10 +210,10 @@ def _report(args: argparse.Namespace) -> int:
         print("differently, the share whose mix (a with one band's ws from b) reads as b. Chance:")
         print("the share a value drawn at random from the model's samples would match b's.\n")
         print(f"| factor (pairs) | {heads} | chance |\n|---|{'---|' * (len(BANDS) + 1)}")
+        first = next(iter(rates.values()), None)  # pairs and chance are the same for every band
         for k in CATEGORIES:
-            n = next(iter(rates.values()))[k][2] if rates else 0
+            _, chance, n = first[k] if first else (None, float("nan"), 0)
             cells = " | ".join(_pct(rates[band][k][0]) if band in rates else "–" for band in BANDS)
-            chance = next(iter(rates.values()))[k][1] if rates else float("nan")
             print(f"| {k} ({n}) | {cells} | {_pct(chance)} |")
     return 0
 

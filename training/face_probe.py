@@ -151,21 +151,22 @@ class FaceProbe(nn.Module):
         return {k: self.heads[k.replace(" ", "_")](x) for k in CATEGORIES}
 
     @torch.no_grad()
-    def predict(self, images: torch.Tensor, batch: int = 256) -> dict[str, torch.Tensor]:
-        """Class index per factor for uint8 images."""
+    def logits(self, images: torch.Tensor, batch: int = 256) -> dict[str, torch.Tensor]:
+        """Per factor, [N, values] scores for uint8 images, in batches."""
         self.eval()
         outs = [self(images[i : i + batch]) for i in range(0, len(images), batch)]
-        return {k: torch.cat([o[k] for o in outs]).argmax(1) for k in CATEGORIES}
+        return {k: torch.cat([o[k] for o in outs]) for k in CATEGORIES}
 
-    @torch.no_grad()
+    def predict(self, images: torch.Tensor, batch: int = 256) -> dict[str, torch.Tensor]:
+        """Class index per factor for uint8 images."""
+        return {k: v.argmax(1) for k, v in self.logits(images, batch).items()}
+
     def confidence(self, images: torch.Tensor, batch: int = 256) -> dict[str, float]:
         """Mean probability of the value read, per factor: lower on a model's samples than on
         real faces where the samples look unlike anything the probe was trained on."""
-        self.eval()
-        outs = [self(images[i : i + batch]) for i in range(0, len(images), batch)]
         return {
-            k: float(torch.cat([o[k] for o in outs]).softmax(1).max(1).values.mean())
-            for k in CATEGORIES
+            k: float(v.softmax(1).max(1).values.mean())
+            for k, v in self.logits(images, batch).items()
         }
 
 

@@ -111,8 +111,13 @@ def replay_palette(seed: int, index: int) -> tuple[dict[str, Any], dict[str, int
     """Face `index` of dataset seed `seed`: its factors and the palette entries its colours were
     jittered from, drawn again exactly as the dataset drew them."""
     palette: dict[str, int] = {}
-    f = sample_factors(np.random.RandomState((seed * 1_000_003 + index) % 2**32), palette)
+    f = sample_factors(_face_rng(seed, index), palette)
     return f, palette
+
+
+def _face_rng(seed: int, index: int) -> np.random.RandomState:
+    """The one generator face `index` of dataset seed `seed` is drawn from."""
+    return np.random.RandomState((seed * 1_000_003 + index) % 2**32)
 
 
 def _darker(rgb, f: float = 0.6) -> tuple[int, int, int]:
@@ -338,7 +343,7 @@ def draw_face(f: dict[str, Any], resolution: int, rng: np.random.RandomState) ->
 
 def _face(job: tuple[int, int, int]) -> tuple[str, np.ndarray, dict[str, Any]]:
     seed, i, resolution = job
-    rng = np.random.RandomState((seed * 1_000_003 + i) % 2**32)
+    rng = _face_rng(seed, i)
     f = sample_factors(rng)  # replay_palette draws the same
     return f"face{i:06d}", draw_face(f, resolution, rng), f
 

@@ -34,8 +34,7 @@ class MethodView:
     span: float  # the sliders run from -span to +span
     unit: str  # what each row's score is
     named: bool  # rows show each direction's name rather than its number
-    header_tip: str
-    legend: str  # the unit in a few words, after the method's name
+    legend: str  # the unit in a few words: after the method's name, and the header's tooltip
     score_format: str = ".3g"  # each row's score
 
 
@@ -45,18 +44,13 @@ class MethodView:
 METHODS = {
     "sefa": MethodView(
         "SeFa", 10.0, "λ", False,
-        "Each direction's number and its eigenvalue (how much the style weights stretch it)",
-        "λ: how much the style weights stretch it",
+        "λ: the eigenvalue, how much the style weights stretch the direction",
     ),
     "pca": MethodView(
-        "PCA", 3.0, "σ", False, "Each direction's number and its standard deviation in W",
-        "σ: its spread in W; strengths in σ",
+        "PCA", 3.0, "σ", False, "σ: the direction's standard deviation in W; strengths in σ",
     ),
     "labels": MethodView(
         "Named directions", 2.0, "d′", True,
-        "Each direction's name and how well it separates the samples with and without it "
-        "(d′: the groups' means apart in standard deviations); strength 1 moves a w from the "
-        "one group's mean to the other's",
         "d′: how well it separates samples with and without (in σ); strength 1 goes from one "
         "group's mean to the other's",
         ".2f",  # d′ of a few units: the same two decimals on every row
@@ -68,12 +62,7 @@ def method_view(method: str) -> MethodView:
     """A file may carry a method this version does not know: its rows are numbered, its scores
     shown as they are, and nothing is claimed about what they mean."""
     return METHODS.get(method) or MethodView(
-        method,
-        10.0,
-        "score",
-        False,
-        "Each direction's number and the score its file gives",
-        "scores as the file gives them",
+        method, 10.0, "score", False, "scores as the file gives them"
     )
 
 
@@ -221,7 +210,7 @@ class DirectionsPanel(QGroupBox):
         dim = f"color: {text_color('dim')};"
         first = QLabel(f"{'name' if view.named else '#'}  {view.unit}")
         first.setStyleSheet(dim)
-        first.setToolTip(view.header_tip)
+        first.setToolTip(view.legend)
         row = QHBoxLayout()
         row.setContentsMargins(0, 0, 0, 0)
         for text, width in (
@@ -258,14 +247,10 @@ class DirectionsPanel(QGroupBox):
 
     def _show_info(self) -> None:
         d = self.directions
-        parts = (
-            [
-                f"{method_view(d.method).title}, ws {d.layers[0]}–{d.layers[1]} · "
-                f"{method_view(d.method).legend}"
-            ]
-            if d is not None
-            else []
-        )
+        parts = []
+        if d is not None:
+            view = method_view(d.method)
+            parts.append(f"{view.title}, ws {d.layers[0]}–{d.layers[1]} · {view.legend}")
         self.hint.setVisible(d is None)
         if self.base is not None:
             parts.append(
